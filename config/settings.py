@@ -1,0 +1,72 @@
+"""One typed settings object, read from the environment (prefix ``SVENN_SYNC_``).
+
+Defaults are safe for the embedded demo: a SQLite file under ``./data``, both sandboxes on
+localhost. A needed setting that is missing or malformed is reported as one clear line naming
+the variable (see :func:`load_settings`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "SVENN_SYNC_"
+DEFAULT_DATA_DIR = Path("data")
+# A fixed key for the embedded demo only; production sets SVENN_SYNC_ENCRYPTION_KEY.
+DEMO_ENCRYPTION_KEY = "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+class Settings(BaseSettings):
+    """Everything the pipeline reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the state store; default: SQLite file in data_dir.",
+    )
+    tripletex_base_url: str = "http://127.0.0.1:8701/v2"
+    tripletex_consumer_token: SecretStr = SecretStr("sandbox-consumer-token")
+    svenn_base_url: str = "http://127.0.0.1:8702/api/v1"
+    encryption_key: SecretStr = SecretStr(DEMO_ENCRYPTION_KEY)
+    realtime_poll_seconds: float = Field(default=10.0, gt=0)
+    hours_poll_seconds: float = Field(default=300.0, gt=0)
+    approval_timeout_seconds: int = Field(default=24 * 3600, gt=0)
+    max_concurrent_tenants: int = Field(default=8, gt=0)
+
+    @field_validator("tripletex_base_url", "svenn_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'state.db').resolve()}"
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else "?"
+    return f"{ENV_PREFIX}{field.upper()}: {first['msg']}"
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    """Read the settings once; raise :class:`SettingsError` naming the bad variable."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError(_describe(error)) from None

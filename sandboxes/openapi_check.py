@@ -1,0 +1,200 @@
+"""Hold HTTP traffic to an OpenAPI document, with openapi-core doing the validation.
+
+Used by the test suite: an httpx event hook records every request a connector sends and every
+response a sandbox returns, and each is validated against the spec (the real Tripletex spec,
+or our Svenn contract). Beyond what openapi-core checks, undeclared query parameters are
+refused, because a typo in a parameter name is silently ignored by real servers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+from openapi_core import Config, OpenAPI
+from openapi_core.templating.paths.exceptions import PathNotFound
+from openapi_core.testing import MockRequest, MockResponse
+from werkzeug.datastructures import ImmutableMultiDict
+
+REPO = Path(__file__).resolve().parent.parent
+TRIPLETEX_SPEC = REPO.parent / "shared" / "tripletex" / "openapi.json"
+SVENN_SPEC = REPO / "connectors" / "svenn" / "openapi.json"
+
+
+@dataclass
+class SpecViolation:
+    """One request or response that does not conform to the spec."""
+
+    method: str
+    path: str
+    status: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.method} {self.path}" + (f" -> {self.status}" if self.status else "")
+        return f"{where}: {self.problem}"
+
+
+@dataclass
+class OpenAPIChecker:
+    """Validates httpx requests/responses against one OpenAPI document.
+
+    ``server_prefix`` is the path prefix of the spec's server URL (``/v2`` for Tripletex), so
+    that requests against a sandbox on any host and port map onto the spec's paths.
+    """
+
+    spec_path: Path
+    server_prefix: str = ""
+    ignore_path_prefixes: tuple[str, ...] = ("/_admin",)
+    violations: list[SpecViolation] = field(default_factory=list)
+    checked: int = 0
+
+    @cached_property
+    def spec(self) -> dict[str, Any]:
+        spec = dict(json.loads(self.spec_path.read_text()))
+        _strip_media_type_parameters(spec)
+        return spec
+
+    @cached_property
+    def api(self) -> OpenAPI:
+        # The real Tripletex spec has defaults of the wrong type ("0" for integers), which a
+        # strict spec validation refuses; the request/response validation itself is unaffected.
+        return OpenAPI.from_dict(self.spec, config=Config(spec_validator_cls=None))
+
+    def _mock_request(self, request: httpx.Request) -> tuple[MockRequest, str]:
+        url = urlsplit(str(request.url))
+        path = url.path
+        if self.server_prefix and path.startswith(self.server_prefix):
+            path = path[len(self.server_prefix) :]
+        server = self.spec.get("servers", [{"url": ""}])[0]["url"].rstrip("/")
+        host = f"{urlsplit(server).scheme or 'http'}://{urlsplit(server).netloc or 'localhost'}"
+        server_path = urlsplit(server).path
+        args = ImmutableMultiDict(parse_qsl(url.query, keep_blank_values=True))
+        headers = {k: v for k, v in request.headers.items()}
+        body = request.content or None
+        content_type = request.headers.get("content-type", "application/json").split(";")[0]
+        mock = MockRequest(
+            host,
+            request.method.lower(),
+            server_path + path,
+            args=args,
+            headers=headers,
+            data=body,
+            content_type=content_type,
+        )
+        return mock, path
+
+    def _undeclared_query(self, request: httpx.Request, path: str) -> list[str]:
+        names = {k for k, _ in parse_qsl(urlsplit(str(request.url)).query)}
+        if not names:
+            return []
+        try:
+            result = self.api.unmarshal_request(self._mock_request(request)[0])
+        except PathNotFound:
+            return []
+        del result
+        declared: set[str] = set()
+        for template, item in self.spec.get("paths", {}).items():
+            if _template_matches(template, path):
+                declared |= _param_names(item.get("parameters", []), self.spec)
+                op = item.get(request.method.lower(), {})
+                declared |= _param_names(op.get("parameters", []), self.spec)
+        return sorted(names - declared)
+
+    def check(self, request: httpx.Request, response: httpx.Response | None = None) -> None:
+        """Validate one exchange; violations are collected in :attr:`violations`."""
+        url_path = urlsplit(str(request.url)).path
+        if any(url_path.startswith(p) for p in self.ignore_path_prefixes):
+            return
+        mock, path = self._mock_request(request)
+        self.checked += 1
+        status = response.status_code if response is not None else None
+        problems: list[str] = []
+        try:
+            self.api.validate_request(mock)
+        except Exception as error:
+            problems.append(f"request: {_explain(error)}")
+        if not problems:
+            problems += [
+                f"request: undeclared query parameter {n!r}"
+                for n in self._undeclared_query(request, path)
+            ]
+        if response is not None and response.status_code != 304:
+            content_type = response.headers.get("content-type", "application/json").split(";")[0]
+            mock_response = MockResponse(
+                response.content,
+                status_code=response.status_code,
+                headers=dict(response.headers),
+                content_type=content_type,
+            )
+            try:
+                self.api.validate_response(mock, mock_response)
+            except Exception as error:
+                problems.append(f"response: {_explain(error)}")
+        for problem in problems:
+            self.violations.append(SpecViolation(request.method, url_path, status, problem))
+
+    async def async_hook(self, response: httpx.Response) -> None:
+        """httpx ``event_hooks={"response": [...]}`` hook for an AsyncClient."""
+        await response.aread()
+        self.check(response.request, response)
+
+    def sync_hook(self, response: httpx.Response) -> None:
+        """httpx ``event_hooks={"response": [...]}`` hook for a Client."""
+        response.read()
+        self.check(response.request, response)
+
+    def assert_clean(self) -> None:
+        """Fail with every violation listed, if there were any."""
+        if self.violations:
+            lines = "\n".join(str(v) for v in self.violations[:50])
+            raise AssertionError(f"{len(self.violations)} spec violation(s):\n{lines}")
+
+
+def _strip_media_type_parameters(node: Any) -> None:
+    """Tripletex declares ``application/json; charset=utf-8``; match on the bare type."""
+    if isinstance(node, dict):
+        content = node.get("content")
+        if isinstance(content, dict):
+            node["content"] = {k.split(";")[0].strip(): v for k, v in content.items()}
+        for value in node.values():
+            _strip_media_type_parameters(value)
+    elif isinstance(node, list):
+        for value in node:
+            _strip_media_type_parameters(value)
+
+
+def _template_matches(template: str, path: str) -> bool:
+    t_parts, p_parts = template.strip("/").split("/"), path.strip("/").split("/")
+    if len(t_parts) != len(p_parts):
+        return False
+    return all(t.startswith("{") or t == p for t, p in zip(t_parts, p_parts, strict=True))
+
+
+def _param_names(params: list[dict[str, Any]], spec: dict[str, Any]) -> set[str]:
+    names: set[str] = set()
+    for param in params:
+        if "$ref" in param:
+            node: Any = spec
+            for part in param["$ref"].lstrip("#/").split("/"):
+                node = node[part]
+            param = node
+        if param.get("in") == "query":
+            names.add(param["name"])
+    return names
+
+
+def _explain(error: BaseException) -> str:
+    parts = [f"{type(error).__name__}: {error}"]
+    cause = error.__cause__
+    while cause is not None:
+        details = getattr(cause, "schema_errors", None)
+        if details:
+            parts.extend(str(d.message) for d in details[:5])
+        cause = cause.__cause__
+    return "; ".join(parts)
