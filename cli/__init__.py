@@ -1,0 +1,1 @@
+"""The ``svenn-sync`` command line."""

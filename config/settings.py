@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "SVENN_SYNC_"
@@ -31,7 +31,11 @@ class Settings(BaseSettings):
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str | None = Field(
         default=None,
+        validation_alias=AliasChoices(f"{ENV_PREFIX}DATABASE_URL", "DATABASE_URL"),
         description="SQLAlchemy URL of the state store; default: SQLite file in data_dir.",
+    )
+    database_schema: str | None = Field(
+        default=None, description="PostgreSQL schema for the store's tables (default: public)."
     )
     tripletex_base_url: str = "http://127.0.0.1:8701/v2"
     tripletex_consumer_token: SecretStr = SecretStr("sandbox-consumer-token")

@@ -1,0 +1,1 @@
+"""The state store: integrations, links, cursors, failed records and the hours ledger."""

@@ -1,0 +1,41 @@
+# Two commands: `make demo` runs the main job on embedded defaults, `make test` runs the suite.
+# Both install what they need: a private uv in .tools/, the locked dependencies in .venv/.
+PYTHON ?= python3
+UV := .tools/bin/uv
+UV_VERSION := 0.13.9
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+
+.PHONY: install demo test lint format bench sandboxes clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	touch $@
+
+install: .venv/.synced
+
+demo: install
+	.venv/bin/python -m cli demo
+
+test: install
+	.venv/bin/pytest -n 2 --dist loadfile
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy .
+
+format: install
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+bench: install
+	for script in bench/bench_*.py; do echo "== $$script"; .venv/bin/python $$script || exit 1; done
+
+clean:
+	rm -rf .venv .tools data .pytest_cache .mypy_cache .ruff_cache

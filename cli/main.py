@@ -1,0 +1,137 @@
+"""``svenn-sync``: one command per job, for ops and scripts.
+
+Every command reads the settings from the environment; a bad setting is one clear line on
+stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from config.settings import SettingsError, load_settings
+from store.db import StoreConfigError
+from store.state import StateStore
+from store.token_cipher import TokenCipherError
+
+app = typer.Typer(help="Svenn ↔ Tripletex sync: operate the integration.", no_args_is_help=True)
+db_app = typer.Typer(help="The state store.", no_args_is_help=True)
+integrations_app = typer.Typer(help="Tenants' integrations.", no_args_is_help=True)
+failures_app = typer.Typer(help="The failed-record log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(integrations_app, name="integrations")
+app.add_typer(failures_app, name="failures")
+
+console = Console()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print one clear line on stderr and exit."""
+    print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def clear_errors() -> Iterator[None]:
+    """Turn configuration errors into one line instead of a traceback."""
+    try:
+        yield
+    except (SettingsError, StoreConfigError, TokenCipherError) as error:
+        fail(str(error))
+
+
+def open_store(*, migrate: bool = False) -> StateStore:
+    """The configured store (migrated first when asked)."""
+    return StateStore.from_settings(load_settings(), migrate=migrate)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Migrate the state store up (default: to the latest revision)."""
+    from store.migrate import current_revision, upgrade
+
+    with clear_errors():
+        store = open_store()
+        upgrade(store.engine, revision)
+        console.print(f"store at revision {current_revision(store.engine)}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument(..., help="target revision, e.g. base")) -> None:
+    """Migrate the state store down to a revision."""
+    from store.migrate import current_revision, downgrade
+
+    with clear_errors():
+        store = open_store()
+        downgrade(store.engine, revision)
+        console.print(f"store at revision {current_revision(store.engine)}")
+
+
+@integrations_app.command("list")
+def integrations_list() -> None:
+    """Show every tenant's integration and its status."""
+    from store.integrations import list_integrations
+
+    with clear_errors():
+        store = open_store(migrate=True)
+        with store.sessions() as session:
+            rows = list_integrations(session)
+    table = Table("tenant", "status", "tripletex company", "decided by", "decided at", "reason")
+    for row in rows:
+        table.add_row(
+            row.tenant,
+            row.status,
+            f"{row.tripletex_company_name or ''} ({row.tripletex_company_id or '-'})",
+            row.decided_by or "",
+            row.decided_at.isoformat(timespec="seconds") if row.decided_at else "",
+            row.decision_reason or "",
+        )
+    console.print(table if rows else "no integrations yet")
+
+
+@failures_app.command("list")
+def failures_list(tenant: str, entity: str | None = None) -> None:
+    """Show a tenant's open failed records."""
+    from store.failures import open_failures
+
+    with clear_errors():
+        store = open_store(migrate=True)
+        with store.sessions() as session:
+            rows = open_failures(session, tenant, entity=entity)
+    table = Table("entity", "direction", "svenn", "tripletex", "reason", "message", "attempts")
+    for row in rows:
+        table.add_row(
+            row.entity,
+            row.direction,
+            row.svenn_id or "",
+            row.tripletex_id or "",
+            row.reason_code,
+            row.message_en,
+            str(row.attempts),
+        )
+    console.print(table if rows else f"no open failed records for {tenant}")
+
+
+def main() -> None:
+    """Entry point with clear errors for settings problems raised outside commands."""
+    try:
+        app()
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+@app.command("demo")
+def demo() -> None:
+    """Run the main job on embedded defaults (SQLite store, sandboxes on localhost)."""
+    with clear_errors():
+        store = open_store(migrate=True)
+        console.print(f"state store ready: {store.engine.url.render_as_string()}")
+    integrations_list()

@@ -1,0 +1,104 @@
+"""Links between a Svenn record and its Tripletex twin (one to one, enforced by the database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from store.models import Link
+
+
+@dataclass(frozen=True)
+class NewLink:
+    """A link to store, with the fingerprints and the agreed state of both sides."""
+
+    entity: str
+    svenn_id: str
+    tripletex_id: str
+    svenn_fingerprint: str | None = None
+    tripletex_fingerprint: str | None = None
+    base_snapshot: dict[str, Any] | None = None
+    match_key: str | None = None
+
+
+def save_links(session: Session, tenant: str, links: Iterable[NewLink]) -> int:
+    """Insert links; an identical pair already stored is refreshed, a conflicting one refused.
+
+    A conflict (the same Svenn id with another Tripletex id, or the reverse) raises
+    ``sqlalchemy.exc.IntegrityError``: the database is the last guard against double links.
+    """
+    rows = [
+        {
+            "tenant": tenant,
+            "entity": link.entity,
+            "svenn_id": link.svenn_id,
+            "tripletex_id": link.tripletex_id,
+            "svenn_fingerprint": link.svenn_fingerprint,
+            "tripletex_fingerprint": link.tripletex_fingerprint,
+            "base_snapshot": link.base_snapshot,
+            "match_key": link.match_key,
+            "synced_at": dt.datetime.now(dt.UTC),
+            "created_at": dt.datetime.now(dt.UTC),
+        }
+        for link in links
+    ]
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Link)
+    statement = statement.on_conflict_do_update(
+        index_elements=["tenant", "entity", "svenn_id"],
+        set_={
+            "svenn_fingerprint": statement.excluded.svenn_fingerprint,
+            "tripletex_fingerprint": statement.excluded.tripletex_fingerprint,
+            "base_snapshot": statement.excluded.base_snapshot,
+            "synced_at": statement.excluded.synced_at,
+        },
+        where=Link.tripletex_id == statement.excluded.tripletex_id,
+    )
+    for start in range(0, len(rows), 500):
+        session.execute(statement, rows[start : start + 500])
+    _refuse_silent_conflicts(session, tenant, rows)
+    return len(rows)
+
+
+def _refuse_silent_conflicts(session: Session, tenant: str, rows: list[dict[str, Any]]) -> None:
+    # ON CONFLICT ... WHERE skips (silently) a row whose Svenn id is linked elsewhere: check.
+    wanted = {(r["entity"], r["svenn_id"]): r["tripletex_id"] for r in rows}
+    stored = {
+        (link.entity, link.svenn_id): link.tripletex_id
+        for link in session.scalars(
+            select(Link).where(
+                Link.tenant == tenant, Link.svenn_id.in_([r["svenn_id"] for r in rows])
+            )
+        )
+    }
+    for key, tripletex_id in wanted.items():
+        if stored.get(key) != tripletex_id:
+            raise IntegrityError(
+                "save_links",
+                {"entity": key[0], "svenn_id": key[1]},
+                ValueError(
+                    f"{key[0]} svenn:{key[1]} is already linked to "
+                    f"tripletex:{stored.get(key)}, not tripletex:{tripletex_id}"
+                ),
+            )
+
+
+def links_for(session: Session, tenant: str, entity: str) -> list[Link]:
+    """Every link of one entity for the tenant."""
+    query = select(Link).where(Link.tenant == tenant, Link.entity == entity).order_by(Link.id)
+    return list(session.scalars(query))
+
+
+def tripletex_to_svenn(session: Session, tenant: str, entity: str) -> dict[str, str]:
+    """Map of Tripletex id → Svenn id for one entity."""
+    return {link.tripletex_id: link.svenn_id for link in links_for(session, tenant, entity)}

@@ -1,0 +1,229 @@
+"""The state store's tables (DESIGN.md §3), as SQLAlchemy 2.x typed models.
+
+Constraints live in the database, not only in code: a record cannot be linked twice, and the same
+failure of the same record cannot produce two rows (it bumps ``attempts`` instead).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so migrations name constraints stably."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+Timestamp = DateTime(timezone=True)
+
+
+class IntegrationStatus(StrEnum):
+    """Lifecycle of one tenant's integration; see ``store.integrations.ALLOWED``."""
+
+    OFF = "off"
+    REVIEW = "review"
+    APPROVED = "approved"
+    SYNCING = "syncing"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    DISABLED = "disabled"
+    FAILED = "failed"
+
+
+class FailureStatus(StrEnum):
+    """Whether a failed record still needs attention."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+    IGNORED = "ignored"
+
+
+def _enum_check(name: str, column: str, values: type[StrEnum]) -> CheckConstraint:
+    allowed = ", ".join(f"'{v.value}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name)
+
+
+class Integration(Base):
+    """One tenant's Svenn ↔ Tripletex integration and its approval trail."""
+
+    __tablename__ = "integrations"
+    __table_args__ = (_enum_check("status", "status", IntegrationStatus),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(100), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=IntegrationStatus.OFF.value)
+    tripletex_company_id: Mapped[int | None] = mapped_column(Integer)
+    tripletex_company_name: Mapped[str | None] = mapped_column(String(255))
+    employee_token_encrypted: Mapped[str | None] = mapped_column(Text)
+    svenn_api_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    review_requested_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    activated_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now, onupdate=_now)
+
+    def __repr__(self) -> str:  # never show the encrypted token columns
+        return f"Integration(tenant={self.tenant!r}, status={self.status!r})"
+
+
+class IntegrationEvent(Base):
+    """Audit trail: every status change, who made it and why."""
+
+    __tablename__ = "integration_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(
+        String(100), ForeignKey("integrations.tenant", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
+
+
+class Link(Base):
+    """One record in Svenn and its twin in Tripletex, with the state both last agreed on."""
+
+    __tablename__ = "links"
+    __table_args__ = (
+        UniqueConstraint("tenant", "entity", "svenn_id", name="uq_links_svenn"),
+        UniqueConstraint("tenant", "entity", "tripletex_id", name="uq_links_tripletex"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(20))
+    svenn_id: Mapped[str] = mapped_column(String(64))
+    tripletex_id: Mapped[str] = mapped_column(String(64))
+    svenn_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    tripletex_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    base_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    match_key: Mapped[str | None] = mapped_column(String(40))
+    synced_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now, onupdate=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
+
+
+class Cursor(Base):
+    """How far one change feed has been applied, per tenant, system and entity."""
+
+    __tablename__ = "cursors"
+
+    tenant: Mapped[str] = mapped_column(String(100), primary_key=True)
+    system: Mapped[str] = mapped_column(String(20), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now, onupdate=_now)
+
+
+class FailedRecord(Base):
+    """A record that could not be synced, with the reason; one row per record and reason."""
+
+    __tablename__ = "failed_records"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant", "entity", "direction", "record_key", "reason_code", name="uq_failed_records"
+        ),
+        _enum_check("status", "status", FailureStatus),
+        Index("ix_failed_records_open", "tenant", "status", "entity"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(20))
+    direction: Mapped[str] = mapped_column(String(30))
+    # "svenn:<id>" or "tripletex:<id>": never NULL, so the unique constraint holds on every DB.
+    record_key: Mapped[str] = mapped_column(String(140))
+    svenn_id: Mapped[str | None] = mapped_column(String(64))
+    tripletex_id: Mapped[str | None] = mapped_column(String(64))
+    reason_code: Mapped[str] = mapped_column(String(60))
+    message_en: Mapped[str] = mapped_column(Text)
+    message_no: Mapped[str] = mapped_column(Text)
+    target_error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20), default=FailureStatus.OPEN.value)
+    first_seen: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
+    last_seen: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
+class HoursLedger(Base):
+    """Which Svenn hour entry became which Tripletex timesheet entry, at which versions."""
+
+    __tablename__ = "hours_ledger"
+    __table_args__ = (
+        UniqueConstraint("tenant", "svenn_hour_id", name="uq_hours_ledger_svenn"),
+        UniqueConstraint("tenant", "tripletex_entry_id", name="uq_hours_ledger_tripletex"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    svenn_hour_id: Mapped[str] = mapped_column(String(64))
+    svenn_version: Mapped[int | None] = mapped_column(Integer)
+    tripletex_entry_id: Mapped[str | None] = mapped_column(String(64))
+    tripletex_version: Mapped[int | None] = mapped_column(Integer)
+    hours: Mapped[float | None] = mapped_column(Numeric(6, 2))
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="exported")
+    exported_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now, onupdate=_now)
+
+
+OPEN_FAILURES_VIEW = "open_failed_records"
+OPEN_FAILURES_VIEW_SQL = """
+CREATE VIEW open_failed_records AS
+SELECT id, tenant, entity, direction, svenn_id, tripletex_id, reason_code,
+       message_en, message_no, target_error, attempts, first_seen, last_seen, flow_run_id
+FROM failed_records
+WHERE status = 'open'
+"""
+
+__all__ = [
+    "OPEN_FAILURES_VIEW",
+    "OPEN_FAILURES_VIEW_SQL",
+    "Base",
+    "Cursor",
+    "FailedRecord",
+    "FailureStatus",
+    "HoursLedger",
+    "Integration",
+    "IntegrationEvent",
+    "IntegrationStatus",
+    "Link",
+]

@@ -1,0 +1,112 @@
+"""Shared fixtures: the state store (PostgreSQL in CI, SQLite elsewhere) and Prefect's harness.
+
+PostgreSQL is used when ``DATABASE_URL`` is set or ``CI=true``; each test session (and each
+xdist worker) gets its own schema, dropped at the end, so runs never collide. With ``CI=true``
+and no reachable PostgreSQL the run stops loudly instead of falling back to SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+# Prefect reads its settings at import: isolate it before anything imports prefect.
+_PREFECT_HOME = Path(tempfile.mkdtemp(prefix="svenn-sync-prefect-"))
+os.environ.setdefault("PREFECT_HOME", str(_PREFECT_HOME))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_FLOW_DEFAULT_PAUSE_INPUT_POLL_INTERVAL", "0.2")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+import pytest  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402
+
+from store.db import make_engine, session_factory  # noqa: E402
+from store.migrate import upgrade  # noqa: E402
+from store.models import Base  # noqa: E402
+from store.state import StateStore  # noqa: E402
+from store.token_cipher import TokenCipher  # noqa: E402
+
+TEST_KEY = "u0M1lK7rXg2m7o2aJ0P9s9B0V6kq4w3nZq1yV8cT5hE="
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_url() -> str | None:
+    """The PostgreSQL URL the suite must use, or ``None`` for SQLite."""
+    url = os.environ.get("DATABASE_URL") or os.environ.get("SVENN_SYNC_TEST_DATABASE_URL")
+    if url:
+        return url.replace("postgresql://", "postgresql+psycopg://", 1)
+    if os.environ.get("CI", "").lower() == "true":
+        return DEFAULT_PG_URL
+    return None
+
+
+def _check_reachable(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:
+        pytest.exit(
+            f"CI=true/DATABASE_URL asks for PostgreSQL at {engine.url.render_as_string()}, "
+            f"but it is not reachable ({type(error).__name__}); refusing to fall back to SQLite",
+            returncode=3,
+        )
+    finally:
+        engine.dispose()
+
+
+def new_schema_name() -> str:
+    """A fresh schema name for one test session or test."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"t_{worker}_{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str | None]]:
+    """(url, schema) of this session's database, created empty."""
+    url = postgres_url()
+    if url is None:
+        path = tmp_path_factory.mktemp("store") / "state.db"
+        yield f"sqlite:///{path}", None
+        return
+    _check_reachable(url)
+    schema = new_schema_name()
+    yield url, schema
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(database: tuple[str, str | None]) -> Iterator[Engine]:
+    """An engine on this session's database, migrated to head once."""
+    url, schema = database
+    engine = make_engine(url, schema=schema)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def state_store(migrated_engine: Engine) -> Iterator[StateStore]:
+    """A migrated, empty state store for one test."""
+    with migrated_engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    cipher = TokenCipher(SecretStr(TEST_KEY))
+    yield StateStore(migrated_engine, session_factory(migrated_engine), cipher)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """Prefect's test harness (a temporary server), started once for the flow tests."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield

@@ -1,0 +1,240 @@
+"""The state store: migrations, lifecycle, gate, links, failures, cursors, token encryption."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from store.cursors import get_cursor, set_cursor
+from store.db import make_engine
+from store.failures import Failure, open_failures, record_failures, resolve_failures
+from store.integrations import (
+    NotApprovedError,
+    TransitionError,
+    ensure_integration,
+    history,
+    require_approved,
+    transition,
+)
+from store.links import NewLink, save_links, tripletex_to_svenn
+from store.migrate import current_revision, downgrade, upgrade
+from store.models import FailedRecord
+from store.models import IntegrationStatus as S
+from store.state import StateStore
+from store.token_cipher import TokenCipher, TokenCipherError
+from tests.conftest import new_schema_name, postgres_url
+
+TABLES = {
+    "integrations",
+    "integration_events",
+    "links",
+    "cursors",
+    "failed_records",
+    "hours_ledger",
+}
+
+
+def _fresh_engine(tmp_path):
+    url = postgres_url()
+    if url is None:
+        return make_engine(f"sqlite:///{tmp_path / 'm.db'}"), None
+    schema = new_schema_name()
+    return make_engine(url, schema=schema), schema
+
+
+def test_migrations_go_up_and_down_and_up_again(tmp_path):
+    engine, schema = _fresh_engine(tmp_path)
+    try:
+        upgrade(engine)
+        assert current_revision(engine) == "0001"
+        names = set(inspect(engine).get_table_names(schema=schema))
+        assert names >= TABLES
+        assert "open_failed_records" in inspect(engine).get_view_names(schema=schema)
+        downgrade(engine, "base")
+        assert current_revision(engine) is None
+        assert not TABLES & set(inspect(engine).get_table_names(schema=schema))
+        upgrade(engine)
+        assert current_revision(engine) == "0001"
+    finally:
+        if schema:
+            with engine.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+def test_suite_uses_postgres_when_ci_asks_for_it(migrated_engine):
+    expected = "postgresql" if postgres_url() else "sqlite"
+    assert migrated_engine.dialect.name == expected
+
+
+def _to_review(store: StateStore, tenant: str = "acme") -> None:
+    with store.sessions.begin() as session:
+        ensure_integration(session, tenant)
+        transition(session, tenant, S.REVIEW, actor="activation")
+
+
+def test_lifecycle_follows_review_then_approval(state_store):
+    _to_review(state_store)
+    with state_store.sessions.begin() as session:
+        transition(session, "acme", S.APPROVED, actor="kari@ops", reason="checked the plan")
+        transition(session, "acme", S.SYNCING)
+        integration = transition(session, "acme", S.ACTIVE)
+        assert integration.decided_by == "kari@ops"
+        assert integration.decision_reason == "checked the plan"
+        assert integration.activated_at is not None
+        steps = [(e.from_status, e.to_status, e.actor) for e in history(session, "acme")]
+    assert steps == [
+        ("off", "review", "activation"),
+        ("review", "approved", "kari@ops"),
+        ("approved", "syncing", None),
+        ("syncing", "active", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "refused"),
+    [((), S.ACTIVE), ((S.REVIEW,), S.SYNCING), ((S.REVIEW,), S.ACTIVE), ((), S.APPROVED)],
+)
+def test_transitions_that_skip_approval_are_refused(state_store, path, refused):
+    with state_store.sessions.begin() as session:
+        ensure_integration(session, "acme")
+        for step in path:
+            transition(session, "acme", step)
+        with pytest.raises(TransitionError, match=f"cannot go from .* to {refused.value}"):
+            transition(session, "acme", refused)
+
+
+def test_rejection_keeps_reason_and_actor(state_store):
+    _to_review(state_store)
+    with state_store.sessions.begin() as session:
+        integration = transition(session, "acme", S.REJECTED, actor="ola", reason="wrong company")
+        assert (integration.status, integration.decided_by) == ("rejected", "ola")
+        with pytest.raises(TransitionError):
+            transition(session, "acme", S.SYNCING)
+
+
+def test_gate_refuses_writes_until_approved(state_store):
+    with state_store.sessions.begin() as session, pytest.raises(NotApprovedError, match="off, n"):
+        require_approved(session, "nobody")
+    _to_review(state_store)
+    with state_store.sessions.begin() as session:
+        with pytest.raises(NotApprovedError, match="review, not approved"):
+            require_approved(session, "acme")
+        transition(session, "acme", S.APPROVED, actor="kari")
+        assert require_approved(session, "acme").status == "approved"
+
+
+def test_a_record_cannot_be_linked_twice(state_store):
+    with state_store.sessions.begin() as session:
+        save_links(session, "acme", [NewLink("customer", "s1", "t1")])
+        save_links(session, "acme", [NewLink("customer", "s1", "t1", svenn_fingerprint="f")])
+        assert tripletex_to_svenn(session, "acme", "customer") == {"t1": "s1"}
+        # the same link for another tenant is fine
+        save_links(session, "other", [NewLink("customer", "s1", "t1")])
+    with pytest.raises(IntegrityError), state_store.sessions.begin() as session:
+        save_links(session, "acme", [NewLink("customer", "s2", "t1")])
+    with pytest.raises(IntegrityError), state_store.sessions.begin() as session:
+        save_links(session, "acme", [NewLink("customer", "s1", "t2")])
+
+
+def _failure(**overrides):
+    values = dict(
+        tenant="acme",
+        entity="customer",
+        direction="tripletex_to_svenn",
+        reason_code="ORG_NUMBER_INVALID",
+        message_en="Organisation number is not valid",
+        message_no="Organisasjonsnummeret er ugyldig",
+        tripletex_id="42",
+        payload={"name": "Bygg AS", "employeeToken": "eyJ-secret", "nested": {"apiKey": "k"}},
+        target_error={"status": 422, "authorization": "Basic abc"},
+    )
+    values.update(overrides)
+    return Failure(**values)
+
+
+def test_a_repeated_failure_bumps_attempts_instead_of_adding_a_row(state_store):
+    with state_store.sessions.begin() as session:
+        record_failures(session, [_failure()])
+    with state_store.sessions.begin() as session:
+        record_failures(session, [_failure(message_en="still invalid")])
+        rows = open_failures(session, "acme")
+    assert len(rows) == 1
+    assert rows[0].attempts == 2
+    assert rows[0].message_en == "still invalid"
+
+
+def test_failed_records_never_store_secrets(state_store):
+    with state_store.sessions.begin() as session:
+        record_failures(session, [_failure()])
+    with state_store.sessions.begin() as session:
+        row = session.query(FailedRecord).one()
+        stored = str(row.payload) + str(row.target_error)
+    assert "eyJ-secret" not in stored and "Basic abc" not in stored and "'k'" not in stored
+    assert row.payload["name"] == "Bygg AS"
+
+
+def test_database_refuses_duplicate_failure_rows(state_store):
+    row = dict(
+        tenant="acme",
+        entity="customer",
+        direction="d",
+        record_key="tripletex:1",
+        reason_code="X",
+        message_en="m",
+        message_no="m",
+    )
+    with pytest.raises(IntegrityError), state_store.sessions.begin() as session:
+        session.add(FailedRecord(**row))
+        session.flush()
+        session.add(FailedRecord(**row))
+        session.flush()
+
+
+def test_resolved_failures_leave_the_open_view_and_reopen_on_repeat(state_store):
+    with state_store.sessions.begin() as session:
+        record_failures(session, [_failure(), _failure(tripletex_id="43")])
+    with state_store.sessions.begin() as session:
+        assert resolve_failures(session, "acme", "customer", ["tripletex:42"]) == 1
+    with state_store.engine.connect() as connection:
+        ids = connection.execute(text("SELECT tripletex_id FROM open_failed_records")).all()
+    assert [r[0] for r in ids] == ["43"]
+    with state_store.sessions.begin() as session:
+        record_failures(session, [_failure()])
+        assert {r.tripletex_id for r in open_failures(session, "acme")} == {"42", "43"}
+
+
+def test_cursor_is_stored_per_tenant_system_and_entity(state_store):
+    with state_store.sessions.begin() as session:
+        assert get_cursor(session, "acme", "svenn", "feed") is None
+        set_cursor(session, "acme", "svenn", "feed", "100")
+        set_cursor(session, "acme", "svenn", "feed", "250")
+        set_cursor(session, "acme", "tripletex", "customer", "2026-11-25T10:00:00")
+    with state_store.sessions.begin() as session:
+        assert get_cursor(session, "acme", "svenn", "feed") == "250"
+        assert get_cursor(session, "acme", "tripletex", "customer") == "2026-11-25T10:00:00"
+        assert get_cursor(session, "other", "svenn", "feed") is None
+
+
+def test_token_round_trips_encrypted_and_never_shows(state_store):
+    token = SecretStr("employee-token-123")
+    stored = state_store.cipher.encrypt(token)
+    assert "employee-token-123" not in stored
+    assert state_store.cipher.decrypt(stored).get_secret_value() == "employee-token-123"
+    assert "employee-token-123" not in repr(state_store.cipher.decrypt(stored))
+    assert "u0M1" not in repr(state_store.cipher)
+
+
+def test_wrong_key_gives_a_clear_error_without_the_token(state_store):
+    stored = state_store.cipher.encrypt(SecretStr("employee-token-123"))
+    other = TokenCipher(SecretStr("ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="))
+    with pytest.raises(TokenCipherError, match="SVENN_SYNC_ENCRYPTION_KEY differs") as caught:
+        other.decrypt(stored)
+    assert "employee-token-123" not in str(caught.value)
+
+
+def test_malformed_key_is_named():
+    with pytest.raises(TokenCipherError, match="SVENN_SYNC_ENCRYPTION_KEY is not a valid"):
+        TokenCipher(SecretStr("too-short"))
