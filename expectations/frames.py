@@ -1,0 +1,154 @@
+"""Build the DataFrames the suites validate, from canonical records (pure: pandas only).
+
+One row per record, one column per field (nested addresses flattened as
+``postal_address_city``), JSON-safe values, plus the check columns the suites need:
+
+- ``email_normalized`` (extracts with an ``email`` column): trimmed and case-folded, so that
+  ``employees_extract`` can expect e-mails unique case-insensitively;
+- ``<key>_equal`` (links frame): whether the key field agrees across the link.
+"""
+
+from __future__ import annotations
+
+import functools
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel
+
+from sync.records import Customer, Employee, Entity, Project, Record
+
+# Key fields compared across a link, per entity. Values are normalised before comparing
+# (see _normalise) so that "Bygg AS" and "BYGG  AS" count as equal.
+_KeyOf = Callable[[Record], Any]
+LINK_KEYS: dict[Entity, dict[str, _KeyOf]] = {
+    Entity.CUSTOMER: {
+        "name": lambda r: r.name if isinstance(r, Customer) else None,
+        "organization_number": lambda r: r.organization_number if isinstance(r, Customer) else None,
+    },
+    Entity.EMPLOYEE: {
+        "name": lambda r: (
+            " ".join(p for p in (r.first_name, r.last_name) if p)
+            if isinstance(r, Employee)
+            else None
+        ),
+        "email": lambda r: r.email if isinstance(r, Employee) else None,
+    },
+    Entity.PROJECT: {
+        "name": lambda r: r.name if isinstance(r, Project) else None,
+        "number": lambda r: r.number if isinstance(r, Project) else None,
+    },
+}
+LINK_KEY_FIELDS: tuple[str, ...] = ("name", "organization_number", "email", "number")
+
+
+def extract_frame(
+    records: Iterable[Record], record_type: type[Record] | None = None
+) -> pd.DataFrame:
+    """One row per record, one column per field, plus ``email_normalized`` when relevant.
+
+    ``record_type`` gives the columns when ``records`` may be empty.
+    """
+    rows = [_flatten(r) for r in records]
+    if rows or record_type is None:
+        frame = pd.DataFrame(rows, dtype=object)
+    else:
+        frame = pd.DataFrame(columns=list(record_type.model_fields), dtype=object)
+    if "email" in frame.columns:
+        frame["email_normalized"] = frame["email"].map(_normalise_email)
+    return _json_safe(frame)
+
+
+def links_frame(
+    entity: Entity,
+    links: Iterable[tuple[str | None, str | None]],
+    svenn: Mapping[str, Record],
+    tripletex: Mapping[str, Record],
+) -> pd.DataFrame:
+    """One row per ``(svenn_id, tripletex_id)`` link with both sides' key fields compared.
+
+    ``svenn``/``tripletex`` map ids to the records read back after the sync. A side that is
+    missing (dangling link) makes every ``<key>_equal`` False. ``<key>_equal`` is None where
+    the key does not apply to the entity (e.g. ``organization_number`` for projects). ``id``
+    is ``entity:svenn_id:tripletex_id`` so failed rows can be traced to the link.
+    """
+    keys = LINK_KEYS[entity]
+    rows: list[dict[str, Any]] = []
+    for svenn_id, tripletex_id in links:
+        s = svenn.get(svenn_id) if svenn_id is not None else None
+        t = tripletex.get(tripletex_id) if tripletex_id is not None else None
+        row: dict[str, Any] = {
+            "id": f"{entity.value}:{svenn_id}:{tripletex_id}",
+            "entity": entity.value,
+            "svenn_id": svenn_id,
+            "tripletex_id": tripletex_id,
+        }
+        for field in LINK_KEY_FIELDS:
+            key_of = keys.get(field)
+            s_value = key_of(s) if key_of and s is not None else None
+            t_value = key_of(t) if key_of and t is not None else None
+            row[f"svenn_{field}"] = s_value
+            row[f"tripletex_{field}"] = t_value
+            row[f"{field}_equal"] = (
+                None
+                if key_of is None
+                else (
+                    s is not None
+                    and t is not None
+                    and _normalise(field, s_value) == _normalise(field, t_value)
+                )
+            )
+        rows.append(row)
+    return _json_safe(pd.DataFrame(rows, columns=_link_columns(), dtype=object))
+
+
+def _link_columns() -> list[str]:
+    columns = ["id", "entity", "svenn_id", "tripletex_id"]
+    for field in LINK_KEY_FIELDS:
+        columns += [f"svenn_{field}", f"tripletex_{field}", f"{field}_equal"]
+    return columns
+
+
+def _json_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    # Object columns holding None (not NaN) survive json.dumps and keep ints as ints.
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def _flatten(record: Record) -> dict[str, Any]:
+    data = record.model_dump(mode="json")
+    nested = _nested_models(type(record))
+    if not nested:
+        return data
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in nested:  # an absent address still gives its columns: every row has one shape
+            flat.update({f"{key}_{sub}": (value or {}).get(sub) for sub in nested[key]})
+        else:
+            flat[key] = value
+    return flat
+
+
+@functools.cache
+def _nested_models(record_type: type[Record]) -> dict[str, tuple[str, ...]]:
+    """Fields holding a nested model (e.g. ``postal_address``), with that model's fields."""
+    nested: dict[str, tuple[str, ...]] = {}
+    for name, info in record_type.model_fields.items():
+        for candidate in (info.annotation, *typing.get_args(info.annotation)):
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                nested[name] = tuple(candidate.model_fields)
+    return nested
+
+
+def _normalise_email(value: object) -> str | None:
+    return value.strip().casefold() if isinstance(value, str) else None
+
+
+def _normalise(field: str, value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    if field == "organization_number":
+        return "".join(text.split())
+    return " ".join(text.split()).casefold()

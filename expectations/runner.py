@@ -1,0 +1,205 @@
+"""Load the JSON suites and run them over DataFrames with an in-memory GX context.
+
+``validate_frame`` returns a ``SuiteOutcome`` that names, per row id, the expectations the row
+broke, so a task can turn each bad row into a failed-record row and let the others go on.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from expectations.frames import extract_frame, links_frame
+
+if TYPE_CHECKING:
+    from great_expectations import ExpectationSuite
+
+# GX itself is imported on first use: importing it costs ≈4 s (scipy and friends), which
+# modules that only import this one for its types or frames should not pay.
+
+__all__ = [
+    "MISSING_ID",
+    "SUITES_DIR",
+    "ExpectationFailure",
+    "SuiteLoadError",
+    "SuiteOutcome",
+    "extract_frame",
+    "links_frame",
+    "load_suite",
+    "validate_frame",
+]
+
+SUITES_DIR = Path(__file__).parent / "suites"
+MISSING_ID = "<missing id>"  # failed_rows key for rows whose id is null
+_MARKDOWN_IDS = 10  # ids listed per failed expectation in the markdown summary
+
+
+class SuiteLoadError(ValueError):
+    """A suite file is missing, unreadable, or GX could not load every expectation in it."""
+
+
+@dataclass(frozen=True)
+class ExpectationFailure:
+    """One expectation that failed: its GX type, the column(s) it checks, a human reason."""
+
+    expectation_type: str
+    column: str | None
+    description: str
+
+
+@dataclass
+class SuiteOutcome:
+    """What one suite found in one frame."""
+
+    success: bool
+    evaluated: int
+    failed_expectations: list[ExpectationFailure] = field(default_factory=list)
+    # row id -> the expectations that row broke (rows with a null id under MISSING_ID)
+    failed_rows: dict[str, list[ExpectationFailure]] = field(default_factory=dict)
+    suite_name: str = ""
+    row_count: int = 0
+
+    def to_markdown(self) -> str:
+        """A short summary for a Prefect markdown artifact."""
+        head = f"**{self.suite_name}** over {self.row_count} rows: "
+        if self.success:
+            return head + f"passed all {self.evaluated} expectations."
+        lines = [
+            head + f"{len(self.failed_expectations)} of {self.evaluated} expectations failed, "
+            f"{len(self.failed_rows)} rows flagged.",
+            "",
+            "| Check | Column | Rows | Ids |",
+            "|---|---|---|---|",
+        ]
+        for failure in self.failed_expectations:
+            ids = [i for i, fs in self.failed_rows.items() if failure in fs]
+            shown = ", ".join(ids[:_MARKDOWN_IDS]) + (", …" if len(ids) > _MARKDOWN_IDS else "")
+            cells = [failure.description, failure.column or "", str(len(ids)), shown]
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        return "\n".join(lines)
+
+
+def load_suite(name: str, *, directory: Path = SUITES_DIR) -> ExpectationSuite:
+    """Read ``<directory>/<name>.json``; refuse it unless GX loaded every expectation in it."""
+    from great_expectations import ExpectationSuite
+
+    # Registers expect_column_values_to_be_valid_organization_number with GX.
+    from expectations import organization_number  # noqa: F401
+
+    path = directory / f"{name}.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SuiteLoadError(f"cannot read expectation suite {name!r} from {path}: {exc}") from exc
+    entries = raw.get("expectations", [])
+    # GX logs and drops an expectation it cannot build (e.g. a typo in its type): count them.
+    suite = ExpectationSuite(name=raw.get("name", name), expectations=entries, meta=raw.get("meta"))
+    if len(suite.expectations) != len(entries):
+        wanted = Counter(str(e.get("type")) for e in entries)
+        loaded = Counter(e.expectation_type for e in suite.expectations)
+        dropped = sorted((wanted - loaded).elements())
+        raise SuiteLoadError(
+            f"suite {name!r}: GX loaded {len(suite.expectations)} of {len(entries)} "
+            f"expectations; not loaded: {', '.join(dropped) or '?'}"
+        )
+    return suite
+
+
+def validate_frame(suite_name: str, frame: pd.DataFrame, *, id_column: str = "id") -> SuiteOutcome:
+    """Run suite ``suite_name`` over ``frame``; failed rows are keyed by ``id_column``."""
+    if id_column not in frame.columns:
+        raise ValueError(f"frame has no id column {id_column!r} to report failed rows by")
+    suite = _cached_suite(suite_name)
+    result_format: dict[str, Any] = {
+        "result_format": "COMPLETE",
+        "unexpected_index_column_names": [id_column],
+        "partial_unexpected_count": 0,
+    }
+    with _GX_LOCK:  # GX contexts are not documented as thread-safe; Prefect may use threads
+        batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
+        result = batch.validate(suite, result_format=result_format)
+    outcome = SuiteOutcome(
+        success=bool(result.success),
+        evaluated=len(result.results),
+        suite_name=suite_name,
+        row_count=len(frame),
+    )
+    for expectation_result in result.results:
+        if not expectation_result.success:
+            _record_failure(outcome, expectation_result, id_column)
+    return outcome
+
+
+def _record_failure(outcome: SuiteOutcome, expectation_result: Any, id_column: str) -> None:
+    config = expectation_result.expectation_config
+    description = config.description or config.type
+    error = _exception_message(expectation_result.exception_info)
+    if error:
+        description = f"{description} (could not run: {error})"
+    failure = ExpectationFailure(config.type, _column_of(config.kwargs), description)
+    outcome.failed_expectations.append(failure)
+    for index in expectation_result.result.get("unexpected_index_list") or []:
+        rows = outcome.failed_rows.setdefault(_row_key(index.get(id_column)), [])
+        if failure not in rows:
+            rows.append(failure)
+
+
+def _exception_message(info: Any) -> str | None:
+    if not isinstance(info, dict):
+        return None
+    if "raised_exception" in info:
+        return str(info.get("exception_message")) if info.get("raised_exception") else None
+    # Several metrics may have failed: GX then keys the infos by metric.
+    for nested in info.values():
+        message = _exception_message(nested)
+        if message:
+            return message
+    return None
+
+
+def _column_of(kwargs: dict[str, Any]) -> str | None:
+    if "column" in kwargs:
+        return str(kwargs["column"])
+    if "column_A" in kwargs:
+        return f"{kwargs['column_A']}, {kwargs['column_B']}"
+    if "column_list" in kwargs:
+        return ", ".join(str(c) for c in kwargs["column_list"])
+    return None
+
+
+def _row_key(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING_ID
+    return str(value)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+_GX_LOCK = threading.Lock()
+
+
+@functools.cache
+def _cached_suite(name: str) -> ExpectationSuite:
+    return load_suite(name)
+
+
+@functools.cache
+def _batch_definition() -> Any:
+    """One ephemeral context per process, one pandas asset whose batch is the frame given."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    asset = context.data_sources.add_pandas("extracts").add_dataframe_asset("frame")
+    return asset.add_batch_definition_whole_dataframe("whole_frame")

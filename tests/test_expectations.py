@@ -1,0 +1,302 @@
+"""The Great Expectations layer: suites load whole, good data passes, each bad row is named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from expectations.organization_number import (
+    is_valid_organization_number,
+    valid_organization_numbers,
+)
+from expectations.runner import (
+    MISSING_ID,
+    SUITES_DIR,
+    SuiteLoadError,
+    extract_frame,
+    links_frame,
+    load_suite,
+    validate_frame,
+)
+from sync.records import Customer, Employee, Entity, Project
+
+# Real organisation numbers (Brønnøysundregistrene, Equinor, DNB) with valid check digits.
+ORG_A, ORG_B, ORG_C = "974760673", "923609016", "984851006"
+UNIQUE = "expect_column_values_to_be_unique"
+NOT_NULL = "expect_column_values_to_not_be_null"
+REGEX = "expect_column_values_to_match_regex"
+ORG_CHECK = "expect_column_values_to_be_valid_organization_number"
+
+
+def failed_types(outcome_rows: dict[str, list], row_id: str) -> set[str]:
+    return {f.expectation_type for f in outcome_rows[row_id]}
+
+
+def good_customers() -> list[Customer]:
+    return [
+        Customer(id="c1", name="Fjord Bygg AS", organization_number=ORG_A, email="post@fjord.no"),
+        Customer(id="c2", name="Nordlys Rør AS", organization_number=ORG_B),
+        Customer(id="c3", name="Ola Nordmann", email="ola.nordmann@example.com"),
+        Customer(id="c4", name="Vik Elektro AS", organization_number=ORG_C, email="a.b@vik.co.no"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("suite_name", "count"),
+    [
+        ("customers_extract", 6),
+        ("employees_extract", 5),
+        ("projects_extract", 4),
+        ("links_after_sync", 8),
+    ],
+)
+def test_every_expectation_in_each_suite_file_is_loaded(suite_name: str, count: int) -> None:
+    in_file = json.loads((SUITES_DIR / f"{suite_name}.json").read_text())["expectations"]
+    suite = load_suite(suite_name)
+    assert len(in_file) == count
+    assert len(suite.expectations) == count
+
+
+def test_suite_with_a_typo_in_an_expectation_type_is_refused(tmp_path: Path) -> None:
+    raw = json.loads((SUITES_DIR / "projects_extract.json").read_text())
+    raw["expectations"][1]["type"] = "expect_column_values_to_be_uniqe"
+    (tmp_path / "typo.json").write_text(json.dumps(raw))
+    with pytest.raises(SuiteLoadError, match="expect_column_values_to_be_uniqe"):
+        load_suite("typo", directory=tmp_path)
+
+
+def test_missing_suite_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SuiteLoadError, match="nope"):
+        load_suite("nope", directory=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        (ORG_A, True),
+        (ORG_B, True),
+        (ORG_C, True),
+        ("974760672", False),  # wrong check digit
+        ("97476067", False),  # 8 digits
+        ("9747606730", False),  # 10 digits
+        ("97476067a", False),
+        ("974 760 673", False),  # must be normalised before it reaches the suite
+        ("000000000", True),  # sum 0 → check 11 → 0
+        ("100000000", False),  # sum 3 → check digit 8, not 0
+        ("100000008", True),
+        ("200000000", False),  # sum 6 → check 5
+    ],
+)
+def test_organization_number_check_digit_is_mod_11(value: str, valid: bool) -> None:
+    assert is_valid_organization_number(value) is valid
+    # The vectorised form GX runs agrees with the scalar one.
+    assert valid_organization_numbers(pd.Series([value, None])).tolist() == [valid, False]
+
+
+def test_org_number_whose_check_digit_would_be_10_is_invalid() -> None:
+    # 8 digits with weighted sum ≡ 1 (mod 11) need check digit 10, which does not exist.
+    prefix = "00000300"  # 3 * 4 = 12 ≡ 1 (mod 11) → check 10
+    assert not any(is_valid_organization_number(prefix + d) for d in "0123456789")
+
+
+def test_good_customers_pass() -> None:
+    outcome = validate_frame("customers_extract", extract_frame(good_customers()))
+    assert outcome.success
+    assert outcome.evaluated == 6
+    assert outcome.failed_expectations == []
+    assert outcome.failed_rows == {}
+
+
+def test_each_bad_customer_is_reported_by_its_id_and_the_others_are_not() -> None:
+    customers = [
+        *good_customers(),
+        Customer(id="dup", name="Første AS"),
+        Customer(id="dup", name="Andre AS"),
+        Customer(id="noname", name="placeholder"),
+        Customer(id="checkdigit", name="Feil AS", organization_number="974760672"),
+        Customer(id="short", name="Kort AS", organization_number="97476067"),
+        Customer(id="mail", name="Post AS", email="post@@fjord"),
+    ]
+    frame = extract_frame(customers)
+    frame.loc[frame["id"] == "noname", "name"] = None
+
+    outcome = validate_frame("customers_extract", frame)
+
+    assert not outcome.success
+    assert set(outcome.failed_rows) == {"dup", "noname", "checkdigit", "short", "mail"}
+    assert failed_types(outcome.failed_rows, "dup") == {UNIQUE}
+    assert failed_types(outcome.failed_rows, "noname") == {NOT_NULL}
+    assert failed_types(outcome.failed_rows, "checkdigit") == {ORG_CHECK}
+    assert failed_types(outcome.failed_rows, "short") == {REGEX, ORG_CHECK}
+    assert failed_types(outcome.failed_rows, "mail") == {REGEX}
+    assert {f.column for f in outcome.failed_rows["mail"]} == {"email"}
+    assert outcome.failed_rows["noname"][0].description == "Customer has no name"
+
+
+def test_customer_without_id_is_reported_under_missing_id() -> None:
+    frame = extract_frame([*good_customers(), Customer(id=None, name="Uten id AS")])
+    outcome = validate_frame("customers_extract", frame)
+    assert set(outcome.failed_rows) == {MISSING_ID}
+    assert failed_types(outcome.failed_rows, MISSING_ID) == {NOT_NULL}
+
+
+def test_empty_extract_passes() -> None:
+    assert validate_frame("customers_extract", extract_frame([], Customer)).success
+
+
+def good_employees() -> list[Employee]:
+    return [
+        Employee(id="e1", first_name="Kari", last_name="Nordmann", email="kari@fjord.no"),
+        Employee(id="e2", first_name="Per", last_name="Hansen", email="per.hansen@fjord.no"),
+        Employee(id="e3", first_name="Åse", last_name="Lie"),
+        Employee(id="e4", first_name="Jon", last_name="Berg"),  # two without e-mail is fine
+    ]
+
+
+def test_good_employees_pass() -> None:
+    outcome = validate_frame("employees_extract", extract_frame(good_employees()))
+    assert outcome.success, outcome.to_markdown()
+
+
+def test_bad_email_and_email_shared_ignoring_case_are_reported() -> None:
+    employees = [
+        *good_employees(),
+        Employee(id="bad", first_name="Ola", email="ola at fjord.no"),
+        Employee(id="upper", first_name="Karianne", email="KARI@Fjord.no"),
+    ]
+    outcome = validate_frame("employees_extract", extract_frame(employees))
+    assert set(outcome.failed_rows) == {"bad", "upper", "e1"}
+    assert failed_types(outcome.failed_rows, "bad") == {REGEX}
+    assert failed_types(outcome.failed_rows, "upper") == {UNIQUE}
+    assert outcome.failed_rows["e1"][0].column == "email_normalized"
+
+
+def test_employee_without_first_name_is_reported() -> None:
+    frame = extract_frame(good_employees())
+    frame.loc[frame["id"] == "e2", "first_name"] = None
+    outcome = validate_frame("employees_extract", frame)
+    assert set(outcome.failed_rows) == {"e2"}
+
+
+def test_projects_with_duplicate_number_are_reported_and_missing_numbers_are_not() -> None:
+    projects = [
+        Project(id="p1", name="Tak Storgata 1", number="1001"),
+        Project(id="p2", name="Bad Lia 3", number="1002"),
+        Project(id="p3", name="Uten nummer"),
+        Project(id="p4", name="Også uten nummer"),
+        Project(id="p5", name="Kopi", number="1001"),
+    ]
+    outcome = validate_frame("projects_extract", extract_frame(projects))
+    assert set(outcome.failed_rows) == {"p1", "p5"}
+    assert {f.column for f in outcome.failed_rows["p5"]} == {"number"}
+    assert validate_frame("projects_extract", extract_frame(projects[:4])).success
+
+
+def linked_customers() -> tuple[dict[str, Customer], dict[str, Customer]]:
+    svenn = {
+        "s1": Customer(id="s1", name="Fjord Bygg AS", organization_number=ORG_A),
+        "s2": Customer(id="s2", name="Nordlys Rør AS", organization_number=ORG_B),
+        "s3": Customer(id="s3", name="Vik Elektro AS"),
+        "s4": Customer(id="s4", name="Berg Maling AS", organization_number=ORG_C),
+    }
+    tripletex = {
+        "1": Customer(id="1", name="FJORD  BYGG AS", organization_number=ORG_A),
+        "2": Customer(id="2", name="Nordlys Rør AS", organization_number=ORG_B),
+        "3": Customer(id="3", name="Vik Elektro og Data AS"),
+        "4": Customer(id="4", name="Berg Maling AS", organization_number=ORG_C),
+    }
+    return svenn, tripletex
+
+
+def test_links_with_equal_keys_pass() -> None:
+    svenn, tripletex = linked_customers()
+    links = [("s1", "1"), ("s2", "2"), ("s4", "4")]
+    frame = links_frame(Entity.CUSTOMER, links, svenn, tripletex)
+    outcome = validate_frame("links_after_sync", frame)
+    assert outcome.success, outcome.to_markdown()
+
+
+def test_link_whose_names_differ_and_tripletex_id_linked_twice_are_reported() -> None:
+    svenn, tripletex = linked_customers()
+    links = [("s1", "1"), ("s2", "2"), ("s3", "3"), ("s4", "2")]
+    outcome = validate_frame(
+        "links_after_sync", links_frame(Entity.CUSTOMER, links, svenn, tripletex)
+    )
+
+    assert set(outcome.failed_rows) == {"customer:s3:3", "customer:s2:2", "customer:s4:2"}
+    assert [f.description for f in outcome.failed_rows["customer:s3:3"]] == [
+        "Linked records have different names"
+    ]
+    assert "Tripletex record is linked more than once" in {
+        f.description for f in outcome.failed_rows["customer:s2:2"]
+    }
+    # s4 is also linked to a record with another name and org number.
+    assert len(outcome.failed_rows["customer:s4:2"]) == 3
+
+
+def test_employee_links_compare_email_ignoring_case() -> None:
+    svenn = {
+        "s1": Employee(id="s1", first_name="Kari", last_name="Nordmann", email="Kari@Fjord.no")
+    }
+    tripletex = {
+        "1": Employee(id="1", first_name="Kari", last_name="Nordmann", email="kari@fjord.no"),
+        "2": Employee(id="2", first_name="Kari", last_name="Nordmann", email="kari@vik.no"),
+    }
+    ok = links_frame(Entity.EMPLOYEE, [("s1", "1")], svenn, tripletex)
+    assert validate_frame("links_after_sync", ok).success
+    bad = links_frame(Entity.EMPLOYEE, [("s1", "2")], svenn, tripletex)
+    outcome = validate_frame("links_after_sync", bad)
+    assert [f.column for f in outcome.failed_rows["employee:s1:2"]] == ["email_equal"]
+
+
+def test_dangling_link_is_reported() -> None:
+    svenn, tripletex = linked_customers()
+    frame = links_frame(Entity.CUSTOMER, [("s1", "1"), ("s2", "gone")], svenn, tripletex)
+    assert set(validate_frame("links_after_sync", frame).failed_rows) == {"customer:s2:gone"}
+
+
+def test_markdown_summary_names_failed_checks_and_ids() -> None:
+    frame = extract_frame(
+        [*good_customers(), Customer(id="x9", name="Feil AS", organization_number="974760672")]
+    )
+    text = validate_frame("customers_extract", frame).to_markdown()
+    assert "customers_extract" in text
+    assert (
+        "| Organisation number fails the mod-11 check digit | organization_number | 1 | x9 |"
+        in text
+    )
+    passed = validate_frame("customers_extract", extract_frame(good_customers())).to_markdown()
+    assert "passed all 6 expectations" in passed
+
+
+def test_frame_without_the_id_column_is_refused() -> None:
+    with pytest.raises(ValueError, match="id column"):
+        validate_frame("projects_extract", pd.DataFrame({"name": ["x"]}))
+
+
+def test_missing_column_fails_the_expectation_instead_of_crashing() -> None:
+    outcome = validate_frame("projects_extract", pd.DataFrame({"id": ["p1"], "name": ["x"]}))
+    assert not outcome.success
+    assert [f.column for f in outcome.failed_expectations] == ["number"]
+    assert "could not run" in outcome.failed_expectations[0].description
+    assert outcome.failed_rows == {}
+
+
+def test_extract_frame_is_json_safe_with_flattened_address() -> None:
+    from sync.records import Address
+
+    frame = extract_frame(
+        [
+            Customer(id="c1", name="A", customer_number=7, postal_address=Address(city="Bergen")),
+            Customer(id="c2", name="B"),
+        ]
+    )
+    rows = frame.to_dict(orient="records")
+    json.dumps(rows)  # no NaN, no objects
+    assert rows[0]["customer_number"] == 7
+    assert rows[0]["postal_address_city"] == "Bergen"
+    assert rows[1]["postal_address_city"] is None
+    assert "postal_address" not in frame.columns
