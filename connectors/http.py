@@ -1,0 +1,357 @@
+"""The single HTTP policy every connector uses: timeouts, retries, rate-limit pacing, errors.
+
+``ApiClient`` wraps an ``httpx.AsyncClient``. Idempotent requests are retried with jittered
+exponential backoff on 5xx, connection errors and timeouts; a non-idempotent request that was
+sent but got no answer raises :class:`OutcomeUnknownError` (the caller reconciles by lookup).
+429 is retried for any method after ``Retry-After``/``X-Rate-Limit-Reset`` or a backoff. When
+``X-Rate-Limit-Remaining`` runs low, requests are spread over the seconds left in the window.
+No other 4xx is retried. Secrets never reach a message, repr or log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from connectors.errors import (
+    ApiError,
+    AuthenticationError,
+    ConflictError,
+    FieldError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PermissionDeniedError,
+    PreconditionFailedError,
+    RateLimitedError,
+    SecretRedactor,
+    StaleVersionError,
+    TransientError,
+    ValidationFailedError,
+    error_class_for_status,
+)
+
+__all__ = [
+    "ApiClient",
+    "ApiError",
+    "AuthenticationError",
+    "ConflictError",
+    "FieldError",
+    "HttpPolicy",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "PermissionDeniedError",
+    "PreconditionFailedError",
+    "RateLimitedError",
+    "RequestCounters",
+    "StaleVersionError",
+    "TransientError",
+    "ValidationFailedError",
+    "default_error_factory",
+    "request_id_of",
+]
+
+logger = logging.getLogger("connectors.http")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
+# Errors raised before any byte of the request left: safe to retry for every method.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_ID_SEGMENT = re.compile(r"/\d+(?=/|$)")
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    """How patient and how polite a client is (seconds unless named otherwise)."""
+
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
+    max_retries: int = 5
+    backoff_base: float = 0.25
+    backoff_max: float = 20.0
+    jitter: float = 0.5  # fraction of each backoff that is randomised away (0 = none)
+    pace_threshold: int = 10  # start pacing when X-Rate-Limit-Remaining falls below this
+    max_connections: int = 10
+
+    def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait before retry number ``attempt`` (0-based), jittered."""
+        delay = min(self.backoff_max, self.backoff_base * (2**attempt))
+        fraction: float = (rng or random).random()
+        return float(delay * (1 - self.jitter * fraction))
+
+
+@dataclass
+class RequestCounters:
+    """How many HTTP requests were sent (retries included), in total and per endpoint."""
+
+    total: int = 0
+    retries: int = 0
+    by_endpoint: dict[str, int] = field(default_factory=dict)
+
+    def count(self, endpoint: str) -> None:
+        """Record one request sent to ``endpoint``."""
+        self.total += 1
+        self.by_endpoint[endpoint] = self.by_endpoint.get(endpoint, 0) + 1
+
+    def reset(self) -> None:
+        """Start counting from zero."""
+        self.total = 0
+        self.retries = 0
+        self.by_endpoint = {}
+
+
+def request_id_of(response: httpx.Response) -> str | None:
+    """The server's id for this exchange (Tripletex: ``x-tlx-request-id``)."""
+    headers = response.headers
+    value: str | None = headers.get("x-tlx-request-id") or headers.get("x-request-id")
+    return value
+
+
+def default_error_factory(response: httpx.Response) -> ApiError:
+    """Turn a failed response into an :class:`ApiError` subclass, keeping the server's text."""
+    body: Any
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    details = body if isinstance(body, dict) else {"body": response.text[:2000]}
+    message = str(details.get("message") or details.get("detail") or response.reason_phrase)
+    errors = details.get("validationMessages") or details.get("errors") or []
+    field_errors = [
+        FieldError(e.get("field"), str(e.get("message", "")), e.get("path"))
+        for e in errors
+        if isinstance(e, dict)
+    ]
+    cls = error_class_for_status(response.status_code)
+    return cls(
+        message,
+        status=response.status_code,
+        code=details.get("code"),
+        request_id=request_id_of(response) or details.get("requestId"),
+        details=details,
+        field_errors=field_errors,
+    )
+
+
+def endpoint_name(method: str, path: str) -> str:
+    """Counter name for a request: method and path with numeric ids as ``{id}``."""
+    return f"{method.upper()} {_ID_SEGMENT.sub('/{id}', path.split('?')[0])}"
+
+
+def _header_seconds(response: httpx.Response, name: str) -> float | None:
+    value = response.headers.get(name)
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class _Pacer:
+    """Spreads requests out when the server says few remain in its rate window."""
+
+    def __init__(self, threshold: int) -> None:
+        self.threshold = threshold
+        self._next_slot = 0.0
+        self._interval = 0.0
+
+    async def wait_turn(self) -> None:
+        now = time.monotonic()
+        slot = max(now, self._next_slot)
+        self._next_slot = slot + self._interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    def observe(self, response: httpx.Response) -> None:
+        remaining = _header_seconds(response, "X-Rate-Limit-Remaining")
+        reset = _header_seconds(response, "X-Rate-Limit-Reset")
+        if remaining is None or reset is None or remaining >= self.threshold:
+            self._interval = 0.0
+            return
+        self._interval = reset / (remaining + 1)
+        self._next_slot = max(self._next_slot, time.monotonic() + self._interval)
+
+    def block_for(self, seconds: float) -> None:
+        self._next_slot = max(self._next_slot, time.monotonic() + seconds)
+
+
+class ApiClient:
+    """An async HTTP client that applies :class:`HttpPolicy` to every request."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        policy: HttpPolicy | None = None,
+        auth: httpx.Auth | None = None,
+        headers: Mapping[str, str] | None = None,
+        secrets: Iterable[str] = (),
+        event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
+        error_factory: Callable[[httpx.Response], ApiError] | None = None,
+        system: str = "http",
+    ) -> None:
+        self.policy = policy or HttpPolicy()
+        self.system = system
+        self.counters = RequestCounters()
+        self._redact = SecretRedactor()
+        for secret in secrets:
+            self.add_secret(secret)
+        self._error_factory = error_factory or default_error_factory
+        self._pacer = _Pacer(self.policy.pace_threshold)
+        self._rng = random.Random()
+        limits = httpx.Limits(
+            max_connections=self.policy.max_connections,
+            max_keepalive_connections=self.policy.max_connections,
+            keepalive_expiry=4.0,  # below common server keep-alive (5 s): no stale sockets
+        )
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            auth=auth,
+            headers=dict(headers or {}),
+            timeout=httpx.Timeout(self.policy.timeout, connect=self.policy.connect_timeout),
+            limits=limits,
+            event_hooks={k: list(v) for k, v in (event_hooks or {}).items()},
+        )
+
+    def __repr__(self) -> str:
+        return f"ApiClient(system={self.system!r}, base_url={str(self._client.base_url)!r})"
+
+    def add_secret(self, value: str | None) -> None:
+        """Register a value that must never appear in a message or log line."""
+        self._redact.add(value)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every registered secret removed."""
+        return self._redact(text)
+
+    async def __aenter__(self) -> ApiClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        endpoint: str | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Send one logical request (retrying as the policy allows); raise ApiError on failure."""
+        method = method.upper()
+        safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        name = endpoint or endpoint_name(method, path)
+        attempt = 0
+        while True:
+            await self._pacer.wait_turn()
+            self.counters.count(name)
+            started = time.monotonic()
+            try:
+                response = await self._client.request(
+                    method, path, params=params, json=json, headers=headers
+                )
+            except httpx.TransportError as exc:
+                error = self._transport_error(exc, method, path, safe)
+                if isinstance(error, OutcomeUnknownError) or attempt >= self.policy.max_retries:
+                    raise error from None
+                delay = self.policy.backoff(attempt, self._rng)
+            else:
+                self._remember_auth(response)
+                self._pacer.observe(response)
+                self._log_response(name, response, started)
+                if response.status_code < 400:
+                    return response
+                await response.aread()
+                error = self._error_for(response, method, path)
+                retry_in = self._retry_delay(response, attempt, safe)
+                if retry_in is None:
+                    raise error
+                delay = retry_in
+            attempt += 1
+            self.counters.retries += 1
+            logger.warning(
+                "%s %s: %s; retry %d/%d in %.2fs",
+                self.system,
+                name,
+                error,
+                attempt,
+                self.policy.max_retries,
+                delay,
+            )
+            await asyncio.sleep(delay)
+
+    def _retry_delay(self, response: httpx.Response, attempt: int, safe: bool) -> float | None:
+        if attempt >= self.policy.max_retries:
+            return None
+        status = response.status_code
+        if status == 429:
+            wait = _header_seconds(response, "Retry-After")
+            if wait is None:
+                wait = _header_seconds(response, "X-Rate-Limit-Reset")
+            if wait is None:
+                wait = self.policy.backoff(attempt, self._rng)
+            wait = min(wait, self.policy.backoff_max)
+            self._pacer.block_for(wait)
+            return wait
+        if status >= 500 and safe:
+            return self.policy.backoff(attempt, self._rng)
+        return None
+
+    def _error_for(self, response: httpx.Response, method: str, path: str) -> ApiError:
+        error = self._error_factory(response)
+        error.method, error.path = method, path
+        if error.request_id is None:
+            error.request_id = request_id_of(response)
+        error.redact(self._redact)
+        return error
+
+    def _transport_error(
+        self, exc: httpx.TransportError, method: str, path: str, safe: bool
+    ) -> ApiError:
+        kind = type(exc).__name__
+        text = self._redact(f"{kind}: {exc}" if str(exc) else kind)
+        if safe or isinstance(exc, _NOT_SENT):
+            return TransientError(text, method=method, path=path)
+        return OutcomeUnknownError(
+            f"no answer to a non-idempotent request ({text}); it may have been applied",
+            method=method,
+            path=path,
+        )
+
+    def _remember_auth(self, response: httpx.Response) -> None:
+        value = response.request.headers.get("authorization")
+        if value:
+            self._redact.add(value)
+            self._redact.add(value.partition(" ")[2])
+
+    def _log_response(self, name: str, response: httpx.Response, started: float) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %d in %.0f ms (%s)",
+                self.system,
+                self._redact(f"{name} {response.request.url.query.decode()}".strip()),
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+                request_id_of(response) or "-",
+            )

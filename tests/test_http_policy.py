@@ -1,0 +1,288 @@
+"""The shared HTTP policy over real HTTP against a tiny FastAPI app."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from connectors.http import (
+    ApiClient,
+    AuthenticationError,
+    ConflictError,
+    HttpPolicy,
+    NotFoundError,
+    OutcomeUnknownError,
+    PermissionDeniedError,
+    PreconditionFailedError,
+    RateLimitedError,
+    TransientError,
+    ValidationFailedError,
+)
+from sandboxes.runner import free_port, serve_in_thread
+
+SECRET = "s3cr3t-employee-token-abc"
+FAST = HttpPolicy(timeout=0.5, connect_timeout=0.5, backoff_base=0.01, backoff_max=0.05)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def make_app() -> FastAPI:
+    app = FastAPI()
+    hits: Counter[str] = Counter()
+    app.state.hits = hits
+
+    @app.api_route("/flaky/{failures}", methods=["GET", "POST"])
+    async def flaky(failures: int, request: Request) -> Response:
+        key = f"{request.method} flaky {request.query_params.get('key', '')}"
+        hits[key] += 1
+        if hits[key] <= failures:
+            return JSONResponse({"message": "Intern feil"}, status_code=500)
+        return JSONResponse({"ok": True, "attempts": hits[key]})
+
+    @app.api_route("/limited", methods=["GET", "POST"])
+    async def limited(request: Request) -> Response:
+        hits["limited"] += 1
+        if hits["limited"] == 1:
+            headers = {}
+            if request.query_params.get("retry_after"):
+                headers["Retry-After"] = request.query_params["retry_after"]
+            return JSONResponse({"message": "Too Many Requests"}, 429, headers=headers)
+        return JSONResponse({"ok": True})
+
+    @app.api_route("/always-limited", methods=["GET", "POST"])
+    async def always_limited() -> Response:
+        return JSONResponse({"message": "Too Many Requests"}, 429)
+
+    @app.get("/paced")
+    async def paced() -> Response:
+        hits["paced"] += 1
+        headers = {"X-Rate-Limit-Remaining": "1", "X-Rate-Limit-Reset": "1"}
+        return JSONResponse({"ok": True}, headers=headers)
+
+    @app.api_route("/slow", methods=["GET", "POST"])
+    async def slow(request: Request) -> Response:
+        hits[f"{request.method} slow"] += 1
+        await asyncio.sleep(2)
+        return JSONResponse({"ok": True})
+
+    @app.api_route("/status/{status}", methods=["GET", "POST", "PUT"])
+    async def status(status: int, request: Request) -> Response:
+        hits[f"status {status}"] += 1
+        body = {
+            "status": status,
+            "code": 18000,
+            "message": f"Validering feilet. Token {SECRET} er ugyldig.",
+            "validationMessages": [
+                {"field": "name", "message": "Feltet må fylles ut.", "path": "values[0].name"}
+            ],
+        }
+        auth = request.headers.get("authorization")
+        if auth:
+            body["developerMessage"] = f"Header was {auth}"
+        return JSONResponse(body, status, headers={"x-tlx-request-id": "req-42"})
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[str, FastAPI]]:
+    app = make_app()
+    with serve_in_thread(app) as url:
+        yield url, app
+
+
+@pytest.fixture
+def hits(server: tuple[str, FastAPI]) -> Counter[str]:
+    counter: Counter[str] = server[1].state.hits
+    counter.clear()
+    return counter
+
+
+def client(url: str, **kwargs: Any) -> ApiClient:
+    kwargs.setdefault("policy", FAST)
+    return ApiClient(url, **kwargs)
+
+
+@pytest.mark.anyio
+async def test_get_is_retried_after_500_until_it_succeeds(server, hits) -> None:
+    async with client(server[0]) as api:
+        response = await api.request("GET", "/flaky/2")
+    assert response.json() == {"ok": True, "attempts": 3}
+    assert api.counters.total == 3
+    assert api.counters.retries == 2
+    assert api.counters.by_endpoint == {"GET /flaky/{id}": 3}
+
+
+@pytest.mark.anyio
+async def test_post_is_not_retried_after_500(server, hits) -> None:
+    async with client(server[0]) as api:
+        with pytest.raises(TransientError) as caught:
+            await api.request("POST", "/flaky/1", json={})
+    assert hits["POST flaky "] == 1
+    assert caught.value.status == 500
+    assert caught.value.retryable
+
+
+@pytest.mark.anyio
+async def test_get_gives_up_after_max_retries(server, hits) -> None:
+    policy = HttpPolicy(backoff_base=0.01, backoff_max=0.02, max_retries=2)
+    async with client(server[0], policy=policy) as api:
+        with pytest.raises(TransientError):
+            await api.request("GET", "/flaky/10", params={"key": "giveup"})
+    assert hits["GET flaky giveup"] == 3
+
+
+@pytest.mark.anyio
+async def test_429_without_reset_header_is_retried_with_backoff_even_for_post(server, hits) -> None:
+    async with client(server[0]) as api:
+        response = await api.request("POST", "/limited", json={}, endpoint="limited")
+    assert response.status_code == 200
+    assert api.counters.by_endpoint == {"limited": 2}
+
+
+@pytest.mark.anyio
+async def test_429_waits_for_retry_after(server, hits) -> None:
+    policy = HttpPolicy(backoff_base=0.01, backoff_max=5)
+    started = time.monotonic()
+    async with client(server[0], policy=policy) as api:
+        await api.request("GET", "/limited", params={"retry_after": "0.6"})
+    assert time.monotonic() - started >= 0.55
+
+
+@pytest.mark.anyio
+async def test_persistent_429_raises_rate_limited(server, hits) -> None:
+    async with client(server[0], policy=HttpPolicy(backoff_base=0.01, max_retries=2)) as api:
+        with pytest.raises(RateLimitedError) as caught:
+            await api.request("POST", "/always-limited", json={})
+    assert caught.value.retryable
+    assert api.counters.total == 3
+
+
+@pytest.mark.anyio
+async def test_low_remaining_spreads_requests_over_the_reset_window(server, hits) -> None:
+    policy = HttpPolicy(pace_threshold=5)
+    started = time.monotonic()
+    async with client(server[0], policy=policy) as api:
+        for _ in range(3):
+            await api.request("GET", "/paced")
+    # remaining 1, reset 1 s → one request every 0.5 s after the first answer
+    assert time.monotonic() - started >= 0.9
+
+
+@pytest.mark.anyio
+async def test_post_timeout_raises_outcome_unknown_without_resending(server, hits) -> None:
+    async with client(server[0]) as api:
+        with pytest.raises(OutcomeUnknownError) as caught:
+            await api.request("POST", "/slow", json={"name": "x"})
+    assert hits["POST slow"] == 1
+    assert caught.value.retryable
+
+
+@pytest.mark.anyio
+async def test_get_timeout_is_retried_then_transient(server, hits) -> None:
+    policy = HttpPolicy(timeout=0.2, backoff_base=0.01, max_retries=1)
+    async with client(server[0], policy=policy) as api:
+        with pytest.raises(TransientError):
+            await api.request("GET", "/slow")
+    assert hits["GET slow"] == 2
+
+
+@pytest.mark.anyio
+async def test_refused_connection_is_retried_even_for_post() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    policy = HttpPolicy(backoff_base=0.01, max_retries=2)
+    async with ApiClient(url, policy=policy) as api:
+        with pytest.raises(TransientError):
+            await api.request("POST", "/anything", json={})
+    assert api.counters.total == 3
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type"),
+    [
+        (400, ValidationFailedError),
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (409, ConflictError),
+        (412, PreconditionFailedError),
+        (422, ValidationFailedError),
+    ],
+)
+@pytest.mark.anyio
+async def test_4xx_maps_to_typed_error_and_is_never_retried(
+    server, hits, status: int, error_type: type[Exception]
+) -> None:
+    async with client(server[0]) as api:
+        with pytest.raises(error_type) as caught:
+            await api.request("PUT", f"/status/{status}", json={})
+    assert hits[f"status {status}"] == 1
+    error = caught.value
+    assert error.status == status
+    assert error.code == 18000
+    assert error.request_id == "req-42"
+    assert not error.retryable
+
+
+@pytest.mark.anyio
+async def test_error_keeps_norwegian_text_and_field_errors(server, hits) -> None:
+    async with client(server[0]) as api:
+        with pytest.raises(ValidationFailedError) as caught:
+            await api.request("POST", "/status/422", json={})
+    error = caught.value
+    assert "Validering feilet." in error.message
+    assert error.field_errors[0].field == "name"
+    assert error.field_errors[0].message == "Feltet må fylles ut."
+    assert error.field_errors[0].path == "values[0].name"
+
+
+@pytest.mark.anyio
+async def test_secrets_and_auth_header_never_appear_in_errors_or_logs(
+    server, hits, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="connectors.http")
+    auth = httpx.BasicAuth("0", "session-token-xyz-789")
+    async with client(server[0], secrets=[SECRET], auth=auth) as api:
+        with pytest.raises(ValidationFailedError) as caught:
+            await api.request("POST", "/status/422", params={"t": SECRET}, json={})
+        await api.request("GET", "/flaky/1", params={"key": SECRET})
+    error = caught.value
+    texts = [str(error), repr(error), error.message, str(error.details), caplog.text]
+    for text in texts:
+        assert SECRET not in text
+        assert "session-token-xyz-789" not in text
+        assert "MDpzZXNzaW9u" not in text  # base64 of "0:session..."
+    assert "***" in error.message
+    assert "WARNING" in caplog.text  # the 500 retry was logged
+
+
+@pytest.mark.anyio
+async def test_response_event_hooks_see_every_attempt(server, hits) -> None:
+    seen: list[int] = []
+
+    async def hook(response: httpx.Response) -> None:
+        seen.append(response.status_code)
+
+    async with client(server[0], event_hooks={"response": [hook]}) as api:
+        await api.request("GET", "/flaky/1", params={"key": "hook"})
+    assert seen == [500, 200]
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    policy = HttpPolicy(backoff_base=0.25, backoff_max=20, jitter=0)
+    assert [policy.backoff(n) for n in range(4)] == [0.25, 0.5, 1.0, 2.0]
+    assert policy.backoff(20) == 20
+    jittered = HttpPolicy(jitter=0.5).backoff(2)
+    assert 0.5 <= jittered <= 1.0
