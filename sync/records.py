@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Entity(StrEnum):
@@ -89,11 +89,21 @@ class Customer(Record):
 
     name: str
     organization_number: str | None = None
-    customer_number: int | None = None
+    # Svenn allows free-text numbers; only numeric ones sync (see sync.rules), so a
+    # non-numeric value is kept as a string for the rule to report. Digits become int.
+    customer_number: int | str | None = None
     email: str | None = None
     phone: str | None = None
     postal_address: Address | None = None
     is_active: bool = True
+
+    @field_validator("customer_number", mode="before")
+    @classmethod
+    def _digits_as_int(cls, value: Any) -> Any:
+        """Store "123" as 123 so both systems fingerprint the same number alike."""
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value.strip())
+        return value
 
 
 class Employee(Record):

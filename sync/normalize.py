@@ -1,0 +1,199 @@
+"""Normalisation of the values we match on: org numbers, e-mails, names, postcodes, phones.
+
+Pure functions, each with a pandas ``Series`` twin where matching needs speed. Both forms give
+the same answer for the same input (the tests hold them to that). Missing or malformed input
+normalises to ``None`` (scalar) or ``NA`` (series), and a missing key never matches anything.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+ORG_NUMBER_WEIGHTS: tuple[int, ...] = (3, 2, 7, 6, 5, 4, 3, 2)
+
+# Letters that NFKD does not decompose, folded the Norwegian way: "Sæther" == "Saether".
+_FOLD_LETTERS: dict[str, str | int | None] = {
+    "æ": "ae", "ø": "o", "å": "a", "ð": "d", "þ": "th", "ß": "ss",
+    **{c: "a" for c in "àáâãäā"}, **{c: "e" for c in "èéêëē"}, **{c: "i" for c in "ìíîïī"},
+    **{c: "o" for c in "òóôõöō"}, **{c: "u" for c in "ùúûüū"}, "ç": "c", "ñ": "n", "ý": "y",
+}  # fmt: skip
+_FOLD = str.maketrans(_FOLD_LETTERS)
+_COMBINING = re.compile(r"[\u0300-\u036f]")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_NON_NAME = re.compile(r"[^0-9a-z\- ]+")
+_SPACES = re.compile(r"\s+")
+# "A/S", "A.S.", "A S" and "a/s" are all the same legal form, spelt differently.
+_AS_SPELLINGS = re.compile(r"\ba\s*[/.]\s*s\b\.?|\ba\s+s$")
+# A trailing legal form is dropped: "Hansen Bygg" and "Hansen Bygg A/S" are one company.
+_LEGAL_SUFFIX = re.compile(r"\s+(?:as|asa|ans|da|ba|sa|nuf|enk)$")
+_ORG_NOISE = re.compile(r"^\s*NO|MVA\s*$|[\s.\-]", flags=re.IGNORECASE)
+_EMAIL = re.compile(
+    r"^[a-z0-9._%+\-']+@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9\-]+)*\.[a-z]{2,}$"
+)
+_POSTCODE_NOISE = re.compile(r"^\s*(?:NO-|N-)?|\s+$", flags=re.IGNORECASE)
+
+
+def org_number_check_digit(first8: str) -> int | None:
+    """Mod-11 check digit for the first eight digits, or None when no valid one exists."""
+    if len(first8) != 8 or not first8.isdigit():
+        return None
+    remainder = sum(int(d) * w for d, w in zip(first8, ORG_NUMBER_WEIGHTS, strict=True)) % 11
+    check = (11 - remainder) % 11
+    return None if check == 10 else check
+
+
+def is_valid_org_number(value: str) -> bool:
+    """True when ``value`` is exactly nine digits with a correct mod-11 check digit."""
+    if len(value) != 9 or not value.isdigit():
+        return False
+    return org_number_check_digit(value[:8]) == int(value[8])
+
+
+def org_number(raw: str | None) -> str | None:
+    """Nine checksum-valid digits from "NO 923 456 789 MVA", "923.456.789"... else None."""
+    if raw is None:
+        return None
+    digits = _ORG_NOISE.sub("", str(raw))
+    return digits if is_valid_org_number(digits) else None
+
+
+def email(raw: str | None) -> str | None:
+    """Trimmed, lower-case e-mail address, or None when it is not well-formed."""
+    if raw is None:
+        return None
+    value = str(raw).strip().lower()
+    return value if _EMAIL.match(value) else None
+
+
+def fold(raw: str) -> str:
+    """Case- and accent-folded text: casefold, æøå → ae/o/a, combining marks removed."""
+    text = raw.casefold().translate(_FOLD)
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+
+
+def text(raw: str | None) -> str | None:
+    """Folded text with punctuation removed and spaces collapsed (e.g. project names)."""
+    if raw is None:
+        return None
+    value = _NON_ALNUM.sub(" ", fold(str(raw))).strip()
+    return value or None
+
+
+def company_name(raw: str | None) -> str:
+    """Comparable company name: folded, "&" → "og", legal-form suffix (AS, A/S, ASA...) dropped."""
+    if raw is None:
+        return ""
+    value = fold(str(raw)).replace("&", " og ")
+    value = _AS_SPELLINGS.sub(" as ", value)
+    value = _NON_ALNUM.sub(" ", value).strip()
+    return _LEGAL_SUFFIX.sub("", value)
+
+
+def person_name(first: str | None, last: str | None) -> str:
+    """First given name + last surname, folded: "Ola Johan Nordmann" → "ola nordmann"."""
+    given = _SPACES.sub(" ", _NON_NAME.sub(" ", fold(first or ""))).split()
+    family = _SPACES.sub(" ", _NON_NAME.sub(" ", fold(last or ""))).split()
+    return " ".join(part[-1] if i else part[0] for i, part in enumerate((given, family)) if part)
+
+
+def postal_code(raw: str | None) -> str | None:
+    """Four-digit Norwegian postcode ("150" from a spreadsheet becomes "0150"), else None."""
+    if raw is None:
+        return None
+    value = _POSTCODE_NOISE.sub("", str(raw))
+    if not value.isdigit() or len(value) > 4:
+        return None
+    return value.zfill(4) if len(value) >= 3 else None
+
+
+def phone(raw: str | None) -> str | None:
+    """E.164-style phone: "+47" and eight digits for Norwegian numbers, else None."""
+    if raw is None:
+        return None
+    value = re.sub(r"[^\d+]", "", str(raw))
+    if value.startswith("00"):
+        value = "+" + value[2:]
+    if len(value) == 8 and value.isdigit():
+        return "+47" + value
+    if len(value) == 10 and value.isdigit() and value.startswith("47"):
+        return "+" + value
+    if value.startswith("+") and value[1:].isdigit() and 8 <= len(value) - 1 <= 15:
+        return value
+    return None
+
+
+# --- vectorised twins -------------------------------------------------------------------
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    return series.astype("string")
+
+
+def org_number_series(series: pd.Series) -> pd.Series:
+    """Vectorised :func:`org_number`: NA where the number is missing or invalid."""
+    digits = _as_text(series).str.replace(_ORG_NOISE, "", regex=True)
+    shaped = digits.str.fullmatch(r"\d{9}").fillna(False).astype(bool).to_numpy()
+    valid = np.zeros(len(digits), dtype=bool)
+    if shaped.any():
+        rows = digits[shaped].to_numpy(dtype=str).astype("S9")
+        matrix = rows.view(np.uint8).reshape(-1, 9).astype(np.int64) - ord("0")
+        check = (11 - (matrix[:, :8] @ np.array(ORG_NUMBER_WEIGHTS)) % 11) % 11
+        valid[shaped] = (check != 10) & (check == matrix[:, 8])
+    return digits.where(valid, pd.NA)
+
+
+def email_series(series: pd.Series) -> pd.Series:
+    """Vectorised :func:`email`."""
+    value = _as_text(series).str.strip().str.lower()
+    ok = value.str.match(_EMAIL).fillna(False).astype(bool)
+    return value.where(ok, pd.NA)
+
+
+def fold_series(series: pd.Series) -> pd.Series:
+    """Vectorised :func:`fold`."""
+    value = _as_text(series).str.casefold().str.translate(_FOLD)
+    rest = ~value.str.isascii().fillna(True).astype(bool)
+    if rest.any():
+        decomposed = value[rest].str.normalize("NFKD").str.replace(_COMBINING, "", regex=True)
+        value = value.where(~rest, decomposed)
+    return value
+
+
+def text_series(series: pd.Series) -> pd.Series:
+    """Vectorised :func:`text`."""
+    value = fold_series(series).str.replace(_NON_ALNUM, " ", regex=True).str.strip()
+    return value.where(value != "", pd.NA)
+
+
+def company_name_series(series: pd.Series) -> pd.Series:
+    """Vectorised :func:`company_name` (missing names become "")."""
+    value = fold_series(series.fillna("")).str.replace("&", " og ", regex=False)
+    value = value.str.replace(_AS_SPELLINGS, " as ", regex=True)
+    value = value.str.replace(_NON_ALNUM, " ", regex=True).str.strip()
+    return value.str.replace(_LEGAL_SUFFIX, "", regex=True)
+
+
+def person_name_series(first: pd.Series, last: pd.Series) -> pd.Series:
+    """Vectorised :func:`person_name`."""
+
+    def words(series: pd.Series) -> pd.Series:
+        value = fold_series(series.fillna("")).str.replace(_NON_NAME, " ", regex=True)
+        return value.str.strip().str.replace(_SPACES, " ", regex=True)
+
+    given = words(first).str.split(" ", n=1).str[0].fillna("")
+    family = words(last).str.rsplit(" ", n=1).str[-1].fillna("")
+    both = (given + " " + family).str.strip()
+    return both
+
+
+def postal_code_series(series: pd.Series) -> pd.Series:
+    """Vectorised :func:`postal_code`."""
+    value = _as_text(series).str.replace(_POSTCODE_NOISE, "", regex=True)
+    ok = value.str.fullmatch(r"\d{3,4}").fillna(False).astype(bool)
+    return value.str.zfill(4).where(ok, pd.NA)

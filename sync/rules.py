@@ -1,0 +1,313 @@
+"""Which records may sync, and the stable reason codes for those that may not.
+
+The rules are Svenn's published ones (DESIGN §6) plus what Tripletex demands when we create
+there (FACTS §6). Each reason code has an English message for ops and a Norwegian (bokmål)
+one for the tenant's "Logg" tab. Codes are stable: analysts query them, never the text.
+
+Policy for employees without an e-mail going to Tripletex: they are **created as
+``NO_ACCESS`` users** (Tripletex accepts those without e-mail, and field workers often have
+none), not refused. ``check_record`` reports this as a non-blocking ``EMPLOYEE_NO_EMAIL``
+notice so that the log explains why the person cannot log in; :func:`tripletex_user_type`
+gives the user type to create. A *malformed* e-mail is blocking (``EMAIL_INVALID``): it is a
+typo to fix, and silently creating a login-less user would hide it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from sync import normalize
+from sync.records import Customer, Direction, Employee, HourEntry, Project, Record
+
+NAME_MAX_LENGTH = 255  # Tripletex customer/project name
+PERSON_NAME_MAX_LENGTH = 100  # Tripletex employee first/last name
+EMAIL_MAX_LENGTH = 254
+
+
+class ReasonCode(StrEnum):
+    """Why a record did not sync (stable; stored in the failed-record log)."""
+
+    PROJECT_NO_START_DATE = "PROJECT_NO_START_DATE"
+    PROJECT_IS_SUBPROJECT = "PROJECT_IS_SUBPROJECT"
+    PROJECT_IS_INTERNAL = "PROJECT_IS_INTERNAL"
+    PROJECT_END_BEFORE_START = "PROJECT_END_BEFORE_START"
+    PROJECT_CUSTOMER_NOT_LINKED = "PROJECT_CUSTOMER_NOT_LINKED"
+    PROJECT_MANAGER_NOT_LINKED = "PROJECT_MANAGER_NOT_LINKED"
+    CUSTOMER_NUMBER_NOT_NUMERIC = "CUSTOMER_NUMBER_NOT_NUMERIC"
+    CUSTOMER_INACTIVE = "CUSTOMER_INACTIVE"
+    EMPLOYEE_NO_LAST_NAME = "EMPLOYEE_NO_LAST_NAME"
+    EMPLOYEE_NO_EMAIL = "EMPLOYEE_NO_EMAIL"
+    NAME_MISSING = "NAME_MISSING"
+    FIELD_TOO_LONG = "FIELD_TOO_LONG"
+    ORG_NUMBER_INVALID = "ORG_NUMBER_INVALID"
+    EMAIL_INVALID = "EMAIL_INVALID"
+    AMBIGUOUS_MATCH = "AMBIGUOUS_MATCH"
+    MATCH_CONFLICT = "MATCH_CONFLICT"
+    DUPLICATE_IN_SOURCE = "DUPLICATE_IN_SOURCE"
+    TARGET_REJECTED = "TARGET_REJECTED"
+    TARGET_UNAVAILABLE = "TARGET_UNAVAILABLE"
+    EXPECTATION_FAILED = "EXPECTATION_FAILED"
+    HOURS_NOT_APPROVED = "HOURS_NOT_APPROVED"
+    HOURS_ZERO = "HOURS_ZERO"
+    HOURS_NO_PROJECT = "HOURS_NO_PROJECT"
+    HOURS_EMPLOYEE_NOT_LINKED = "HOURS_EMPLOYEE_NOT_LINKED"
+    HOURS_PROJECT_NOT_LINKED = "HOURS_PROJECT_NOT_LINKED"
+    HOURS_LOCKED = "HOURS_LOCKED"
+    ENTITY_NOT_SYNCED_IN_DIRECTION = "ENTITY_NOT_SYNCED_IN_DIRECTION"
+
+
+# (English, Norwegian bokmål); placeholders are filled from ``message(code, **context)``.
+MESSAGES: dict[ReasonCode, tuple[str, str]] = {
+    ReasonCode.PROJECT_NO_START_DATE: (
+        "Project '{name}' has no start date; projects without a start date are not synced.",
+        "Prosjektet «{name}» mangler startdato; prosjekter uten startdato synkroniseres ikke.",
+    ),
+    ReasonCode.PROJECT_IS_SUBPROJECT: (
+        "Project '{name}' is a sub-project; sub-projects are not synced.",
+        "Prosjektet «{name}» er et underprosjekt; underprosjekter synkroniseres ikke.",
+    ),
+    ReasonCode.PROJECT_IS_INTERNAL: (
+        "Project '{name}' is an internal project; internal projects are not synced.",
+        "Prosjektet «{name}» er et internprosjekt; internprosjekter synkroniseres ikke.",
+    ),
+    ReasonCode.PROJECT_END_BEFORE_START: (
+        "Project '{name}' ends before it starts.",
+        "Prosjektet «{name}» har sluttdato før startdato.",
+    ),
+    ReasonCode.PROJECT_CUSTOMER_NOT_LINKED: (
+        "The customer of project '{name}' is not synced, so the project cannot be.",
+        "Kunden til prosjektet «{name}» er ikke synkronisert, så prosjektet kan ikke "
+        "synkroniseres.",
+    ),
+    ReasonCode.PROJECT_MANAGER_NOT_LINKED: (
+        "The project manager of project '{name}' is not synced, so the project cannot be.",
+        "Prosjektlederen for prosjektet «{name}» er ikke synkronisert, så prosjektet kan ikke "
+        "synkroniseres.",
+    ),
+    ReasonCode.CUSTOMER_NUMBER_NOT_NUMERIC: (
+        "Customer '{name}' has customer number '{value}'; only numeric customer numbers sync.",
+        "Kunden «{name}» har kundenummer «{value}»; bare numeriske kundenumre synkroniseres.",
+    ),
+    ReasonCode.CUSTOMER_INACTIVE: (
+        "Customer '{name}' is inactive; inactive customers are not synced.",
+        "Kunden «{name}» er inaktiv; inaktive kunder synkroniseres ikke.",
+    ),
+    ReasonCode.EMPLOYEE_NO_LAST_NAME: (
+        "Employee '{name}' has no last name; employees need a last name.",
+        "Den ansatte «{name}» mangler etternavn; ansatte må ha etternavn.",
+    ),
+    ReasonCode.EMPLOYEE_NO_EMAIL: (
+        "Employee '{name}' has no e-mail; created in Tripletex without login access (NO_ACCESS).",
+        "Den ansatte «{name}» mangler e-post; opprettes i Tripletex uten innlogging (NO_ACCESS).",
+    ),
+    ReasonCode.NAME_MISSING: (
+        "The record has no name.",
+        "Oppføringen mangler navn.",
+    ),
+    ReasonCode.FIELD_TOO_LONG: (
+        "Field '{field}' is longer than {limit} characters.",
+        "Feltet «{field}» er lengre enn {limit} tegn.",
+    ),
+    ReasonCode.ORG_NUMBER_INVALID: (
+        "Organisation number '{value}' is not a valid Norwegian organisation number.",
+        "Organisasjonsnummeret «{value}» er ikke et gyldig norsk organisasjonsnummer.",
+    ),
+    ReasonCode.EMAIL_INVALID: (
+        "E-mail address '{value}' is not valid.",
+        "E-postadressen «{value}» er ikke gyldig.",
+    ),
+    ReasonCode.AMBIGUOUS_MATCH: (
+        "'{name}' matches several records on the other side ({candidates}); link it by hand.",
+        "«{name}» passer med flere oppføringer på den andre siden ({candidates}); koble manuelt.",
+    ),
+    ReasonCode.MATCH_CONFLICT: (
+        "'{name}' matches {candidates} by {key}, but their {conflict} differs; link it by hand.",
+        "«{name}» passer med {candidates} på {key}, men {conflict} er ulikt; koble manuelt.",
+    ),
+    ReasonCode.DUPLICATE_IN_SOURCE: (
+        "'{name}' exists more than once in {system}; merge the duplicates first.",
+        "«{name}» finnes flere ganger i {system}; slå sammen duplikatene først.",
+    ),
+    ReasonCode.TARGET_REJECTED: (
+        "{system} rejected the record: {detail}",
+        "{system} avviste oppføringen: {detail}",
+    ),
+    ReasonCode.TARGET_UNAVAILABLE: (
+        "{system} could not be reached; the record will be retried.",
+        "Fikk ikke kontakt med {system}; oppføringen prøves på nytt.",
+    ),
+    ReasonCode.EXPECTATION_FAILED: (
+        "A data check failed after the sync: {detail}",
+        "En datakontroll feilet etter synkroniseringen: {detail}",
+    ),
+    ReasonCode.HOURS_NOT_APPROVED: (
+        "Hours on {date} are '{status}'; only approved hours are exported.",
+        "Timene {date} har status «{status}»; bare godkjente timer overføres.",
+    ),
+    ReasonCode.HOURS_ZERO: (
+        "Hours on {date} are zero; zero hours are not exported.",
+        "Timene {date} er null; timer uten varighet overføres ikke.",
+    ),
+    ReasonCode.HOURS_NO_PROJECT: (
+        "Hours on {date} have no project; only hours on a project are exported.",
+        "Timene {date} mangler prosjekt; bare timer på prosjekt overføres.",
+    ),
+    ReasonCode.HOURS_EMPLOYEE_NOT_LINKED: (
+        "The employee of the hours on {date} is not synced to Tripletex.",
+        "Den ansatte for timene {date} er ikke synkronisert til Tripletex.",
+    ),
+    ReasonCode.HOURS_PROJECT_NOT_LINKED: (
+        "The project of the hours on {date} is not synced to Tripletex.",
+        "Prosjektet for timene {date} er ikke synkronisert til Tripletex.",
+    ),
+    ReasonCode.HOURS_LOCKED: (
+        "The hours on {date} are locked in Tripletex and can no longer be changed.",
+        "Timene {date} er låst i Tripletex og kan ikke lenger endres.",
+    ),
+    ReasonCode.ENTITY_NOT_SYNCED_IN_DIRECTION: (
+        "Hours only go from Svenn to Tripletex.",
+        "Timer overføres bare fra Svenn til Tripletex.",
+    ),
+}
+
+
+class _Context(dict[str, object]):
+    """Format context that shows a dash for a placeholder the caller did not give."""
+
+    def __missing__(self, key: str) -> str:
+        return "–"
+
+
+def message(code: ReasonCode, **context: object) -> tuple[str, str]:
+    """The (English, Norwegian) message for ``code`` with ``context`` filled in."""
+    english, norwegian = MESSAGES[code]
+    values = _Context(context)
+    return english.format_map(values), norwegian.format_map(values)
+
+
+@dataclass(frozen=True)
+class RuleViolation:
+    """One rule a record breaks; ``blocking=False`` is a notice (the record still syncs)."""
+
+    code: ReasonCode
+    message_en: str
+    message_no: str
+    field: str | None = None
+    blocking: bool = True
+
+
+def violation(
+    code: ReasonCode, field: str | None = None, *, blocking: bool = True, **context: object
+) -> RuleViolation:
+    """Build a violation with its messages."""
+    english, norwegian = message(code, field=field, **context)
+    return RuleViolation(code, english, norwegian, field, blocking)
+
+
+def is_blocked(violations: list[RuleViolation]) -> bool:
+    """True when any violation stops the record from syncing."""
+    return any(v.blocking for v in violations)
+
+
+def tripletex_user_type(employee: Employee) -> Literal["STANDARD", "NO_ACCESS"]:
+    """User type to create in Tripletex: login users need an e-mail, the rest get NO_ACCESS."""
+    return "STANDARD" if normalize.email(employee.email) else "NO_ACCESS"
+
+
+def check_record(record: Record, direction: Direction) -> list[RuleViolation]:
+    """The rules ``record`` breaks when it travels in ``direction`` (empty when it may sync)."""
+    if isinstance(record, Customer):
+        return _customer_rules(record, direction)
+    if isinstance(record, Employee):
+        return _employee_rules(record, direction)
+    if isinstance(record, Project):
+        return _project_rules(record, direction)
+    if isinstance(record, HourEntry):
+        return _hour_rules(record, direction)
+    return []
+
+
+def _common_rules(record: Customer | Employee, name: str) -> list[RuleViolation]:
+    found: list[RuleViolation] = []
+    if record.email is not None and record.email.strip():
+        if normalize.email(record.email) is None:
+            found.append(violation(ReasonCode.EMAIL_INVALID, "email", value=record.email))
+        elif len(record.email.strip()) > EMAIL_MAX_LENGTH:
+            found.append(violation(ReasonCode.FIELD_TOO_LONG, "email", limit=EMAIL_MAX_LENGTH))
+    return found
+
+
+def _customer_rules(customer: Customer, direction: Direction) -> list[RuleViolation]:
+    name = customer.name.strip()
+    found: list[RuleViolation] = []
+    if not name:
+        found.append(violation(ReasonCode.NAME_MISSING, "name"))
+    elif len(name) > NAME_MAX_LENGTH:
+        found.append(violation(ReasonCode.FIELD_TOO_LONG, "name", limit=NAME_MAX_LENGTH))
+    if not customer.is_active:
+        found.append(violation(ReasonCode.CUSTOMER_INACTIVE, "is_active", name=name))
+    number = customer.customer_number
+    if isinstance(number, str) and number.strip():
+        found.append(
+            violation(
+                ReasonCode.CUSTOMER_NUMBER_NOT_NUMERIC, "customer_number", name=name, value=number
+            )
+        )
+    raw_org = customer.organization_number
+    if raw_org and raw_org.strip() and normalize.org_number(raw_org) is None:
+        found.append(violation(ReasonCode.ORG_NUMBER_INVALID, "organization_number", value=raw_org))
+    return found + _common_rules(customer, name)
+
+
+def _employee_rules(employee: Employee, direction: Direction) -> list[RuleViolation]:
+    name = " ".join(part for part in (employee.first_name, employee.last_name) if part).strip()
+    found: list[RuleViolation] = []
+    if not employee.first_name.strip():
+        found.append(violation(ReasonCode.NAME_MISSING, "first_name"))
+    if not (employee.last_name or "").strip():
+        found.append(violation(ReasonCode.EMPLOYEE_NO_LAST_NAME, "last_name", name=name))
+    for field in ("first_name", "last_name"):
+        if len(getattr(employee, field) or "") > PERSON_NAME_MAX_LENGTH:
+            found.append(violation(ReasonCode.FIELD_TOO_LONG, field, limit=PERSON_NAME_MAX_LENGTH))
+    found += _common_rules(employee, name)
+    no_email = not (employee.email or "").strip()
+    if direction is Direction.SVENN_TO_TRIPLETEX and no_email:
+        found.append(violation(ReasonCode.EMPLOYEE_NO_EMAIL, "email", blocking=False, name=name))
+    return found
+
+
+def _project_rules(project: Project, direction: Direction) -> list[RuleViolation]:
+    name = project.name.strip()
+    found: list[RuleViolation] = []
+    if not name:
+        found.append(violation(ReasonCode.NAME_MISSING, "name"))
+    elif len(name) > NAME_MAX_LENGTH:
+        found.append(violation(ReasonCode.FIELD_TOO_LONG, "name", limit=NAME_MAX_LENGTH))
+    if project.start_date is None:
+        found.append(violation(ReasonCode.PROJECT_NO_START_DATE, "start_date", name=name))
+    elif project.end_date is not None and project.end_date < project.start_date:
+        found.append(violation(ReasonCode.PROJECT_END_BEFORE_START, "end_date", name=name))
+    if project.parent_project_id is not None:
+        found.append(violation(ReasonCode.PROJECT_IS_SUBPROJECT, "parent_project_id", name=name))
+    if project.is_internal:
+        found.append(violation(ReasonCode.PROJECT_IS_INTERNAL, "is_internal", name=name))
+    return found
+
+
+def _hour_rules(entry: HourEntry, direction: Direction) -> list[RuleViolation]:
+    if direction is Direction.TRIPLETEX_TO_SVENN:
+        return [violation(ReasonCode.ENTITY_NOT_SYNCED_IN_DIRECTION)]
+    found: list[RuleViolation] = []
+    date = entry.date.isoformat()
+    if entry.status != "approved":
+        found.append(
+            violation(ReasonCode.HOURS_NOT_APPROVED, "status", date=date, status=entry.status)
+        )
+    if entry.hours == Decimal(0):
+        found.append(violation(ReasonCode.HOURS_ZERO, "hours", date=date))
+    if entry.project_id is None:
+        found.append(violation(ReasonCode.HOURS_NO_PROJECT, "project_id", date=date))
+    return found

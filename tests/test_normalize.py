@@ -1,0 +1,154 @@
+"""Normalisation: scalar functions and their pandas twins agree and handle Norwegian input."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sync import normalize
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("974760673", "974760673"),
+        ("974 760 673", "974760673"),
+        ("NO 974 760 673 MVA", "974760673"),
+        ("NO974760673MVA", "974760673"),
+        ("974.760.673", "974760673"),
+        ("no 974760673 mva", "974760673"),
+        ("974760674", None),  # wrong check digit
+        ("97476067", None),
+        ("9747606731", None),
+        ("abc", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_org_number_accepts_common_spellings_and_rejects_bad_checksums(raw, expected):
+    assert normalize.org_number(raw) == expected
+
+
+def test_check_digit_follows_mod11_weights_and_rejects_remainder_one():
+    assert normalize.org_number_check_digit("97476067") == 3
+    # first eight digits whose weighted sum leaves remainder 1 have no valid check digit
+    remainder_one = next(
+        f"{n:08d}"
+        for n in range(10_000_000, 10_100_000)
+        if sum(int(d) * w for d, w in zip(f"{n:08d}", normalize.ORG_NUMBER_WEIGHTS, strict=True))
+        % 11
+        == 1
+    )
+    assert normalize.org_number_check_digit(remainder_one) is None
+    assert normalize.org_number_check_digit("1234") is None
+
+
+def test_check_digit_zero_when_sum_divides_by_eleven():
+    first8 = next(
+        f"{n:08d}"
+        for n in range(10_000_000, 10_100_000)
+        if sum(int(d) * w for d, w in zip(f"{n:08d}", normalize.ORG_NUMBER_WEIGHTS, strict=True))
+        % 11
+        == 0
+    )
+    assert normalize.org_number_check_digit(first8) == 0
+    assert normalize.is_valid_org_number(first8 + "0")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (" Ola.Nordmann@Firma.NO ", "ola.nordmann@firma.no"),
+        ("post@bygg-as.no", "post@bygg-as.no"),
+        ("ola(at)firma.no", None),
+        ("ola@firma", None),
+        ("ola @ firma.no", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_email_is_trimmed_lowercased_and_validated(raw, expected):
+    assert normalize.email(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "Hansen Bygg AS",
+        "HANSEN BYGG A/S",
+        "hansen bygg a.s.",
+        "Hansen  Bygg   AS ",
+        "Hansen Bygg",
+        "Hansen, Bygg AS",
+        "Hansen Bygg ASA",
+    ],
+)
+def test_company_name_variants_compare_equal(variant):
+    assert normalize.company_name(variant) == "hansen bygg"
+
+
+def test_company_name_unifies_ampersand_and_norwegian_letters():
+    assert normalize.company_name("Berg & Sønn ANS") == normalize.company_name("Berg og Sønn DA")
+    assert normalize.company_name("Ødegård Rør") == "odegard ror"
+    assert normalize.company_name("Blåbær Café AS") == "blabaer cafe"
+    assert normalize.company_name("Sæther") == normalize.company_name("Saether")
+    assert normalize.company_name("Hansen Bygg") != normalize.company_name("Hansen Rør")
+
+
+def test_person_name_drops_middle_names_and_folds_diacritics():
+    assert normalize.person_name("Ola Johan", "Nordmann") == "ola nordmann"
+    assert normalize.person_name("Bjørn", "Sæther") == normalize.person_name("Bjorn", "Saether")
+    assert normalize.person_name("André", "van der Berg") == "andre berg"
+    assert normalize.person_name("Kari", None) == "kari"
+    assert normalize.person_name(None, None) == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("0150", "0150"), ("150", "0150"), ("N-5003", "5003"), (" 7010 ", "7010"), ("12", None),
+     ("abcd", None), ("50031", None), (None, None)],
+)  # fmt: skip
+def test_postal_code_is_four_digits(raw, expected):
+    assert normalize.postal_code(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("+47 912 34 567", "+4791234567"), ("0047 91234567", "+4791234567"),
+     ("91 23 45 67", "+4791234567"), ("4791234567", "+4791234567"),
+     ("+46 70 123 45 67", "+46701234567"), ("123", None), (None, None)],
+)  # fmt: skip
+def test_phone_becomes_e164(raw, expected):
+    assert normalize.phone(raw) == expected
+
+
+SAMPLES = [
+    "NO 974 760 673 MVA", "974760674", None, "Hansen Bygg A/S", " Ola.N@Firma.NO ",
+    "Ødegård & Sønn", "Zoé Café", "150", "", "  ", "x@y.no", "Åsmund  Ærlend-Ås",
+]  # fmt: skip
+texts = st.one_of(st.none(), st.text(max_size=30), st.sampled_from([s for s in SAMPLES if s]))
+
+
+@given(st.lists(texts, max_size=20))
+def test_series_twins_agree_with_scalar_functions(values):
+    series = pd.Series(values, dtype="object")
+
+    def same(vectorised, scalar):
+        got = [None if pd.isna(v) else v for v in vectorised(series).tolist()]
+        assert got == [scalar(v) for v in values]
+
+    same(normalize.org_number_series, normalize.org_number)
+    same(normalize.email_series, normalize.email)
+    same(normalize.postal_code_series, normalize.postal_code)
+    same(normalize.text_series, normalize.text)
+    same(normalize.company_name_series, normalize.company_name)
+
+
+@given(st.lists(st.tuples(texts, texts), max_size=20))
+def test_person_name_series_agrees_with_scalar(pairs):
+    first = pd.Series([p[0] for p in pairs], dtype="object")
+    last = pd.Series([p[1] for p in pairs], dtype="object")
+    got = normalize.person_name_series(first, last).tolist()
+    assert got == [normalize.person_name(f, la) for f, la in pairs]
