@@ -27,7 +27,6 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 FaultKind = Literal["latency", "429", "500", "503", "timeout", "drop", "timeout_after"]
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -111,35 +110,91 @@ class FaultInjector:
 
 
 class _DropConnection(Exception):
-    """Raised to make uvicorn close the connection without a response."""
+    """Raised when the connection could not be aborted directly (uvicorn then closes it)."""
 
 
 def install(app: FastAPI, injector: FaultInjector, tenant_of: Any) -> None:
     """Add the fault middleware, the request log and the ``/_admin/faults`` endpoints.
 
     ``tenant_of(request)`` names the tenant/company a request belongs to (or ``None``).
+    The middleware is pure ASGI (not ``BaseHTTPMiddleware``), so that ``drop`` can close the
+    connection without any answer and ``timeout_after`` can finish the write first.
     """
-
-    async def middleware(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        path = request.url.path
-        if path.startswith("/_admin"):
-            return await call_next(request)
-        entry = LoggedRequest(request.method, path, request.url.query, tenant_of(request))
-        injector.log.append(entry)
-        fault = injector.pick(request.method, path)
-        if fault is not None and fault.kind != "timeout_after":
-            early = await _apply_before(fault)
-            if early is not None:
-                entry.status = early.status_code
-                return early
-        response = await call_next(request)
-        entry.status = response.status_code
-        if fault is not None and fault.kind == "timeout_after":
-            await asyncio.sleep((fault.latency_ms or 30_000) / 1000)
-        return response
-
-    app.add_middleware(BaseHTTPMiddleware, dispatch=middleware)
+    app.add_middleware(FaultMiddleware, injector=injector, tenant_of=tenant_of)
     app.include_router(admin_router(injector))
+
+
+class FaultMiddleware:
+    """Logs each request and applies the first matching fault."""
+
+    def __init__(self, app: Any, injector: FaultInjector, tenant_of: Any) -> None:
+        self.app = app
+        self.injector = injector
+        self.tenant_of = tenant_of
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_admin"):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        path, method = scope["path"], scope["method"]
+        entry = LoggedRequest(method, path, request.url.query, _tenant(self.tenant_of, request))
+        self.injector.log.append(entry)
+        fault = self.injector.pick(method, path)
+
+        async def logging_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                entry.status = message["status"]
+            await send(message)
+
+        if fault is None:
+            await self.app(scope, receive, logging_send)
+        elif fault.kind == "drop":
+            await _drop(receive, send)
+        elif fault.kind == "timeout_after":
+            await self._delayed(scope, receive, logging_send, fault)
+        else:
+            early = await _apply_before(fault)
+            if early is None:
+                await self.app(scope, receive, logging_send)
+            else:
+                await early(scope, receive, logging_send)  # type: ignore[arg-type]
+
+    async def _delayed(self, scope: Any, receive: Any, send: Any, fault: FaultSpec) -> None:
+        """Run the request to completion (the write happens), then hold the answer."""
+        held: list[dict[str, Any]] = []
+
+        async def hold(message: dict[str, Any]) -> None:
+            held.append(message)
+
+        await self.app(scope, receive, hold)
+        await asyncio.sleep((fault.latency_ms or 30_000) / 1000)
+        for message in held:
+            await send(message)
+
+
+def _tenant(tenant_of: Any, request: Request) -> str | None:
+    try:
+        tenant = tenant_of(request)
+    except Exception:
+        return None
+    return None if tenant is None else str(tenant)
+
+
+async def _drop(receive: Any, send: Any) -> None:
+    """Close the connection without a byte of answer.
+
+    uvicorn answers 500 to any exception raised before a response starts, so the transport
+    is aborted directly (uvicorn's ``receive`` is a bound method of its request cycle, which
+    holds the transport). Elsewhere: start a response and fail, which also cuts the connection.
+    """
+    transport = getattr(getattr(receive, "__self__", None), "transport", None)
+    if transport is not None:
+        transport.abort()
+        await asyncio.sleep(0.01)  # let uvicorn see the disconnect, so it sends nothing
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    raise _DropConnection
 
 
 async def _apply_before(fault: FaultSpec) -> Response | None:
@@ -153,16 +208,15 @@ async def _apply_before(fault: FaultSpec) -> Response | None:
             media_type="application/json",
         )
     if fault.kind in ("500", "503"):
+        status = int(fault.kind)
         return Response(
-            content=b'{"status":500,"code":1000,"message":"Internal error (injected)"}',
-            status_code=int(fault.kind),
+            content=b'{"status":%d,"code":1000,"message":"Internal error (injected)"}' % status,
+            status_code=status,
             media_type="application/json",
         )
     if fault.kind == "timeout":
         await asyncio.sleep((fault.latency_ms or 30_000) / 1000)
         return Response(status_code=504)
-    if fault.kind == "drop":
-        raise _DropConnection
     return None
 
 

@@ -1,0 +1,274 @@
+"""Tripletex JSON ↔ canonical records (pure functions, no I/O).
+
+Decisions, for the fields Tripletex models differently:
+
+- Empty strings from Tripletex mean "not set" and become ``None``; an address whose fields are
+  all empty becomes ``None``.
+- Countries: Tripletex references ``country{id}``; canonical records hold ISO alpha-2 codes.
+  :data:`COUNTRY_IDS` translates; a code it does not know is left out of the write.
+- Employee ``userType``: ``STANDARD`` when the employee has an e-mail (Tripletex requires one
+  for users that may log in), ``NO_ACCESS`` without. It is sent on create only: changing a
+  user's login access is an account decision, not a sync one.
+- Employee ``is_active``: Tripletex has no ``isInactive`` on employees; the end of employment
+  is ``Employment.endDate``. An employee is read as inactive when it has employments and all
+  of them ended before ``today``. The flag is never written (ending an employment is payroll,
+  not sync); the sync layer must log a deactivation towards Tripletex as unsupported.
+- Timesheet entries carry no approval state in Tripletex: entries read back are ``approved``
+  (only approved hours are ever exported).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from sync.records import Activity, Address, Customer, Employee, HourEntry, Project
+
+JsonDict = dict[str, Any]
+
+# Tripletex country ids by ISO 3166-1 alpha-2 code (Norway is 161 in every Tripletex account).
+COUNTRY_IDS: Mapping[str, int] = {"NO": 161}
+COUNTRY_CODES: Mapping[int, str] = {v: k for k, v in COUNTRY_IDS.items()}
+
+CUSTOMER_FIELDS = (
+    "id,version,name,organizationNumber,customerNumber,email,phoneNumber,isInactive,"
+    "postalAddress(id,addressLine1,addressLine2,postalCode,city,country(id))"
+)
+EMPLOYEE_FIELDS = (
+    "id,version,firstName,lastName,email,phoneNumberMobile,employeeNumber,dateOfBirth,"
+    "employments(endDate)"
+)
+PROJECT_FIELDS = (
+    "id,version,name,number,customer(id),projectManager(id),mainProject(id),startDate,endDate,"
+    "isClosed,isInternal"
+)
+ACTIVITY_FIELDS = "id,name,number,isProjectActivity"
+TIMESHEET_FIELDS = "id,version,employee(id),project(id),activity(id),date,hours,comment"
+VERSION_FIELDS = "id,version"
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _ref_id(value: Any) -> str | None:
+    if isinstance(value, Mapping) and value.get("id") is not None:
+        return str(value["id"])
+    return None
+
+
+def _ref(record_id: str | None) -> JsonDict | None:
+    return {"id": int(record_id)} if record_id is not None else None
+
+
+def _date(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(str(value)[:10]) if value else None
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _version(raw: Mapping[str, Any]) -> int | None:
+    value = raw.get("version")
+    return int(value) if value is not None else None
+
+
+def _drop_none(data: JsonDict) -> JsonDict:
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def address_from_tripletex(raw: Any) -> Address | None:
+    """A Tripletex Address → canonical Address (``None`` when every field is empty)."""
+    if not isinstance(raw, Mapping):
+        return None
+    country = raw.get("country")
+    country_code = None
+    if isinstance(country, Mapping):
+        iso = _text(country.get("isoAlpha2Code"))
+        country_id = country.get("id")
+        country_code = iso or (COUNTRY_CODES.get(int(country_id)) if country_id else None)
+    address = Address(
+        address_line1=_text(raw.get("addressLine1")),
+        address_line2=_text(raw.get("addressLine2")),
+        postal_code=_text(raw.get("postalCode")),
+        city=_text(raw.get("city")),
+        country_code=country_code,
+    )
+    return address if address != Address() else None
+
+
+def address_to_tripletex(address: Address) -> JsonDict:
+    """A canonical Address → Tripletex Address JSON (empty strings clear fields)."""
+    data: JsonDict = {
+        "addressLine1": address.address_line1 or "",
+        "addressLine2": address.address_line2 or "",
+        "postalCode": address.postal_code or "",
+        "city": address.city or "",
+    }
+    country_id = COUNTRY_IDS.get(address.country_code or "")
+    if country_id is not None:
+        data["country"] = {"id": country_id}
+    return data
+
+
+def customer_from_tripletex(raw: Mapping[str, Any]) -> Customer:
+    """Tripletex Customer JSON → canonical Customer."""
+    number = raw.get("customerNumber")
+    return Customer(
+        id=str(raw["id"]) if raw.get("id") is not None else None,
+        version=_version(raw),
+        name=str(raw.get("name") or ""),
+        organization_number=_text(raw.get("organizationNumber")),
+        customer_number=int(number) if number not in (None, 0, "") else None,
+        email=_text(raw.get("email")),
+        phone=_text(raw.get("phoneNumber")),
+        postal_address=address_from_tripletex(raw.get("postalAddress")),
+        is_active=not bool(raw.get("isInactive", False)),
+    )
+
+
+def customer_to_tripletex(customer: Customer, *, include_identity: bool = False) -> JsonDict:
+    """Canonical Customer → Tripletex Customer JSON (``id``/``version`` only when asked)."""
+    data: JsonDict = {
+        "name": customer.name,
+        "organizationNumber": customer.organization_number or "",
+        "customerNumber": customer.customer_number,
+        "email": customer.email or "",
+        "phoneNumber": customer.phone or "",
+        "isInactive": not customer.is_active,
+    }
+    data = _drop_none(data)
+    if customer.postal_address is not None:
+        data["postalAddress"] = address_to_tripletex(customer.postal_address)
+    return _with_identity(data, customer.id, customer.version, include_identity)
+
+
+def _with_identity(
+    data: JsonDict, record_id: str | None, version: int | None, include: bool
+) -> JsonDict:
+    if include and record_id is not None:
+        data = {"id": int(record_id), **data}
+        if version is not None:
+            data["version"] = version
+    return data
+
+
+def employee_is_active(employments: Any, today: dt.date | None) -> bool:
+    """Active unless the employee has employments and every one ended before ``today``."""
+    if not isinstance(employments, list) or not employments or today is None:
+        return True
+    ends = [_date(e.get("endDate")) if isinstance(e, Mapping) else None for e in employments]
+    return any(end is None or end >= today for end in ends)
+
+
+def employee_from_tripletex(raw: Mapping[str, Any], *, today: dt.date | None = None) -> Employee:
+    """Tripletex Employee JSON → canonical Employee (``today`` decides ended employments)."""
+    return Employee(
+        id=str(raw["id"]) if raw.get("id") is not None else None,
+        version=_version(raw),
+        first_name=str(raw.get("firstName") or ""),
+        last_name=_text(raw.get("lastName")),
+        email=_text(raw.get("email")),
+        phone=_text(raw.get("phoneNumberMobile")),
+        employee_number=_text(raw.get("employeeNumber")),
+        date_of_birth=_date(raw.get("dateOfBirth")),
+        is_active=employee_is_active(raw.get("employments"), today),
+    )
+
+
+def employee_to_tripletex(
+    employee: Employee, *, include_identity: bool = False, for_create: bool = True
+) -> JsonDict:
+    """Canonical Employee → Tripletex Employee JSON (``userType`` only on create)."""
+    data: JsonDict = {
+        "firstName": employee.first_name,
+        "lastName": employee.last_name or "",
+        "email": employee.email or "",
+        "phoneNumberMobile": employee.phone or "",
+        "employeeNumber": employee.employee_number or "",
+        "dateOfBirth": _iso(employee.date_of_birth),
+    }
+    if for_create:
+        data["userType"] = "STANDARD" if employee.email else "NO_ACCESS"
+        data = {k: v for k, v in data.items() if v != ""}
+    data = _drop_none(data)
+    return _with_identity(data, employee.id, employee.version, include_identity)
+
+
+def project_from_tripletex(raw: Mapping[str, Any]) -> Project:
+    """Tripletex Project JSON → canonical Project."""
+    return Project(
+        id=str(raw["id"]) if raw.get("id") is not None else None,
+        version=_version(raw),
+        name=str(raw.get("name") or ""),
+        number=_text(raw.get("number")),
+        customer_id=_ref_id(raw.get("customer")),
+        project_manager_id=_ref_id(raw.get("projectManager")),
+        parent_project_id=_ref_id(raw.get("mainProject")),
+        start_date=_date(raw.get("startDate")),
+        end_date=_date(raw.get("endDate")),
+        is_closed=bool(raw.get("isClosed", False)),
+        is_internal=bool(raw.get("isInternal", False)),
+    )
+
+
+def project_to_tripletex(project: Project, *, include_identity: bool = False) -> JsonDict:
+    """Canonical Project → Tripletex Project JSON (references as ``{"id": n}``)."""
+    data: JsonDict = {
+        "name": project.name,
+        "number": project.number,
+        "customer": _ref(project.customer_id),
+        "projectManager": _ref(project.project_manager_id),
+        "mainProject": _ref(project.parent_project_id),
+        "startDate": _iso(project.start_date),
+        "endDate": _iso(project.end_date),
+        "isClosed": project.is_closed,
+        "isInternal": project.is_internal,
+    }
+    # Tripletex refuses nulls here; clearing a reference is not something we sync.
+    data = _drop_none(data)
+    return _with_identity(data, project.id, project.version, include_identity)
+
+
+def activity_from_tripletex(raw: Mapping[str, Any]) -> Activity:
+    """Tripletex Activity JSON → canonical Activity."""
+    return Activity(
+        id=str(raw["id"]) if raw.get("id") is not None else None,
+        name=str(raw.get("name") or ""),
+        number=_text(raw.get("number")),
+        is_project_activity=bool(raw.get("isProjectActivity", True)),
+    )
+
+
+def hour_entry_from_tripletex(raw: Mapping[str, Any]) -> HourEntry:
+    """Tripletex TimesheetEntry JSON → canonical HourEntry (status ``approved``)."""
+    return HourEntry(
+        id=str(raw["id"]) if raw.get("id") is not None else None,
+        version=_version(raw),
+        employee_id=_ref_id(raw.get("employee")) or "",
+        project_id=_ref_id(raw.get("project")),
+        activity_id=_ref_id(raw.get("activity")),
+        date=_date(raw.get("date")) or dt.date.min,
+        hours=Decimal(str(raw.get("hours") or 0)),
+        comment=_text(raw.get("comment")),
+    )
+
+
+def hour_entry_to_tripletex(entry: HourEntry, *, include_identity: bool = False) -> JsonDict:
+    """Canonical HourEntry → Tripletex TimesheetEntry JSON."""
+    data: JsonDict = {
+        "employee": _ref(entry.employee_id),
+        "project": _ref(entry.project_id),
+        "activity": _ref(entry.activity_id),
+        "date": entry.date.isoformat(),
+        "hours": float(entry.hours),
+        "comment": entry.comment or "",
+    }
+    data = _drop_none(data)
+    return _with_identity(data, entry.id, entry.version, include_identity)

@@ -1,0 +1,120 @@
+"""Tripletex session tokens: create from the consumer and employee tokens, renew before expiry.
+
+A session token is made with ``POST /token/session/:create`` and used as the password of HTTP
+Basic auth (username: the company id, ``0`` for the token owner's own company). It expires at
+midnight starting its ``expirationDate``; we ask for tomorrow and renew when that day begins
+(or earlier, on a 401).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+from collections.abc import Callable, Generator
+
+import httpx
+
+from connectors.errors import ApiError, RateLimitedError, TransientError
+from connectors.http import ApiClient
+from connectors.tripletex.errors import TripletexAuthenticationError
+
+CREATE_PATH = "/token/session/:create"
+RENEW_MARGIN = dt.timedelta(minutes=10)
+
+
+class SessionAuth(httpx.Auth):
+    """Basic auth ``<company_id>:<session token>`` on every request except session creation."""
+
+    def __init__(self, company_id: int = 0) -> None:
+        self.company_id = company_id
+        self.token: str | None = None
+
+    def header_value(self) -> str | None:
+        """The Authorization header value for the current token (``None`` before a session)."""
+        if self.token is None:
+            return None
+        pair = f"{self.company_id}:{self.token}".encode()
+        return "Basic " + base64.b64encode(pair).decode()
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Attach the session credentials (httpx calls this for each request)."""
+        value = self.header_value()
+        if value is not None and not request.url.path.endswith(CREATE_PATH):
+            request.headers["Authorization"] = value
+        yield request
+
+
+class TripletexSession:
+    """Owns the session token of one Tripletex client: creates, renews, never leaks it."""
+
+    def __init__(
+        self,
+        api: ApiClient,
+        auth: SessionAuth,
+        consumer_token: str,
+        employee_token: str,
+        *,
+        now: Callable[[], dt.datetime] = dt.datetime.now,
+    ) -> None:
+        self._api = api
+        self._auth = auth
+        self._consumer_token = consumer_token
+        self._employee_token = employee_token
+        self._now = now
+        self._expires_at: dt.datetime | None = None
+        self._lock = asyncio.Lock()
+        self.generation = 0  # bumped on every new token; lets concurrent 401s renew once
+
+    def __repr__(self) -> str:
+        return f"TripletexSession(generation={self.generation}, expires_at={self._expires_at})"
+
+    @property
+    def needs_renewal(self) -> bool:
+        """True before the first session and shortly before the current one expires."""
+        if self._auth.token is None or self._expires_at is None:
+            return True
+        return self._now() >= self._expires_at - RENEW_MARGIN
+
+    async def ensure(self) -> None:
+        """Have a valid session token (create or renew one if needed)."""
+        if self.needs_renewal:
+            await self.renew(self.generation)
+
+    async def renew(self, seen_generation: int) -> None:
+        """Create a new session unless another task already did since ``seen_generation``."""
+        async with self._lock:
+            if self.generation != seen_generation and not self.needs_renewal:
+                return
+            await self._create()
+
+    async def _create(self) -> None:
+        expiration = self._now().date() + dt.timedelta(days=1)
+        body = {
+            "consumerToken": self._consumer_token,
+            "employeeToken": self._employee_token,
+            "expirationDate": expiration.isoformat(),
+        }
+        try:
+            response = await self._api.request(
+                "POST", CREATE_PATH, json=body, idempotent=True, endpoint="POST /token/session"
+            )
+        except (TransientError, RateLimitedError):
+            raise
+        except ApiError as error:
+            raise TripletexAuthenticationError(
+                f"Tripletex refused the API tokens: {error.message}",
+                status=error.status,
+                code=error.code,
+                request_id=error.request_id,
+                details=error.details,
+                field_errors=error.field_errors,
+                method="POST",
+                path=CREATE_PATH,
+            ) from None
+        token = str(response.json()["value"]["token"])
+        self._api.add_secret(token)
+        self._auth.token = token
+        self._api.add_secret(self._auth.header_value())
+        self._expires_at = dt.datetime.combine(expiration, dt.time())
+        self.generation += 1

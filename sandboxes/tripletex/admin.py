@@ -1,0 +1,122 @@
+"""Sandbox-only admin endpoints (outside /v2): companies, state, UI-style edits, sessions."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from . import writes
+from .api import json_response
+from .errors import TripletexError
+from .fields import FieldTree, Renderer
+from .seed import add_company, load_seed
+from .state import PM_FLAG, Company, Sandbox
+
+EDITABLE = ("customer", "employee", "project", "timesheetEntry", "activity", "department")
+FULL = FieldTree(star=True, names={"changes": None})
+
+
+def _sandbox(request: Request) -> Sandbox:
+    sandbox: Sandbox = request.app.state.sandbox
+    return sandbox
+
+
+def _company(request: Request, ident: Any) -> Company:
+    try:
+        company = _sandbox(request).companies.get(int(ident))
+    except ValueError:
+        company = None
+    if company is None:
+        raise TripletexError(404, 6000, developer_message=f"No company {ident}")
+    return company
+
+
+def company_summary(company: Company) -> dict[str, Any]:
+    """Id, name and tokens of a company (what the admin needs to connect)."""
+    return {
+        "id": company.id,
+        "name": company.name,
+        "organizationNumber": company.organization_number,
+        "employeeTokens": [
+            {"token": t.token, "entitlements": sorted(t.entitlements), "employeeId": t.employee_id}
+            for t in company.tokens
+        ],
+    }
+
+
+def company_state(company: Company, host: str) -> dict[str, Any]:
+    """Every row of every table (inactive and closed included), with versions and changes."""
+    render = Renderer(company, host)
+    state: dict[str, Any] = {"company": company_summary(company)}
+    for entity, rows in company.tables.items():
+        rendered = []
+        for row in rows.values():
+            out = render.row(row, entity, FULL)
+            if entity == "employee":
+                out[PM_FLAG] = bool(row.get(PM_FLAG))
+            rendered.append(out)
+        state[entity] = rendered
+    return state
+
+
+def admin_router() -> APIRouter:
+    """``/_admin/companies``, ``/_admin/companies/{id}/state|edit``, sessions, reset."""
+    router = APIRouter(prefix="/_admin")
+
+    @router.get("/companies")
+    async def list_companies(request: Request) -> Response:
+        return json_response([company_summary(c) for c in _sandbox(request).companies.values()])
+
+    @router.post("/companies")
+    async def add(request: Request) -> Response:
+        data = await request.json()
+        try:
+            company = add_company(_sandbox(request), data)
+        except (ValueError, KeyError) as error:
+            raise TripletexError(422, 18000, developer_message=str(error)) from error
+        return json_response(company_summary(company), 201)
+
+    @router.get("/companies/{ident}/state")
+    async def state(request: Request, ident: str) -> Response:
+        company = _company(request, ident)
+        return json_response(company_state(company, request.headers.get("host", "")))
+
+    @router.post("/companies/{ident}/edit")
+    async def edit(request: Request, ident: str) -> Response:
+        company = _company(request, ident)
+        body = await request.json()
+        entity = body.get("entity")
+        if entity not in EDITABLE:
+            raise TripletexError(422, 18000, developer_message=f"entity must be one of {EDITABLE}")
+        sandbox = _sandbox(request)
+        by = company.owner_id()
+        target = body.get("id")
+        changes = body.get("changes") or {}
+        if target is None:
+            row = writes.create(sandbox, company, entity, changes, by, admin=True)
+            return json_response({"value": Renderer(company, "").row(row, entity, FULL)}, 201)
+        found = company.table(entity).get(int(target))
+        if found is None:
+            raise TripletexError(404, 6000, developer_message=f"No {entity} {target}")
+        row = found
+        if body.get("delete"):
+            writes.delete(company, entity, row, admin=True)
+            return Response(status_code=204)
+        writes.update(sandbox, company, entity, row, changes, by, admin=True)
+        return json_response({"value": Renderer(company, "").row(row, entity, FULL)})
+
+    @router.post("/sessions/expire")
+    async def expire(request: Request) -> Response:
+        return json_response({"expired": _sandbox(request).expire_sessions()})
+
+    @router.post("/reset")
+    async def reset(request: Request) -> Response:
+        sandbox = _sandbox(request)
+        sandbox.clear()
+        load_seed(sandbox, copy.deepcopy(request.app.state.initial_seed))
+        request.app.state.rate_limiter.windows.clear()
+        return json_response({"companies": [c.id for c in sandbox.companies.values()]})
+
+    return router

@@ -1,0 +1,426 @@
+"""TripletexClient over real HTTP against the Tripletex sandbox, every exchange spec-checked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from connectors.http import AuthenticationError, HttpPolicy, StaleVersionError
+from connectors.tripletex import TripletexClient, TripletexValidationError
+from sandboxes.openapi_check import TRIPLETEX_SPEC, OpenAPIChecker, SpecViolation
+from sandboxes.runner import serve_in_thread
+from sync.records import Customer, Employee, HourEntry, Project
+
+COMPANY = 1001
+CONSUMER = "sandbox-consumer-token"
+EMPLOYEE_TOKEN = "employee-token-fjordbygg-1001"
+CUSTOMERS_ONLY_TOKEN = "employee-token-customers-only"
+FAST = HttpPolicy(timeout=1.0, backoff_base=0.01, backoff_max=0.1)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def seed_customers(count: int, start: int = 1) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": 10_000 + n,
+            "name": f"Kunde {n} AS",
+            "organizationNumber": f"{900_000_000 + n}",
+            "customerNumber": n,
+            "email": f"post{n}@kunde.no",
+            "isInactive": n % 10 == 0,
+        }
+        for n in range(start, start + count)
+    ]
+
+
+def make_seed(customers: int = 25) -> dict[str, Any]:
+    return {
+        "companies": [
+            {
+                "id": COMPANY,
+                "name": "Fjordbygg AS",
+                "employeeTokens": [
+                    {"token": EMPLOYEE_TOKEN, "entitlements": ["ALL"]},
+                    {"token": CUSTOMERS_ONLY_TOKEN, "entitlements": ["customer"]},
+                ],
+                "customers": seed_customers(customers),
+                "employees": [
+                    {
+                        "id": 501,
+                        "firstName": "Kari",
+                        "lastName": "Nordmann",
+                        "email": "kari@fjordbygg.no",
+                        "userType": "EXTENDED",
+                        "employeeNumber": "1",
+                    },
+                    {
+                        "id": 502,
+                        "firstName": "Ola",
+                        "lastName": "Hansen",
+                        "userType": "NO_ACCESS",
+                        "employeeNumber": "2",
+                    },
+                ],
+                "projects": [
+                    {
+                        "id": 701,
+                        "name": "Rehabilitering Bryggen",
+                        "number": "P-1",
+                        "customer": {"id": 10_001},
+                        "projectManager": {"id": 501},
+                        "startDate": "2025-01-01",
+                        "isInternal": False,
+                    }
+                ],
+                "activities": [
+                    {"id": 801, "name": "Normaltid", "activityType": "PROJECT_GENERAL_ACTIVITY"}
+                ],
+                "timesheetEntries": [],
+            }
+        ]
+    }
+
+
+@pytest.fixture
+def sandbox(request: pytest.FixtureRequest) -> Iterator[str]:
+    from sandboxes.tripletex.app import create_app
+
+    count = getattr(request, "param", 25)
+    app = create_app(make_seed(count), rate_limit=0)
+    with serve_in_thread(app) as url:
+        yield url
+
+
+@pytest.fixture
+def checker() -> Iterator[OpenAPIChecker]:
+    check = OpenAPIChecker(TRIPLETEX_SPEC, server_prefix="/v2")
+    yield check
+    # The real spec declares no error responses, so a 4xx/5xx answer is "unknown" to it; that
+    # says nothing about our requests, which must all conform.
+    check.violations = [v for v in check.violations if not undeclared_error_status(v)]
+    check.assert_clean()
+
+
+def undeclared_error_status(violation: SpecViolation) -> bool:
+    if violation.problem.startswith("response: MissingData"):
+        return True  # spec declares an (empty) JSON body on 204/entitlement answers
+    return (violation.status or 0) >= 400 and "Unknown response http status" in violation.problem
+
+
+@pytest.fixture
+async def tx(sandbox: str, checker: OpenAPIChecker) -> AsyncIterator[TripletexClient]:
+    async with TripletexClient(
+        f"{sandbox}/v2",
+        CONSUMER,
+        EMPLOYEE_TOKEN,
+        policy=FAST,
+        event_hooks={"response": [checker.async_hook]},
+    ) as client:
+        yield client
+
+
+def admin(sandbox: str, method: str, path: str, **kwargs: Any) -> Any:
+    response = httpx.request(method, f"{sandbox}{path}", timeout=5, **kwargs)
+    response.raise_for_status()
+    return response.json() if response.content else None
+
+
+def add_fault(sandbox: str, **fault: Any) -> None:
+    admin(sandbox, "POST", "/_admin/faults", json=fault)
+
+
+def state_of(sandbox: str) -> dict[str, Any]:
+    return dict(admin(sandbox, "GET", f"/_admin/companies/{COMPANY}/state"))
+
+
+def rows(state: dict[str, Any], entity: str) -> list[dict[str, Any]]:
+    value = state.get(entity) or state.get(f"{entity}s") or []
+    return list(value.values()) if isinstance(value, dict) else list(value)
+
+
+# --- identity and access ---------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_who_am_i_names_company_and_employee(tx: TripletexClient) -> None:
+    me = await tx.who_am_i()
+    assert me.company_id == COMPANY
+    assert me.company_name == "Fjordbygg AS"
+    assert me.employee_id > 0
+
+
+@pytest.mark.anyio
+async def test_probe_access_reports_every_area_readable(tx: TripletexClient) -> None:
+    access = await tx.probe_access()
+    assert access == {
+        "customers": None,
+        "employees": None,
+        "projects": None,
+        "activities": None,
+        "timesheet": None,
+    }
+
+
+@pytest.mark.anyio
+async def test_probe_access_names_areas_the_token_cannot_read(
+    sandbox: str, checker: OpenAPIChecker
+) -> None:
+    hooks = {"response": [checker.async_hook]}
+    async with TripletexClient(
+        f"{sandbox}/v2", CONSUMER, CUSTOMERS_ONLY_TOKEN, policy=FAST, event_hooks=hooks
+    ) as client:
+        access = await client.probe_access()
+    assert access["customers"] is None
+    assert access["projects"] is not None and "permission" in access["projects"]
+
+
+@pytest.mark.anyio
+async def test_unknown_employee_token_fails_clearly_without_leaking_it(
+    sandbox: str, checker: OpenAPIChecker
+) -> None:
+    bad = "not-a-real-employee-token-42"
+    hooks = {"response": [checker.async_hook]}
+    async with TripletexClient(
+        f"{sandbox}/v2", CONSUMER, bad, policy=FAST, event_hooks=hooks
+    ) as client:
+        with pytest.raises(AuthenticationError) as caught:
+            await client.who_am_i()
+    assert bad not in str(caught.value)
+    assert CONSUMER not in str(caught.value)
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sandbox", [2100], indirect=True)
+@pytest.mark.anyio
+async def test_list_customers_reads_every_page_active_and_inactive(tx: TripletexClient) -> None:
+    customers = await tx.list_customers()
+    assert len(customers) == 2100
+    assert len({c.id for c in customers}) == 2100
+    assert sum(not c.is_active for c in customers) == 210
+    # 1890 active → 2 pages, 210 inactive → 1 page (plus one session and nothing else)
+    assert tx.api.counters.by_endpoint["GET /customer"] == 3
+
+
+@pytest.mark.anyio
+async def test_list_customers_maps_fields(tx: TripletexClient) -> None:
+    customers = {c.id: c for c in await tx.list_customers(include_inactive=False)}
+    first = customers["10001"]
+    assert first.name == "Kunde 1 AS"
+    assert first.organization_number == "900000001"
+    assert first.customer_number == 1
+    assert first.email == "post1@kunde.no"
+    assert "10010" not in customers  # inactive
+
+
+@pytest.mark.anyio
+async def test_get_customers_by_ids_returns_only_those(tx: TripletexClient) -> None:
+    found = await tx.get_customers_by_ids(["10002", "10010", "99999"])
+    assert sorted(c.id for c in found) == ["10002", "10010"]
+
+
+@pytest.mark.anyio
+async def test_list_changed_returns_none_until_something_changes(tx: TripletexClient) -> None:
+    first, digest = await tx.list_changed("project", None)
+    assert first is not None and [p.id for p in first] == ["701"]
+    tx.api.counters.reset()
+    again, same_digest = await tx.list_changed("project", digest)
+    assert again is None
+    assert tx.api.counters.total == 1
+    project = first[0]
+    assert isinstance(project, Project)
+    await tx.update_project(project.model_copy(update={"name": "Bryggen etappe 2"}))
+    changed, _ = await tx.list_changed("project", same_digest)
+    assert changed is not None and changed[0].name == "Bryggen etappe 2"  # type: ignore[union-attr]
+
+
+@pytest.mark.anyio
+async def test_list_versions_gives_id_and_version(tx: TripletexClient) -> None:
+    versions = await tx.list_versions("customer")
+    assert len(versions) == 25
+    assert all(isinstance(v, int) for v in versions.values())
+
+
+@pytest.mark.anyio
+async def test_list_employees_projects_and_activities(tx: TripletexClient) -> None:
+    employees = {e.id: e for e in await tx.list_employees()}
+    assert employees["501"].email == "kari@fjordbygg.no"
+    assert employees["502"].last_name == "Hansen"
+    projects = await tx.list_projects()
+    assert projects[0].customer_id == "10001"
+    assert projects[0].project_manager_id == "501"
+    assert projects[0].start_date == dt.date(2025, 1, 1)
+    activities = await tx.list_activities()
+    assert [a.name for a in activities] == ["Normaltid"]
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def new_customers(count: int, start: int = 5000) -> list[Customer]:
+    return [
+        Customer(
+            name=f"Ny kunde {n} AS",
+            organization_number=f"{910_000_000 + n}",
+            customer_number=n,
+            email=f"ny{n}@kunde.no",
+        )
+        for n in range(start, start + count)
+    ]
+
+
+@pytest.mark.anyio
+async def test_create_customers_uses_batches_of_batch_size(
+    tx: TripletexClient, sandbox: str
+) -> None:
+    tx.batch_size = 40
+    created = await tx.create_customers(new_customers(100))
+    assert [c.name for c in created] == [c.name for c in new_customers(100)]
+    assert all(c.id is not None for c in created)
+    assert tx.api.counters.by_endpoint["POST /customer/list"] == 3
+    assert len(rows(state_of(sandbox), "customer")) == 125
+
+
+@pytest.mark.anyio
+async def test_update_with_stale_version_raises_stale_version(tx: TripletexClient) -> None:
+    [customer] = await tx.get_customers_by_ids(["10003"])
+    updated = await tx.update_customer(customer.model_copy(update={"email": "ny@kunde.no"}))
+    assert updated.email == "ny@kunde.no"
+    with pytest.raises(StaleVersionError) as caught:
+        await tx.update_customer(customer.model_copy(update={"email": "annen@kunde.no"}))
+    assert caught.value.status == 409
+    assert caught.value.code == 8000
+
+
+@pytest.mark.anyio
+async def test_validation_error_keeps_tripletex_messages(tx: TripletexClient) -> None:
+    with pytest.raises(TripletexValidationError) as caught:
+        await tx.create_customer(Customer(name="Feil AS", organization_number="123"))
+    error = caught.value
+    assert error.status == 422
+    assert error.field_errors
+    assert error.field_errors[0].field is not None
+    assert error.request_id
+
+
+@pytest.mark.anyio
+async def test_employee_project_and_hours_lifecycle(tx: TripletexClient, sandbox: str) -> None:
+    [employee] = await tx.create_employees(
+        [
+            Employee(
+                first_name="Per", last_name="Berg", email="per@fjordbygg.no", employee_number="9"
+            )
+        ]
+    )
+    assert employee.id is not None
+    await tx.grant_project_manager(employee.id)
+    project = await tx.create_project(
+        Project(
+            name="Nytt tak",
+            number="P-2",
+            customer_id="10002",
+            project_manager_id=employee.id,
+            start_date=dt.date(2025, 3, 1),
+        )
+    )
+    assert project.id is not None and project.project_manager_id == employee.id
+    tx.api.counters.reset()
+    [entry] = await tx.create_timesheet_entries(
+        [
+            HourEntry(
+                employee_id=employee.id,
+                project_id=project.id,
+                activity_id="801",
+                date=dt.date(2025, 3, 3),
+                hours=Decimal("7.5"),
+                comment="Taktekking",
+            )
+        ]
+    )
+    assert entry.hours == Decimal("7.5")
+    read = await tx.list_timesheet_entries(dt.date(2025, 3, 1), dt.date(2025, 4, 1))
+    assert [e.id for e in read] == [entry.id]
+    assert entry.id is not None and entry.version is not None
+    await tx.delete_timesheet_entry(entry.id, entry.version)
+    assert await tx.list_timesheet_entries(dt.date(2025, 3, 1), dt.date(2025, 4, 1)) == []
+    closed = await tx.close_project(project.id, project.version)
+    assert closed.is_closed
+    inactive = await tx.deactivate_customer("10002")
+    assert not inactive.is_active
+
+
+# --- faults ------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_429_without_reset_header_is_waited_out(tx: TripletexClient, sandbox: str) -> None:
+    add_fault(sandbox, kind="429", count=2, method="GET", path_prefix="/v2/customer")
+    customers = await tx.list_customers()
+    assert len(customers) == 25
+    assert tx.api.counters.retries == 2
+
+
+@pytest.mark.anyio
+async def test_500_then_success_is_retried(tx: TripletexClient, sandbox: str) -> None:
+    add_fault(sandbox, kind="500", count=1, method="GET", path_prefix="/v2/project")
+    assert len(await tx.list_projects()) == 1
+    assert tx.api.counters.retries == 1
+
+
+@pytest.mark.anyio
+async def test_timeout_on_batch_create_never_creates_twice(
+    tx: TripletexClient, sandbox: str
+) -> None:
+    add_fault(
+        sandbox,
+        kind="timeout_after",
+        count=1,
+        method="POST",
+        path_prefix="/v2/customer/list",
+        latency_ms=2500,
+    )
+    records = new_customers(30)
+    created = await tx.create_customers(records)
+    assert len(created) == 30 and all(c.id for c in created)
+    names = [r["name"] for r in rows(state_of(sandbox), "customer")]
+    assert all(names.count(r.name) == 1 for r in records)
+    assert tx.api.counters.by_endpoint["POST /customer/list"] == 1  # all found by lookup
+
+
+@pytest.mark.anyio
+async def test_timeout_on_single_create_never_creates_twice(
+    tx: TripletexClient, sandbox: str
+) -> None:
+    add_fault(
+        sandbox,
+        kind="timeout_after",
+        count=1,
+        method="POST",
+        path_prefix="/v2/employee",
+        latency_ms=2500,
+    )
+    employee = await tx.create_employee(
+        Employee(first_name="Siri", last_name="Lie", email="siri@fjordbygg.no")
+    )
+    assert employee.id is not None
+    emails = [r.get("email") for r in rows(state_of(sandbox), "employee")]
+    assert emails.count("siri@fjordbygg.no") == 1
+
+
+@pytest.mark.anyio
+async def test_expired_session_is_renewed_once(tx: TripletexClient, sandbox: str) -> None:
+    await tx.who_am_i()
+    admin(sandbox, "POST", "/_admin/sessions/expire")
+    me = await tx.who_am_i()
+    assert me.company_id == COMPANY
+    assert tx.api.counters.by_endpoint["POST /token/session"] == 2
