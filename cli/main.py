@@ -135,3 +135,68 @@ def demo() -> None:
         store = open_store(migrate=True)
         console.print(f"state store ready: {store.engine.url.render_as_string()}")
     integrations_list()
+
+
+@app.command("activate")
+def activate_command(
+    tenant: str,
+    tripletex_token: str = typer.Option(
+        ...,
+        envvar="TRIPLETEX_EMPLOYEE_TOKEN",
+        prompt=True,
+        hide_input=True,
+        help="The tenant's Tripletex employee token (or env TRIPLETEX_EMPLOYEE_TOKEN).",
+    ),
+    svenn_key: str = typer.Option(
+        ...,
+        envvar="SVENN_API_KEY",
+        prompt=True,
+        hide_input=True,
+        help="The tenant's Svenn API key (or env SVENN_API_KEY).",
+    ),
+    wait: int = typer.Option(
+        0, help="Seconds to wait for an approval before leaving the integration in review."
+    ),
+) -> None:
+    """Validate the keys, put the integration in review and publish the plan preview."""
+    from pydantic import SecretStr
+
+    from cli.operate import activate_tenant
+
+    with clear_errors():
+        open_store(migrate=True)
+        result = activate_tenant(tenant, SecretStr(tripletex_token), SecretStr(svenn_key), wait)
+    if hasattr(result, "is_failed") and result.is_failed():
+        fail(str(result.message), code=1)
+    console.print(f"{tenant}: {result}")
+
+
+def _decide(tenant: str, decision: str, by: str, reason: str) -> None:
+    from cli.operate import DecisionError, decide
+
+    with clear_errors():
+        store = open_store(migrate=True)
+        try:
+            console.print(decide(store, tenant, decision, by, reason))
+        except DecisionError as error:
+            fail(str(error), code=1)
+
+
+@app.command("approve")
+def approve_command(
+    tenant: str,
+    by: str = typer.Option(..., "--by", help="Who approves (name or e-mail)."),
+    reason: str = typer.Option("", help="Why."),
+) -> None:
+    """Approve an integration in review: the initial sync starts."""
+    _decide(tenant, "approve", by, reason)
+
+
+@app.command("reject")
+def reject_command(
+    tenant: str,
+    by: str = typer.Option(..., "--by", help="Who rejects (name or e-mail)."),
+    reason: str = typer.Option(..., help="Why (shown to the tenant)."),
+) -> None:
+    """Reject an integration in review, with a reason."""
+    _decide(tenant, "reject", by, reason)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,7 @@ class Settings(BaseSettings):
         default=None, description="PostgreSQL schema for the store's tables (default: public)."
     )
     tripletex_base_url: str = "http://127.0.0.1:8701/v2"
+    tripletex_environment: Literal["production", "test"] = "production"
     tripletex_consumer_token: SecretStr = SecretStr("sandbox-consumer-token")
     svenn_base_url: str = "http://127.0.0.1:8702/api/v1"
     encryption_key: SecretStr = SecretStr(DEMO_ENCRYPTION_KEY)

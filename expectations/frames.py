@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
+from sync import normalize
 from sync.records import Customer, Employee, Entity, Project, Record
 
 # Key fields compared across a link, per entity. Values are normalised before comparing
@@ -41,6 +42,8 @@ LINK_KEYS: dict[Entity, dict[str, _KeyOf]] = {
         "number": lambda r: r.number if isinstance(r, Project) else None,
     },
 }
+# Match keys that are identifiers: a link made on one of them does not need equal names.
+IDENTIFIER_KEYS = frozenset({"org_number", "customer_number", "email", "employee_number", "number"})
 LINK_KEY_FIELDS: tuple[str, ...] = ("name", "organization_number", "email", "number")
 
 
@@ -56,14 +59,18 @@ def extract_frame(
         frame = pd.DataFrame(rows, dtype=object)
     else:
         frame = pd.DataFrame(columns=list(record_type.model_fields), dtype=object)
+    # Formatting is not an error (matching normalises it): check the cleaned values.
+    if "organization_number" in frame.columns:
+        frame["organization_number"] = frame["organization_number"].map(_org_digits)
     if "email" in frame.columns:
-        frame["email_normalized"] = frame["email"].map(_normalise_email)
+        frame["email"] = frame["email"].map(_normalise_email)
+        frame["email_normalized"] = frame["email"]
     return _json_safe(frame)
 
 
 def links_frame(
     entity: Entity,
-    links: Iterable[tuple[str | None, str | None]],
+    links: Iterable[tuple[str | None, str | None] | tuple[str | None, str | None, str | None]],
     svenn: Mapping[str, Record],
     tripletex: Mapping[str, Record],
 ) -> pd.DataFrame:
@@ -76,7 +83,10 @@ def links_frame(
     """
     keys = LINK_KEYS[entity]
     rows: list[dict[str, Any]] = []
-    for svenn_id, tripletex_id in links:
+    for link in links:
+        svenn_id, tripletex_id = link[0], link[1]
+        # A name is free text (typos, spelling): when an identifier made the link, it may differ.
+        name_counts = (link[2] if len(link) > 2 else None) not in IDENTIFIER_KEYS
         s = svenn.get(svenn_id) if svenn_id is not None else None
         t = tripletex.get(tripletex_id) if tripletex_id is not None else None
         row: dict[str, Any] = {
@@ -86,22 +96,28 @@ def links_frame(
             "tripletex_id": tripletex_id,
         }
         for field in LINK_KEY_FIELDS:
-            key_of = keys.get(field)
+            key_of = keys.get(field) if field != "name" or name_counts else None
             s_value = key_of(s) if key_of and s is not None else None
             t_value = key_of(t) if key_of and t is not None else None
             row[f"svenn_{field}"] = s_value
             row[f"tripletex_{field}"] = t_value
-            row[f"{field}_equal"] = (
-                None
-                if key_of is None
-                else (
-                    s is not None
-                    and t is not None
-                    and _normalise(field, s_value) == _normalise(field, t_value)
-                )
-            )
+            row[f"{field}_equal"] = _key_equal(key_of is not None, s, t, field, s_value, t_value)
         rows.append(row)
     return _json_safe(pd.DataFrame(rows, columns=_link_columns(), dtype=object))
+
+
+def _key_equal(
+    applies: bool, s: Record | None, t: Record | None, field: str, s_value: Any, t_value: Any
+) -> bool | None:
+    """None when the key does not apply or one side has no value; False for a dangling link."""
+    if not applies:
+        return None
+    if s is None or t is None:
+        return False
+    left, right = _normalise(field, s_value), _normalise(field, t_value)
+    if left is None or right is None:  # a value missing on one side is not a disagreement
+        return None
+    return left == right
 
 
 def _link_columns() -> list[str]:
@@ -145,10 +161,17 @@ def _normalise_email(value: object) -> str | None:
     return value.strip().casefold() if isinstance(value, str) else None
 
 
+def _org_digits(value: object) -> str | None:
+    return normalize.org_number_digits(value) if isinstance(value, str) else None
+
+
 def _normalise(field: str, value: object) -> str | None:
-    if value is None:
+    """The form matching compares: formatting, case, legal forms and diacritics do not count."""
+    if value is None or str(value).strip() == "":
         return None
     text = str(value)
     if field == "organization_number":
-        return "".join(text.split())
-    return " ".join(text.split()).casefold()
+        return normalize.org_number_digits(text)
+    if field == "email":
+        return text.strip().casefold()
+    return normalize.company_name(text) or None

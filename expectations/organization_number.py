@@ -13,7 +13,6 @@ before it loads any suite.
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,18 +24,12 @@ from great_expectations.expectations.metrics.map_metric_provider import (
     column_condition_partial,
 )
 
-_NINE_DIGITS = re.compile(r"\d{9}")
-_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
+from sync.normalize import ORG_NUMBER_WEIGHTS, is_valid_org_number
 
 
 def is_valid_organization_number(value: object) -> bool:
     """True when ``value`` is 9 digits whose last digit is the mod-11 check digit."""
-    if not isinstance(value, str) or not _NINE_DIGITS.fullmatch(value):
-        return False
-    check = 11 - sum(int(d) * w for d, w in zip(value[:8], _WEIGHTS, strict=True)) % 11
-    if check == 11:
-        check = 0
-    return check != 10 and check == int(value[8])
+    return isinstance(value, str) and is_valid_org_number(value)
 
 
 def valid_organization_numbers(values: pd.Series) -> pd.Series:
@@ -47,7 +40,7 @@ def valid_organization_numbers(values: pd.Series) -> pd.Series:
     if shaped.any():
         raw = "".join(text[shaped]).encode("ascii")
         digits = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 9).astype(np.int64) - ord("0")
-        check = (11 - (digits[:, :8] @ np.array(_WEIGHTS)) % 11) % 11  # 11 -> 0; 10 stays
+        check = (11 - (digits[:, :8] @ np.array(ORG_NUMBER_WEIGHTS)) % 11) % 11  # 11 -> 0; 10 stays
         valid[shaped] = (check != 10) & (check == digits[:, 8])
     return valid
 

@@ -9,6 +9,7 @@ refused, because a typo in a parameter name is silently ignored by real servers.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -66,7 +67,9 @@ class OpenAPIChecker:
         # The real Tripletex spec has defaults of the wrong type ("0" for integers), which a
         # strict spec validation refuses; the request/response validation itself is unaffected.
         # openapi-core has no deserializer for RFC 9457 problem documents (Svenn's errors).
-        problem_json = {"application/problem+json": json.loads}
+        problem_json: dict[str, Callable[[bytes], Any]] = {
+            "application/problem+json": lambda data: json.loads(data)
+        }
         config = Config(spec_validator_cls=None, extra_media_type_deserializers=problem_json)
         return OpenAPI.from_dict(self.spec, config=config)
 

@@ -53,12 +53,18 @@ def is_valid_org_number(value: str) -> bool:
     return org_number_check_digit(value[:8]) == int(value[8])
 
 
-def org_number(raw: str | None) -> str | None:
-    """Nine checksum-valid digits from "NO 923 456 789 MVA", "923.456.789"... else None."""
+def org_number_digits(raw: str | None) -> str | None:
+    """The org number without formatting ("NO 923 456 789 MVA" → "923456789"), valid or not."""
     if raw is None:
         return None
     digits = _ORG_NOISE.sub("", str(raw))
-    return digits if is_valid_org_number(digits) else None
+    return digits or None
+
+
+def org_number(raw: str | None) -> str | None:
+    """Nine checksum-valid digits from "NO 923 456 789 MVA", "923.456.789"... else None."""
+    digits = org_number_digits(raw)
+    return digits if digits is not None and is_valid_org_number(digits) else None
 
 
 def email(raw: str | None) -> str | None:

@@ -140,8 +140,8 @@ MESSAGES: dict[ReasonCode, tuple[str, str]] = {
         "Fikk ikke kontakt med {system}; oppføringen prøves på nytt.",
     ),
     ReasonCode.EXPECTATION_FAILED: (
-        "A data check failed after the sync: {detail}",
-        "En datakontroll feilet etter synkroniseringen: {detail}",
+        "A data check failed: {detail}",
+        "En datakontroll feilet: {detail}",
     ),
     ReasonCode.HOURS_NOT_APPROVED: (
         "Hours on {date} are '{status}'; only approved hours are exported.",

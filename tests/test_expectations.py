@@ -300,3 +300,24 @@ def test_extract_frame_is_json_safe_with_flattened_address() -> None:
     assert rows[0]["postal_address_city"] == "Bergen"
     assert rows[1]["postal_address_city"] is None
     assert "postal_address" not in frame.columns
+
+
+def test_a_link_made_on_an_identifier_tolerates_a_typo_in_the_name():
+    from sync.records import Customer
+
+    tx = {
+        "1": Customer(id="1", name="Abrahamsen Blikkenslager AS", organization_number="868488972")
+    }
+    sv = {
+        "a": Customer(
+            id="a", name="Abrahamsen Blikkenlsager A.S.", organization_number="NO 868 488 972 MVA"
+        )
+    }
+    by_org = validate_frame(
+        "links_after_sync", links_frame(Entity.CUSTOMER, [("a", "1", "org_number")], sv, tx)
+    )
+    assert by_org.success
+    by_name = validate_frame(
+        "links_after_sync", links_frame(Entity.CUSTOMER, [("a", "1", "name_postcode")], sv, tx)
+    )
+    assert not by_name.success

@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from connectors.errors import ApiError
 from connectors.http import (
     ApiClient,
     AuthenticationError,
@@ -230,6 +231,7 @@ async def test_4xx_maps_to_typed_error_and_is_never_retried(
             await api.request("PUT", f"/status/{status}", json={})
     assert hits[f"status {status}"] == 1
     error = caught.value
+    assert isinstance(error, ApiError)
     assert error.status == status
     assert error.code == 18000
     assert error.request_id == "req-42"

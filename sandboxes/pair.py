@@ -1,0 +1,85 @@
+"""Both sandboxes seeded from one generated world: the demo, flow tests and benchmarks use this.
+
+The Tripletex company and the Svenn tenant hold the two sides of a :class:`World` (with its
+messy overlap), so an initial sync between them has links to find, records to create on each
+side and records that must fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sandboxes.datagen import World, generate_world
+from sandboxes.runner import serve_in_thread
+from sandboxes.svenn.app import create_app as create_svenn
+from sandboxes.svenn.seed import tenant_from_dataset
+from sandboxes.tripletex.app import create_app as create_tripletex
+from sandboxes.tripletex.seed import company_from_dataset
+
+CONSUMER_TOKEN = "sandbox-consumer-token"
+COMPANY_ID = 1001
+EMPLOYEE_TOKEN = "demo-employee-token"
+# A second key of the same company, created without "Alle tilganger": it can read customers only.
+LIMITED_TOKEN = "demo-limited-token"
+TENANT = "t-demo"
+SVENN_API_KEY = "svenn-demo-key"
+
+
+@dataclass
+class SandboxPair:
+    """Where the two running sandboxes are and the keys of the seeded tenant."""
+
+    tripletex_url: str  # API root, ends in /v2
+    svenn_url: str  # API root, ends in /api/v1
+    tripletex_app: Any
+    svenn_app: Any
+    world: World
+    tenant: str = TENANT
+    company_id: int = COMPANY_ID
+    employee_token: str = EMPLOYEE_TOKEN
+    svenn_api_key: str = SVENN_API_KEY
+    consumer_token: str = CONSUMER_TOKEN
+
+    @property
+    def tripletex_root(self) -> str:
+        """The Tripletex sandbox's host URL (for /_admin)."""
+        return self.tripletex_url.removesuffix("/v2")
+
+    @property
+    def svenn_root(self) -> str:
+        """The Svenn sandbox's host URL (for /_admin)."""
+        return self.svenn_url.removesuffix("/api/v1")
+
+
+def seeds(world: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(Tripletex seed, Svenn seed) holding the two sides of ``world``."""
+    company = company_from_dataset(world.tripletex, COMPANY_ID, EMPLOYEE_TOKEN)
+    company["employeeTokens"].append({"token": LIMITED_TOKEN, "entitlements": ["customer"]})
+    tenant = tenant_from_dataset(world.svenn, TENANT, SVENN_API_KEY)
+    return {"companies": [company]}, {"tenants": [tenant]}
+
+
+@contextmanager
+def sandbox_pair(
+    world: World | None = None,
+    *,
+    size: str | int = "small",
+    seed: int = 0,
+    rate_limit: int = 100_000,
+    tripletex_port: int | None = None,
+    svenn_port: int | None = None,
+) -> Iterator[SandboxPair]:
+    """Start both sandboxes on localhost, seeded with ``world`` (generated when not given)."""
+    world = world or generate_world(size, seed=seed)
+    tripletex_seed, svenn_seed = seeds(world)
+    tripletex_app = create_tripletex(
+        tripletex_seed, consumer_token=CONSUMER_TOKEN, rate_limit=rate_limit
+    )
+    svenn_app = create_svenn(svenn_seed)
+    with ExitStack() as stack:
+        tx_root = stack.enter_context(serve_in_thread(tripletex_app, tripletex_port))
+        sv_root = stack.enter_context(serve_in_thread(svenn_app, svenn_port))
+        yield SandboxPair(f"{tx_root}/v2", f"{sv_root}/api/v1", tripletex_app, svenn_app, world)

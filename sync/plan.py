@@ -1,0 +1,259 @@
+"""The initial-sync plan: what to link, what to create on each side, what fails and why.
+
+Pure: it takes both sides' records and what is already linked, and decides. The same plan is
+shown to the person approving (as a preview) and then applied, so the preview cannot drift from
+what happens. Records already linked by an earlier, interrupted run are left alone, and records
+whose synced content is identical on both sides are paired first (the "resume" key): a record we
+created just before a crash is found again instead of being created twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sync.matching import Ambiguity, MatchResult, match_customers, match_employees, match_projects
+from sync.matching import records_frame as to_frame
+from sync.records import Direction, Employee, Entity, Record
+from sync.rules import ReasonCode, check_record, is_blocked, message
+
+RESUME_KEY = "same_content"
+
+
+@dataclass(frozen=True)
+class PlannedFailure:
+    """A record the plan will not sync, with the reason."""
+
+    entity: Entity
+    direction: Direction
+    reason_code: str
+    message_en: str
+    message_no: str
+    svenn_id: str | None = None
+    tripletex_id: str | None = None
+    payload: dict[str, Any] | None = None
+    details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PlannedLink:
+    """A Tripletex record and a Svenn record found to be the same thing."""
+
+    entity: Entity
+    tripletex_id: str
+    svenn_id: str
+    key: str
+
+
+@dataclass
+class EntityPlan:
+    """The plan for one entity."""
+
+    entity: Entity
+    already_linked: int = 0
+    links: list[PlannedLink] = field(default_factory=list)
+    create_in_svenn: list[Record] = field(default_factory=list)
+    create_in_tripletex: list[Record] = field(default_factory=list)
+    failures: list[PlannedFailure] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """The figures the approver sees for this entity."""
+        return {
+            "already_linked": self.already_linked,
+            "to_link": len(self.links),
+            "to_create_in_svenn": len(self.create_in_svenn),
+            "to_create_in_tripletex": len(self.create_in_tripletex),
+            "will_fail": len(self.failures),
+        }
+
+    def failure_reasons(self) -> Counter[str]:
+        """How many records fail for each reason code."""
+        return Counter(f.reason_code for f in self.failures)
+
+
+@dataclass
+class SyncPlan:
+    """The whole initial-sync plan, entity by entity in sync order."""
+
+    entities: dict[Entity, EntityPlan] = field(default_factory=dict)
+
+    def summary_rows(self) -> list[dict[str, Any]]:
+        """One JSON-safe row per entity (for a table artifact)."""
+        return [{"entity": e.value, **p.counts()} for e, p in self.entities.items()]
+
+    def failure_rows(self) -> list[dict[str, Any]]:
+        """One JSON-safe row per planned failure (for a table artifact)."""
+        return [
+            {
+                "entity": f.entity.value,
+                "direction": f.direction.value,
+                "svenn_id": f.svenn_id,
+                "tripletex_id": f.tripletex_id,
+                "reason_code": f.reason_code,
+                "message": f.message_en,
+            }
+            for plan in self.entities.values()
+            for f in plan.failures
+        ]
+
+
+def failure_for(
+    record: Record,
+    direction: Direction,
+    code: ReasonCode,
+    *,
+    details: dict[str, Any] | None = None,
+    **context: Any,
+) -> PlannedFailure:
+    """A planned failure of ``record`` (read on the side ``direction`` starts from)."""
+    from_svenn = direction is Direction.SVENN_TO_TRIPLETEX
+    context.setdefault("name", display_name(record))
+    context.setdefault("system", "Tripletex" if from_svenn else "Svenn")
+    en, no = message(code, **context)
+    return PlannedFailure(
+        entity=record.entity,
+        direction=direction,
+        reason_code=code.value,
+        message_en=en,
+        message_no=no,
+        svenn_id=record.id if from_svenn else None,
+        tripletex_id=None if from_svenn else record.id,
+        payload=record.model_dump(mode="json"),
+        details=details,
+    )
+
+
+def display_name(record: Record) -> str:
+    """How a person would name the record in a message."""
+    if isinstance(record, Employee):
+        return " ".join(p for p in (record.first_name, record.last_name) if p)
+    name = getattr(record, "name", None)
+    return str(name) if name else f"{record.entity.value} {record.id}"
+
+
+def plan_entity(
+    entity: Entity,
+    tripletex: Sequence[Record],
+    svenn: Sequence[Record],
+    *,
+    linked: Mapping[str, str],
+    customer_links: Mapping[str, str] | None = None,
+    excluded: Iterable[PlannedFailure] = (),
+) -> EntityPlan:
+    """Plan one entity: rules, then the resume key, then matching strongest key first.
+
+    ``linked`` maps Tripletex id → Svenn id for links stored by earlier runs; ``excluded`` are
+    failures found before planning (e.g. by the extract expectations), whose records sit out.
+    """
+    plan = EntityPlan(entity)
+    plan.failures.extend(excluded)
+    out_tx = {f.tripletex_id for f in plan.failures if f.tripletex_id}
+    out_sv = {f.svenn_id for f in plan.failures if f.svenn_id}
+    linked_sv = set(linked.values())
+    plan.already_linked = sum(1 for r in tripletex if r.id in linked)
+    tx = _eligible(tripletex, Direction.TRIPLETEX_TO_SVENN, set(linked) | out_tx, plan)
+    sv = _eligible(svenn, Direction.SVENN_TO_TRIPLETEX, linked_sv | out_sv, plan)
+    resumed = _pair_identical(entity, tx, sv)
+    plan.links.extend(resumed)
+    tx = [r for r in tx if r.id not in {link.tripletex_id for link in resumed}]
+    sv = [r for r in sv if r.id not in {link.svenn_id for link in resumed}]
+    result = _match(entity, tx, sv, customer_links or {})
+    plan.links.extend(
+        PlannedLink(entity, lk.tripletex_id, lk.svenn_id, lk.key) for lk in result.links
+    )
+    by_tx = {str(r.id): r for r in tx}
+    by_sv = {str(r.id): r for r in sv}
+    plan.failures.extend(_ambiguity_failure(a, by_tx, by_sv) for a in result.ambiguous)
+    plan.create_in_svenn.extend(by_tx[i] for i in result.unmatched_tripletex)
+    plan.create_in_tripletex.extend(by_sv[i] for i in result.unmatched_svenn)
+    return plan
+
+
+def _eligible(
+    records: Sequence[Record], direction: Direction, skip: set[str], plan: EntityPlan
+) -> list[Record]:
+    """Records not yet linked or excluded that pass every rule; violations become failures."""
+    eligible: list[Record] = []
+    seen: set[str] = set()
+    for record in records:
+        if record.id is None or record.id in skip or record.id in seen:
+            continue
+        seen.add(record.id)
+        violations = check_record(record, direction)
+        if is_blocked(violations):
+            first = next(v for v in violations if v.blocking)
+            plan.failures.append(
+                PlannedFailure(
+                    entity=record.entity,
+                    direction=direction,
+                    reason_code=str(first.code),
+                    message_en=first.message_en,
+                    message_no=first.message_no,
+                    svenn_id=record.id if direction is Direction.SVENN_TO_TRIPLETEX else None,
+                    tripletex_id=record.id if direction is Direction.TRIPLETEX_TO_SVENN else None,
+                    payload=record.model_dump(mode="json"),
+                    details={"all_codes": [str(v.code) for v in violations]},
+                )
+            )
+            continue
+        eligible.append(record)
+    return eligible
+
+
+def _pair_identical(
+    entity: Entity, tripletex: Sequence[Record], svenn: Sequence[Record]
+) -> list[PlannedLink]:
+    """Pair records whose synced content is identical, one to one only."""
+    tx_by_print = _unique_by_fingerprint(tripletex)
+    sv_by_print = _unique_by_fingerprint(svenn)
+    return [
+        PlannedLink(entity, tx_id, sv_by_print[fp], RESUME_KEY)
+        for fp, tx_id in tx_by_print.items()
+        if fp in sv_by_print
+    ]
+
+
+def _unique_by_fingerprint(records: Sequence[Record]) -> dict[str, str]:
+    counts = Counter(r.fingerprint() for r in records)
+    return {r.fingerprint(): str(r.id) for r in records if counts[r.fingerprint()] == 1}
+
+
+def _match(
+    entity: Entity,
+    tripletex: Sequence[Record],
+    svenn: Sequence[Record],
+    customer_links: Mapping[str, str],
+) -> MatchResult:
+    tx_frame, sv_frame = to_frame(tripletex), to_frame(svenn)
+    if entity is Entity.CUSTOMER:
+        return match_customers(tx_frame, sv_frame)
+    if entity is Entity.EMPLOYEE:
+        return match_employees(tx_frame, sv_frame)
+    if entity is Entity.PROJECT:
+        return match_projects(tx_frame, sv_frame, customer_links=customer_links)
+    raise ValueError(f"the initial sync does not match {entity.value}")
+
+
+def _ambiguity_failure(
+    ambiguity: Ambiguity, by_tx: Mapping[str, Record], by_sv: Mapping[str, Record]
+) -> PlannedFailure:
+    from_tripletex = ambiguity.side == "tripletex"
+    record = (by_tx if from_tripletex else by_sv)[ambiguity.record_id]
+    direction = Direction.TRIPLETEX_TO_SVENN if from_tripletex else Direction.SVENN_TO_TRIPLETEX
+    candidates = ", ".join(ambiguity.candidate_ids)
+    code = ReasonCode.MATCH_CONFLICT if ambiguity.conflict else ReasonCode.AMBIGUOUS_MATCH
+    return failure_for(
+        record,
+        direction,
+        code,
+        details={
+            "key": ambiguity.key,
+            "candidates": list(ambiguity.candidate_ids),
+            "conflict": ambiguity.conflict,
+        },
+        key=ambiguity.key,
+        candidates=candidates,
+        conflict=ambiguity.conflict or "",
+    )

@@ -1,0 +1,344 @@
+"""Apply an initial-sync plan: store links, create records, log what fails.
+
+Every write first passes the approval gate (checked again before each batch, so disabling an
+integration stops a run between batches). Each batch's links are stored in the same step as its
+creates, so a run that dies can be rerun: records already linked are skipped, and a record
+created just before the crash is found again by the plan's resume key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from connectors.errors import ApiError
+from connectors.svenn.client import CreateOutcome, SvennClient
+from connectors.tripletex.client import TripletexClient
+from store.failures import Failure, open_failures, record_failures
+from store.integrations import require_approved
+from store.links import NewLink, save_links, tripletex_to_svenn
+from store.state import StateStore
+from sync import normalize
+from sync.plan import PlannedFailure, PlannedLink, failure_for
+from sync.records import Customer, Direction, Employee, Entity, Project, Record
+from sync.rules import ReasonCode
+
+BATCH = 100
+_MISSING = object()
+
+
+def error_details(error: ApiError) -> dict[str, Any]:
+    """The target system's own error, JSON-safe, for the failed-record row."""
+    return {
+        "error": type(error).__name__,
+        "status": error.status,
+        "code": error.code,
+        "message": error.message,
+        "request_id": error.request_id,
+        "field_errors": [
+            {"field": fe.field, "message": fe.message, "path": fe.path} for fe in error.field_errors
+        ],
+        "details": error.details,
+    }
+
+
+def rejection(record: Record, direction: Direction, error: ApiError) -> PlannedFailure:
+    """A failure carrying the target's own message (Norwegian from Tripletex, as sent)."""
+    texts = [
+        f"{fe.field}: {fe.message}" if fe.field else fe.message for fe in error.field_errors
+    ] or [error.message]
+    code = ReasonCode.TARGET_UNAVAILABLE if error.retryable else ReasonCode.TARGET_REJECTED
+    failure = failure_for(record, direction, code, detail="; ".join(texts))
+    return replace(failure, details=error_details(error))
+
+
+@dataclass
+class Tally:
+    """What one entity's apply did."""
+
+    linked: int = 0
+    created_in_svenn: int = 0
+    created_in_tripletex: int = 0
+    failed: int = 0
+
+
+@dataclass
+class Applier:
+    """Writes one tenant's plan through the connectors and records every outcome."""
+
+    store: StateStore
+    tenant: str
+    flow_run_id: str | None = None
+    on_progress: Callable[[int], None] = lambda _done: None
+    tallies: dict[Entity, Tally] = field(default_factory=dict)
+
+    def tally(self, entity: Entity) -> Tally:
+        """The running tally for one entity."""
+        return self.tallies.setdefault(entity, Tally())
+
+    def _gate(self) -> None:
+        with self.store.sessions() as session:
+            require_approved(session, self.tenant)
+
+    def links(self, entity: Entity) -> dict[str, str]:
+        """Tripletex id → Svenn id for one entity, as stored now."""
+        with self.store.sessions() as session:
+            return tripletex_to_svenn(session, self.tenant, entity.value)
+
+    def fail(self, failures: Sequence[PlannedFailure]) -> None:
+        """Log planned failures as failed-record rows."""
+        if not failures:
+            return
+        rows = [
+            Failure(
+                tenant=self.tenant,
+                entity=f.entity.value,
+                direction=f.direction.value,
+                reason_code=f.reason_code,
+                message_en=f.message_en,
+                message_no=f.message_no,
+                svenn_id=f.svenn_id,
+                tripletex_id=f.tripletex_id,
+                target_error=f.details,
+                payload=f.payload,
+                flow_run_id=self.flow_run_id,
+            )
+            for f in failures
+        ]
+        with self.store.sessions.begin() as session:
+            record_failures(session, rows)
+        for f in failures:
+            self.tally(f.entity).failed += 1
+
+    def link(
+        self,
+        entity: Entity,
+        planned: Sequence[PlannedLink],
+        tripletex: Mapping[str, Record],
+        svenn: Mapping[str, Record],
+    ) -> None:
+        """Store the links the matching found (no writes to either system)."""
+        self._gate()
+        new = [
+            _new_link(entity, tripletex[p.tripletex_id], svenn[p.svenn_id], p.key) for p in planned
+        ]
+        for start in range(0, len(new), 500):
+            with self.store.sessions.begin() as session:
+                save_links(session, self.tenant, new[start : start + 500])
+        self.tally(entity).linked += len(new)
+        self.on_progress(len(new))
+
+    async def create_in_svenn(
+        self, sv: SvennClient, entity: Entity, records: Sequence[Record]
+    ) -> list[Record]:
+        """Step 1: create Tripletex-only records in Svenn (idempotent by ``externalRef``)."""
+        direction = Direction.TRIPLETEX_TO_SVENN
+        records, skipped = self._unchanged_rejections(records, direction)
+        self.on_progress(skipped)
+        ready, failures = self._translate(records, direction)
+        self.fail(failures)
+        created: list[Record] = []
+        for start in range(0, len(ready), BATCH):
+            batch = ready[start : start + BATCH]
+            self._gate()
+            refs = [f"tripletex:{source.id}" for source, _ in batch]
+            outcomes = await _svenn_create(sv, entity, [target for _, target in batch], refs)
+            pairs, bad = [], []
+            for (source, _), outcome in zip(batch, outcomes, strict=True):
+                if outcome.record is not None:
+                    pairs.append((source, outcome.record))
+                elif outcome.error is not None:
+                    bad.append(rejection(source, direction, outcome.error))
+            self._save_created(entity, [(s, c) for s, c in pairs], svenn_side_created=True)
+            self.fail(bad)
+            created += [c for _, c in pairs]
+            self.tally(entity).created_in_svenn += len(pairs)
+            self.on_progress(len(batch))
+        return created
+
+    async def create_in_tripletex(
+        self,
+        tx: TripletexClient,
+        entity: Entity,
+        records: Sequence[Record],
+        *,
+        fallback_manager: str | None,
+    ) -> list[Record]:
+        """Step 2: create Svenn-only records in Tripletex; refusals keep Tripletex's message."""
+        direction = Direction.SVENN_TO_TRIPLETEX
+        records, skipped = self._unchanged_rejections(records, direction)
+        self.on_progress(skipped)
+        ready, failures = self._translate(records, direction, fallback_manager=fallback_manager)
+        self.fail(failures)
+        created: list[Record] = []
+        for start in range(0, len(ready), BATCH):
+            batch = ready[start : start + BATCH]
+            self._gate()
+            results = await _tripletex_create(tx, entity, [target for _, target in batch])
+            pairs, bad = [], []
+            for (source, _), result in zip(batch, results, strict=True):
+                if isinstance(result, ApiError):
+                    bad.append(rejection(source, direction, result))
+                else:
+                    pairs.append((result, source))
+            self._save_created(entity, pairs, svenn_side_created=False)
+            self.fail(bad)
+            created += [c for c, _ in pairs]
+            self.tally(entity).created_in_tripletex += len(pairs)
+            self.on_progress(len(batch))
+        return created
+
+    def _save_created(
+        self, entity: Entity, pairs: Sequence[tuple[Record, Record]], *, svenn_side_created: bool
+    ) -> None:
+        """Store links for created records: pairs are (tripletex record, svenn record)."""
+        key = "created_in_svenn" if svenn_side_created else "created_in_tripletex"
+        links = [_new_link(entity, tx_rec, sv_rec, key) for tx_rec, sv_rec in pairs]
+        with self.store.sessions.begin() as session:
+            save_links(session, self.tenant, links)
+
+    def _unchanged_rejections(
+        self, records: Sequence[Record], direction: Direction
+    ) -> tuple[list[Record], int]:
+        """Leave out records the target refused before, unless they changed since.
+
+        Sending the same content again would be refused again: a rerun over unchanged data
+        writes nothing. Fixed records (changed content) are tried again.
+        """
+        if not records:
+            return [], 0
+        side = "svenn" if direction is Direction.SVENN_TO_TRIPLETEX else "tripletex"
+        with self.store.sessions() as session:
+            refused = {
+                f.record_key: f.payload
+                for f in open_failures(session, self.tenant, entity=records[0].entity.value)
+                if f.reason_code == ReasonCode.TARGET_REJECTED.value
+                and f.direction == direction.value
+            }
+        keep = [
+            r
+            for r in records
+            if refused.get(f"{side}:{r.id}", _MISSING) != r.model_dump(mode="json")
+        ]
+        return keep, len(records) - len(keep)
+
+    def _translate(
+        self,
+        records: Sequence[Record],
+        direction: Direction,
+        *,
+        fallback_manager: str | None = None,
+    ) -> tuple[list[tuple[Record, Record]], list[PlannedFailure]]:
+        """Pair each record with its copy whose references point into the target system."""
+        if not records or not isinstance(records[0], Project):
+            return [(r, clean_for_write(r)) for r in records], []
+        to_svenn = direction is Direction.TRIPLETEX_TO_SVENN
+        customers = self.links(Entity.CUSTOMER)
+        employees = self.links(Entity.EMPLOYEE)
+        if not to_svenn:
+            customers = {s: t for t, s in customers.items()}
+            employees = {s: t for t, s in employees.items()}
+        ready: list[tuple[Record, Record]] = []
+        failures: list[PlannedFailure] = []
+        for record in records:
+            assert isinstance(record, Project)
+            customer = customers.get(record.customer_id) if record.customer_id else None
+            manager = (
+                employees.get(record.project_manager_id) if record.project_manager_id else None
+            )
+            if record.customer_id and customer is None:
+                failures.append(
+                    failure_for(record, direction, ReasonCode.PROJECT_CUSTOMER_NOT_LINKED)
+                )
+                continue
+            if record.project_manager_id and manager is None:
+                failures.append(
+                    failure_for(record, direction, ReasonCode.PROJECT_MANAGER_NOT_LINKED)
+                )
+                continue
+            if manager is None and not to_svenn:
+                manager = fallback_manager  # Tripletex needs a manager: the key's own user
+            copy = record.model_copy(
+                update={
+                    "id": None,
+                    "version": None,
+                    "customer_id": customer,
+                    "project_manager_id": manager,
+                    "parent_project_id": None,
+                }
+            )
+            ready.append((record, copy))
+        return ready, failures
+
+
+def clean_for_write(record: Record) -> Record:
+    """A copy to create on the other side: no id, formatting of keys cleaned up."""
+    update: dict[str, Any] = {"id": None, "version": None}
+    if isinstance(record, Customer | Employee) and record.email:
+        update["email"] = record.email.strip().lower()
+    if isinstance(record, Customer) and record.organization_number:
+        update["organization_number"] = normalize.org_number_digits(record.organization_number)
+    return record.model_copy(update=update)
+
+
+def _new_link(entity: Entity, tripletex: Record, svenn: Record, key: str) -> NewLink:
+    return NewLink(
+        entity=entity.value,
+        svenn_id=str(svenn.id),
+        tripletex_id=str(tripletex.id),
+        svenn_fingerprint=svenn.fingerprint(),
+        tripletex_fingerprint=tripletex.fingerprint(),
+        # Tripletex is the reference when two existing records are linked (step 1 direction).
+        base_snapshot=tripletex.synced_fields(),
+        match_key=key,
+    )
+
+
+async def _svenn_create(
+    sv: SvennClient, entity: Entity, records: Sequence[Record], refs: Sequence[str]
+) -> Sequence[CreateOutcome[Any]]:
+    # Each connector method takes its own record type; the plan hands them over per entity.
+    create: Any = {
+        Entity.CUSTOMER: sv.create_customers,
+        Entity.EMPLOYEE: sv.create_employees,
+        Entity.PROJECT: sv.create_projects,
+    }[entity]
+    outcomes: Sequence[CreateOutcome[Any]] = await create(records, refs)
+    return outcomes
+
+
+async def _tripletex_create(
+    tx: TripletexClient, entity: Entity, records: Sequence[Record]
+) -> list[Record | ApiError]:
+    """Create a batch; when Tripletex refuses the batch, retry one by one to isolate the bad.
+
+    Tripletex batches are all-or-nothing: one bad item refuses the whole batch, so the good
+    items are only created by the one-by-one retry.
+    """
+    many: Any = {
+        Entity.CUSTOMER: tx.create_customers,
+        Entity.EMPLOYEE: tx.create_employees,
+        Entity.PROJECT: tx.create_projects,
+    }[entity]
+    one: Any = {
+        Entity.CUSTOMER: tx.create_customer,
+        Entity.EMPLOYEE: tx.create_employee,
+        Entity.PROJECT: tx.create_project,
+    }[entity]
+    try:
+        return list(await many(records))
+    except ApiError as error:
+        if error.retryable:
+            raise
+        if len(records) == 1:
+            return [error]
+    results: list[Record | ApiError] = []
+    for record in records:
+        try:
+            results.append(await one(record))
+        except ApiError as error:
+            if error.retryable:
+                raise
+            results.append(error)
+    return results

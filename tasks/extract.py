@@ -1,0 +1,107 @@
+"""Extract both sides and check the extracts with Great Expectations."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from connectors.svenn.client import SvennClient
+from connectors.tripletex.client import TripletexClient
+from expectations.frames import extract_frame
+from expectations.runner import validate_frame
+from sync.plan import PlannedFailure, failure_for
+from sync.records import SYNC_ORDER, Direction, Entity, Record, System
+from sync.rules import ReasonCode
+
+SUITES = {
+    Entity.CUSTOMER: "customers_extract",
+    Entity.EMPLOYEE: "employees_extract",
+    Entity.PROJECT: "projects_extract",
+}
+
+
+@dataclass
+class Extracts:
+    """Both systems' records, per entity, as read at the start of a run."""
+
+    tripletex: dict[Entity, list[Record]] = field(default_factory=dict)
+    svenn: dict[Entity, list[Record]] = field(default_factory=dict)
+    tripletex_employee_id: str | None = None
+
+    def side(self, system: System) -> dict[Entity, list[Record]]:
+        """One system's records."""
+        return self.tripletex if system is System.TRIPLETEX else self.svenn
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Records read, per system and entity."""
+        return {
+            system.value: {e.value: len(rs) for e, rs in self.side(system).items()}
+            for system in System
+        }
+
+
+async def _read_tripletex(tx: TripletexClient) -> tuple[dict[Entity, list[Record]], str]:
+    employees, customers, projects, me = await asyncio.gather(
+        tx.list_employees(),
+        tx.list_customers(include_inactive=True),
+        tx.list_projects(),
+        tx.who_am_i(),
+    )
+    side: dict[Entity, list[Record]] = {
+        Entity.EMPLOYEE: list(employees),
+        Entity.CUSTOMER: list(customers),
+        Entity.PROJECT: list(projects),
+    }
+    return side, str(me.employee_id)
+
+
+async def _read_svenn(sv: SvennClient) -> dict[Entity, list[Record]]:
+    employees, customers, projects = await asyncio.gather(
+        sv.list_employees(), sv.list_customers(), sv.list_projects()
+    )
+    return {
+        Entity.EMPLOYEE: list(employees),
+        Entity.CUSTOMER: list(customers),
+        Entity.PROJECT: list(projects),
+    }
+
+
+@task(name="extract-both-sides", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
+async def extract_both_sides(tx: TripletexClient, sv: SvennClient) -> Extracts:
+    """Read every customer, employee and project on both sides, concurrently."""
+    (tripletex, employee_id), svenn = await asyncio.gather(_read_tripletex(tx), _read_svenn(sv))
+    return Extracts(tripletex=tripletex, svenn=svenn, tripletex_employee_id=employee_id)
+
+
+@task(name="check-extracts", cache_policy=NO_CACHE)
+def check_extracts(extracts: Extracts) -> dict[Entity, list[PlannedFailure]]:
+    """Run the extract suites; each row that fails becomes a planned failure, the rest go on."""
+    excluded: dict[Entity, list[PlannedFailure]] = {e: [] for e in SYNC_ORDER}
+    for system, direction in (
+        (System.TRIPLETEX, Direction.TRIPLETEX_TO_SVENN),
+        (System.SVENN, Direction.SVENN_TO_TRIPLETEX),
+    ):
+        for entity in SYNC_ORDER:
+            records = extracts.side(system)[entity]
+            if not records:
+                continue
+            outcome = validate_frame(SUITES[entity], extract_frame(records, type(records[0])))
+            by_id = {str(r.id): r for r in records}
+            for row_id, problems in outcome.failed_rows.items():
+                record = by_id.get(row_id)
+                if record is None:
+                    continue
+                described = "; ".join(p.description for p in problems)
+                excluded[entity].append(
+                    failure_for(
+                        record,
+                        direction,
+                        ReasonCode.EXPECTATION_FAILED,
+                        details={"expectations": [p.expectation_type for p in problems]},
+                        detail=described,
+                    )
+                )
+    return excluded

@@ -1,0 +1,82 @@
+"""What every task needs for one tenant: settings, the state store and both clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import SecretStr
+
+from config.settings import Settings, load_settings
+from connectors.http import HttpPolicy
+from connectors.svenn.client import SvennClient
+from connectors.tripletex.client import TripletexClient
+from store.integrations import get_integration
+from store.state import StateStore
+
+_STORES: dict[str, StateStore] = {}
+
+
+def state_store(settings: Settings | None = None) -> StateStore:
+    """The process-wide state store for these settings, migrated on first use."""
+    settings = settings or load_settings()
+    key = f"{settings.resolved_database_url}|{settings.database_schema}"
+    if key not in _STORES:
+        _STORES[key] = StateStore.from_settings(settings, migrate=True)
+    return _STORES[key]
+
+
+@dataclass
+class Wiring:
+    """Per-process overrides used by tests and the demo (event hooks, HTTP policy)."""
+
+    event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None
+    policy: HttpPolicy | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+WIRING = Wiring()
+
+
+class MissingCredentialsError(RuntimeError):
+    """The tenant has no stored credentials: it was never activated."""
+
+
+def tripletex_client(settings: Settings, employee_token: SecretStr) -> TripletexClient:
+    """A Tripletex client for one employee token, with the process-wide wiring."""
+    return TripletexClient(
+        settings.tripletex_base_url,
+        settings.tripletex_consumer_token.get_secret_value(),
+        employee_token.get_secret_value(),
+        policy=WIRING.policy,
+        event_hooks=WIRING.event_hooks,
+    )
+
+
+def svenn_client(settings: Settings, api_key: SecretStr) -> SvennClient:
+    """A Svenn client for one tenant's API key, with the process-wide wiring."""
+    return SvennClient(
+        settings.svenn_base_url,
+        api_key.get_secret_value(),
+        policy=WIRING.policy,
+        event_hooks=WIRING.event_hooks,
+    )
+
+
+@asynccontextmanager
+async def tenant_clients(
+    tenant: str, settings: Settings | None = None
+) -> AsyncIterator[tuple[TripletexClient, SvennClient]]:
+    """Both clients for a tenant, from its stored (encrypted) credentials."""
+    settings = settings or load_settings()
+    store = state_store(settings)
+    with store.sessions() as session:
+        integration = get_integration(session, tenant)
+        if integration is None or not integration.employee_token_encrypted:
+            raise MissingCredentialsError(f"tenant {tenant!r} has no stored credentials")
+        token = store.cipher.decrypt(integration.employee_token_encrypted)
+        api_key = store.cipher.decrypt(integration.svenn_api_key_encrypted or "")
+    async with tripletex_client(settings, token) as tx, svenn_client(settings, api_key) as sv:
+        yield tx, sv

@@ -1,0 +1,106 @@
+"""Flow tests: real Prefect flows (test harness) against both sandboxes over HTTP.
+
+Each test gets both sandboxes seeded from a generated world, an empty state store (PostgreSQL in
+CI), settings pointing at all three, and an OpenAPI checker on every request the connectors
+send: the real Tripletex spec and our Svenn contract.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from config.settings import load_settings
+from sandboxes.openapi_check import SVENN_SPEC, TRIPLETEX_SPEC, OpenAPIChecker
+from sandboxes.pair import SandboxPair, sandbox_pair
+from store.state import StateStore
+from tasks import tenant as tenant_wiring
+
+
+@dataclass
+class SpecGuard:
+    """Routes each exchange to the checker of the system it went to."""
+
+    tripletex: OpenAPIChecker
+    svenn: OpenAPIChecker
+    pair: SandboxPair
+
+    async def hook(self, response: httpx.Response) -> None:
+        await response.aread()
+        url = str(response.request.url)
+        if url.startswith(self.pair.tripletex_url):
+            self.tripletex.check(response.request, response)
+        elif url.startswith(self.pair.svenn_url):
+            self.svenn.check(response.request, response)
+
+    def assert_clean(self) -> None:
+        assert self.tripletex.checked and self.svenn.checked
+        self.tripletex.assert_clean()
+        self.svenn.assert_clean()
+
+
+_CHECKERS: dict[str, OpenAPIChecker] = {}
+
+
+def _checker(spec: Any, prefix: str) -> OpenAPIChecker:
+    # Parsing the 3.7 MB Tripletex spec once per session keeps the flow tests fast.
+    key = f"{spec}|{prefix}"
+    if key not in _CHECKERS:
+        _CHECKERS[key] = OpenAPIChecker(spec, server_prefix=prefix)
+    checker = _CHECKERS[key]
+    checker.violations.clear()
+    checker.checked = 0
+    return checker
+
+
+@pytest.fixture
+def world_size() -> str:
+    """Override in a test module to seed a different world."""
+    return "small"
+
+
+@pytest.fixture
+def sandboxes(world_size: str) -> Iterator[SandboxPair]:
+    with sandbox_pair(size=world_size, seed=7) as pair:
+        yield pair
+
+
+@pytest.fixture
+def pipeline(
+    prefect_harness: None,
+    sandboxes: SandboxPair,
+    state_store: StateStore,
+    database: tuple[str, str | None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[SpecGuard]:
+    """Settings and wiring for a flow run against ``sandboxes`` and ``state_store``."""
+    url, schema = database
+    monkeypatch.setenv("SVENN_SYNC_DATABASE_URL", url)
+    if schema:
+        monkeypatch.setenv("SVENN_SYNC_DATABASE_SCHEMA", schema)
+    monkeypatch.setenv("SVENN_SYNC_TRIPLETEX_BASE_URL", sandboxes.tripletex_url)
+    monkeypatch.setenv("SVENN_SYNC_SVENN_BASE_URL", sandboxes.svenn_url)
+    monkeypatch.setenv("SVENN_SYNC_TRIPLETEX_CONSUMER_TOKEN", sandboxes.consumer_token)
+    monkeypatch.setenv("SVENN_SYNC_ENCRYPTION_KEY", os.environ.get("TEST_KEY", _test_key()))
+    load_settings.cache_clear()
+    guard = SpecGuard(_checker(TRIPLETEX_SPEC, "/v2"), _checker(SVENN_SPEC, "/api/v1"), sandboxes)
+    monkeypatch.setattr(tenant_wiring.WIRING, "event_hooks", {"response": [guard.hook]})
+    yield guard
+    load_settings.cache_clear()
+
+
+def _test_key() -> str:
+    from tests.conftest import TEST_KEY
+
+    return TEST_KEY
+
+
+def writes(root: str) -> list[dict[str, Any]]:
+    """Every write request a sandbox received (session creation is not a data write)."""
+    rows = httpx.get(f"{root}/_admin/requests", params={"writes_only": "true"}).json()
+    return [r for r in rows if "/token/session" not in r["path"]]

@@ -1,0 +1,123 @@
+"""Activation: keys validated, review, plan preview, the approval gate and its decisions."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from prefect.artifacts import Artifact
+from pydantic import SecretStr
+
+from cli.operate import decide
+from flows.activate import activate
+from flows.initial_sync import initial_sync
+from store.integrations import NotApprovedError, get_integration, history
+from tests.flows.conftest import writes
+
+pytestmark = pytest.mark.scenario
+
+
+def run_activation(pair, token=None, key=None, **options):
+    return asyncio.run(
+        activate(
+            pair.tenant,
+            SecretStr(token or pair.employee_token),
+            SecretStr(key or pair.svenn_api_key),
+            **({"approval_timeout_seconds": 0} | options),
+        )
+    )
+
+
+def integration_of(store, tenant):
+    with store.sessions() as session:
+        return get_integration(session, tenant)
+
+
+def test_activation_goes_to_review_with_a_plan_and_writes_nothing(pipeline, sandboxes, state_store):
+    result = run_activation(sandboxes)
+    assert result == "review"
+    integration = integration_of(state_store, sandboxes.tenant)
+    assert integration.status == "review"
+    assert integration.tripletex_company_id == sandboxes.company_id
+    assert sandboxes.employee_token not in integration.employee_token_encrypted
+    plan = Artifact.get("plan-t-demo")
+    assert plan is not None and "dry run" in plan.data
+    assert writes(sandboxes.tripletex_root) == []
+    assert writes(sandboxes.svenn_root) == []
+    pipeline.assert_clean()
+
+
+@pytest.mark.parametrize(
+    ("token", "code"),
+    [
+        ("not-a-real-token", "KEY_INVALID"),
+        ("test-demo-employee-token", "TEST_KEY_IN_PRODUCTION"),
+        ("demo-limited-token", "KEY_LACKS_ENTITLEMENTS"),
+    ],
+)
+def test_a_bad_key_is_refused_and_nothing_is_stored(pipeline, sandboxes, state_store, token, code):
+    state = asyncio.run(
+        activate(
+            sandboxes.tenant,
+            SecretStr(token),
+            SecretStr(sandboxes.svenn_api_key),
+            approval_timeout_seconds=0,
+            return_state=True,
+        )
+    )
+    assert state.is_failed()
+    assert state.message.startswith(code)
+    assert token not in state.message
+    assert integration_of(state_store, sandboxes.tenant) is None
+    assert writes(sandboxes.tripletex_root) == []
+
+
+def test_lacking_entitlements_are_named(pipeline, sandboxes):
+    state = asyncio.run(
+        activate(
+            sandboxes.tenant,
+            SecretStr("demo-limited-token"),
+            SecretStr(sandboxes.svenn_api_key),
+            approval_timeout_seconds=0,
+            return_state=True,
+        )
+    )
+    for area in ("employees", "projects", "activities", "timesheet entries"):
+        assert area in state.message
+    assert "customers" not in state.message.split("cannot read", 1)[1].split(".")[0]
+    assert "Alle tilganger" in state.message
+
+
+def test_initial_sync_refuses_a_tenant_nobody_approved(pipeline, sandboxes, state_store):
+    run_activation(sandboxes)
+    with pytest.raises(NotApprovedError, match="review, not approved"):
+        asyncio.run(initial_sync(sandboxes.tenant))
+    assert writes(sandboxes.tripletex_root) == []
+    assert writes(sandboxes.svenn_root) == []
+    assert integration_of(state_store, sandboxes.tenant).status == "review"
+
+
+def test_rejection_stores_who_and_why_and_writes_nothing(pipeline, sandboxes, state_store):
+    run_activation(sandboxes)
+    message = decide(state_store, sandboxes.tenant, "reject", "ola@ops", "wrong company")
+    assert "rejected" in message
+    integration = integration_of(state_store, sandboxes.tenant)
+    assert (integration.status, integration.decided_by) == ("rejected", "ola@ops")
+    assert integration.decision_reason == "wrong company"
+    assert writes(sandboxes.tripletex_root) == []
+    assert writes(sandboxes.svenn_root) == []
+
+
+def test_no_decision_in_time_leaves_review_and_can_be_approved_later(
+    pipeline, sandboxes, state_store
+):
+    assert (
+        run_activation(sandboxes, approval_timeout_seconds=1, approval_poll_seconds=1) == "review"
+    )
+    assert integration_of(state_store, sandboxes.tenant).status == "review"
+    message = decide(state_store, sandboxes.tenant, "approve", "kari@ops", "plan checked")
+    assert message.endswith("active")
+    with state_store.sessions() as session:
+        steps = [(e.to_status, e.actor) for e in history(session, sandboxes.tenant)]
+    assert steps[:2] == [("review", "activation"), ("approved", "kari@ops")]
+    assert steps[-1][0] == "active"

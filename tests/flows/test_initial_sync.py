@@ -1,0 +1,138 @@
+"""The initial sync end to end: two steps over both sandboxes, messy data, reruns."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import httpx
+import pytest
+from prefect.artifacts import Artifact
+from pydantic import SecretStr
+
+from cli.operate import decide
+from flows.activate import activate
+from flows.initial_sync import initial_sync
+from store.failures import open_failures
+from store.integrations import get_integration
+from store.links import links_for
+from sync.records import Entity
+from tests.flows.conftest import writes
+
+pytestmark = pytest.mark.scenario
+
+
+def activate_and_approve(pair, store) -> str:
+    asyncio.run(
+        activate(
+            pair.tenant,
+            SecretStr(pair.employee_token),
+            SecretStr(pair.svenn_api_key),
+            approval_timeout_seconds=0,
+        )
+    )
+    return decide(store, pair.tenant, "approve", "kari@ops", "plan checked")
+
+
+def state_of(root: str, path: str) -> dict:
+    return httpx.get(f"{root}/_admin/{path}/state").json()
+
+
+def link_map(store, tenant, entity: Entity) -> dict[str, str]:
+    with store.sessions() as session:
+        return {link.tripletex_id: link.svenn_id for link in links_for(session, tenant, entity)}
+
+
+def failures_by_key(store, tenant) -> dict[tuple[str, str], str]:
+    with store.sessions() as session:
+        return {(f.entity, f.record_key): f.reason_code for f in open_failures(session, tenant)}
+
+
+def test_initial_sync_links_creates_and_accounts_for_every_record(pipeline, sandboxes, state_store):
+    assert activate_and_approve(sandboxes, state_store).endswith("active")
+    world = sandboxes.world
+    failed = failures_by_key(state_store, sandboxes.tenant)
+    for entity, records_tx, records_sv in (
+        (Entity.EMPLOYEE, world.tripletex.employees, world.svenn.employees),
+        (Entity.CUSTOMER, world.tripletex.customers, world.svenn.customers),
+        (Entity.PROJECT, world.tripletex.projects, world.svenn.projects),
+    ):
+        links = link_map(state_store, sandboxes.tenant, entity)
+        assert len(set(links.values())) == len(links)  # one to one
+        for record in records_tx:
+            assert record.id in links or (entity.value, f"tripletex:{record.id}") in failed
+        linked_sv = set(links.values())
+        for record in records_sv:
+            assert record.id in linked_sv or (entity.value, f"svenn:{record.id}") in failed
+        # every pair the generator made to be the same thing is linked, unless it was ambiguous
+        # or a rule stopped it
+        for tx_id, sv_id in world.truth[entity].items():
+            if tx_id in world.ambiguous or sv_id in world.ambiguous:
+                continue
+            if (entity.value, f"tripletex:{tx_id}") in failed:
+                continue
+            if (entity.value, f"svenn:{sv_id}") in failed:
+                continue
+            assert links.get(tx_id) == sv_id, (entity, tx_id, sv_id)
+    summary = Artifact.get("initial-sync-summary-t-demo")
+    assert summary is not None and "active" in summary.data
+    pipeline.assert_clean()
+
+
+def test_nothing_is_created_twice_on_either_side(pipeline, sandboxes, state_store):
+    activate_and_approve(sandboxes, state_store)
+    tx_state = state_of(sandboxes.tripletex_root, f"companies/{sandboxes.company_id}")
+    sv_state = state_of(sandboxes.svenn_root, f"tenants/{sandboxes.tenant}")
+    numbers = Counter(c.get("customerNumber") for c in tx_state["customer"])
+    assert all(n == 1 for number, n in numbers.items() if number is not None)
+    emails = Counter((e.get("email") or "").lower() for e in tx_state["employee"])
+    assert all(n == 1 for email, n in emails.items() if email)
+    refs = Counter(c.get("externalRef") for c in sv_state["customers"])
+    assert all(n == 1 for ref, n in refs.items() if ref)
+
+
+def test_ambiguous_records_are_logged_and_nothing_is_created_for_them(
+    pipeline, sandboxes, state_store
+):
+    activate_and_approve(sandboxes, state_store)
+    failed = failures_by_key(state_store, sandboxes.tenant)
+    ambiguous = {
+        key for key, code in failed.items() if code in {"AMBIGUOUS_MATCH", "MATCH_CONFLICT"}
+    }
+    assert ambiguous, "the messy world holds duplicates within Svenn"
+    sv_state = state_of(sandboxes.svenn_root, f"tenants/{sandboxes.tenant}")
+    created_refs = {c.get("externalRef") for c in sv_state["customers"]}
+    for entity, key in ambiguous:
+        side, record_id = key.split(":", 1)
+        if side == "tripletex" and entity == "customer":
+            assert f"tripletex:{record_id}" not in created_refs
+
+
+def test_tripletex_refusals_keep_tripletex_own_message(pipeline, sandboxes, state_store):
+    activate_and_approve(sandboxes, state_store)
+    with state_store.sessions() as session:
+        refused = [
+            f
+            for f in open_failures(session, sandboxes.tenant)
+            if f.reason_code == "TARGET_REJECTED" and f.direction == "svenn_to_tripletex"
+        ]
+    assert refused, "the world holds Svenn projects whose manager Tripletex refuses"
+    sample = refused[0]
+    assert sample.target_error["status"] == 422
+    assert sample.target_error["field_errors"]
+    assert "prosjektleder" in sample.message_en  # Tripletex's Norwegian text, as sent
+    assert sandboxes.employee_token not in str(sample.target_error)
+
+
+def test_second_initial_sync_writes_nothing(pipeline, sandboxes, state_store):
+    activate_and_approve(sandboxes, state_store)
+    before_tx = len(writes(sandboxes.tripletex_root))
+    before_sv = len(writes(sandboxes.svenn_root))
+    links_before = {e: link_map(state_store, sandboxes.tenant, e) for e in Entity}
+    result = asyncio.run(initial_sync(sandboxes.tenant))
+    assert result["status"] == "active"
+    assert len(writes(sandboxes.tripletex_root)) == before_tx
+    assert len(writes(sandboxes.svenn_root)) == before_sv
+    assert {e: link_map(state_store, sandboxes.tenant, e) for e in Entity} == links_before
+    with state_store.sessions() as session:
+        assert get_integration(session, sandboxes.tenant).status == "active"
