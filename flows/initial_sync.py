@@ -123,3 +123,10 @@ async def initial_sync(tenant: str) -> dict[str, Any]:
         "initial sync of %s finished: %s, %d open failed records", tenant, status, len(failures)
     )
     return {"status": status, "entities": rows, "open_failures": len(failures)}
+
+
+if __name__ == "__main__":  # `python -m flows.initial_sync TENANT` (used by the crash tests)
+    import asyncio
+    import sys
+
+    asyncio.run(initial_sync(sys.argv[1]))

@@ -121,3 +121,65 @@ def test_no_decision_in_time_leaves_review_and_can_be_approved_later(
         steps = [(e.to_status, e.actor) for e in history(session, sandboxes.tenant)]
     assert steps[:2] == [("review", "activation"), ("approved", "kari@ops")]
     assert steps[-1][0] == "active"
+
+
+def _wait_until_paused(store, tenant, timeout=60.0):
+    import time
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+
+    from cli.operate import pending_activation_run
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run_id = pending_activation_run(store, tenant)
+        if run_id:
+            with get_client(sync_client=True) as client:
+                state = client.read_flow_run(UUID(run_id)).state
+            if state and state.is_paused():
+                return UUID(run_id)
+        time.sleep(0.2)
+    raise AssertionError("the activation run never paused for approval")
+
+
+def test_approval_form_in_the_paused_run_starts_the_initial_sync(pipeline, sandboxes, state_store):
+    import threading
+
+    from prefect.flow_runs import resume_flow_run
+
+    outcome: dict[str, object] = {}
+    runner = threading.Thread(
+        target=lambda: outcome.update(
+            result=run_activation(sandboxes, approval_timeout_seconds=120, approval_poll_seconds=1)
+        )
+    )
+    runner.start()
+    run_id = _wait_until_paused(state_store, sandboxes.tenant)
+    assert writes(sandboxes.tripletex_root) == []  # nothing before the decision
+    with pytest.raises(RuntimeError, match="'maybe' is not one of"):  # the form is enforced
+        resume_flow_run(run_id, run_input={"decision": "maybe", "approver": "x"})
+    resume_flow_run(run_id, run_input={"decision": "approve", "approver": "kari@ops"})
+    runner.join(timeout=180)
+    assert outcome["result"] == "active"
+    integration = integration_of(state_store, sandboxes.tenant)
+    assert (integration.status, integration.decided_by) == ("active", "kari@ops")
+    assert writes(sandboxes.svenn_root), "the approved sync wrote to Svenn"
+
+
+def test_cli_approve_answers_the_paused_run(pipeline, sandboxes, state_store):
+    import threading
+
+    outcome: dict[str, object] = {}
+    runner = threading.Thread(
+        target=lambda: outcome.update(
+            result=run_activation(sandboxes, approval_timeout_seconds=120, approval_poll_seconds=1)
+        )
+    )
+    runner.start()
+    _wait_until_paused(state_store, sandboxes.tenant)
+    message = decide(state_store, sandboxes.tenant, "reject", "ola@ops", "not this company")
+    assert message.startswith("answered the paused activation run")
+    runner.join(timeout=60)
+    assert outcome["result"] == "rejected"
+    assert integration_of(state_store, sandboxes.tenant).decision_reason == "not this company"
