@@ -129,12 +129,14 @@ def main() -> None:
 
 
 @app.command("demo")
-def demo() -> None:
-    """Run the main job on embedded defaults (SQLite store, sandboxes on localhost)."""
+def demo(
+    size: str = typer.Option("demo", help="World size: small, demo, bench or a number."),
+) -> None:
+    """Run the whole story on embedded defaults: sandboxes, activation, approval, sync."""
+    from cli.demo import run_demo
+
     with clear_errors():
-        store = open_store(migrate=True)
-        console.print(f"state store ready: {store.engine.url.render_as_string()}")
-    integrations_list()
+        run_demo(size)
 
 
 @app.command("activate")
@@ -165,10 +167,12 @@ def activate_command(
 
     with clear_errors():
         open_store(migrate=True)
-        result = activate_tenant(tenant, SecretStr(tripletex_token), SecretStr(svenn_key), wait)
-    if hasattr(result, "is_failed") and result.is_failed():
-        fail(str(result.message), code=1)
-    console.print(f"{tenant}: {result}")
+        accepted, text = activate_tenant(
+            tenant, SecretStr(tripletex_token), SecretStr(svenn_key), wait
+        )
+    if not accepted:
+        fail(text, code=1)
+    console.print(f"{tenant}: {text}")
 
 
 def _decide(tenant: str, decision: str, by: str, reason: str) -> None:

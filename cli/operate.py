@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 from uuid import UUID
 
 from pydantic import SecretStr
@@ -19,19 +18,23 @@ class DecisionError(RuntimeError):
 
 def activate_tenant(
     tenant: str, token: SecretStr, svenn_key: SecretStr, approval_timeout: int
-) -> Any:
-    """Run the activation flow in this process; returns its final status or state."""
+) -> tuple[bool, str]:
+    """Run the activation flow in this process: (accepted, status or the refusal)."""
     from flows.activate import activate
 
-    return asyncio.run(
+    state = asyncio.run(
         activate(
             tenant,
             token,
             svenn_key,
             approval_timeout_seconds=max(approval_timeout, 0),
             approval_poll_seconds=1,
+            return_state=True,
         )
     )
+    if not state.is_completed():
+        return False, str(state.message)
+    return True, str(state.result())
 
 
 def pending_activation_run(store: StateStore, tenant: str) -> str | None:
