@@ -93,13 +93,13 @@ def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:
             f"status: [bold]{status}[/bold]; writes so far: Tripletex "
             f"{_writes(pair.tripletex_root)}, Svenn {_writes(pair.svenn_root)}"
         )
-        plan = Artifact.get("plan-counts-t-demo")
+        plan: Any = Artifact.get("plan-counts-t-demo")
         if plan is not None:
             console.print(_table("Plan preview (dry run) shown to the approver", _rows(plan.data)))
         console.rule("3. Ops approve (here with the CLI: svenn-sync approve t-demo --by ...)")
         store = state_store()
         console.print(decide(store, pair.tenant, "approve", "kari@ops", "plan looks right"))
-        counts = Artifact.get("initial-sync-counts-t-demo")
+        counts: Any = Artifact.get("initial-sync-counts-t-demo")
         if counts is not None:
             console.print(_table("Initial sync, per entity", _rows(counts.data)))
         with store.sessions() as session:

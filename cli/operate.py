@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from uuid import UUID
 
 from pydantic import SecretStr
@@ -22,8 +23,8 @@ def activate_tenant(
     """Run the activation flow in this process: (accepted, status or the refusal)."""
     from flows.activate import activate
 
-    state = asyncio.run(
-        activate(
+    state: Any = asyncio.run(
+        activate(  # type: ignore[arg-type]
             tenant,
             token,
             svenn_key,
