@@ -78,7 +78,7 @@ async def initial_sync(tenant: str) -> dict[str, Any]:
             )
             progress.advance(len(plan.failures) + plan.already_linked)
             created_in_svenn[entity] = await applier.create_in_svenn(
-                sv, entity, plan.create_in_svenn
+                sv, entity, plan.create_in_svenn, existing=extracts.svenn[entity]
             )
             if entity is Entity.CUSTOMER:
                 customer_links = stored_links(store, tenant, entity)
@@ -91,6 +91,8 @@ async def initial_sync(tenant: str) -> dict[str, Any]:
                 entity,
                 plans[entity].create_in_tripletex,
                 fallback_manager=extracts.tripletex_employee_id,
+                existing=extracts.tripletex[entity],
+                project_managers=extracts.tripletex_project_managers,
             )
             logger.info("step 2 %s: created %d", entity.value, len(created_in_tripletex[entity]))
             await progress.flush()

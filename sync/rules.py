@@ -36,6 +36,8 @@ class ReasonCode(StrEnum):
     PROJECT_END_BEFORE_START = "PROJECT_END_BEFORE_START"
     PROJECT_CUSTOMER_NOT_LINKED = "PROJECT_CUSTOMER_NOT_LINKED"
     PROJECT_MANAGER_NOT_LINKED = "PROJECT_MANAGER_NOT_LINKED"
+    PROJECT_MANAGER_NO_ACCESS = "PROJECT_MANAGER_NO_ACCESS"
+    KEY_IN_USE = "KEY_IN_USE"
     CUSTOMER_NUMBER_NOT_NUMERIC = "CUSTOMER_NUMBER_NOT_NUMERIC"
     CUSTOMER_INACTIVE = "CUSTOMER_INACTIVE"
     EMPLOYEE_NO_LAST_NAME = "EMPLOYEE_NO_LAST_NAME"
@@ -86,6 +88,17 @@ MESSAGES: dict[ReasonCode, tuple[str, str]] = {
         "The project manager of project '{name}' is not synced, so the project cannot be.",
         "Prosjektlederen for prosjektet «{name}» er ikke synkronisert, så prosjektet kan ikke "
         "synkroniseres.",
+    ),
+    ReasonCode.PROJECT_MANAGER_NO_ACCESS: (
+        "The project manager of project '{name}' may not manage projects in Tripletex; give "
+        "them project manager access in Tripletex, then retry.",
+        "Prosjektlederen for prosjektet «{name}» har ikke tilgang som prosjektleder i "
+        "Tripletex; gi tilgangen i Tripletex og prøv igjen.",
+    ),
+    ReasonCode.KEY_IN_USE: (
+        "'{name}' cannot be created in {system}: its {key} '{value}' is already used by "
+        "another record there.",
+        "«{name}» kan ikke opprettes i {system}: {key} «{value}» er allerede i bruk der.",
     ),
     ReasonCode.CUSTOMER_NUMBER_NOT_NUMERIC: (
         "Customer '{name}' has customer number '{value}'; only numeric customer numbers sync.",

@@ -30,6 +30,7 @@ class Extracts:
     tripletex: dict[Entity, list[Record]] = field(default_factory=dict)
     svenn: dict[Entity, list[Record]] = field(default_factory=dict)
     tripletex_employee_id: str | None = None
+    tripletex_project_managers: set[str] = field(default_factory=set)
 
     def side(self, system: System) -> dict[Entity, list[Record]]:
         """One system's records."""
@@ -43,19 +44,22 @@ class Extracts:
         }
 
 
-async def _read_tripletex(tx: TripletexClient) -> tuple[dict[Entity, list[Record]], str]:
-    employees, customers, projects, me = await asyncio.gather(
+async def _read_tripletex(
+    tx: TripletexClient,
+) -> tuple[dict[Entity, list[Record]], str, set[str]]:
+    employees, customers, projects, me, managers = await asyncio.gather(
         tx.list_employees(),
         tx.list_customers(include_inactive=True),
         tx.list_projects(),
         tx.who_am_i(),
+        tx.list_project_manager_ids(),
     )
     side: dict[Entity, list[Record]] = {
         Entity.EMPLOYEE: list(employees),
         Entity.CUSTOMER: list(customers),
         Entity.PROJECT: list(projects),
     }
-    return side, str(me.employee_id)
+    return side, str(me.employee_id), managers
 
 
 async def _read_svenn(sv: SvennClient) -> dict[Entity, list[Record]]:
@@ -72,8 +76,15 @@ async def _read_svenn(sv: SvennClient) -> dict[Entity, list[Record]]:
 @task(name="extract-both-sides", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
 async def extract_both_sides(tx: TripletexClient, sv: SvennClient) -> Extracts:
     """Read every customer, employee and project on both sides, concurrently."""
-    (tripletex, employee_id), svenn = await asyncio.gather(_read_tripletex(tx), _read_svenn(sv))
-    return Extracts(tripletex=tripletex, svenn=svenn, tripletex_employee_id=employee_id)
+    (tripletex, employee_id, managers), svenn = await asyncio.gather(
+        _read_tripletex(tx), _read_svenn(sv)
+    )
+    return Extracts(
+        tripletex=tripletex,
+        svenn=svenn,
+        tripletex_employee_id=employee_id,
+        tripletex_project_managers=managers,
+    )
 
 
 @task(name="check-extracts", cache_policy=NO_CACHE)

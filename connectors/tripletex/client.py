@@ -164,6 +164,11 @@ class TripletexClient(TripletexWrites):
         today = dt.date.today()
         return [m.employee_from_tripletex(r, today=today) for r in raw]
 
+    async def list_project_manager_ids(self) -> set[str]:
+        """Ids of the employees Tripletex accepts as project manager (one cheap read)."""
+        params = {"assignableProjectManagers": "true", "fields": "id"}
+        return {str(r["id"]) for r in await self._read("/employee", params)}
+
     async def list_projects(self) -> list[Project]:
         """Every project, closed ones included."""
         raw = await self._read("/project", {"fields": m.PROJECT_FIELDS})

@@ -16,7 +16,7 @@ from flows.initial_sync import initial_sync
 from store.failures import open_failures
 from store.integrations import get_integration
 from store.links import links_for
-from sync.records import Entity
+from sync.records import Customer, Entity
 from tests.flows.conftest import writes
 
 pytestmark = pytest.mark.scenario
@@ -109,19 +109,57 @@ def test_ambiguous_records_are_logged_and_nothing_is_created_for_them(
 
 
 def test_tripletex_refusals_keep_tripletex_own_message(pipeline, sandboxes, state_store):
+    """A customer number taken in Tripletex after the extract (a user was quicker): Tripletex
+    refuses that item; it is logged with Tripletex's own text and the rest of the batch lands."""
+    from connectors.tripletex.client import TripletexClient
+    from tasks.apply import Applier
+
+    activate_and_approve(sandboxes, state_store)
+    httpx.post(
+        f"{sandboxes.tripletex_root}/_admin/companies/{sandboxes.company_id}/edit",
+        json={
+            "entity": "customer",
+            "id": None,
+            "changes": {"name": "Rask AS", "customerNumber": 777001},
+        },
+    ).raise_for_status()
+    newcomers = [
+        Customer(id="s-new-1", name="Ny Kunde Én AS", customer_number=777000),
+        Customer(id="s-new-2", name="Ny Kunde To AS", customer_number=777001),  # taken meanwhile
+        Customer(id="s-new-3", name="Ny Kunde Tre AS", customer_number=777002),
+    ]
+    applier = Applier(state_store, sandboxes.tenant)
+    before = len(writes(sandboxes.tripletex_root))
+
+    async def create() -> list:
+        async with TripletexClient(
+            sandboxes.tripletex_url, sandboxes.consumer_token, sandboxes.employee_token
+        ) as tx:
+            return await applier.create_in_tripletex(
+                tx, Entity.CUSTOMER, newcomers, fallback_manager=None
+            )
+
+    created = asyncio.run(create())
+    assert sorted(c.customer_number for c in created) == [777000, 777002]
+    assert len(writes(sandboxes.tripletex_root)) - before == 2  # the batch, then the rest
+    with state_store.sessions() as session:
+        refused = [f for f in open_failures(session, sandboxes.tenant) if f.svenn_id == "s-new-2"]
+    assert [f.reason_code for f in refused] == ["TARGET_REJECTED"]
+    assert refused[0].target_error["status"] == 422
+    assert "Nummeret er i bruk" in refused[0].message_en or "i bruk" in refused[0].message_no
+    assert sandboxes.employee_token not in str(refused[0].target_error)
+    assert set(link_map(state_store, sandboxes.tenant, Entity.CUSTOMER).values()) >= {
+        "s-new-1",
+        "s-new-3",
+    }
+
+
+def test_step_two_respects_tripletex_rules_before_sending(pipeline, sandboxes, state_store):
+    """Managers without project-manager access are logged without a request to Tripletex."""
     activate_and_approve(sandboxes, state_store)
     with state_store.sessions() as session:
-        refused = [
-            f
-            for f in open_failures(session, sandboxes.tenant)
-            if f.reason_code == "TARGET_REJECTED" and f.direction == "svenn_to_tripletex"
-        ]
-    assert refused, "the world holds Svenn projects whose manager Tripletex refuses"
-    sample = refused[0]
-    assert sample.target_error["status"] == 422
-    assert sample.target_error["field_errors"]
-    assert "prosjektleder" in sample.message_en  # Tripletex's Norwegian text, as sent
-    assert sandboxes.employee_token not in str(sample.target_error)
+        codes = Counter(f.reason_code for f in open_failures(session, sandboxes.tenant))
+    assert codes["PROJECT_MANAGER_NO_ACCESS"] > 0
 
 
 def test_second_initial_sync_writes_nothing(pipeline, sandboxes, state_store):

@@ -1,0 +1,162 @@
+"""Benchmark: initial sync of a tenant with 10,000 customers, 2,000 projects and 500 employees
+on each side, about half of them overlapping (messy), against both sandboxes on localhost.
+
+Prints wall time (activation with plan preview, then the initial sync), requests each sandbox
+received against the minimum possible, and peak memory. Not a test: it prints figures.
+
+    .venv/bin/python bench/bench_initial_sync.py [size]   # size: bench (default), demo, small, N
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="bench-prefect-"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+from pydantic import SecretStr
+
+from sandboxes.datagen import generate_world
+from sandboxes.pair import sandbox_pair
+
+TRIPLETEX_PAGE, SVENN_PAGE = 1000, 1000
+TRIPLETEX_BATCH, SVENN_BATCH = 100, 500
+
+
+def received(root: str) -> Counter[str]:
+    """Requests a sandbox received, by kind (reads, writes, sessions)."""
+    kinds: Counter[str] = Counter()
+    for row in httpx.get(f"{root}/_admin/requests").json():
+        if os.environ.get("BENCH_SHOW_REQUESTS"):
+            print("   ", row["method"], row["path"], row["query"][:80])
+        if row["path"].endswith("/:create"):
+            kinds["session"] += 1
+        elif row["method"] == "GET":
+            kinds["read"] += 1
+        else:
+            kinds["write"] += 1
+    return kinds
+
+
+def clear(root: str) -> None:
+    httpx.delete(f"{root}/_admin/requests").raise_for_status()
+
+
+def pages(n: int, size: int) -> int:
+    return max(1, math.ceil(n / size))
+
+
+def main(size: str = "bench") -> None:
+    started = time.perf_counter()
+    world = generate_world(size, seed=1)
+    print(f"world {size}: generated in {time.perf_counter() - started:.1f} s")
+    database = Path(tempfile.mkdtemp(prefix="bench-store-")) / "state.db"
+    with sandbox_pair(world=world, rate_limit=0) as pair:
+        os.environ.update(
+            SVENN_SYNC_DATABASE_URL=f"sqlite:///{database}",
+            SVENN_SYNC_TRIPLETEX_BASE_URL=pair.tripletex_url,
+            SVENN_SYNC_SVENN_BASE_URL=pair.svenn_url,
+        )
+        from cli.operate import activate_tenant
+        from flows.activate import ApprovalDecision, record_decision
+        from flows.initial_sync import initial_sync
+        from tasks.tenant import state_store
+
+        tx_side, sv_side = world.tripletex, world.svenn
+        print(
+            f"each side: Tripletex {len(tx_side.customers)} customers, {len(tx_side.projects)} "
+            f"projects, {len(tx_side.employees)} employees; Svenn {len(sv_side.customers)}, "
+            f"{len(sv_side.projects)}, {len(sv_side.employees)}"
+        )
+        asyncio.run(_warm_up())
+        t0 = time.perf_counter()
+        accepted, status = activate_tenant(
+            pair.tenant, SecretStr(pair.employee_token), SecretStr(pair.svenn_api_key), 0
+        )
+        activation = time.perf_counter() - t0
+        assert accepted, status
+        store = state_store()
+        record_decision.fn(
+            store, pair.tenant, ApprovalDecision(decision="approve", approver="bench"), None
+        )
+        for root in (pair.tripletex_root, pair.svenn_root):
+            clear(root)
+        rss_before = _max_rss_mb()
+        t0 = time.perf_counter()
+        result = asyncio.run(initial_sync(pair.tenant))
+        wall = time.perf_counter() - t0
+        rss_after = _max_rss_mb()
+        tx, sv = received(pair.tripletex_root), received(pair.svenn_root)
+        rows = {r["entity"]: r for r in result["entities"]}
+        inactive = sum(1 for c in tx_side.customers if not c.is_active)
+        tx_min_reads = (
+            pages(len(tx_side.customers) - inactive, TRIPLETEX_PAGE)
+            + pages(inactive, TRIPLETEX_PAGE)
+            + pages(len(tx_side.projects), TRIPLETEX_PAGE)
+            + pages(len(tx_side.employees), TRIPLETEX_PAGE)
+            + 1  # whoAmI: the token's own employee is the fallback project manager
+            + 1  # who may manage projects (Tripletex refuses other project managers)
+        )
+        sv_min_reads = sum(
+            pages(len(r), SVENN_PAGE)
+            for r in (sv_side.customers, sv_side.projects, sv_side.employees)
+        )
+        tx_min_writes = sum(
+            math.ceil(rows[e]["created_in_tripletex"] / TRIPLETEX_BATCH) for e in rows
+        )
+        sv_min_writes = sum(math.ceil(rows[e]["created_in_svenn"] / SVENN_BATCH) for e in rows)
+        print(f"\nactivation (validate keys, extract both sides, plan preview): {activation:.2f} s")
+        print(
+            f"initial sync: {wall:.2f} s, status {result['status']}, "
+            f"{result['open_failures']} open failed records"
+        )
+        for entity, row in rows.items():
+            print(
+                f"  {entity:9s} linked {row['linked']:6d}  created in Svenn "
+                f"{row['created_in_svenn']:6d}  created in Tripletex "
+                f"{row['created_in_tripletex']:6d}  failed {row['failed']:5d}"
+            )
+        for name, got, reads, writes in (
+            ("Tripletex", tx, tx_min_reads, tx_min_writes),
+            ("Svenn", sv, sv_min_reads, sv_min_writes),
+        ):
+            total, minimum = got["read"] + got["write"], reads + writes
+            print(
+                f"  {name:9s} requests {total:5d} (reads {got['read']}, writes {got['write']}, "
+                f"+{got['session']} session) vs minimum {minimum} (reads {reads}, writes {writes})"
+                f" = {total / max(minimum, 1):.2f}x"
+            )
+        print(
+            f"  peak memory: process max RSS {rss_after:.0f} MB (both sandboxes and their data "
+            f"in the same process), of which the sync added {rss_after - rss_before:.0f} MB"
+        )
+
+
+def _max_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def _warm_up() -> None:
+    # Start Prefect's ephemeral server before timing anything.
+    from prefect import flow
+
+    @flow
+    async def warm_up() -> None:
+        return None
+
+    await warm_up()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "bench")
