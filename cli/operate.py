@@ -23,8 +23,8 @@ def activate_tenant(
     """Run the activation flow in this process: (accepted, status or the refusal)."""
     from flows.activate import activate
 
-    state: Any = asyncio.run(
-        activate(  # type: ignore[arg-type]
+    async def run() -> Any:
+        return await activate(
             tenant,
             token,
             svenn_key,
@@ -32,7 +32,8 @@ def activate_tenant(
             approval_poll_seconds=1,
             return_state=True,
         )
-    )
+
+    state = asyncio.run(run())
     if not state.is_completed():
         return False, str(state.message)
     return True, str(state.result())

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -42,8 +42,10 @@ from connectors.errors import (
 __all__ = [
     "ApiClient",
     "ApiError",
+    "AsyncClosing",
     "AuthenticationError",
     "ConflictError",
+    "Connector",
     "FieldError",
     "HttpPolicy",
     "NotFoundError",
@@ -183,7 +185,38 @@ class _Pacer:
         self._next_slot = max(self._next_slot, time.monotonic() + seconds)
 
 
-class ApiClient:
+class AsyncClosing:
+    """``async with`` support for anything with an ``aclose`` coroutine."""
+
+    async def aclose(self) -> None:
+        """Release the resources (overridden)."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class Connector(AsyncClosing):
+    """Base of each system's client: it owns one :class:`ApiClient` and closes it."""
+
+    api: ApiClient
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.api!r})"
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self.api.aclose()
+
+
+class ApiClient(AsyncClosing):
     """An async HTTP client that applies :class:`HttpPolicy` to every request."""
 
     def __init__(
@@ -231,17 +264,6 @@ class ApiClient:
     def redact(self, text: str) -> str:
         """``text`` with every registered secret removed."""
         return self._redact(text)
-
-    async def __aenter__(self) -> ApiClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the connection pool."""

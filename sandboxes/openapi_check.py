@@ -23,7 +23,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from werkzeug.datastructures import ImmutableMultiDict
 
 REPO = Path(__file__).resolve().parent.parent
-TRIPLETEX_SPEC = REPO.parent / "shared" / "tripletex" / "openapi.json"
+TRIPLETEX_SPEC = REPO / "sandboxes" / "tripletex" / "spec" / "openapi.json"
 SVENN_SPEC = REPO / "connectors" / "svenn" / "openapi.json"
 
 

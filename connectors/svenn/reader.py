@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-from connectors.http import ApiClient, HttpPolicy
+from connectors.http import ApiClient, Connector, HttpPolicy
 from connectors.svenn.changes import ChangePage, change_page_from_svenn
 from connectors.svenn.errors import svenn_error_factory
 from connectors.svenn.mapping import (
@@ -56,7 +55,7 @@ class Tenant:
     name: str
 
 
-class SvennReader:
+class SvennReader(Connector):
     """One tenant's Svenn API (``base_url`` is the API root, e.g. ``http://host/api/v1``)."""
 
     def __init__(
@@ -80,24 +79,6 @@ class SvennReader:
             error_factory=svenn_error_factory,
             system="svenn",
         )
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.api!r})"
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the connections."""
-        await self.api.aclose()
 
     # --- reading -----------------------------------------------------------------------------
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 import httpx
 
 from connectors.errors import ApiError, AuthenticationError
-from connectors.http import ApiClient, HttpPolicy
+from connectors.http import ApiClient, Connector, HttpPolicy
 from connectors.tripletex import mapping as m
 from connectors.tripletex.entities import CUSTOMERS, EMPLOYEES, ENTITIES, PROJECTS, EntityApi
 from connectors.tripletex.errors import TripletexAuthenticationError, tripletex_error
@@ -45,7 +44,7 @@ class WhoAmI:
     company_name: str | None
 
 
-class TripletexClient(TripletexWrites):
+class TripletexClient(TripletexWrites, Connector):
     """Async Tripletex client for one tenant (one employee token)."""
 
     def __init__(
@@ -72,24 +71,6 @@ class TripletexClient(TripletexWrites):
         self.session = TripletexSession(self.api, self._auth, consumer_token, employee_token)
         self.batch_size = batch_size
         self._concurrency = max(1, self.api.policy.max_connections // 2)
-
-    def __repr__(self) -> str:
-        return f"TripletexClient({self.api!r})"
-
-    async def __aenter__(self) -> TripletexClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the connections."""
-        await self.api.aclose()
 
     async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One API call with a session: renews once on 401, then fails clearly."""

@@ -7,7 +7,9 @@ send: the real Tripletex spec and our Svenn contract.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -104,3 +106,38 @@ def writes(root: str) -> list[dict[str, Any]]:
     """Every write request a sandbox received (session creation is not a data write)."""
     rows = httpx.get(f"{root}/_admin/requests", params={"writes_only": "true"}).json()
     return [r for r in rows if "/token/session" not in r["path"]]
+
+
+def run_activation(pair: SandboxPair, token: str | None = None, **options: Any) -> Any:
+    """Run the activation flow for the seeded tenant (by default: do not wait for approval)."""
+    from pydantic import SecretStr
+
+    from flows.activate import activate
+
+    async def run() -> Any:
+        return await activate(
+            pair.tenant,
+            SecretStr(token or pair.employee_token),
+            SecretStr(pair.svenn_api_key),
+            **({"approval_timeout_seconds": 0} | options),
+        )
+
+    return asyncio.run(run())
+
+
+class ActivationInBackground:
+    """An activation run waiting for a decision in another thread (as a worker would run it)."""
+
+    def __init__(self, pair: SandboxPair) -> None:
+        self.outcome: dict[str, Any] = {}
+        self.thread = threading.Thread(
+            target=lambda: self.outcome.update(
+                result=run_activation(pair, approval_timeout_seconds=120, approval_poll_seconds=1)
+            )
+        )
+        self.thread.start()
+
+    def result(self, timeout: float = 180) -> Any:
+        """The run's result once it has finished."""
+        self.thread.join(timeout=timeout)
+        return self.outcome.get("result")

@@ -12,20 +12,9 @@ from cli.operate import decide
 from flows.activate import activate
 from flows.initial_sync import initial_sync
 from store.integrations import NotApprovedError, get_integration, history
-from tests.flows.conftest import writes
+from tests.flows.conftest import ActivationInBackground, run_activation, writes
 
 pytestmark = pytest.mark.scenario
-
-
-def run_activation(pair, token=None, key=None, **options):
-    return asyncio.run(
-        activate(
-            pair.tenant,
-            SecretStr(token or pair.employee_token),
-            SecretStr(key or pair.svenn_api_key),
-            **({"approval_timeout_seconds": 0} | options),
-        )
-    )
 
 
 def integration_of(store, tenant):
@@ -144,42 +133,24 @@ def _wait_until_paused(store, tenant, timeout=60.0):
 
 
 def test_approval_form_in_the_paused_run_starts_the_initial_sync(pipeline, sandboxes, state_store):
-    import threading
-
     from prefect.flow_runs import resume_flow_run
 
-    outcome: dict[str, object] = {}
-    runner = threading.Thread(
-        target=lambda: outcome.update(
-            result=run_activation(sandboxes, approval_timeout_seconds=120, approval_poll_seconds=1)
-        )
-    )
-    runner.start()
+    runner = ActivationInBackground(sandboxes)
     run_id = _wait_until_paused(state_store, sandboxes.tenant)
     assert writes(sandboxes.tripletex_root) == []  # nothing before the decision
     with pytest.raises(RuntimeError, match="'maybe' is not one of"):  # the form is enforced
         resume_flow_run(run_id, run_input={"decision": "maybe", "approver": "x"})
     resume_flow_run(run_id, run_input={"decision": "approve", "approver": "kari@ops"})
-    runner.join(timeout=180)
-    assert outcome["result"] == "active"
+    assert runner.result() == "active"
     integration = integration_of(state_store, sandboxes.tenant)
     assert (integration.status, integration.decided_by) == ("active", "kari@ops")
     assert writes(sandboxes.svenn_root), "the approved sync wrote to Svenn"
 
 
 def test_cli_approve_answers_the_paused_run(pipeline, sandboxes, state_store):
-    import threading
-
-    outcome: dict[str, object] = {}
-    runner = threading.Thread(
-        target=lambda: outcome.update(
-            result=run_activation(sandboxes, approval_timeout_seconds=120, approval_poll_seconds=1)
-        )
-    )
-    runner.start()
+    runner = ActivationInBackground(sandboxes)
     _wait_until_paused(state_store, sandboxes.tenant)
     message = decide(state_store, sandboxes.tenant, "reject", "ola@ops", "not this company")
     assert message.startswith("answered the paused activation run")
-    runner.join(timeout=60)
-    assert outcome["result"] == "rejected"
+    assert runner.result() == "rejected"
     assert integration_of(state_store, sandboxes.tenant).decision_reason == "not this company"

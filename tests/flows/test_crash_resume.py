@@ -20,9 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prefect.settings import PREFECT_API_URL
-from pydantic import SecretStr
 
-from flows.activate import ApprovalDecision, activate, record_decision
+from flows.activate import ApprovalDecision, record_decision
 from flows.initial_sync import initial_sync
 from sandboxes.pair import sandbox_pair
 from store.failures import open_failures
@@ -30,7 +29,7 @@ from store.integrations import get_integration
 from store.links import links_for
 from store.models import Base
 from sync.records import Entity
-from tests.flows.conftest import writes
+from tests.flows.conftest import run_activation, writes
 
 pytestmark = pytest.mark.scenario
 
@@ -38,14 +37,7 @@ ENTITIES = (("employee", "employees"), ("customer", "customers"), ("project", "p
 
 
 def approve(pair, store):
-    asyncio.run(
-        activate(
-            pair.tenant,
-            SecretStr(pair.employee_token),
-            SecretStr(pair.svenn_api_key),
-            approval_timeout_seconds=0,
-        )
-    )
+    run_activation(pair)
     decision = ApprovalDecision(decision="approve", approver="kari@ops")
     record_decision.fn(store, pair.tenant, decision, None)
 

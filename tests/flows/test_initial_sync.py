@@ -8,29 +8,20 @@ from collections import Counter
 import httpx
 import pytest
 from prefect.artifacts import Artifact
-from pydantic import SecretStr
 
 from cli.operate import decide
-from flows.activate import activate
 from flows.initial_sync import initial_sync
 from store.failures import open_failures
 from store.integrations import get_integration
 from store.links import links_for
 from sync.records import Customer, Entity
-from tests.flows.conftest import writes
+from tests.flows.conftest import run_activation, writes
 
 pytestmark = pytest.mark.scenario
 
 
 def activate_and_approve(pair, store) -> str:
-    asyncio.run(
-        activate(
-            pair.tenant,
-            SecretStr(pair.employee_token),
-            SecretStr(pair.svenn_api_key),
-            approval_timeout_seconds=0,
-        )
-    )
+    run_activation(pair)
     return decide(store, pair.tenant, "approve", "kari@ops", "plan checked")
 
 
