@@ -83,3 +83,30 @@ def test_cli_works_on_postgres(tmp_path):
         engine = make_engine(postgres_url())
         with engine.begin() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+def test_ci_without_a_reachable_postgres_stops_loudly(tmp_path):
+    probe = tmp_path / "test_probe.py"
+    probe.write_text("def test_uses_store(state_store):\n    assert state_store\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SVENN_SYNC_")}
+    env.update(CI="true", DATABASE_URL="postgresql://postgres@127.0.0.1:1/test")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "tests.conftest",
+            str(probe),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path.cwd(),
+    )
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "refusing to fall back to SQLite" in done.stdout + done.stderr

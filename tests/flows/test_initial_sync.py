@@ -67,6 +67,8 @@ def test_initial_sync_links_creates_and_accounts_for_every_record(pipeline, sand
             assert links.get(tx_id) == sv_id, (entity, tx_id, sv_id)
     summary = Artifact.get("initial-sync-summary-t-demo")
     assert summary is not None and "active" in summary.data
+    progress = Artifact.get("initial-sync-progress-t-demo")
+    assert progress is not None and float(progress.data) == 100.0
     pipeline.assert_clean()
 
 
