@@ -53,6 +53,7 @@ class ExpectationFailure:
     expectation_type: str
     column: str | None
     description: str
+    description_no: str = ""  # for the tenant's log (the suite's ``meta.description_no``)
 
 
 @dataclass
@@ -144,7 +145,10 @@ def _record_failure(outcome: SuiteOutcome, expectation_result: Any, id_column: s
     error = _exception_message(expectation_result.exception_info)
     if error:
         description = f"{description} (could not run: {error})"
-    failure = ExpectationFailure(config.type, _column_of(config.kwargs), description)
+    description_no = (config.meta or {}).get("description_no") or description
+    failure = ExpectationFailure(
+        config.type, _column_of(config.kwargs), description, str(description_no)
+    )
     outcome.failed_expectations.append(failure)
     for index in expectation_result.result.get("unexpected_index_list") or []:
         rows = outcome.failed_rows.setdefault(_row_key(index.get(id_column)), [])

@@ -14,14 +14,17 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from config.settings import load_settings
+from connectors.svenn.client import SvennClient
+from connectors.tripletex.client import TripletexClient
 from store.failures import open_failures
 from store.integrations import require_approved, transition
 from store.models import IntegrationStatus
 from store.state import StateStore
+from sync.plan import EntityPlan
 from sync.records import SYNC_ORDER, Entity, Record
 from tasks.apply import Applier
-from tasks.extract import check_extracts, extract_both_sides
-from tasks.planning import plan_one, stored_links
+from tasks.extract import Excluded, Extracts, check_extracts, extract_both_sides
+from tasks.planning import plan_one
 from tasks.report import Progress, publish_summary
 from tasks.tenant import state_store, tenant_clients
 from tasks.verify import verify_after_sync
@@ -46,6 +49,76 @@ def finish_initial_sync(store: StateStore, tenant: str, ok: bool, run_id: str | 
     return status.value
 
 
+async def step_one(
+    applier: Applier, sv: SvennClient, extracts: Extracts, excluded: Excluded, progress: Progress
+) -> tuple[dict[Entity, EntityPlan], dict[Entity, list[Record]]]:
+    """Tripletex → Svenn: log what fails, link what matches, create the rest in Svenn."""
+    logger = get_run_logger()
+    plans: dict[Entity, EntityPlan] = {}
+    created: dict[Entity, list[Record]] = {}
+    customer_links: dict[str, str] = {}
+    for entity in SYNC_ORDER:
+        plan = plan_one(entity, extracts, excluded, applier.links(entity), customer_links)
+        logger.info("step 1 %s: %s", entity.value, plan.counts())
+        applier.fail(plan.failures)
+        applier.link(
+            entity,
+            plan.links,
+            {str(r.id): r for r in extracts.tripletex[entity]},
+            {str(r.id): r for r in extracts.svenn[entity]},
+        )
+        progress.advance(len(plan.failures) + plan.already_linked)
+        created[entity] = await applier.create_in_svenn(
+            sv, entity, plan.create_in_svenn, existing=extracts.svenn[entity]
+        )
+        if entity is Entity.CUSTOMER:  # projects match on name + customer through these
+            customer_links = applier.links(entity)
+        plans[entity] = plan
+        await progress.flush()
+    return plans, created
+
+
+async def step_two(
+    applier: Applier,
+    tx: TripletexClient,
+    extracts: Extracts,
+    plans: dict[Entity, EntityPlan],
+    progress: Progress,
+) -> dict[Entity, list[Record]]:
+    """Svenn → Tripletex: create in Tripletex what step 1 did not touch."""
+    logger = get_run_logger()
+    created: dict[Entity, list[Record]] = {}
+    for entity in SYNC_ORDER:
+        created[entity] = await applier.create_in_tripletex(
+            tx,
+            entity,
+            plans[entity].create_in_tripletex,
+            fallback_manager=extracts.tripletex_employee_id,
+            existing=extracts.tripletex[entity],
+            project_managers=extracts.tripletex_project_managers,
+        )
+        logger.info("step 2 %s: created %d in Tripletex", entity.value, len(created[entity]))
+        await progress.flush()
+    return created
+
+
+def open_failure_rows(store: StateStore, tenant: str) -> list[dict[str, Any]]:
+    """The tenant's open failed records as JSON-safe rows (for the summary artifact)."""
+    with store.sessions() as session:
+        return [
+            {
+                "entity": f.entity,
+                "direction": f.direction,
+                "svenn_id": f.svenn_id,
+                "tripletex_id": f.tripletex_id,
+                "reason_code": f.reason_code,
+                "message": f.message_en,
+                "attempts": f.attempts,
+            }
+            for f in open_failures(session, tenant)
+        ]
+
+
 @flow(name="initial-sync", retries=0)
 async def initial_sync(tenant: str) -> dict[str, Any]:
     """Two-step initial sync of one approved tenant, then validation, then active."""
@@ -59,43 +132,10 @@ async def initial_sync(tenant: str) -> dict[str, Any]:
         extracts = await extract_both_sides(tx, sv)
         logger.info("read %s", extracts.counts())
         excluded = check_extracts(extracts)
-        total = sum(len(r) for side in (extracts.tripletex, extracts.svenn) for r in side.values())
-        progress = await Progress.start(tenant, total)
+        progress = await Progress.start(tenant, extracts.total())
         applier.on_progress = progress.advance
-        plans = {}
-        created_in_svenn: dict[Entity, list[Record]] = {}
-        customer_links: dict[str, str] = {}
-        for entity in SYNC_ORDER:  # step 1: Tripletex → Svenn
-            linked = stored_links(store, tenant, entity)
-            plan = plan_one(entity, extracts, excluded, linked, customer_links)
-            logger.info("step 1 %s: %s", entity.value, plan.counts())
-            applier.fail(plan.failures)
-            applier.link(
-                entity,
-                plan.links,
-                {str(r.id): r for r in extracts.tripletex[entity]},
-                {str(r.id): r for r in extracts.svenn[entity]},
-            )
-            progress.advance(len(plan.failures) + plan.already_linked)
-            created_in_svenn[entity] = await applier.create_in_svenn(
-                sv, entity, plan.create_in_svenn, existing=extracts.svenn[entity]
-            )
-            if entity is Entity.CUSTOMER:
-                customer_links = stored_links(store, tenant, entity)
-            plans[entity] = plan
-            await progress.flush()
-        created_in_tripletex: dict[Entity, list[Record]] = {}
-        for entity in SYNC_ORDER:  # step 2: Svenn → Tripletex
-            created_in_tripletex[entity] = await applier.create_in_tripletex(
-                tx,
-                entity,
-                plans[entity].create_in_tripletex,
-                fallback_manager=extracts.tripletex_employee_id,
-                existing=extracts.tripletex[entity],
-                project_managers=extracts.tripletex_project_managers,
-            )
-            logger.info("step 2 %s: created %d", entity.value, len(created_in_tripletex[entity]))
-            await progress.flush()
+        plans, created_in_svenn = await step_one(applier, sv, extracts, excluded, progress)
+        created_in_tripletex = await step_two(applier, tx, extracts, plans, progress)
     verification = verify_after_sync(
         store,
         tenant,
@@ -104,26 +144,11 @@ async def initial_sync(tenant: str) -> dict[str, Any]:
     )
     applier.fail(verification.failures)
     status = finish_initial_sync(store, tenant, verification.ok, run_id)
-    progress.done = progress.total
-    await progress.flush()
+    await progress.finish()
     rows = [{"entity": e.value, **vars(applier.tally(e))} for e in SYNC_ORDER]
-    with store.sessions() as session:
-        failures = [
-            {
-                "entity": f.entity,
-                "direction": f.direction,
-                "svenn_id": f.svenn_id,
-                "tripletex_id": f.tripletex_id,
-                "reason_code": f.reason_code,
-                "message": f.message_en,
-                "attempts": f.attempts,
-            }
-            for f in open_failures(session, tenant)
-        ]
+    failures = open_failure_rows(store, tenant)
     await publish_summary(tenant, rows, failures, "\n\n".join(verification.markdown), status)
-    logger.info(
-        "initial sync of %s finished: %s, %d open failed records", tenant, status, len(failures)
-    )
+    logger.info("initial sync of %s: %s, %d open failed records", tenant, status, len(failures))
     return {"status": status, "entities": rows, "open_failures": len(failures)}
 
 

@@ -154,7 +154,7 @@ MESSAGES: dict[ReasonCode, tuple[str, str]] = {
     ),
     ReasonCode.EXPECTATION_FAILED: (
         "A data check failed: {detail}",
-        "En datakontroll feilet: {detail}",
+        "En datakontroll feilet: {detail_no}",
     ),
     ReasonCode.HOURS_NOT_APPROVED: (
         "Hours on {date} are '{status}'; only approved hours are exported.",

@@ -36,6 +36,10 @@ class Extracts:
         """One system's records."""
         return self.tripletex if system is System.TRIPLETEX else self.svenn
 
+    def total(self) -> int:
+        """Records read on both sides."""
+        return sum(len(r) for side in (self.tripletex, self.svenn) for r in side.values())
+
     def counts(self) -> dict[str, dict[str, int]]:
         """Records read, per system and entity."""
         return {
@@ -87,10 +91,13 @@ async def extract_both_sides(tx: TripletexClient, sv: SvennClient) -> Extracts:
     )
 
 
+Excluded = dict[Entity, list[PlannedFailure]]
+
+
 @task(name="check-extracts", cache_policy=NO_CACHE)
-def check_extracts(extracts: Extracts) -> dict[Entity, list[PlannedFailure]]:
+def check_extracts(extracts: Extracts) -> Excluded:
     """Run the extract suites; each row that fails becomes a planned failure, the rest go on."""
-    excluded: dict[Entity, list[PlannedFailure]] = {e: [] for e in SYNC_ORDER}
+    excluded: Excluded = {e: [] for e in SYNC_ORDER}
     for system, direction in (
         (System.TRIPLETEX, Direction.TRIPLETEX_TO_SVENN),
         (System.SVENN, Direction.SVENN_TO_TRIPLETEX),
@@ -106,6 +113,7 @@ def check_extracts(extracts: Extracts) -> dict[Entity, list[PlannedFailure]]:
                 if record is None:
                     continue
                 described = "; ".join(p.description for p in problems)
+                described_no = "; ".join(p.description_no for p in problems)
                 excluded[entity].append(
                     failure_for(
                         record,
@@ -113,6 +121,7 @@ def check_extracts(extracts: Extracts) -> dict[Entity, list[PlannedFailure]]:
                         ReasonCode.EXPECTATION_FAILED,
                         details={"expectations": [p.expectation_type for p in problems]},
                         detail=described,
+                        detail_no=described_no,
                     )
                 )
     return excluded

@@ -88,6 +88,11 @@ class Progress:
         """Record ``count`` more records handled (the UI is updated by :meth:`flush`)."""
         self.done += count
 
+    async def finish(self) -> None:
+        """Mark the work done (100 %)."""
+        self.done = self.total
+        await self.flush()
+
     async def flush(self) -> None:
         """Push the current percentage to the UI."""
         if self.artifact_id is not None:

@@ -74,9 +74,15 @@ async def tenant_clients(
     store = state_store(settings)
     with store.sessions() as session:
         integration = get_integration(session, tenant)
-        if integration is None or not integration.employee_token_encrypted:
-            raise MissingCredentialsError(f"tenant {tenant!r} has no stored credentials")
+        if (
+            integration is None
+            or not integration.employee_token_encrypted
+            or not integration.svenn_api_key_encrypted
+        ):
+            raise MissingCredentialsError(
+                f"tenant {tenant!r} has no stored keys; activate it first (svenn-sync activate)"
+            )
         token = store.cipher.decrypt(integration.employee_token_encrypted)
-        api_key = store.cipher.decrypt(integration.svenn_api_key_encrypted or "")
+        api_key = store.cipher.decrypt(integration.svenn_api_key_encrypted)
     async with tripletex_client(settings, token) as tx, svenn_client(settings, api_key) as sv:
         yield tx, sv

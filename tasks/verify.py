@@ -70,6 +70,7 @@ def verify_after_sync(
                         else Direction.SVENN_TO_TRIPLETEX,
                         ReasonCode.EXPECTATION_FAILED,
                         detail="; ".join(p.description for p in problems),
+                        detail_no="; ".join(p.description_no for p in problems),
                     )
                 )
         linked_tx = {link.tripletex_id for link in links[entity]}
@@ -87,6 +88,7 @@ def verify_after_sync(
                         direction,
                         ReasonCode.EXPECTATION_FAILED,
                         detail=f"{side} record {record_id} is neither linked nor logged as failed",
+                        detail_no=f"{side}-oppføringen {record_id} er verken koblet eller logget",
                     )
                 )
     return result

@@ -321,3 +321,13 @@ def test_a_link_made_on_an_identifier_tolerates_a_typo_in_the_name():
         "links_after_sync", links_frame(Entity.CUSTOMER, [("a", "1", "name_postcode")], sv, tx)
     )
     assert not by_name.success
+
+
+def test_each_failure_carries_a_norwegian_reason_for_the_tenant_log():
+    from sync.records import Customer
+
+    frame = extract_frame([Customer(id="1", name="Bygg AS", email="not-an-address")])
+    outcome = validate_frame("customers_extract", frame)
+    (failure,) = outcome.failed_rows["1"]
+    assert failure.description == "E-mail address is not well-formed"
+    assert failure.description_no == "E-postadressen er ikke gyldig"
