@@ -125,6 +125,9 @@ def company_from_dataset(dataset: Any, company_id: int, token: str) -> dict[str,
     }
 
 
+NORWAY = 161  # Tripletex's country id for Norway, the same in every account
+
+
 def _int_id(value: Any) -> int | None:
     return int(value) if value is not None and str(value).isdigit() else None
 
@@ -148,6 +151,7 @@ def _customer(c: Any) -> dict[str, Any]:
                 "addressLine2": a.address_line2,
                 "postalCode": a.postal_code,
                 "city": a.city,
+                "country": {"id": NORWAY} if a.country_code == "NO" else None,
             }
         )
     return _clean(
