@@ -2,9 +2,10 @@
 
 Pure: it takes both sides' records and what is already linked, and decides. The same plan is
 shown to the person approving (as a preview) and then applied, so the preview cannot drift from
-what happens. Records already linked by an earlier, interrupted run are left alone, and records
-whose synced content is identical on both sides are paired first (the "resume" key): a record we
-created just before a crash is found again instead of being created twice.
+what happens. Records already linked by an earlier, interrupted run are left alone, and among
+the records matching left over, those whose synced content is identical on both sides are
+paired (the "resume" key): a record we created just before a crash is found again instead of
+being created twice. The resume key never overrides an ambiguity found by matching.
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ def plan_entity(
     customer_links: Mapping[str, str] | None = None,
     excluded: Iterable[PlannedFailure] = (),
 ) -> EntityPlan:
-    """Plan one entity: rules, then the resume key, then matching strongest key first.
+    """Plan one entity: rules, then matching strongest key first, then the resume key.
 
     ``linked`` maps Tripletex id → Svenn id for links stored by earlier runs; ``excluded`` are
     failures found before planning (e.g. by the extract expectations), whose records sit out.
@@ -155,10 +156,6 @@ def plan_entity(
     plan.already_linked = sum(1 for r in tripletex if r.id in linked)
     tx = _eligible(tripletex, Direction.TRIPLETEX_TO_SVENN, set(linked) | out_tx, plan)
     sv = _eligible(svenn, Direction.SVENN_TO_TRIPLETEX, linked_sv | out_sv, plan)
-    resumed = _pair_identical(entity, tx, sv)
-    plan.links.extend(resumed)
-    tx = [r for r in tx if r.id not in {link.tripletex_id for link in resumed}]
-    sv = [r for r in sv if r.id not in {link.svenn_id for link in resumed}]
     result = _match(entity, tx, sv, customer_links or {})
     plan.links.extend(
         PlannedLink(entity, lk.tripletex_id, lk.svenn_id, lk.key) for lk in result.links
@@ -166,8 +163,16 @@ def plan_entity(
     by_tx = {str(r.id): r for r in tx}
     by_sv = {str(r.id): r for r in sv}
     plan.failures.extend(_ambiguity_failure(a, by_tx, by_sv) for a in result.ambiguous)
-    plan.create_in_svenn.extend(by_tx[i] for i in result.unmatched_tripletex)
-    plan.create_in_tripletex.extend(by_sv[i] for i in result.unmatched_svenn)
+    # Last, the resume key among what is left: a record we created just before a crash and
+    # that has no identifier to match on is found again instead of being created twice.
+    left_tx = [by_tx[i] for i in result.unmatched_tripletex]
+    left_sv = [by_sv[i] for i in result.unmatched_svenn]
+    resumed = _pair_identical(entity, left_tx, left_sv)
+    plan.links.extend(resumed)
+    paired_tx = {link.tripletex_id for link in resumed}
+    paired_sv = {link.svenn_id for link in resumed}
+    plan.create_in_svenn.extend(r for r in left_tx if r.id not in paired_tx)
+    plan.create_in_tripletex.extend(r for r in left_sv if r.id not in paired_sv)
     return plan
 
 

@@ -20,10 +20,10 @@ from store.failures import Failure, open_failures, record_failures
 from store.integrations import require_approved
 from store.links import NewLink, save_links, tripletex_to_svenn
 from store.state import StateStore
-from sync import normalize
 from sync.plan import PlannedFailure, PlannedLink, failure_for
-from sync.records import Customer, Direction, Employee, Entity, Project, Record
+from sync.records import Direction, Entity, Record
 from sync.rules import ReasonCode
+from sync.target_rules import TargetFacts, prepare_creates
 
 _ITEM_INDEX = re.compile(r"^\[(\d+)\]")
 _MISSING = object()
@@ -251,31 +251,15 @@ class Applier:
         project_managers: set[str] | None = None,
     ) -> tuple[list[tuple[Record, Record]], list[PlannedFailure]]:
         """Pair each record with its copy for the target; refuse what the target would refuse."""
-        in_use = keys_in_use(existing)
-        ready: list[tuple[Record, Record]] = []
-        failures: list[PlannedFailure] = []
-        refs = (
-            self._reference_maps(direction) if records and isinstance(records[0], Project) else None
+        customers, employees = self._reference_maps(direction)
+        facts = TargetFacts(
+            existing=existing,
+            customers=customers,
+            employees=employees,
+            fallback_manager=fallback_manager,
+            project_managers=frozenset(project_managers) if project_managers is not None else None,
         )
-        for record in records:
-            target: Record | PlannedFailure = clean_for_write(record)
-            if refs is not None and isinstance(record, Project):
-                target = _with_target_references(
-                    record, direction, refs, fallback_manager, project_managers
-                )
-            if isinstance(target, PlannedFailure):
-                failures.append(target)
-                continue
-            clash = next(((k, v) for k, v in record_keys(target) if v in in_use.get(k, ())), None)
-            if clash:
-                failures.append(
-                    failure_for(
-                        record, direction, ReasonCode.KEY_IN_USE, key=clash[0], value=clash[1]
-                    )
-                )
-                continue
-            ready.append((record, target))
-        return ready, failures
+        return prepare_creates(records, direction, facts)
 
     def _reference_maps(self, direction: Direction) -> tuple[dict[str, str], dict[str, str]]:
         """(customers, employees): source id → target id, through the stored links."""
@@ -285,63 +269,6 @@ class Applier:
             customers = {s: t for t, s in customers.items()}
             employees = {s: t for t, s in employees.items()}
         return customers, employees
-
-
-def _with_target_references(
-    record: Project,
-    direction: Direction,
-    refs: tuple[dict[str, str], dict[str, str]],
-    fallback_manager: str | None,
-    project_managers: set[str] | None,
-) -> Record | PlannedFailure:
-    """The project with customer and manager pointing into the target, or why it cannot be."""
-    customers, employees = refs
-    customer = customers.get(record.customer_id) if record.customer_id else None
-    manager = employees.get(record.project_manager_id) if record.project_manager_id else None
-    if record.customer_id and customer is None:
-        return failure_for(record, direction, ReasonCode.PROJECT_CUSTOMER_NOT_LINKED)
-    if record.project_manager_id and manager is None:
-        return failure_for(record, direction, ReasonCode.PROJECT_MANAGER_NOT_LINKED)
-    if direction is Direction.SVENN_TO_TRIPLETEX:
-        manager = manager or fallback_manager  # Tripletex needs a manager: the key's own user
-        if project_managers is not None and manager not in project_managers:
-            return failure_for(record, direction, ReasonCode.PROJECT_MANAGER_NO_ACCESS)
-    return clean_for_write(record).model_copy(
-        update={"customer_id": customer, "project_manager_id": manager, "parent_project_id": None}
-    )
-
-
-def record_keys(record: Record) -> list[tuple[str, str]]:
-    """The values that must be unique in the target system, as (key, normalised value)."""
-    keys: list[tuple[str, str | None]] = []
-    if isinstance(record, Customer):
-        number = record.customer_number
-        keys.append(("customer number", str(number) if number is not None else None))
-    elif isinstance(record, Employee):
-        keys.append(("e-mail", record.email.strip().lower() if record.email else None))
-        keys.append(("employee number", record.employee_number))
-    elif isinstance(record, Project):
-        keys.append(("project number", record.number))
-    return [(k, v) for k, v in keys if v]
-
-
-def keys_in_use(records: Sequence[Record]) -> dict[str, set[str]]:
-    """Every unique value already taken in the target, by key."""
-    taken: dict[str, set[str]] = {}
-    for record in records:
-        for key, value in record_keys(record):
-            taken.setdefault(key, set()).add(value)
-    return taken
-
-
-def clean_for_write(record: Record) -> Record:
-    """A copy to create on the other side: no id, formatting of keys cleaned up."""
-    update: dict[str, Any] = {"id": None, "version": None}
-    if isinstance(record, Customer | Employee) and record.email:
-        update["email"] = record.email.strip().lower()
-    if isinstance(record, Customer) and record.organization_number:
-        update["organization_number"] = normalize.org_number_digits(record.organization_number)
-    return record.model_copy(update=update)
 
 
 def _new_link(entity: Entity, tripletex: Record, svenn: Record, key: str) -> NewLink:

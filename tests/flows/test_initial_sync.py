@@ -167,3 +167,22 @@ def test_second_initial_sync_writes_nothing(pipeline, sandboxes, state_store):
     assert {e: link_map(state_store, sandboxes.tenant, e) for e in Entity} == links_before
     with state_store.sessions() as session:
         assert get_integration(session, sandboxes.tenant).status == "active"
+
+
+def test_the_preview_the_approver_saw_is_what_the_sync_did(pipeline, sandboxes, state_store):
+    activate_and_approve(sandboxes, state_store)
+    preview = {row["entity"]: row for row in _table(Artifact.get("plan-counts-t-demo"))}
+    done = {row["entity"]: row for row in _table(Artifact.get("initial-sync-counts-t-demo"))}
+    for entity in ("employee", "customer", "project"):
+        planned, happened = preview[entity], done[entity]
+        assert planned["to_link"] == happened["linked"], entity
+        assert planned["to_create_in_svenn"] == happened["created_in_svenn"], entity
+        assert planned["to_create_in_tripletex"] == happened["created_in_tripletex"], entity
+        assert planned["will_fail"] == happened["failed"], entity
+
+
+def _table(artifact) -> list[dict]:
+    import json
+
+    assert artifact is not None
+    return json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
