@@ -17,6 +17,7 @@ from expectations.frames import links_frame
 from expectations.runner import validate_frame
 from store.failures import open_failures
 from store.links import links_for
+from store.models import Link
 from store.state import StateStore
 from sync.plan import PlannedFailure, failure_for
 from sync.records import SYNC_ORDER, Direction, Entity, Record
@@ -52,43 +53,68 @@ def verify_after_sync(
     for entity in SYNC_ORDER:
         tx = {str(r.id): r for r in tripletex.get(entity, [])}
         sv = {str(r.id): r for r in svenn.get(entity, [])}
-        pairs = [(link.svenn_id, link.tripletex_id, link.match_key) for link in links[entity]]
-        result.checked_links += len(pairs)
-        if pairs:
-            outcome = validate_frame("links_after_sync", links_frame(entity, pairs, sv, tx))
-            result.markdown.append(f"### {entity.value}\n" + outcome.to_markdown())
-            for row_id, problems in outcome.failed_rows.items():
-                _, svenn_id, tripletex_id = row_id.split(":", 2)
-                record = tx.get(tripletex_id) or sv.get(svenn_id)
-                if record is None:
-                    continue
-                result.failures.append(
-                    failure_for(
-                        record,
-                        Direction.TRIPLETEX_TO_SVENN
-                        if record.id in tx
-                        else Direction.SVENN_TO_TRIPLETEX,
-                        ReasonCode.EXPECTATION_FAILED,
-                        detail="; ".join(p.description for p in problems),
-                        detail_no="; ".join(p.description_no for p in problems),
-                    )
-                )
-        linked_tx = {link.tripletex_id for link in links[entity]}
-        linked_sv = {link.svenn_id for link in links[entity]}
-        for side, records, linked, direction in (
-            ("tripletex", tx, linked_tx, Direction.TRIPLETEX_TO_SVENN),
-            ("svenn", sv, linked_sv, Direction.SVENN_TO_TRIPLETEX),
-        ):
-            for record_id, record in records.items():
-                if record_id in linked or (entity.value, f"{side}:{record_id}") in failed:
-                    continue
-                result.failures.append(
-                    failure_for(
-                        record,
-                        direction,
-                        ReasonCode.EXPECTATION_FAILED,
-                        detail=f"{side} record {record_id} is neither linked nor logged as failed",
-                        detail_no=f"{side}-oppføringen {record_id} er verken koblet eller logget",
-                    )
-                )
+        _check_links(entity, links[entity], tx, sv, result)
+        _check_coverage(entity, links[entity], tx, sv, failed, result)
     return result
+
+
+def _check_links(
+    entity: Entity,
+    links: Sequence[Link],
+    tx: Mapping[str, Record],
+    sv: Mapping[str, Record],
+    result: Verification,
+) -> None:
+    """The links suite: one to one, and the key fields agree across each link."""
+    pairs = [(link.svenn_id, link.tripletex_id, link.match_key) for link in links]
+    result.checked_links += len(pairs)
+    if not pairs:
+        return
+    outcome = validate_frame("links_after_sync", links_frame(entity, pairs, sv, tx))
+    result.markdown.append(f"### {entity.value}\n" + outcome.to_markdown())
+    for row_id, problems in outcome.failed_rows.items():
+        _, svenn_id, tripletex_id = row_id.split(":", 2)
+        from_tripletex = tripletex_id in tx
+        record = tx[tripletex_id] if from_tripletex else sv.get(svenn_id)
+        if record is None:
+            continue
+        result.failures.append(
+            failure_for(
+                record,
+                Direction.TRIPLETEX_TO_SVENN if from_tripletex else Direction.SVENN_TO_TRIPLETEX,
+                ReasonCode.EXPECTATION_FAILED,
+                detail="; ".join(p.description for p in problems),
+                detail_no="; ".join(p.description_no for p in problems),
+            )
+        )
+
+
+def _check_coverage(
+    entity: Entity,
+    links: Sequence[Link],
+    tx: Mapping[str, Record],
+    sv: Mapping[str, Record],
+    failed: set[tuple[str, str]],
+    result: Verification,
+) -> None:
+    """Every record on both sides is linked or has an open failed record: nothing is dropped."""
+    linked = {
+        "tripletex": {lk.tripletex_id for lk in links},
+        "svenn": {lk.svenn_id for lk in links},
+    }
+    for side, records, direction in (
+        ("tripletex", tx, Direction.TRIPLETEX_TO_SVENN),
+        ("svenn", sv, Direction.SVENN_TO_TRIPLETEX),
+    ):
+        for record_id, record in records.items():
+            if record_id in linked[side] or (entity.value, f"{side}:{record_id}") in failed:
+                continue
+            result.failures.append(
+                failure_for(
+                    record,
+                    direction,
+                    ReasonCode.EXPECTATION_FAILED,
+                    detail=f"{side} record {record_id} is neither linked nor logged as failed",
+                    detail_no=f"{side}-oppføringen {record_id} er verken koblet eller logget",
+                )
+            )

@@ -186,3 +186,42 @@ def _table(artifact) -> list[dict]:
 
     assert artifact is not None
     return json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+
+
+def test_a_bad_link_fails_validation_and_the_integration_is_not_activated(
+    pipeline, sandboxes, state_store
+):
+    from flows.activate import ApprovalDecision, record_decision
+    from store.links import NewLink, save_links
+    from sync.normalize import org_number_digits
+
+    run_activation(sandboxes)
+    record_decision.fn(
+        state_store, sandboxes.tenant, ApprovalDecision(decision="approve", approver="kari"), None
+    )
+    world = sandboxes.world
+    tx = next(c for c in world.tripletex.customers if c.organization_number and c.is_active)
+    sv = next(
+        c
+        for c in world.svenn.customers
+        if c.organization_number
+        and org_number_digits(c.organization_number) != tx.organization_number
+    )
+    with state_store.sessions.begin() as session:  # someone linked the wrong two by hand
+        save_links(
+            session,
+            sandboxes.tenant,
+            [NewLink("customer", str(sv.id), str(tx.id), match_key="org_number")],
+        )
+    result = asyncio.run(initial_sync(sandboxes.tenant))
+    assert result["status"] == "failed"
+    with state_store.sessions() as session:
+        assert get_integration(session, sandboxes.tenant).status == "failed"
+        flagged = [
+            f for f in open_failures(session, sandboxes.tenant) if f.tripletex_id == str(tx.id)
+        ]
+    assert [f.reason_code for f in flagged] == ["EXPECTATION_FAILED"]
+    assert "different organisation numbers" in flagged[0].message_en
+    assert "ulike organisasjonsnumre" in flagged[0].message_no
+    summary = Artifact.get("initial-sync-summary-t-demo")
+    assert summary is not None and "failed" in summary.data
