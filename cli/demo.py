@@ -103,23 +103,7 @@ def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:
         if counts is not None:
             console.print(_table("Initial sync, per entity", _rows(counts.data)))
         with store.sessions() as session:
-            failures = open_failures(session, pair.tenant)
-        by_reason = Counter((f.entity, f.reason_code) for f in failures)
-        console.print(
-            _table(
-                f"Failed records ({len(failures)} open), by reason",
-                [
-                    {"entity": e, "reason": r, "records": n}
-                    for (e, r), n in sorted(by_reason.items())
-                ],
-            )
-        )
-        seen: set[str] = set()
-        for failure in failures:
-            if failure.reason_code not in seen:
-                seen.add(failure.reason_code)
-                console.print(f"  [dim]{failure.reason_code}[/dim] {failure.message_en}")
-                console.print(f"  [dim]{'':{len(failure.reason_code)}}[/dim] {failure.message_no}")
+            _print_failures(open_failures(session, pair.tenant))
         console.rule("4. Run the initial sync again: nothing is written twice")
         before = _writes(pair.tripletex_root) + _writes(pair.svenn_root)
         result = asyncio.run(initial_sync(pair.tenant))
@@ -128,6 +112,19 @@ def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:
         console.rule("Where to look")
         console.print(f"State store: {os.environ['SVENN_SYNC_DATABASE_URL']}")
         console.print(ANALYST_HINT)
+
+
+def _print_failures(failures: list[Any]) -> None:
+    """The failed-record log by reason, with one example message per reason in both languages."""
+    by_reason = Counter((f.entity, f.reason_code) for f in failures)
+    rows = [{"entity": e, "reason": r, "records": n} for (e, r), n in sorted(by_reason.items())]
+    console.print(_table(f"Failed records ({len(failures)} open), by reason", rows))
+    seen: set[str] = set()
+    for failure in failures:
+        if failure.reason_code not in seen:
+            seen.add(failure.reason_code)
+            console.print(f"  [dim]{failure.reason_code}[/dim] {failure.message_en}")
+            console.print(f"  [dim]{'':{len(failure.reason_code)}}[/dim] {failure.message_no}")
 
 
 def _rows(data: Any) -> list[dict[str, Any]]:
