@@ -23,7 +23,7 @@ from flows.initial_sync import initial_sync
 from store.integrations import transition
 from store.models import IntegrationStatus
 from store.state import StateStore
-from tasks.activation import ActivationRefused, request_review, validate_credentials
+from tasks.activation import Refusal, ValidatedAccess, request_review, validate_credentials
 from tasks.extract import check_extracts, extract_both_sides
 from tasks.planning import preview_plan
 from tasks.report import artifact_key, publish_plan
@@ -84,16 +84,22 @@ async def activate(
     settings = load_settings()
     store = state_store(settings)
     run_id = flow_run.get_id()
-    try:
-        access = await validate_credentials(settings, tripletex_employee_token, svenn_api_key)
-        request_review(settings, tenant, tripletex_employee_token, svenn_api_key, access, run_id)
-    except ActivationRefused as refusal:
-        logger.error("activation of %s refused (%s): %s", tenant, refusal.code, refusal)
+    access = await validate_credentials(settings, tripletex_employee_token, svenn_api_key)
+    refusal = (
+        access
+        if isinstance(access, Refusal)
+        else request_review(
+            settings, tenant, tripletex_employee_token, svenn_api_key, access, run_id
+        )
+    )
+    if refusal is not None:
+        logger.error("activation of %s refused (%s): %s", tenant, refusal.code, refusal.message)
         await acreate_markdown_artifact(
-            f"# Activation of `{tenant}` refused\n\n**{refusal.code}**: {refusal}",
+            f"# Activation of `{tenant}` refused\n\n**{refusal.code}**: {refusal.message}",
             key=artifact_key("activation", tenant),
         )
-        return Failed(message=f"{refusal.code}: {refusal}")
+        return Failed(message=f"{refusal.code}: {refusal.message}")
+    assert isinstance(access, ValidatedAccess)
     logger.info("%s is in review (Tripletex company %s)", tenant, access.company_id)
     await preview(store, tenant)
     if approval_timeout_seconds == 0:  # do not wait: approve later in the UI or with the CLI

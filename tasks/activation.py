@@ -116,13 +116,29 @@ async def check_svenn(settings: Settings, api_key: SecretStr) -> tuple[str, str]
     return tenant.id, tenant.name
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why activation was refused: a stable code and a sentence the tenant can act on."""
+
+    code: str
+    message: str
+
+    @classmethod
+    def of(cls, error: ActivationRefused) -> Refusal:
+        """The refusal an :class:`ActivationRefused` carries."""
+        return cls(error.code, str(error))
+
+
 @task(name="validate-credentials", cache_policy=NO_CACHE, retries=0)
 async def validate_credentials(
     settings: Settings, token: SecretStr, svenn_api_key: SecretStr
-) -> ValidatedAccess:
-    """Refuse unusable keys before anything is stored."""
-    company_id, company_name, employee_id = await check_tripletex(settings, token)
-    svenn_id, svenn_name = await check_svenn(settings, svenn_api_key)
+) -> ValidatedAccess | Refusal:
+    """Check both keys before anything is stored; a refusal is an answer, not a crash."""
+    try:
+        company_id, company_name, employee_id = await check_tripletex(settings, token)
+        svenn_id, svenn_name = await check_svenn(settings, svenn_api_key)
+    except ActivationRefused as refused:
+        return Refusal.of(refused)
     return ValidatedAccess(company_id, company_name, employee_id, svenn_id, svenn_name)
 
 
@@ -134,14 +150,14 @@ def request_review(
     svenn_api_key: SecretStr,
     access: ValidatedAccess,
     flow_run_id: str | None,
-) -> None:
+) -> Refusal | None:
     """Store the keys encrypted and move the integration to review (never straight to active)."""
     store = state_store(settings)
     with store.sessions.begin() as session:
         integration = ensure_integration(session, tenant)
         current = IntegrationStatus(integration.status)
         if current not in REACTIVATABLE:
-            raise ActivationRefused(
+            return Refusal(
                 "ALREADY_ACTIVATED",
                 f"The integration for {tenant} is {current.value}; disable it before pasting a "
                 "new key.",
@@ -151,7 +167,7 @@ def request_review(
         integration.tripletex_company_id = access.company_id
         integration.tripletex_company_name = access.company_name
         if current is IntegrationStatus.REVIEW:  # a new key while waiting: still in review
-            return
+            return None
         transition(
             session,
             tenant,
@@ -160,3 +176,4 @@ def request_review(
             reason=f"keys validated for Tripletex company {access.company_id}",
             flow_run_id=flow_run_id,
         )
+    return None

@@ -17,7 +17,9 @@ from pathlib import Path
 _PREFECT_HOME = Path(tempfile.mkdtemp(prefix="svenn-sync-prefect-"))
 os.environ.setdefault("PREFECT_HOME", str(_PREFECT_HOME))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault(
+    "PREFECT_LOGGING_LEVEL", "INFO"
+)  # as in production: the secrets test reads it all
 os.environ.setdefault("PREFECT_FLOW_DEFAULT_PAUSE_INPUT_POLL_INTERVAL", "0.2")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
