@@ -30,3 +30,12 @@ def test_activation_asks_for_the_keys_as_secrets():
     properties = schema["properties"]
     for secret in ("tripletex_employee_token", "svenn_api_key"):
         assert properties[secret].get("format") == "password", properties[secret]
+
+
+def test_prefect_yaml_is_valid_for_prefect_deploy():
+    from prefect.cli.deploy._models import PrefectYamlModel
+
+    model = PrefectYamlModel.model_validate(yaml.safe_load((ROOT / "prefect.yaml").read_text()))
+    initial_sync = next(d for d in model.deployments if d.name == "initial-sync")
+    assert initial_sync.concurrency_limit is not None
+    assert initial_sync.concurrency_limit.limit == 1
