@@ -188,8 +188,24 @@ def test_cli_starts_and_serves(tmp_path: Path) -> None:
         process.wait(timeout=10)
 
 
-def _retry_put(url: str) -> httpx.Response:
-    params = {"consumerToken": CONSUMER, "employeeToken": TOKEN_A, "expirationDate": FUTURE}
+def test_cli_takes_the_employee_token_as_an_option() -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "sandboxes.tripletex", "--port", str(port)]
+    command += ["--employee-token", "my-own-token", "--consumer-token", CONSUMER]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        banner = [process.stdout.readline() for _ in range(3)] if process.stdout else []
+        assert any("my-own-token" in line for line in banner)
+        url = f"http://127.0.0.1:{port}/v2/token/session/:create"
+        assert _retry_put(url, "my-own-token").status_code == 200
+        assert _retry_put(url, "sandbox-employee-token").status_code == 422
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _retry_put(url: str, employee_token: str = TOKEN_A) -> httpx.Response:
+    params = {"consumerToken": CONSUMER, "employeeToken": employee_token, "expirationDate": FUTURE}
     deadline = time.monotonic() + 15
     while True:
         try:

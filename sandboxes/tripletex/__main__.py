@@ -11,18 +11,22 @@ from sandboxes.faults import parse_fault_option
 from sandboxes.runner import serve_forever
 
 from .app import create_app
+from .seed import default_seed
 
 SIZES = ("small", "demo", "bench")
 
 
-def generated_seed(size: str, seed: int) -> dict[str, Any]:
+DEFAULT_EMPLOYEE_TOKEN = "sandbox-employee-token"  # a sandbox value, not a secret
+
+
+def generated_seed(size: str, seed: int, token: str = DEFAULT_EMPLOYEE_TOKEN) -> dict[str, Any]:
     """A seed document built by ``sandboxes.datagen`` (one company)."""
-    from sandboxes.datagen import generate_world  # written in parallel; imported lazily
+    from sandboxes.datagen import generate_world  # imported only when generating
 
     world = generate_world(int(size) if size.isdigit() else size, seed=seed)  # type: ignore[arg-type]
     from .seed import company_from_dataset
 
-    return {"companies": [company_from_dataset(world.tripletex, 1001, "sandbox-employee-token")]}
+    return {"companies": [company_from_dataset(world.tripletex, 1001, token)]}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,6 +38,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--generate", help="small|demo|bench|N: generated Norwegian data")
     parser.add_argument("--generate-seed", type=int, default=42, help="random seed for --generate")
     parser.add_argument("--consumer-token", default="sandbox-consumer-token")
+    parser.add_argument(
+        "--employee-token",
+        help="the employee token of the default or generated company (a --seed file names its own)",
+    )
     parser.add_argument("--environment", choices=("production", "test"), default="production")
     parser.add_argument("--fault", action="append", default=[], help="KIND[:key=value,...]")
     parser.add_argument("--fault-seed", type=int)
@@ -47,7 +55,12 @@ def main(argv: list[str] | None = None) -> None:
     elif args.generate:
         if not (args.generate in SIZES or args.generate.isdigit()):
             parser.error("--generate takes small, demo, bench or a number")
-        seed = generated_seed(args.generate, args.generate_seed)
+        seed = generated_seed(
+            args.generate, args.generate_seed, args.employee_token or DEFAULT_EMPLOYEE_TOKEN
+        )
+    elif args.employee_token:
+        seed = default_seed(args.environment)
+        seed["companies"][0]["employeeTokens"][0]["token"] = args.employee_token
     app = create_app(
         seed,
         consumer_token=args.consumer_token,
