@@ -425,3 +425,22 @@ async def test_expired_session_is_renewed_once(tx: TripletexClient, sandbox: str
     me = await tx.who_am_i()
     assert me.company_id == COMPANY
     assert tx.api.counters.by_endpoint["POST /token/session"] == 2
+
+
+@pytest.mark.anyio
+async def test_changed_since_returns_only_customers_changed_after_that_moment(
+    tx: TripletexClient, sandbox: str
+) -> None:
+    import asyncio
+
+    await asyncio.sleep(1.1)  # the seed's changes are now at least a second old
+    moment = dt.datetime.now(dt.UTC)  # an aware UTC time: Tripletex reads Norwegian time
+    admin(
+        sandbox,
+        "POST",
+        f"/_admin/companies/{COMPANY}/edit",
+        json={"entity": "customer", "id": 10_005, "changes": {"name": "Kunde 5 Endret AS"}},
+    )
+    changed = await tx.list_customers(changed_since=moment)
+    assert [(c.id, c.name) for c in changed] == [("10005", "Kunde 5 Endret AS")]
+    assert len(await tx.list_customers()) == 25

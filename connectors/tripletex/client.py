@@ -132,7 +132,7 @@ class TripletexClient(TripletexWrites, Connector):
         """Every customer (active ones, and inactive ones unless told otherwise)."""
         params: dict[str, Any] = {"fields": m.CUSTOMER_FIELDS}
         if changed_since is not None:
-            params["changedSince"] = changed_since.strftime("%Y-%m-%dT%H:%M:%S")
+            params["changedSince"] = m.tripletex_time(changed_since)
         states = (False, True) if include_inactive else (False,)
         raw: list[dict[str, Any]] = []
         for inactive in states:  # Tripletex's isInactive filter defaults to false

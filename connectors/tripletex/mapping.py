@@ -23,6 +23,7 @@ import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sync.records import Activity, Address, Customer, Employee, HourEntry, Project
 
@@ -272,3 +273,16 @@ def hour_entry_to_tripletex(entry: HourEntry, *, include_identity: bool = False)
     }
     data = _drop_none(data)
     return _with_identity(data, entry.id, entry.version, include_identity)
+
+
+OSLO = ZoneInfo("Europe/Oslo")  # Tripletex is a Norwegian system: its times are Oslo time
+
+
+def tripletex_time(moment: dt.datetime) -> str:
+    """A datetime as Tripletex's query parameters take it: Norwegian wall-clock time.
+
+    Aware datetimes are converted; naive ones are taken to be Norwegian time already.
+    """
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(OSLO)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")

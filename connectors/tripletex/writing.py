@@ -85,7 +85,7 @@ class TripletexWrites:
         done: dict[int, R] = {}
         pending = list(range(len(batch)))
         for round_ in range(MAX_RECONCILE_ROUNDS + 1):
-            sent_at = dt.datetime.now()
+            sent_at = dt.datetime.now(dt.UTC)
             try:
                 done |= await self._post(api, batch, pending, single)
                 break
@@ -139,7 +139,7 @@ class TripletexWrites:
         params: dict[str, Any] = {"fields": api.fields}
         variants: list[dict[str, Any]] = [params]
         if api is CUSTOMERS:
-            since = (sent_at - CLOCK_SKEW).strftime("%Y-%m-%dT%H:%M:%S")
+            since = m.tripletex_time(sent_at - CLOCK_SKEW)
             params["changedSince"] = since
             variants = [params | {"isInactive": flag} for flag in ("false", "true")]
         elif api is TIMESHEET_ENTRIES:
