@@ -1,0 +1,64 @@
+"""The spec checker itself must catch what it is there to catch (else every contract test is
+hollow): unknown paths, undeclared query parameters, bodies of the wrong shape."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from sandboxes.openapi_check import SVENN_SPEC, TRIPLETEX_SPEC, OpenAPIChecker
+
+AUTH = {"Authorization": httpx.BasicAuth("0", "session-token")._auth_header}
+LIST = {"fullResultSize": 1, "from": 0, "count": 1, "versionDigest": "x", "values": []}
+
+
+@pytest.fixture(scope="module")
+def tripletex() -> OpenAPIChecker:
+    return OpenAPIChecker(TRIPLETEX_SPEC, server_prefix="/v2")
+
+
+def check(checker: OpenAPIChecker, request: httpx.Request, response: httpx.Response) -> list[str]:
+    checker.violations.clear()
+    checker.check(request, response)
+    return [v.problem for v in checker.violations]
+
+
+def test_a_conforming_exchange_passes(tripletex: OpenAPIChecker) -> None:
+    request = httpx.Request(
+        "GET", "http://sandbox/v2/customer", params={"fields": "id,name", "count": 10}, headers=AUTH
+    )
+    assert check(tripletex, request, httpx.Response(200, json=LIST, request=request)) == []
+
+
+def test_an_undeclared_query_parameter_is_caught(tripletex: OpenAPIChecker) -> None:
+    request = httpx.Request("GET", "http://sandbox/v2/customer", params={"nmae": "x"}, headers=AUTH)
+    problems = check(tripletex, request, httpx.Response(200, json=LIST, request=request))
+    assert problems == ["request: undeclared query parameter 'nmae'"]
+
+
+def test_a_body_of_the_wrong_shape_is_caught(tripletex: OpenAPIChecker) -> None:
+    request = httpx.Request("POST", "http://sandbox/v2/customer", json={"name": 5}, headers=AUTH)
+    response = httpx.Response(201, json={"value": {"id": "not-a-number"}}, request=request)
+    problems = check(tripletex, request, response)
+    assert any(p.startswith("request:") and "is not of type 'string'" in p for p in problems)
+    assert any(p.startswith("response:") and "is not of type 'integer'" in p for p in problems)
+
+
+def test_an_unknown_path_is_caught(tripletex: OpenAPIChecker) -> None:
+    request = httpx.Request("GET", "http://sandbox/v2/customers", headers=AUTH)
+    problems = check(tripletex, request, httpx.Response(200, json=LIST, request=request))
+    assert any("PathNotFound" in p for p in problems)
+
+
+def test_the_svenn_contract_is_held_too() -> None:
+    svenn = OpenAPIChecker(SVENN_SPEC, server_prefix="/api/v1")
+    request = httpx.Request(
+        "GET",
+        "http://sandbox/api/v1/customers",
+        params={"limit": 5000},
+        headers={"Authorization": "Bearer k"},
+    )
+    problems = check(
+        svenn, request, httpx.Response(200, json={"data": [], "next": None}, request=request)
+    )
+    assert problems and problems[0].startswith("request:")  # limit is at most 1000
