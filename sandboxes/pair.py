@@ -69,6 +69,7 @@ def sandbox_pair(
     size: str | int = "small",
     seed: int = 0,
     rate_limit: int = 100_000,
+    rate_window_seconds: float = 10.0,
     tripletex_port: int | None = None,
     svenn_port: int | None = None,
 ) -> Iterator[SandboxPair]:
@@ -76,7 +77,10 @@ def sandbox_pair(
     world = world or generate_world(size, seed=seed)
     tripletex_seed, svenn_seed = seeds(world)
     tripletex_app = create_tripletex(
-        tripletex_seed, consumer_token=CONSUMER_TOKEN, rate_limit=rate_limit
+        tripletex_seed,
+        consumer_token=CONSUMER_TOKEN,
+        rate_limit=rate_limit,
+        rate_window_seconds=rate_window_seconds,
     )
     svenn_app = create_svenn(svenn_seed)
     with ExitStack() as stack:
