@@ -306,6 +306,10 @@ class ApiClient(AsyncClosing):
                     return response
                 await response.aread()
                 error = self._error_for(response, method, path)
+                if response.status_code >= 500 and not safe:
+                    # The server may have applied the write before failing: the caller looks
+                    # it up before sending again (never blindly repeated).
+                    raise self._outcome_unknown(error) from None
                 retry_in = self._retry_delay(response, attempt, safe)
                 if retry_in is None:
                     raise error
@@ -347,6 +351,20 @@ class ApiClient(AsyncClosing):
             error.request_id = request_id_of(response)
         error.redact(self._redact)
         return error
+
+    @staticmethod
+    def _outcome_unknown(error: ApiError) -> OutcomeUnknownError:
+        return OutcomeUnknownError(
+            f"a non-idempotent request failed with HTTP {error.status}; it may have been "
+            f"applied ({error.message})",
+            status=error.status,
+            code=error.code,
+            request_id=error.request_id,
+            details=error.details,
+            field_errors=error.field_errors,
+            method=error.method,
+            path=error.path,
+        )
 
     def _transport_error(
         self, exc: httpx.TransportError, method: str, path: str, safe: bool

@@ -444,3 +444,16 @@ async def test_changed_since_returns_only_customers_changed_after_that_moment(
     changed = await tx.list_customers(changed_since=moment)
     assert [(c.id, c.name) for c in changed] == [("10005", "Kunde 5 Endret AS")]
     assert len(await tx.list_customers()) == 25
+
+
+@pytest.mark.anyio
+async def test_500_on_batch_create_is_looked_up_then_sent_again_once(
+    tx: TripletexClient, sandbox: str
+) -> None:
+    add_fault(sandbox, kind="500", count=1, method="POST", path_prefix="/v2/customer/list")
+    records = new_customers(12)
+    created = await tx.create_customers(records)
+    assert len(created) == 12 and all(c.id for c in created)
+    names = [r["name"] for r in rows(state_of(sandbox), "customer")]
+    assert all(names.count(r.name) == 1 for r in records)
+    assert tx.api.counters.by_endpoint["POST /customer/list"] == 2  # failed, then re-sent
