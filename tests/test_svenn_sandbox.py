@@ -154,6 +154,16 @@ def test_create_with_existing_external_ref_is_409_naming_the_record(sandbox: San
     assert [p["id"] for p in found] == [first["id"]]
 
 
+def test_a_repeated_create_learns_the_record_exists_before_any_unique_rule(
+    sandbox: Sandbox,
+) -> None:
+    body = {"firstName": "Per", "lastName": "Hansen", "email": "per@x.no", "externalRef": "t:1"}
+    first = sandbox.api.post("/employees", json=body).json()
+    again = sandbox.api.post("/employees", json=body)  # the answer to the first was lost
+    assert again.status_code == 409  # not 422 "email is already used"
+    assert again.json()["existingId"] == first["id"]
+
+
 @pytest.mark.parametrize(
     ("path", "body", "field", "code"),
     [

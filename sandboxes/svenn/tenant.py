@@ -178,7 +178,20 @@ class Tenant:
         prefix: str,
         unique: bool = True,
     ) -> None:
-        """Rules across records: references exist, unique keys, dates in order."""
+        """Rules across records: references exist, unique keys, dates in order.
+
+        An ``externalRef`` that exists is checked first: a client repeating a create whose
+        answer it lost must learn that the record exists, not that its e-mail is taken.
+        """
+        ref = record.get("externalRef")
+        holder = self.find_unique(resource, "externalRef", ref) if ref and unique else None
+        if holder not in (None, record["id"]):
+            raise ProblemError(
+                409,
+                "external-ref-conflict",
+                f"A record with externalRef {ref!r} exists: {holder}.",
+                existingId=holder,
+            )
         errors = []
         for name, rule in FIELDS[resource].items():
             value = record.get(name)
@@ -194,15 +207,6 @@ class Tenant:
             errors += self._project_rules(record, prefix)
         if errors:
             raise validation_error(errors)
-        ref = record.get("externalRef")
-        holder = self.find_unique(resource, "externalRef", ref) if ref and unique else None
-        if holder not in (None, record["id"]):
-            raise ProblemError(
-                409,
-                "external-ref-conflict",
-                f"A record with externalRef {ref!r} exists: {holder}.",
-                existingId=holder,
-            )
 
     def _project_rules(self, record: Record, prefix: str) -> list[dict[str, str]]:
         errors = []
