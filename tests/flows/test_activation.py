@@ -154,3 +154,19 @@ def test_cli_approve_answers_the_paused_run(pipeline, sandboxes, state_store):
     assert message.startswith("answered the paused activation run")
     assert runner.result() == "rejected"
     assert integration_of(state_store, sandboxes.tenant).decision_reason == "not this company"
+
+
+def test_a_wrong_svenn_key_is_refused_and_nothing_is_stored(pipeline, sandboxes, state_store):
+    state = asyncio.run(
+        activate(
+            sandboxes.tenant,
+            SecretStr(sandboxes.employee_token),
+            SecretStr("not-the-svenn-key"),
+            approval_timeout_seconds=0,
+            return_state=True,
+        )
+    )
+    assert state.is_failed()
+    assert state.message.startswith("SVENN_KEY_INVALID")
+    assert "not-the-svenn-key" not in state.message
+    assert integration_of(state_store, sandboxes.tenant) is None
