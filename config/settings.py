@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     realtime_poll_seconds: float = Field(default=10.0, gt=0)
     hours_poll_seconds: float = Field(default=300.0, gt=0)
     approval_timeout_seconds: int = Field(default=24 * 3600, gt=0)
+    # A run that shows no sign of life for this long (killed, machine lost) may be taken over.
+    sync_lease_seconds: float = Field(default=120.0, gt=0)
     max_concurrent_tenants: int = Field(default=8, gt=0)
 
     @field_validator("tripletex_base_url", "svenn_base_url")

@@ -7,6 +7,8 @@ tenant no person approved, and can be rerun after a crash at any point.
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -17,7 +19,7 @@ from config.settings import load_settings
 from connectors.svenn.client import SvennClient
 from connectors.tripletex.client import TripletexClient
 from store.failures import open_failures
-from store.integrations import require_approved, transition
+from store.integrations import claim_sync, release_sync, transition
 from store.models import IntegrationStatus
 from store.state import StateStore
 from sync.plan import EntityPlan
@@ -31,10 +33,11 @@ from tasks.verify import verify_after_sync
 
 
 @task(name="start-initial-sync", cache_policy=NO_CACHE)
-def start_initial_sync(store: StateStore, tenant: str, run_id: str | None) -> None:
-    """The gate: only an approved tenant syncs. A run that died mid-way resumes from syncing."""
+def start_initial_sync(store: StateStore, tenant: str, run_id: str, lease_seconds: float) -> None:
+    """The gate: only an approved tenant syncs, one run at a time. A run that died mid-way
+    resumes from syncing once its lease has run out."""
     with store.sessions.begin() as session:
-        integration = require_approved(session, tenant)
+        integration = claim_sync(session, tenant, run_id, lease=dt.timedelta(seconds=lease_seconds))
         if integration.status != IntegrationStatus.SYNCING.value:
             transition(session, tenant, IntegrationStatus.SYNCING, flow_run_id=run_id)
 
@@ -47,6 +50,12 @@ def finish_initial_sync(store: StateStore, tenant: str, ok: bool, run_id: str | 
     with store.sessions.begin() as session:
         transition(session, tenant, status, reason=reason, flow_run_id=run_id)
     return status.value
+
+
+def let_go(store: StateStore, tenant: str, run_id: str) -> None:
+    """Release the tenant's initial sync (done, or failed: a rerun may start at once)."""
+    with store.sessions.begin() as session:
+        release_sync(session, tenant, run_id)
 
 
 async def step_one(
@@ -122,13 +131,21 @@ def open_failure_rows(store: StateStore, tenant: str) -> list[dict[str, Any]]:
 @flow(name="initial-sync", retries=0)
 async def initial_sync(tenant: str) -> dict[str, Any]:
     """Two-step initial sync of one approved tenant, then validation, then active."""
-    logger = get_run_logger()
     settings = load_settings()
     store = state_store(settings)
-    run_id = flow_run.get_id()
-    start_initial_sync(store, tenant, run_id)
+    run_id = flow_run.get_id() or f"local-{uuid.uuid4()}"
+    start_initial_sync(store, tenant, run_id, settings.sync_lease_seconds)
+    try:
+        return await sync_tenant(store, tenant, run_id)
+    finally:
+        let_go(store, tenant, run_id)
+
+
+async def sync_tenant(store: StateStore, tenant: str, run_id: str) -> dict[str, Any]:
+    """The runbook: extract, check, step one, step two, verify, report."""
+    logger = get_run_logger()
     applier = Applier(store, tenant, run_id)
-    async with tenant_clients(tenant, settings) as (tx, sv):
+    async with tenant_clients(tenant) as (tx, sv):
         extracts = await extract_both_sides(tx, sv)
         logger.info("read %s", extracts.counts())
         excluded = check_extracts(extracts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from store.models import Integration, IntegrationEvent
@@ -27,6 +27,10 @@ APPROVED_STATES = frozenset({S.APPROVED, S.SYNCING, S.ACTIVE, S.FAILED})
 
 class TransitionError(ValueError):
     """A status change that the lifecycle does not allow."""
+
+
+class SyncInProgressError(RuntimeError):
+    """Another run holds the tenant's initial sync and is alive."""
 
 
 class NotApprovedError(PermissionError):
@@ -123,3 +127,46 @@ def history(session: Session, tenant: str) -> list[IntegrationEvent]:
         .order_by(IntegrationEvent.id)
     )
     return list(session.scalars(query))
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # SQLite drops the zone
+
+
+def claim_sync(session: Session, tenant: str, run_id: str, *, lease: dt.timedelta) -> Integration:
+    """Take the tenant's initial sync for ``run_id``; refuse while another live run holds it.
+
+    A run that died (kill -9, lost machine) stops renewing its lease; once the lease has run
+    out, the next run takes over and resumes.
+    """
+    integration = require_approved(session, tenant)
+    integration = get_integration(session, tenant, lock=True) or integration
+    now = dt.datetime.now(dt.UTC)
+    holder, beat = integration.sync_run_id, integration.sync_heartbeat_at
+    if holder not in (None, run_id) and beat is not None and now - _aware(beat) < lease:
+        age = int((now - _aware(beat)).total_seconds())
+        raise SyncInProgressError(
+            f"tenant {tenant!r}: initial sync run {holder} is still running (last sign of life "
+            f"{age} s ago); wait for it to finish, or rerun once it has stopped"
+        )
+    integration.sync_run_id, integration.sync_heartbeat_at = run_id, now
+    session.flush()
+    return integration
+
+
+def renew_sync(session: Session, tenant: str, run_id: str) -> None:
+    """A sign of life from the run holding the initial sync (extends its lease)."""
+    session.execute(
+        update(Integration)
+        .where(Integration.tenant == tenant, Integration.sync_run_id == run_id)
+        .values(sync_heartbeat_at=dt.datetime.now(dt.UTC))
+    )
+
+
+def release_sync(session: Session, tenant: str, run_id: str) -> None:
+    """The run is done with the initial sync."""
+    session.execute(
+        update(Integration)
+        .where(Integration.tenant == tenant, Integration.sync_run_id == run_id)
+        .values(sync_run_id=None, sync_heartbeat_at=None)
+    )

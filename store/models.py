@@ -93,6 +93,9 @@ class Integration(Base):
     decision_reason: Mapped[str | None] = mapped_column(Text)
     activated_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Which run holds the initial sync, and when it last showed a sign of life (its lease).
+    sync_run_id: Mapped[str | None] = mapped_column(String(64))
+    sync_heartbeat_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now, onupdate=_now)
 

@@ -17,7 +17,7 @@ from connectors.errors import ApiError
 from connectors.svenn.client import CreateOutcome, SvennClient
 from connectors.tripletex.client import TripletexClient
 from store.failures import Failure, open_failures, record_failures
-from store.integrations import require_approved
+from store.integrations import renew_sync, require_approved
 from store.links import NewLink, save_links, tripletex_to_svenn
 from store.state import StateStore
 from sync.plan import PlannedFailure, PlannedLink, failure_for
@@ -79,8 +79,11 @@ class Applier:
         return self.tallies.setdefault(entity, Tally())
 
     def _gate(self) -> None:
-        with self.store.sessions() as session:
+        """Before each batch: still approved? (and a sign of life for the run's lease)"""
+        with self.store.sessions.begin() as session:
             require_approved(session, self.tenant)
+            if self.flow_run_id:
+                renew_sync(session, self.tenant, self.flow_run_id)
 
     def links(self, entity: Entity) -> dict[str, str]:
         """Tripletex id → Svenn id for one entity, as stored now."""

@@ -51,7 +51,7 @@ def _run(args, env_extra, tmp_path):
 def test_cli_upgrades_the_store_and_lists_integrations(tmp_path):
     done = _run(["db", "upgrade"], {}, tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "store at revision 0001" in done.stdout
+    assert "store at revision 0002" in done.stdout
     assert (tmp_path / "state.db").exists()
     listed = _run(["integrations", "list"], {}, tmp_path)
     assert listed.returncode == 0, listed.stderr
@@ -74,7 +74,7 @@ def test_cli_works_on_postgres(tmp_path):
     try:
         done = _run(["db", "upgrade"], env, tmp_path)
         assert done.returncode == 0, done.stderr
-        assert "0001" in done.stdout
+        assert "0002" in done.stdout
     finally:
         from sqlalchemy import text
 

@@ -48,7 +48,7 @@ def test_migrations_go_up_and_down_and_up_again(tmp_path):
     engine, schema = _fresh_engine(tmp_path)
     try:
         upgrade(engine)
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == "0002"
         names = set(inspect(engine).get_table_names(schema=schema))
         assert names >= TABLES
         assert "open_failed_records" in inspect(engine).get_view_names(schema=schema)
@@ -56,7 +56,7 @@ def test_migrations_go_up_and_down_and_up_again(tmp_path):
         assert current_revision(engine) is None
         assert not TABLES & set(inspect(engine).get_table_names(schema=schema))
         upgrade(engine)
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == "0002"
     finally:
         if schema:
             with engine.begin() as connection:
@@ -238,3 +238,27 @@ def test_wrong_key_gives_a_clear_error_without_the_token(state_store):
 def test_malformed_key_is_named():
     with pytest.raises(TokenCipherError, match="SVENN_SYNC_ENCRYPTION_KEY is not a valid"):
         TokenCipher(SecretStr("too-short"))
+
+
+def test_only_one_live_run_holds_a_tenants_initial_sync(state_store):
+    import datetime as dt
+
+    from store.integrations import SyncInProgressError, claim_sync, release_sync, renew_sync
+
+    _to_review(state_store)
+    lease = dt.timedelta(seconds=60)
+    with state_store.sessions.begin() as session:
+        transition(session, "acme", S.APPROVED, actor="kari")
+        claim_sync(session, "acme", "run-1", lease=lease)
+    with (
+        pytest.raises(SyncInProgressError, match="run run-1 is still running"),
+        state_store.sessions.begin() as session,
+    ):
+        claim_sync(session, "acme", "run-2", lease=lease)
+    with state_store.sessions.begin() as session:
+        renew_sync(session, "acme", "run-1")
+        claim_sync(session, "acme", "run-1", lease=lease)  # the holder may claim again
+        # a holder that stopped renewing (killed) is taken over once its lease ran out
+        claim_sync(session, "acme", "run-2", lease=dt.timedelta(seconds=0))
+        release_sync(session, "acme", "run-2")
+        claim_sync(session, "acme", "run-3", lease=lease)  # released: free at once

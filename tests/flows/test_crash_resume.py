@@ -125,8 +125,15 @@ def use_pair(pair):
     load_settings.cache_clear()
 
 
+LEASE_SECONDS = 1.0  # a killed run's lease runs out quickly here (120 s by default)
+
+
 @pytest.fixture
-def crash_store(pipeline, state_store):
+def crash_store(pipeline, state_store, monkeypatch):
+    monkeypatch.setenv("SVENN_SYNC_SYNC_LEASE_SECONDS", str(LEASE_SECONDS))
+    from config.settings import load_settings
+
+    load_settings.cache_clear()
     yield state_store
 
 
@@ -161,6 +168,7 @@ def test_killed_initial_sync_resumes_without_duplicates_or_losses(
         hold_answers_to_writes(pair)
         assert run_and_kill(pair, kill_after), "the sync finished before the kill"
         clear_faults(pair)
+        time.sleep(LEASE_SECONDS + 0.2)  # the dead run's lease runs out; the rerun takes over
         result = asyncio.run(initial_sync(pair.tenant))
         assert result["status"] == "active"
         assert_consistent(pair, crash_store)

@@ -225,3 +225,23 @@ def test_a_bad_link_fails_validation_and_the_integration_is_not_activated(
     assert "ulike organisasjonsnumre" in flagged[0].message_no
     summary = Artifact.get("initial-sync-summary-t-demo")
     assert summary is not None and "failed" in summary.data
+
+
+def test_a_second_run_is_refused_while_another_live_run_holds_the_tenant(
+    pipeline, sandboxes, state_store
+):
+    import datetime as dt
+
+    from flows.activate import ApprovalDecision, record_decision
+    from store.integrations import SyncInProgressError, claim_sync
+
+    run_activation(sandboxes)
+    record_decision.fn(
+        state_store, sandboxes.tenant, ApprovalDecision(decision="approve", approver="kari"), None
+    )
+    with state_store.sessions.begin() as session:  # a run on another worker is busy with it
+        claim_sync(session, sandboxes.tenant, "run-elsewhere", lease=dt.timedelta(seconds=120))
+    with pytest.raises(SyncInProgressError, match="run-elsewhere is still running"):
+        asyncio.run(initial_sync(sandboxes.tenant))
+    assert writes(sandboxes.tripletex_root) == []
+    assert writes(sandboxes.svenn_root) == []
