@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import SecretStr
@@ -34,7 +34,6 @@ class Wiring:
 
     event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None
     policy: HttpPolicy | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 WIRING = Wiring()
