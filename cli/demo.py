@@ -51,10 +51,9 @@ def _configure(data_dir: Path, tripletex_url: str, svenn_url: str) -> None:
 
 
 def _writes(root: str) -> int:
-    import httpx
+    from sandboxes.pair import data_writes
 
-    rows = httpx.get(f"{root}/_admin/requests", params={"writes_only": "true"}).json()
-    return sum(1 for r in rows if "/token/session" not in r["path"])
+    return len(data_writes(root))
 
 
 def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:

@@ -12,6 +12,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from sandboxes.datagen import World, generate_world
 from sandboxes.runner import serve_in_thread
 from sandboxes.svenn.app import create_app as create_svenn
@@ -52,6 +54,12 @@ class SandboxPair:
     def svenn_root(self) -> str:
         """The Svenn sandbox's host URL (for /_admin)."""
         return self.svenn_url.removesuffix("/api/v1")
+
+
+def data_writes(root: str) -> list[dict[str, Any]]:
+    """Every write request a sandbox received (session creation is not a data write)."""
+    rows = httpx.get(f"{root}/_admin/requests", params={"writes_only": "true"}).json()
+    return [r for r in rows if "/token/session" not in r["path"]]
 
 
 def seeds(world: World) -> tuple[dict[str, Any], dict[str, Any]]:
