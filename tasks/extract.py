@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from prefect import task
@@ -11,7 +12,7 @@ from prefect.cache_policies import NO_CACHE
 from connectors.svenn.client import SvennClient
 from connectors.tripletex.client import TripletexClient
 from expectations.frames import extract_frame
-from expectations.runner import validate_frame
+from expectations.runner import ExpectationFailure, validate_frame
 from sync.plan import PlannedFailure, failure_for
 from sync.records import SYNC_ORDER, Direction, Entity, Record, System
 from sync.rules import ReasonCode
@@ -112,16 +113,19 @@ def check_extracts(extracts: Extracts) -> Excluded:
                 record = by_id.get(row_id)
                 if record is None:
                     continue
-                described = "; ".join(p.description for p in problems)
-                described_no = "; ".join(p.description_no for p in problems)
-                excluded[entity].append(
-                    failure_for(
-                        record,
-                        direction,
-                        ReasonCode.EXPECTATION_FAILED,
-                        details={"expectations": [p.expectation_type for p in problems]},
-                        detail=described,
-                        detail_no=described_no,
-                    )
-                )
+                excluded[entity].append(expectation_failure(record, direction, problems))
     return excluded
+
+
+def expectation_failure(
+    record: Record, direction: Direction, problems: Sequence[ExpectationFailure]
+) -> PlannedFailure:
+    """A record that failed data checks, with every check's reason in English and Norwegian."""
+    return failure_for(
+        record,
+        direction,
+        ReasonCode.EXPECTATION_FAILED,
+        details={"expectations": [p.expectation_type for p in problems]},
+        detail="; ".join(p.description for p in problems),
+        detail_no="; ".join(p.description_no for p in problems),
+    )

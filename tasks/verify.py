@@ -22,6 +22,7 @@ from store.state import StateStore
 from sync.plan import PlannedFailure, failure_for
 from sync.records import SYNC_ORDER, Direction, Entity, Record
 from sync.rules import ReasonCode
+from tasks.extract import expectation_failure
 
 
 @dataclass
@@ -78,15 +79,8 @@ def _check_links(
         record = tx[tripletex_id] if from_tripletex else sv.get(svenn_id)
         if record is None:
             continue
-        result.failures.append(
-            failure_for(
-                record,
-                Direction.TRIPLETEX_TO_SVENN if from_tripletex else Direction.SVENN_TO_TRIPLETEX,
-                ReasonCode.EXPECTATION_FAILED,
-                detail="; ".join(p.description for p in problems),
-                detail_no="; ".join(p.description_no for p in problems),
-            )
-        )
+        direction = Direction.TRIPLETEX_TO_SVENN if from_tripletex else Direction.SVENN_TO_TRIPLETEX
+        result.failures.append(expectation_failure(record, direction, problems))
 
 
 def _check_coverage(
