@@ -18,12 +18,13 @@ from connectors.svenn.client import CreateOutcome, SvennClient
 from connectors.tripletex.client import TripletexClient
 from store.failures import Failure, open_failures, record_failures
 from store.integrations import renew_sync, require_approved
-from store.links import NewLink, save_links, tripletex_to_svenn
+from store.links import NewLink, save_links
 from store.state import StateStore
 from sync.plan import PlannedFailure, PlannedLink, failure_for
 from sync.records import Direction, Entity, Record
 from sync.rules import ReasonCode
 from sync.target_rules import TargetFacts, prepare_creates
+from tasks.planning import stored_links
 
 _ITEM_INDEX = re.compile(r"^\[(\d+)\]")
 _MISSING = object()
@@ -87,8 +88,7 @@ class Applier:
 
     def links(self, entity: Entity) -> dict[str, str]:
         """Tripletex id → Svenn id for one entity, as stored now."""
-        with self.store.sessions() as session:
-            return tripletex_to_svenn(session, self.tenant, entity.value)
+        return stored_links(self.store, self.tenant, entity)
 
     def fail(self, failures: Sequence[PlannedFailure]) -> None:
         """Log planned failures as failed-record rows."""
