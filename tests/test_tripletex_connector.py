@@ -457,3 +457,16 @@ async def test_500_on_batch_create_is_looked_up_then_sent_again_once(
     names = [r["name"] for r in rows(state_of(sandbox), "customer")]
     assert all(names.count(r.name) == 1 for r in records)
     assert tx.api.counters.by_endpoint["POST /customer/list"] == 2  # failed, then re-sent
+
+
+def test_session_dates_follow_the_norwegian_calendar() -> None:
+    # Between 00:00 and 01:00/02:00 in Oslo the UTC date is still yesterday: a session asked
+    # for "UTC tomorrow" would end today in Norway, and Tripletex refuses it.
+    from zoneinfo import ZoneInfo
+
+    from connectors.tripletex.session import TripletexSession, norway_now
+
+    oslo = dt.datetime.now(ZoneInfo("Europe/Oslo")).replace(tzinfo=None)
+    assert abs(norway_now() - oslo) < dt.timedelta(seconds=5)
+    session = TripletexSession(None, None, CONSUMER, EMPLOYEE_TOKEN)  # type: ignore[arg-type]
+    assert abs(session._now() - oslo) < dt.timedelta(seconds=5)

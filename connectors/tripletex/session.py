@@ -3,7 +3,9 @@
 A session token is made with ``POST /token/session/:create`` and used as the password of HTTP
 Basic auth (username: the company id, ``0`` for the token owner's own company). It expires at
 midnight starting its ``expirationDate``; we ask for tomorrow and renew when that day begins
-(or earlier, on a 401).
+(or earlier, on a 401). "Today" is Tripletex's: the date in Norway, which between 00:00 and
+01:00/02:00 Oslo time is a day ahead of UTC (a UTC date there asks for a session that ends today,
+and Tripletex refuses it).
 """
 
 from __future__ import annotations
@@ -18,9 +20,15 @@ import httpx
 from connectors.errors import ApiError, RateLimitedError, TransientError
 from connectors.http import ApiClient
 from connectors.tripletex.errors import TripletexAuthenticationError
+from connectors.tripletex.mapping import OSLO
 
 CREATE_PATH = "/token/session/:create"
 RENEW_MARGIN = dt.timedelta(minutes=10)
+
+
+def norway_now() -> dt.datetime:
+    """Wall-clock time in Norway, naive: the clock Tripletex's session dates follow."""
+    return dt.datetime.now(OSLO).replace(tzinfo=None)
 
 
 class SessionAuth(httpx.Auth):
@@ -55,7 +63,7 @@ class TripletexSession:
         consumer_token: str,
         employee_token: str,
         *,
-        now: Callable[[], dt.datetime] = dt.datetime.now,
+        now: Callable[[], dt.datetime] = norway_now,
     ) -> None:
         self._api = api
         self._auth = auth
