@@ -1,0 +1,299 @@
+"""Three-way, field-level merge of a linked record (pure): the realtime sync's decision core.
+
+A link stores the *base snapshot*: the synced fields both systems last agreed on. When either
+side changed, :func:`merge_entity` diffs each side against that base, field by field:
+
+- a field changed on one side only takes that side's value, and is written to the other side;
+- a field changed on both sides to the same value (after normalisation) is no conflict;
+- a field changed on both sides to different values is a :class:`FieldConflict`: the entity's
+  :class:`Precedence` names the winner, the loser's value is kept in the decision so the caller
+  can log it (ops and the tenant read it in the failed-record log as ``FIELD_CONFLICT``);
+- a field only one system may change (customers' ``is_active``: only Tripletex inactivates)
+  ignores the other side's change, puts the value back there, and reports an
+  :class:`IgnoredChange` so the tenant learns why.
+
+Values are compared *normalised* ("NO 923 456 789 MVA" equals "923456789", e-mail case and
+surrounding spaces do not count, a missing value equals an empty one), so formatting is never a
+change. What gets written is the merged value cleaned the way a create cleans it.
+
+A side whose record is exactly what we last wrote or read there (the caller knows from the
+link's fingerprints) passes ``*_changed=False``: its differences from the base are not edits,
+so an echo of our own write can never be taken for a change. The decision's ``to_svenn`` and
+``to_tripletex`` hold only fields whose value there differs from the merged value, so applying
+them makes both sides equal to ``merged`` on every synced field, and merging again with
+``merged`` as the base writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sync import normalize
+from sync.records import Entity, System
+
+Fields = Mapping[str, Any]
+
+# The fields both systems hold and the realtime sync keeps equal, per entity. References
+# (a project's customer and manager) are not merged; ``is_internal`` exists only in Tripletex.
+SYNCED_FIELDS: dict[Entity, tuple[str, ...]] = {
+    Entity.CUSTOMER: (
+        "name",
+        "organization_number",
+        "customer_number",
+        "email",
+        "phone",
+        "postal_address",
+        "is_active",
+    ),
+    Entity.EMPLOYEE: (
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "employee_number",
+        "date_of_birth",
+        "is_active",
+    ),
+    Entity.PROJECT: ("name", "number", "start_date", "end_date", "is_closed"),
+}
+
+
+@dataclass(frozen=True)
+class Precedence:
+    """Who wins a same-field conflict, and which fields only one system may change.
+
+    ``default`` wins unless ``fields`` names another winner for that field. ``owners`` maps a
+    field to the only system whose changes to it count (the other's are put back).
+    """
+
+    default: System
+    fields: Mapping[str, System] = field(default_factory=dict)
+    owners: Mapping[str, System] = field(default_factory=dict)
+
+    def winner(self, name: str) -> System:
+        """The system whose value is kept when both changed ``name`` differently."""
+        return self.owners.get(name) or self.fields.get(name, self.default)
+
+
+PRECEDENCE: dict[Entity, Precedence] = {
+    # Accounting owns the customer register; only Tripletex inactivates customers (Svenn's rule).
+    Entity.CUSTOMER: Precedence(System.TRIPLETEX, owners={"is_active": System.TRIPLETEX}),
+    # Payroll owns who a person is; the field app owns how to reach them. Tripletex has no
+    # employee deactivation we can write (employment end dates), so only it sets is_active.
+    Entity.EMPLOYEE: Precedence(
+        System.TRIPLETEX,
+        fields={"phone": System.SVENN, "email": System.SVENN},
+        owners={"is_active": System.TRIPLETEX},
+    ),
+    Entity.PROJECT: Precedence(System.TRIPLETEX),
+}
+"""The precedence rule per entity (documented in README "What wins a conflict")."""
+
+
+@dataclass(frozen=True)
+class FieldConflict:
+    """Both systems changed one field to different values; ``winner``'s value was kept."""
+
+    field: str
+    base: Any
+    svenn: Any
+    tripletex: Any
+    winner: System
+
+    @property
+    def kept(self) -> Any:
+        """The value both systems now hold."""
+        return self.svenn if self.winner is System.SVENN else self.tripletex
+
+    @property
+    def lost(self) -> Any:
+        """The value that was overwritten (logged, never silently dropped)."""
+        return self.tripletex if self.winner is System.SVENN else self.svenn
+
+    @property
+    def loser(self) -> System:
+        """The system whose edit was overwritten."""
+        return System.TRIPLETEX if self.winner is System.SVENN else System.SVENN
+
+
+@dataclass(frozen=True)
+class IgnoredChange:
+    """A change to a field the other system owns: put back, and reported."""
+
+    field: str
+    system: System
+    value: Any
+    restored: Any
+
+
+@dataclass(frozen=True)
+class MergeDecision:
+    """The outcome of merging one linked record."""
+
+    merged: dict[str, Any]
+    to_svenn: dict[str, Any]
+    to_tripletex: dict[str, Any]
+    conflicts: tuple[FieldConflict, ...] = ()
+    ignored: tuple[IgnoredChange, ...] = ()
+    changed_in_svenn: frozenset[str] = frozenset()
+    changed_in_tripletex: frozenset[str] = frozenset()
+
+    @property
+    def writes_nothing(self) -> bool:
+        """True when neither system needs a write (e.g. an echo of our own write)."""
+        return not self.to_svenn and not self.to_tripletex
+
+
+def comparable(name: str, value: Any) -> Any:
+    """The value as compared: formatting, case and empty-vs-missing do not count."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if name == "organization_number":
+        return normalize.org_number_digits(str(value))
+    if name == "email":
+        return str(value).strip().lower()
+    if name == "phone":
+        return normalize.phone(str(value)) or str(value).strip()
+    if name == "customer_number":
+        text = str(value).strip()
+        return int(text) if text.isdigit() else text
+    if name == "postal_address":
+        return _comparable_address(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _comparable_address(value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        return value
+    parts = {
+        k: (normalize.postal_code(v) or str(v).strip()) if k == "postal_code" else comparable(k, v)
+        for k, v in value.items()
+    }
+    parts = {k: v for k, v in parts.items() if v is not None}
+    return tuple(sorted(parts.items())) or None
+
+
+def same_value(name: str, left: Any, right: Any) -> bool:
+    """True when two values of field ``name`` mean the same."""
+    return bool(comparable(name, left) == comparable(name, right))
+
+
+def clean_value(name: str, value: Any) -> Any:
+    """The value as written to the other system (as a create would clean it)."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    if name == "email" and isinstance(value, str):
+        return value.strip().lower()
+    if name == "organization_number" and isinstance(value, str):
+        return normalize.org_number_digits(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def changed_fields(entity: Entity, base: Fields, current: Fields) -> frozenset[str]:
+    """The synced fields whose value in ``current`` differs from ``base``."""
+    return frozenset(
+        name
+        for name in SYNCED_FIELDS[entity]
+        if not same_value(name, base.get(name), current.get(name))
+    )
+
+
+def merge_entity(
+    entity: Entity,
+    base: Fields | None,
+    svenn: Fields,
+    tripletex: Fields,
+    precedence: Precedence | None = None,
+    *,
+    svenn_changed: bool = True,
+    tripletex_changed: bool = True,
+) -> MergeDecision:
+    """Merge one linked record's two sides against their base snapshot.
+
+    ``base``, ``svenn`` and ``tripletex`` are synced-field dicts (``Record.synced_fields()``).
+    Without a base (a link stored before snapshots existed) Tripletex's side is the base, the
+    convention of the initial sync. A side with ``*_changed=False`` contributes no edits.
+    """
+    rule = precedence or PRECEDENCE[entity]
+    base = tripletex if base is None else base
+    sv_changed = changed_fields(entity, base, svenn) if svenn_changed else frozenset()
+    tx_changed = changed_fields(entity, base, tripletex) if tripletex_changed else frozenset()
+    merged: dict[str, Any] = {}
+    conflicts: list[FieldConflict] = []
+    ignored: list[IgnoredChange] = []
+    for name in SYNCED_FIELDS[entity]:
+        owner = rule.owners.get(name)
+        in_sv = name in sv_changed and owner in (None, System.SVENN)
+        in_tx = name in tx_changed and owner in (None, System.TRIPLETEX)
+        value = _field_value(name, base, svenn, tripletex, in_sv, in_tx, rule, conflicts)
+        merged[name] = clean_value(name, value)
+        for system, side, counted in (
+            (System.SVENN, svenn, in_sv),
+            (System.TRIPLETEX, tripletex, in_tx),
+        ):
+            edited = name in (sv_changed if system is System.SVENN else tx_changed)
+            if edited and not counted and not same_value(name, side.get(name), merged[name]):
+                ignored.append(IgnoredChange(name, system, side.get(name), merged[name]))
+    return MergeDecision(
+        merged=merged,
+        to_svenn=_writes(entity, svenn, merged),
+        to_tripletex=_writes(entity, tripletex, merged),
+        conflicts=tuple(conflicts),
+        ignored=tuple(ignored),
+        changed_in_svenn=sv_changed,
+        changed_in_tripletex=tx_changed,
+    )
+
+
+def _field_value(
+    name: str,
+    base: Fields,
+    svenn: Fields,
+    tripletex: Fields,
+    in_sv: bool,
+    in_tx: bool,
+    rule: Precedence,
+    conflicts: list[FieldConflict],
+) -> Any:
+    if in_sv and in_tx:
+        if same_value(name, svenn.get(name), tripletex.get(name)):
+            return tripletex.get(name) if rule.winner(name) is System.TRIPLETEX else svenn.get(name)
+        winner = rule.winner(name)
+        conflict = FieldConflict(name, base.get(name), svenn.get(name), tripletex.get(name), winner)
+        conflicts.append(conflict)
+        return conflict.kept
+    if in_sv:
+        return svenn.get(name)
+    if in_tx:
+        return tripletex.get(name)
+    return base.get(name)
+
+
+def _writes(entity: Entity, side: Fields, merged: Fields) -> dict[str, Any]:
+    """The fields to write to ``side`` so that it holds ``merged``."""
+    return {
+        name: merged[name]
+        for name in SYNCED_FIELDS[entity]
+        if not same_value(name, side.get(name), merged[name])
+    }
+
+
+__all__ = [
+    "PRECEDENCE",
+    "SYNCED_FIELDS",
+    "FieldConflict",
+    "IgnoredChange",
+    "MergeDecision",
+    "Precedence",
+    "changed_fields",
+    "clean_value",
+    "comparable",
+    "merge_entity",
+    "same_value",
+]

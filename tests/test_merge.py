@@ -1,0 +1,224 @@
+"""The three-way field merge (sync.merge): examples, then properties over random edits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sync.merge import (
+    PRECEDENCE,
+    SYNCED_FIELDS,
+    Precedence,
+    merge_entity,
+    same_value,
+)
+from sync.records import Entity, System
+
+C = Entity.CUSTOMER
+
+BASE: dict[str, Any] = {
+    "name": "Fjord Eiendom AS",
+    "organization_number": "923456789",
+    "customer_number": 10001,
+    "email": "post@fjord.no",
+    "phone": "+4755000000",
+    "postal_address": {"address_line1": "Strandkaien 2", "postal_code": "5013", "city": "Bergen"},
+    "is_active": True,
+}
+
+
+def edit(**changes: Any) -> dict[str, Any]:
+    return BASE | changes
+
+
+def test_nothing_changed_writes_nothing() -> None:
+    decision = merge_entity(C, BASE, BASE, BASE)
+    assert decision.writes_nothing and not decision.conflicts
+    assert decision.merged == BASE
+
+
+def test_one_side_changed_is_written_to_the_other() -> None:
+    decision = merge_entity(C, BASE, edit(phone="+4799999999"), BASE)
+    assert decision.to_tripletex == {"phone": "+4799999999"}
+    assert decision.to_svenn == {}
+    assert decision.changed_in_svenn == {"phone"}
+
+
+def test_different_fields_changed_on_both_sides_merge_both_ways() -> None:
+    decision = merge_entity(C, BASE, edit(phone="+4799999999"), edit(name="Fjord Eiendom ASA"))
+    assert decision.to_tripletex == {"phone": "+4799999999"}
+    assert decision.to_svenn == {"name": "Fjord Eiendom ASA"}
+    assert not decision.conflicts
+
+
+def test_same_field_changed_on_both_sides_tripletex_wins_for_customers_and_is_logged() -> None:
+    decision = merge_entity(C, BASE, edit(name="Svenn navn"), edit(name="Tripletex navn"))
+    assert decision.merged["name"] == "Tripletex navn"
+    assert decision.to_svenn == {"name": "Tripletex navn"}
+    (conflict,) = decision.conflicts
+    assert (conflict.field, conflict.winner, conflict.lost) == (
+        "name",
+        System.TRIPLETEX,
+        "Svenn navn",
+    )
+    assert conflict.loser is System.SVENN and conflict.base == "Fjord Eiendom AS"
+
+
+def test_svenn_wins_employee_phone_and_email() -> None:
+    base = {
+        "first_name": "Kari",
+        "last_name": "Nordmann",
+        "email": "k@a.no",
+        "phone": "+4791111111",
+    }
+    decision = merge_entity(
+        Entity.EMPLOYEE,
+        base,
+        base | {"email": "kari@svenn.no"},
+        base | {"email": "kari@tripletex.no"},
+    )
+    assert decision.merged["email"] == "kari@svenn.no"
+    assert decision.conflicts[0].winner is System.SVENN
+
+
+def test_same_change_on_both_sides_is_no_conflict() -> None:
+    decision = merge_entity(C, BASE, edit(email="NY@fjord.no "), edit(email="ny@fjord.no"))
+    assert not decision.conflicts and decision.writes_nothing
+
+
+def test_formatting_is_not_a_change() -> None:
+    svenn = edit(organization_number="NO 923 456 789 MVA", email=" Post@Fjord.no", phone="55000000")
+    decision = merge_entity(C, BASE, svenn, BASE)
+    assert decision.writes_nothing and not decision.changed_in_svenn
+
+
+def test_written_values_are_cleaned() -> None:
+    decision = merge_entity(C, BASE, edit(organization_number="NO 987 654 321"), BASE)
+    assert decision.to_tripletex == {"organization_number": "987654321"}
+
+
+def test_only_tripletex_inactivates_customers_svenn_change_is_put_back_and_reported() -> None:
+    decision = merge_entity(C, BASE, edit(is_active=False), BASE)
+    assert decision.to_svenn == {"is_active": True} and decision.to_tripletex == {}
+    (ignored,) = decision.ignored
+    assert (ignored.field, ignored.system, ignored.restored) == ("is_active", System.SVENN, True)
+
+
+def test_tripletex_inactivation_reaches_svenn() -> None:
+    decision = merge_entity(C, BASE, BASE, edit(is_active=False))
+    assert decision.to_svenn == {"is_active": False}
+
+
+def test_an_unchanged_side_contributes_no_edits() -> None:
+    # The Svenn record differed from the base when it was linked (a typo in its name) and
+    # has not changed since: a Tripletex edit brings Svenn fully in line, the typo included.
+    svenn = edit(name="Fjord Eiendom A.S")
+    decision = merge_entity(C, BASE, svenn, edit(phone="+4712345678"), svenn_changed=False)
+    assert decision.to_svenn == {"name": "Fjord Eiendom AS", "phone": "+4712345678"}
+    assert decision.to_tripletex == {}
+
+
+def test_echo_of_our_own_write_writes_nothing() -> None:
+    first = merge_entity(C, BASE, edit(phone="+4799999999"), BASE)
+    tripletex_after = BASE | first.to_tripletex
+    again = merge_entity(C, first.merged, edit(phone="+4799999999"), tripletex_after)
+    assert again.writes_nothing and not again.conflicts
+
+
+def test_missing_base_takes_tripletex_as_base() -> None:
+    decision = merge_entity(C, None, edit(phone="+4799999999"), BASE)
+    assert decision.to_tripletex == {"phone": "+4799999999"}
+
+
+def test_same_value_treats_empty_and_missing_alike() -> None:
+    assert same_value("email", None, "  ")
+    assert same_value("postal_address", None, {"city": None})
+    assert not same_value("postal_address", None, {"city": "Bergen"})
+
+
+# --- properties -----------------------------------------------------------------------------
+
+VALUES: dict[str, st.SearchStrategy[Any]] = {
+    "name": st.sampled_from(["A AS", "B AS", "C AS", " A AS"]),
+    "organization_number": st.sampled_from([None, "923456789", "NO 923 456 789", "987654321"]),
+    "customer_number": st.sampled_from([None, 1, 2, "2"]),
+    "email": st.sampled_from([None, "a@x.no", "A@X.no", "b@x.no", ""]),
+    "phone": st.sampled_from([None, "+4791111111", "91111111", "+4792222222"]),
+    "postal_address": st.sampled_from(
+        [None, {"city": "Oslo", "postal_code": "150"}, {"city": "Oslo", "postal_code": "0150"}]
+    ),
+    "is_active": st.booleans(),
+}
+records = st.fixed_dictionaries(VALUES)
+precedences = st.builds(
+    Precedence,
+    default=st.sampled_from(list(System)),
+    fields=st.dictionaries(st.sampled_from(SYNCED_FIELDS[C]), st.sampled_from(list(System))),
+    owners=st.dictionaries(st.sampled_from(SYNCED_FIELDS[C]), st.sampled_from(list(System))),
+)
+
+
+def agree(left: dict[str, Any], right: dict[str, Any]) -> bool:
+    return all(same_value(f, left.get(f), right.get(f)) for f in SYNCED_FIELDS[C])
+
+
+@settings(max_examples=150)
+@given(records, records, records, precedences, st.booleans(), st.booleans())
+def test_applying_a_decision_converges_and_a_second_merge_writes_nothing(
+    base: dict[str, Any],
+    svenn: dict[str, Any],
+    tripletex: dict[str, Any],
+    precedence: Precedence,
+    svenn_changed: bool,
+    tripletex_changed: bool,
+) -> None:
+    decision = merge_entity(
+        C,
+        base,
+        svenn,
+        tripletex,
+        precedence,
+        svenn_changed=svenn_changed,
+        tripletex_changed=tripletex_changed,
+    )
+    svenn_after = svenn | decision.to_svenn
+    tripletex_after = tripletex | decision.to_tripletex
+    assert agree(svenn_after, decision.merged) and agree(tripletex_after, decision.merged)
+    again = merge_entity(C, decision.merged, svenn_after, tripletex_after, precedence)
+    assert again.writes_nothing and not again.conflicts and not again.ignored
+
+
+@settings(max_examples=150)
+@given(records, records, records, precedences)
+def test_every_overwritten_edit_is_a_logged_conflict_or_an_ignored_change(
+    base: dict[str, Any],
+    svenn: dict[str, Any],
+    tripletex: dict[str, Any],
+    precedence: Precedence,
+) -> None:
+    decision = merge_entity(C, base, svenn, tripletex, precedence)
+    conflicts = {c.field: c for c in decision.conflicts}
+    ignored = {(i.field, i.system) for i in decision.ignored}
+    for system, side, changed in (
+        (System.SVENN, svenn, decision.changed_in_svenn),
+        (System.TRIPLETEX, tripletex, decision.changed_in_tripletex),
+    ):
+        for name in changed:
+            if same_value(name, side[name], decision.merged[name]):
+                continue  # the edit survived
+            logged = name in conflicts and conflicts[name].loser is system
+            assert logged or (name, system) in ignored, (name, system)
+
+
+@settings(max_examples=100)
+@given(records, records)
+def test_a_one_sided_change_never_conflicts_and_is_kept(
+    base: dict[str, Any], svenn: dict[str, Any]
+) -> None:
+    precedence = PRECEDENCE[C]
+    decision = merge_entity(C, base, svenn, base, precedence)
+    assert not decision.conflicts
+    for name in decision.changed_in_svenn - set(precedence.owners):
+        assert same_value(name, decision.merged[name], svenn[name])
