@@ -220,3 +220,15 @@ def _hand_built() -> SimpleNamespace:
                       approved_by="e1", approved_at=dt.datetime(2025, 1, 2, 8, tzinfo=dt.UTC))
         ],
     )  # fmt: skip
+
+
+def test_a_manager_edits_approved_hours_and_their_task_in_the_app(sandbox: Sandbox) -> None:
+    cursor = sandbox.api.get("/changes/latest").json()["cursor"]
+    moved = edit(sandbox, "hours", "hrs-1", "update", date="2025-01-08", activityId="act-travel")
+    assert moved["status"] == "approved" and moved["activityId"] == "act-travel"
+    window = {"status": "approved", "dateFrom": "2025-01-08", "dateTo": "2025-01-08"}
+    assert [h["id"] for h in sandbox.api.get("/hours", params=window).json()["data"]] == ["hrs-1"]
+    refused = sandbox.api.patch("/hours/hrs-1", json={"hours": 1}, headers={"If-Match": "2"})
+    assert refused.status_code == 422  # through the API, approved hours are locked
+    events = sandbox.api.get("/changes", params={"cursor": cursor}).json()["events"]
+    assert [(e["entity"], e["id"], e["operation"]) for e in events] == [("hours", "hrs-1", "update")]

@@ -11,6 +11,7 @@ from . import writes
 from .api import json_response
 from .errors import TripletexError
 from .fields import FieldTree, Renderer
+from .model import update_row
 from .seed import add_company, load_seed
 from .state import PM_FLAG, Company, Sandbox
 
@@ -61,6 +62,29 @@ def company_state(company: Company, host: str) -> dict[str, Any]:
     return state
 
 
+def set_month_locked(
+    sandbox: Sandbox, company: Company, month: str, employee: int | None, locked: bool
+) -> int:
+    """Lock or reopen one month (for one employee or everyone); returns the entries touched."""
+    key = (month, employee)
+    if locked:
+        company.locked_months.add(key)
+    else:
+        company.locked_months.discard(key)
+        if employee is None:  # reopening the whole month reopens every employee's
+            company.locked_months -= {k for k in company.locked_months if k[0] == month}
+    touched = 0
+    for row in list(company.table("timesheetEntry").values()):
+        employee_id = (row.get("employee") or {}).get("id")
+        if not str(row.get("date", "")).startswith(month):
+            continue
+        now_locked = company.period_locked(employee_id, row["date"])
+        if bool(row.get("locked")) != now_locked:
+            update_row(sandbox, company, "timesheetEntry", row, {"locked": now_locked}, None)
+            touched += 1
+    return touched
+
+
 def admin_router() -> APIRouter:
     """``/_admin/companies``, ``/_admin/companies/{id}/state|edit``, sessions, reset."""
     router = APIRouter(prefix="/_admin")
@@ -106,6 +130,21 @@ def admin_router() -> APIRouter:
             return Response(status_code=204)
         writes.update(sandbox, company, entity, row, changes, by, admin=True)
         return json_response({"value": Renderer(company, "").row(row, entity, FULL)})
+
+    @router.post("/companies/{ident}/timesheet/month")
+    async def lock_month(request: Request, ident: str) -> Response:
+        """Approve (lock) or reopen a month's hours, as an accountant does in the UI."""
+        company = _company(request, ident)
+        body = await request.json()
+        month, employee, locked = body.get("month"), body.get("employeeId"), body.get("locked")
+        if not isinstance(month, str) or len(month) != 7 or not isinstance(locked, bool):
+            raise TripletexError(
+                422, 18000, developer_message='send {"month": "YYYY-MM", "locked": true|false}'
+            )
+        changed = set_month_locked(_sandbox(request), company, month, employee, locked)
+        return json_response(
+            {"month": month, "employeeId": employee, "locked": locked, "entries": changed}
+        )
 
     @router.post("/sessions/expire")
     async def expire(request: Request) -> Response:

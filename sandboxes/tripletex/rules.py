@@ -27,6 +27,9 @@ DUPLICATE_HOURS = (
 HAS_PROJECTS = "Kunden kan ikke slettes fordi den er knyttet til ett eller flere prosjekter."
 HAS_HOURS = "Prosjektet kan ikke slettes fordi det er registrert timer på det."
 LINK_EXISTS = "Finnes fra før."
+# Sandbox wording (the real text for a locked period was not observed, FACTS §TimesheetEntry).
+PERIOD_LOCKED = "Timelisten for {month} er godkjent og låst. Perioden må åpnes før timene endres."
+BATCH_TOO_LARGE = "Listen kan inneholde høyst {limit} elementer."
 DATE_INVALID = "Ugyldig dato."
 
 Problems = list[tuple[str | None, str]]
@@ -169,17 +172,31 @@ def check_timesheet_entry(company: Company, row: dict[str, Any], own_id: int | N
     start = parse_date(project.get("startDate")) if project else None
     if project and start and day and day < start:
         raise validation_error((None, BEFORE_START.format(project["displayName"], start)))
+    if company.period_locked(ref_id(row, "employee"), row["date"]):
+        raise locked_error(row["date"][:7])
     key = (ref_id(row, "employee"), row["date"], ref_id(row, "activity"), project_id)
     if _taken(company, "timesheetEntry", key, own_id):
         raise TripletexError(409, 7000, message=DUPLICATE_HOURS, developer_message=DUPLICATE_HOURS)
 
 
+def locked_error(month: str) -> TripletexError:
+    """409 code 10000 for hours in an approved/completed month (names the month)."""
+    text = PERIOD_LOCKED.format(month=month)
+    return TripletexError(409, 10000, developer_message=text, validation=[("date", text)])
+
+
 def check_unlocked(row: dict[str, Any]) -> None:
     """409 code 10000 when a timesheet entry is locked (approved/closed period)."""
     if row.get("locked"):
-        raise TripletexError(
-            409, 10000, developer_message="Timesheet entry is locked and cannot be changed"
-        )
+        raise locked_error(str(row.get("date", ""))[:7])
+
+
+def nulled_by_put(changes: dict[str, Any]) -> dict[str, Any]:
+    """PUT /timesheet/entry nulls fields that are present but empty or 0 (FACTS §6)."""
+    return {
+        k: (None if v == "" or (v == 0 and not isinstance(v, bool)) else v)
+        for k, v in changes.items()
+    }
 
 
 def parse_date(text: Any) -> dt.date | None:

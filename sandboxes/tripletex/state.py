@@ -74,6 +74,13 @@ class Company:
     # unique key name -> key value -> row id (kept up to date by model.insert/update/delete)
     unique: dict[str, dict[Any, int]] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    # Approved/completed timesheet months: ("YYYY-MM", employee id or None for everyone).
+    locked_months: set[tuple[str, int | None]] = field(default_factory=set)
+
+    def period_locked(self, employee_id: int | None, day: str) -> bool:
+        """Whether hours of ``employee_id`` on ``day`` (YYYY-MM-DD) are in a locked month."""
+        month = day[:7]
+        return (month, None) in self.locked_months or (month, employee_id) in self.locked_months
 
     def table(self, entity: str) -> dict[int, dict[str, Any]]:
         """The rows of one entity, by id, in creation order."""
@@ -100,6 +107,8 @@ class Sandbox:
     clock: Callable[[], dt.datetime] = oslo_now
     next_id: int = 100_001
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # Largest list a ``/list`` batch endpoint accepts (Tripletex publishes no number).
+    max_batch: int = 1000
 
     def new_id(self, wanted: Any = None) -> int:
         """A fresh global id (Tripletex ids are unique across companies)."""

@@ -80,7 +80,9 @@ def update(
         check_version(row, body)
         if entity == "timesheetEntry":
             rules.check_unlocked(row)
-    candidate = {k: v for k, v in {**row, **changes}.items() if v is not None}
+            changes = rules.nulled_by_put(changes)
+    merged = {**row, **changes}
+    candidate = {k: v for k, v in merged.items() if v is not None}
     _validate(company, entity, candidate, row["id"], set(changes))
     return update_row(sandbox, company, entity, row, changes, by)
 
@@ -107,7 +109,7 @@ def create_many(
     sandbox: Sandbox, company: Company, entity: str, body: Any, by: int | None
 ) -> list[dict[str, Any]]:
     """``POST /<entity>/list``: every object or none (errors carry the item index)."""
-    items = _as_list(body)
+    items = _as_list(body, sandbox.max_batch)
     done: list[dict[str, Any]] = []
     try:
         for index, item in enumerate(items):
@@ -127,7 +129,7 @@ def update_many(
     sandbox: Sandbox, company: Company, entity: str, body: Any, by: int | None
 ) -> list[dict[str, Any]]:
     """``PUT /<entity>/list``: items need an ``id``; every update or none."""
-    items = _as_list(body)
+    items = _as_list(body, sandbox.max_batch)
     saved: list[tuple[dict[str, Any], dict[str, Any]]] = []
     done: list[dict[str, Any]] = []
     try:
@@ -152,7 +154,10 @@ def update_many(
     return done
 
 
-def _as_list(body: Any) -> list[Any]:
+def _as_list(body: Any, limit: int) -> list[Any]:
     if not isinstance(body, list):
         raise TripletexError(422, 16000, developer_message="Expected a JSON array")
+    if len(body) > limit:
+        text = rules.BATCH_TOO_LARGE.format(limit=limit)
+        raise TripletexError(422, 15000, developer_message=text, validation=[(None, text)])
     return body
