@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from store.leases import (
+    INITIAL_SYNC,
+    LeaseHeldError,
+    acquire_lease,
+    release_lease,
+    renew_lease,
+)
 from store.models import Integration, IntegrationEvent
 from store.models import IntegrationStatus as S
 
@@ -29,7 +36,7 @@ class TransitionError(ValueError):
     """A status change that the lifecycle does not allow."""
 
 
-class SyncInProgressError(RuntimeError):
+class SyncInProgressError(LeaseHeldError):
     """Another run holds the tenant's initial sync and is alive."""
 
 
@@ -129,10 +136,6 @@ def history(session: Session, tenant: str) -> list[IntegrationEvent]:
     return list(session.scalars(query))
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # SQLite drops the zone
-
-
 def claim_sync(session: Session, tenant: str, run_id: str, *, lease: dt.timedelta) -> Integration:
     """Take the tenant's initial sync for ``run_id``; refuse while another live run holds it.
 
@@ -140,33 +143,20 @@ def claim_sync(session: Session, tenant: str, run_id: str, *, lease: dt.timedelt
     out, the next run takes over and resumes.
     """
     integration = require_approved(session, tenant)
-    integration = get_integration(session, tenant, lock=True) or integration
-    now = dt.datetime.now(dt.UTC)
-    holder, beat = integration.sync_run_id, integration.sync_heartbeat_at
-    if holder not in (None, run_id) and beat is not None and now - _aware(beat) < lease:
-        age = int((now - _aware(beat)).total_seconds())
+    try:
+        acquire_lease(session, tenant, INITIAL_SYNC, run_id, ttl=lease)
+    except LeaseHeldError as held:
         raise SyncInProgressError(
-            f"tenant {tenant!r}: initial sync run {holder} is still running (last sign of life "
-            f"{age} s ago); wait for it to finish, or rerun once it has stopped"
-        )
-    integration.sync_run_id, integration.sync_heartbeat_at = run_id, now
-    session.flush()
+            tenant, held.purpose, held.holder, held.age_seconds, held.wait_seconds
+        ) from None
     return integration
 
 
 def renew_sync(session: Session, tenant: str, run_id: str) -> None:
     """A sign of life from the run holding the initial sync (extends its lease)."""
-    session.execute(
-        update(Integration)
-        .where(Integration.tenant == tenant, Integration.sync_run_id == run_id)
-        .values(sync_heartbeat_at=dt.datetime.now(dt.UTC))
-    )
+    renew_lease(session, tenant, INITIAL_SYNC, run_id)
 
 
 def release_sync(session: Session, tenant: str, run_id: str) -> None:
     """The run is done with the initial sync."""
-    session.execute(
-        update(Integration)
-        .where(Integration.tenant == tenant, Integration.sync_run_id == run_id)
-        .values(sync_run_id=None, sync_heartbeat_at=None)
-    )
+    release_lease(session, tenant, INITIAL_SYNC, run_id)

@@ -93,9 +93,6 @@ class Integration(Base):
     decision_reason: Mapped[str | None] = mapped_column(Text)
     activated_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     last_error: Mapped[str | None] = mapped_column(Text)
-    # Which run holds the initial sync, and when it last showed a sign of life (its lease).
-    sync_run_id: Mapped[str | None] = mapped_column(String(64))
-    sync_heartbeat_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now, onupdate=_now)
 
@@ -140,6 +137,17 @@ class Link(Base):
     match_key: Mapped[str | None] = mapped_column(String(40))
     synced_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now, onupdate=_now)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
+
+
+class Lease(Base):
+    """Which run holds one kind of work on a tenant, and its last sign of life."""
+
+    __tablename__ = "leases"
+
+    tenant: Mapped[str] = mapped_column(String(100), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
 
 
 class Cursor(Base):
@@ -228,5 +236,6 @@ __all__ = [
     "Integration",
     "IntegrationEvent",
     "IntegrationStatus",
+    "Lease",
     "Link",
 ]

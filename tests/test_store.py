@@ -8,7 +8,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from store.cursors import get_cursor, set_cursor
-from store.db import make_engine
+from store.db import make_engine, session_factory
 from store.failures import Failure, open_failures, record_failures, resolve_failures
 from store.integrations import (
     NotApprovedError,
@@ -33,6 +33,7 @@ TABLES = {
     "cursors",
     "failed_records",
     "hours_ledger",
+    "leases",
 }
 
 
@@ -44,11 +45,22 @@ def _fresh_engine(tmp_path):
     return make_engine(url, schema=schema), schema
 
 
+def _single_head(engine):
+    from alembic.script import ScriptDirectory
+
+    from store.migrate import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config(engine)).get_heads()
+    assert len(heads) == 1, f"migrations must form one chain, found heads {heads}"
+    return heads[0]
+
+
 def test_migrations_go_up_and_down_and_up_again(tmp_path):
     engine, schema = _fresh_engine(tmp_path)
+    head = _single_head(engine)
     try:
         upgrade(engine)
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == head
         names = set(inspect(engine).get_table_names(schema=schema))
         assert names >= TABLES
         assert "open_failed_records" in inspect(engine).get_view_names(schema=schema)
@@ -56,7 +68,7 @@ def test_migrations_go_up_and_down_and_up_again(tmp_path):
         assert current_revision(engine) is None
         assert not TABLES & set(inspect(engine).get_table_names(schema=schema))
         upgrade(engine)
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == head
     finally:
         if schema:
             with engine.begin() as connection:
@@ -225,6 +237,42 @@ def test_token_round_trips_encrypted_and_never_shows(state_store):
     assert state_store.cipher.decrypt(stored).get_secret_value() == "employee-token-123"
     assert "employee-token-123" not in repr(state_store.cipher.decrypt(stored))
     assert "u0M1" not in repr(state_store.cipher)
+
+
+def test_a_live_initial_sync_claim_survives_the_move_to_the_leases_table(tmp_path):
+    import datetime as dt
+
+    from store.leases import live_lease
+
+    engine, schema = _fresh_engine(tmp_path)
+    try:
+        upgrade(engine, "0002")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO integrations (tenant, status, sync_run_id, sync_heartbeat_at, "
+                    "created_at, updated_at) VALUES ('acme', 'syncing', 'run-1', :now, :now, :now)"
+                ),
+                {"now": dt.datetime.now(dt.UTC)},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO integration_events (tenant, from_status, to_status, at) "
+                    "VALUES ('acme', 'approved', 'syncing', :now)"
+                ),
+                {"now": dt.datetime.now(dt.UTC)},
+            )
+        upgrade(engine)
+        with session_factory(engine)() as session:
+            lease = live_lease(session, "acme", "initial-sync", ttl=dt.timedelta(minutes=5))
+            assert lease is not None and lease.holder == "run-1"
+        with engine.connect() as connection:  # the audit trail is kept
+            assert connection.execute(text("SELECT count(*) FROM integration_events")).scalar() == 1
+    finally:
+        if schema:
+            with engine.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
 
 
 def test_wrong_key_gives_a_clear_error_without_the_token(state_store):

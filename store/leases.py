@@ -1,0 +1,168 @@
+"""Per-tenant leases: one live run at a time for each kind of work on a tenant.
+
+A lease is a row (tenant, purpose) naming its holder and its last sign of life. A run takes it
+before it works on the tenant, renews it as it goes and releases it at the end. A run that was
+killed stops renewing; once ``ttl`` has passed since its last sign of life, the next run takes
+over. Purposes in use: ``initial-sync``, ``realtime``, ``hours-export``, ``reconcile``,
+``retry``; other work can check a purpose (e.g. realtime skips a tenant whose initial sync is
+live) without taking it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from store.models import Lease
+
+INITIAL_SYNC = "initial-sync"
+REALTIME = "realtime"
+HOURS_EXPORT = "hours-export"
+RECONCILE = "reconcile"
+RETRY = "retry"
+
+Clock = Callable[[], dt.datetime]
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # SQLite drops the zone
+
+
+class LeaseHeldError(RuntimeError):
+    """Another live run holds the lease; the message is one sentence with the time to wait."""
+
+    def __init__(
+        self, tenant: str, purpose: str, holder: str, age_seconds: int, wait_seconds: int
+    ) -> None:
+        self.tenant, self.purpose, self.holder = tenant, purpose, holder
+        self.age_seconds, self.wait_seconds = age_seconds, wait_seconds
+        super().__init__(
+            f"tenant {tenant!r}: {purpose} run {holder} is still running (last sign of life "
+            f"{age_seconds} s ago); wait for it to finish, or rerun in {wait_seconds} s if it "
+            "was killed"
+        )
+
+
+@dataclass(frozen=True)
+class LiveLease:
+    """Who holds a lease and when it last showed a sign of life."""
+
+    tenant: str
+    purpose: str
+    holder: str
+    heartbeat_at: dt.datetime
+
+
+def _locked(session: Session, tenant: str, purpose: str) -> Lease:
+    """The lease row, created if missing, locked for this transaction (race-free on PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(Lease)
+        .values(tenant=tenant, purpose=purpose, holder=None, heartbeat_at=None)
+        .on_conflict_do_nothing(index_elements=["tenant", "purpose"])
+    )
+    query = select(Lease).where(Lease.tenant == tenant, Lease.purpose == purpose)
+    return session.scalars(query.with_for_update()).one()
+
+
+def try_acquire_lease(
+    session: Session,
+    tenant: str,
+    purpose: str,
+    holder: str,
+    *,
+    ttl: dt.timedelta,
+    now: Clock = _utcnow,
+) -> bool:
+    """Take (or renew) the lease for ``holder``; ``False`` while another live run holds it."""
+    try:
+        acquire_lease(session, tenant, purpose, holder, ttl=ttl, now=now)
+    except LeaseHeldError:
+        return False
+    return True
+
+
+def acquire_lease(
+    session: Session,
+    tenant: str,
+    purpose: str,
+    holder: str,
+    *,
+    ttl: dt.timedelta,
+    now: Clock = _utcnow,
+) -> None:
+    """Take (or renew) the lease for ``holder``; raise :class:`LeaseHeldError` while another
+    run holds it and has shown a sign of life within ``ttl``."""
+    row = _locked(session, tenant, purpose)
+    moment = now()
+    if row.holder not in (None, holder) and row.heartbeat_at is not None:
+        age = moment - _aware(row.heartbeat_at)
+        if age < ttl:
+            wait = int((ttl - age).total_seconds()) + 1
+            raise LeaseHeldError(tenant, purpose, row.holder, int(age.total_seconds()), wait)
+    row.holder, row.heartbeat_at = holder, moment
+    session.flush()
+
+
+def renew_lease(
+    session: Session, tenant: str, purpose: str, holder: str, *, now: Clock = _utcnow
+) -> bool:
+    """A sign of life from the holder; ``False`` when it no longer holds the lease."""
+    result = session.execute(
+        update(Lease)
+        .where(Lease.tenant == tenant, Lease.purpose == purpose, Lease.holder == holder)
+        .values(heartbeat_at=now())
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def release_lease(session: Session, tenant: str, purpose: str, holder: str) -> None:
+    """The holder is done: the next run may take the lease at once."""
+    session.execute(
+        delete(Lease).where(
+            Lease.tenant == tenant, Lease.purpose == purpose, Lease.holder == holder
+        )
+    )
+
+
+def live_lease(
+    session: Session,
+    tenant: str,
+    purpose: str,
+    *,
+    ttl: dt.timedelta,
+    now: Clock = _utcnow,
+) -> LiveLease | None:
+    """The lease if a run holds it and has shown a sign of life within ``ttl``, else ``None``."""
+    row = session.get(Lease, (tenant, purpose))
+    if row is None or row.holder is None or row.heartbeat_at is None:
+        return None
+    beat = _aware(row.heartbeat_at)
+    if now() - beat >= ttl:
+        return None
+    return LiveLease(tenant, purpose, row.holder, beat)
+
+
+def live_leases(
+    session: Session, purpose: str, *, ttl: dt.timedelta, now: Clock = _utcnow
+) -> dict[str, LiveLease]:
+    """Every tenant's live lease for ``purpose`` (one query, for fleet-wide skips)."""
+    moment = now()
+    rows = session.scalars(select(Lease).where(Lease.purpose == purpose, Lease.holder.is_not(None)))
+    return {
+        row.tenant: LiveLease(row.tenant, purpose, row.holder, _aware(row.heartbeat_at))
+        for row in rows
+        if row.holder is not None
+        and row.heartbeat_at is not None
+        and moment - _aware(row.heartbeat_at) < ttl
+    }
