@@ -110,5 +110,5 @@ def prefect_harness() -> Iterator[None]:
     """Prefect's test harness (a temporary server), started once for the flow tests."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=60):
+    with prefect_test_harness(server_startup_timeout=240):
         yield
