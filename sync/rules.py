@@ -58,6 +58,9 @@ class ReasonCode(StrEnum):
     HOURS_EMPLOYEE_NOT_LINKED = "HOURS_EMPLOYEE_NOT_LINKED"
     HOURS_PROJECT_NOT_LINKED = "HOURS_PROJECT_NOT_LINKED"
     HOURS_LOCKED = "HOURS_LOCKED"
+    HOURS_NO_ACTIVITY = "HOURS_NO_ACTIVITY"
+    HOURS_ENTRY_EXISTS = "HOURS_ENTRY_EXISTS"
+    HOURS_CHANGED_IN_TRIPLETEX = "HOURS_CHANGED_IN_TRIPLETEX"
     ENTITY_NOT_SYNCED_IN_DIRECTION = "ENTITY_NOT_SYNCED_IN_DIRECTION"
 
 
@@ -177,8 +180,27 @@ MESSAGES: dict[ReasonCode, tuple[str, str]] = {
         "Prosjektet for timene {date} er ikke synkronisert til Tripletex.",
     ),
     ReasonCode.HOURS_LOCKED: (
-        "The hours on {date} are locked in Tripletex and can no longer be changed.",
-        "Timene {date} er låst i Tripletex og kan ikke lenger endres.",
+        "The hours on {date} are locked in Tripletex ({period} is approved or closed); "
+        "reopen {period} in Tripletex and the next export sends the change.",
+        "Timene {date} er låst i Tripletex ({period} er godkjent eller lukket); "
+        "åpne {period} i Tripletex, så sendes endringen ved neste overføring.",
+    ),
+    ReasonCode.HOURS_NO_ACTIVITY: (
+        "The hours on {date} (task '{task}') have no Tripletex activity allowed on the project.",
+        "Timene {date} (oppgave «{task}») har ingen aktivitet som kan brukes på prosjektet "
+        "i Tripletex.",
+    ),
+    ReasonCode.HOURS_ENTRY_EXISTS: (
+        "Tripletex already has hours for this employee, date, project and activity "
+        "(entry {entry}) that the export did not send; they were left as they are.",
+        "Tripletex har allerede timer for denne ansatte, dagen, prosjektet og aktiviteten "
+        "(post {entry}) som ikke ble sendt herfra; de er ikke endret.",
+    ),
+    ReasonCode.HOURS_CHANGED_IN_TRIPLETEX: (
+        "The entry for the hours on {date} was changed by hand in Tripletex ({change}); "
+        "the approved hours in Svenn were written over it.",
+        "Timeposten for {date} ble endret manuelt i Tripletex ({change}); "
+        "de godkjente timene fra Svenn ble skrevet over.",
     ),
     ReasonCode.ENTITY_NOT_SYNCED_IN_DIRECTION: (
         "Hours only go from Svenn to Tripletex.",

@@ -1,0 +1,234 @@
+"""A pure model of both sides for the hours-export tests: Svenn rows, Tripletex as a dict, a store.
+
+:class:`FakePort` implements :class:`sync.hours_apply.TimesheetPort` over dictionaries and can
+"die" at a chosen step (before or after a write reaches Tripletex), like a kill -9, so the
+property test can check that a rerun adopts instead of posting twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sync.hours import (
+    Content,
+    EntryKey,
+    ExportPlan,
+    LedgerRow,
+    Links,
+    ProjectActivities,
+    TripletexEntry,
+    WrittenEntry,
+    place_hours,
+    plan_export,
+)
+from sync.hours_apply import ExportCounts, Intent, Outcome, Refusal, execute
+from sync.records import HourEntry
+from sync.rules import ReasonCode
+
+LINKS = Links(
+    employees={"e1": "101", "e2": "102"},
+    projects={"p1": "201", "p2": "202"},
+    task_names={"t-normal": "Normaltid", "t-travel": "Reise", "t-odd": "Sveising"},
+    activities={
+        "201": ProjectActivities("201", (("301", "Normaltid", True), ("302", "Reise", True))),
+        "202": ProjectActivities("202", (("301", "Normaltid", True),)),
+    },
+)
+
+
+class Killed(Exception):
+    """The process died here (kill -9): nothing after this point happened."""
+
+
+@dataclass
+class Tripletex:
+    """Tripletex's timesheet as a dict, with its uniqueness, versions and locked months."""
+
+    entries: dict[str, TripletexEntry] = field(default_factory=dict)
+    locked_months: set[str] = field(default_factory=set)
+    next_id: int = 1000
+    writes: int = 0
+
+    def month_locked(self, day: dt.date) -> bool:
+        return day.strftime("%Y-%m") in self.locked_months
+
+    def lock(self, month: str, locked: bool) -> None:
+        (self.locked_months.add if locked else self.locked_months.discard)(month)
+        for ident, entry in list(self.entries.items()):
+            now = self.month_locked(entry.key.date)
+            if now != entry.locked:
+                self.entries[ident] = TripletexEntry(
+                    entry.id, entry.version + 1, entry.key, entry.content, now
+                )
+
+    def at(self, key: EntryKey) -> TripletexEntry | None:
+        return next((e for e in self.entries.values() if e.key == key), None)
+
+    def refuse(self, key: EntryKey) -> Refusal | None:
+        if self.month_locked(key.date):
+            month = key.date.strftime("%Y-%m")
+            return Refusal(ReasonCode.HOURS_LOCKED, f"Timelisten for {month} er låst.", month)
+        return None
+
+    def create(self, key: EntryKey, content: Content) -> TripletexEntry | Refusal:
+        refused = self.refuse(key)
+        if refused is None and self.at(key) is not None:
+            refused = Refusal(ReasonCode.TARGET_REJECTED, "Det er allerede registrert timer")
+        if refused is None and content.hours > 24:
+            refused = Refusal(ReasonCode.TARGET_REJECTED, "Antall timer må være mellom 0 og 24.")
+        if refused is not None:
+            return refused
+        self.next_id += 1
+        entry = TripletexEntry(str(self.next_id), 0, key, content)
+        self.entries[entry.id] = entry
+        self.writes += 1
+        return entry
+
+    def update(self, entry: TripletexEntry, content: Content) -> TripletexEntry | Refusal:
+        current = self.entries.get(entry.id)
+        if current is None or current.version != entry.version:
+            return Refusal(ReasonCode.TARGET_REJECTED, "stale version")
+        refused = self.refuse(entry.key)
+        if refused is None and content.hours > 24:
+            refused = Refusal(ReasonCode.TARGET_REJECTED, "Antall timer må være mellom 0 og 24.")
+        if refused is not None:
+            return refused
+        new = TripletexEntry(entry.id, entry.version + 1, entry.key, content)
+        self.entries[entry.id] = new
+        self.writes += 1
+        return new
+
+    def delete(self, entry: TripletexEntry) -> Refusal | None:
+        current = self.entries.get(entry.id)
+        if current is None or current.version != entry.version:
+            return Refusal(ReasonCode.TARGET_REJECTED, "stale version")
+        refused = self.refuse(entry.key)
+        if refused is None:
+            del self.entries[entry.id]
+            self.writes += 1
+        return refused
+
+    def hand_edit(self, entry_id: str, hours: Decimal) -> None:
+        entry = self.entries[entry_id]
+        if not entry.locked:
+            content = Content.of(hours, entry.content.comment)
+            self.entries[entry_id] = TripletexEntry(entry.id, entry.version + 1, entry.key, content)
+
+
+@dataclass
+class Store:
+    """The ledger and the written entries, as the state store keeps them."""
+
+    ledger: dict[str, LedgerRow] = field(default_factory=dict)
+    written: dict[EntryKey, WrittenEntry] = field(default_factory=dict)
+
+    def begin(self, intents: Sequence[Intent]) -> None:
+        for intent in intents:
+            now = self.written.get(intent.key)
+            self.written[intent.key] = WrittenEntry(
+                intent.key,
+                now.entry_id if now else None,
+                now.content if now else None,
+                now.version if now else None,
+                pending=intent.content,
+                pending_delete=intent.content is None,
+            )
+
+    def settle(self, outcomes: Sequence[Outcome]) -> None:
+        for outcome in outcomes:
+            plan, key = outcome.plan, outcome.plan.key
+            if plan.action == "hold":
+                continue  # nothing changes, an intent included (see sync.hours._decide)
+            if outcome.refusal is not None:
+                now = self.written.get(key)
+                if now is not None and now.entry_id is None:
+                    del self.written[key]
+                elif now is not None:
+                    self.written[key] = WrittenEntry(key, now.entry_id, now.content, now.version)
+                continue
+            if outcome.entry is None:
+                self.written.pop(key, None)
+            else:
+                entry = outcome.entry
+                self.written[key] = WrittenEntry(key, entry.id, entry.content, entry.version)
+                for row in plan.rows:
+                    self.ledger[row.svenn_hour_id] = LedgerRow(
+                        row.svenn_hour_id, key, row.hours, row.fingerprint, row.comment
+                    )
+            for hour_id in plan.left:
+                if hour_id in self.ledger and self.ledger[hour_id].key == key:
+                    del self.ledger[hour_id]
+
+
+@dataclass
+class FakePort:
+    """The port over the two dicts; ``die_at`` = the step number at which the run is killed."""
+
+    tripletex: Tripletex
+    store: Store
+    die_at: int | None = None
+    steps: int = 0
+
+    def step(self) -> None:
+        self.steps += 1
+        if self.die_at is not None and self.steps >= self.die_at:
+            raise Killed(self.steps)
+
+    async def begin(self, intents: Sequence[Intent]) -> None:
+        self.step()
+        self.store.begin(intents)
+
+    async def create(self, items: Sequence[tuple[EntryKey, Content]]) -> list[Any]:
+        self.step()
+        results = [self.tripletex.create(key, content) for key, content in items]
+        self.step()  # the answer is lost if we die now: the write happened
+        return results
+
+    async def update(self, items: Sequence[tuple[TripletexEntry, Content]]) -> list[Any]:
+        self.step()
+        results = [self.tripletex.update(entry, content) for entry, content in items]
+        self.step()
+        return results
+
+    async def delete(self, items: Sequence[TripletexEntry]) -> list[Refusal | None]:
+        self.step()
+        results = [self.tripletex.delete(entry) for entry in items]
+        self.step()
+        return results
+
+    async def settle(self, outcomes: Sequence[Outcome]) -> None:
+        self.step()
+        self.store.settle(outcomes)
+
+
+def plan_for(svenn: dict[str, HourEntry], tripletex: Tripletex, store: Store) -> ExportPlan:
+    """Plan one export over everything (the window is all time in the model)."""
+    placed, held = place_hours(svenn.values(), LINKS)
+    return plan_export(
+        placed,
+        list(store.ledger.values()),
+        list(store.written.values()),
+        list(tripletex.entries.values()),
+        held=held,
+    )
+
+
+async def run_export(
+    svenn: dict[str, HourEntry],
+    tripletex: Tripletex,
+    store: Store,
+    *,
+    die_at: int | None = None,
+    batch_size: int = 3,
+) -> tuple[ExportPlan, ExportCounts | None]:
+    """One export run; returns the plan and counts (``None`` counts when it was killed)."""
+    plan = plan_for(svenn, tripletex, store)
+    port = FakePort(tripletex, store, die_at)
+    try:
+        return plan, await execute(plan, port, batch_size=batch_size)
+    except Killed:
+        return plan, None
