@@ -7,12 +7,14 @@ failure of the same record cannot produce two rows (it bumps ``attempts`` instea
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -196,24 +198,61 @@ class FailedRecord(Base):
 
 
 class HoursLedger(Base):
-    """Which Svenn hour entry became which Tripletex timesheet entry, at which versions."""
+    """Which Tripletex entry (employee/date/project/activity) each exported Svenn hour is part of.
+
+    Many Svenn rows can sum into one entry; ``fingerprint`` is what the row contributed when
+    it was sent (key, hours, comment), so a change in Svenn is seen as a difference.
+    """
 
     __tablename__ = "hours_ledger"
     __table_args__ = (
         UniqueConstraint("tenant", "svenn_hour_id", name="uq_hours_ledger_svenn"),
-        UniqueConstraint("tenant", "tripletex_entry_id", name="uq_hours_ledger_tripletex"),
+        Index("ix_hours_ledger_date", "tenant", "entry_date"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant: Mapped[str] = mapped_column(String(100))
     svenn_hour_id: Mapped[str] = mapped_column(String(64))
-    svenn_version: Mapped[int | None] = mapped_column(Integer)
-    tripletex_entry_id: Mapped[str | None] = mapped_column(String(64))
-    tripletex_version: Mapped[int | None] = mapped_column(Integer)
-    hours: Mapped[float | None] = mapped_column(Numeric(6, 2))
-    fingerprint: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20), default="exported")
+    employee_id: Mapped[str] = mapped_column(String(64))
+    entry_date: Mapped[dt.date] = mapped_column(Date)
+    project_id: Mapped[str] = mapped_column(String(64))
+    activity_id: Mapped[str] = mapped_column(String(64))
+    hours: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    comment: Mapped[str | None] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64))
     exported_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now, onupdate=_now)
+
+
+class HoursEntry(Base):
+    """A Tripletex timesheet entry the export wrote (or is about to write: ``pending_op``).
+
+    The intent is committed before the request is sent, so a run killed between the write and
+    its outcome is recognised afterwards: the entry on the key holds what the intent says.
+    """
+
+    __tablename__ = "hours_entries"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant", "employee_id", "entry_date", "project_id", "activity_id",
+            name="uq_hours_entries_key",
+        ),
+        Index("ix_hours_entries_date", "tenant", "entry_date"),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    employee_id: Mapped[str] = mapped_column(String(64))
+    entry_date: Mapped[dt.date] = mapped_column(Date)
+    project_id: Mapped[str] = mapped_column(String(64))
+    activity_id: Mapped[str] = mapped_column(String(64))
+    tripletex_entry_id: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int | None] = mapped_column(Integer)
+    hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    comment: Mapped[str | None] = mapped_column(Text)
+    pending_op: Mapped[str | None] = mapped_column(String(10))  # "write" | "delete"
+    pending_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    pending_comment: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now, onupdate=_now)
 
 
 OPEN_FAILURES_VIEW = "open_failed_records"
@@ -232,6 +271,7 @@ __all__ = [
     "Cursor",
     "FailedRecord",
     "FailureStatus",
+    "HoursEntry",
     "HoursLedger",
     "Integration",
     "IntegrationEvent",

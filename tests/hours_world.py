@@ -1,4 +1,5 @@
-"""A pure model of both sides for the hours-export tests: Svenn rows, Tripletex as a dict, a store.
+"""A model of both sides for the hours-export tests: Svenn rows, Tripletex as a dict, and the
+real ledger code on an in-memory database.
 
 :class:`FakePort` implements :class:`sync.hours_apply.TimesheetPort` over dictionaries and can
 "die" at a chosen step (before or after a write reaches Tripletex), like a kill -9, so the
@@ -13,6 +14,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+from store.hours_ledger import begin_writes, load_window, settle_outcomes
+from store.models import Base
 from sync.hours import (
     Content,
     EntryKey,
@@ -119,49 +125,35 @@ class Tripletex:
             self.entries[entry_id] = TripletexEntry(entry.id, entry.version + 1, entry.key, content)
 
 
-@dataclass
 class Store:
-    """The ledger and the written entries, as the state store keeps them."""
+    """The real ledger code (store.hours_ledger) on an in-memory SQLite database."""
 
-    ledger: dict[str, LedgerRow] = field(default_factory=dict)
-    written: dict[EntryKey, WrittenEntry] = field(default_factory=dict)
+    TENANT = "t-model"
+
+    def __init__(self) -> None:
+        engine = create_engine("sqlite://")
+        Base.metadata.create_all(engine)
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
 
     def begin(self, intents: Sequence[Intent]) -> None:
-        for intent in intents:
-            now = self.written.get(intent.key)
-            self.written[intent.key] = WrittenEntry(
-                intent.key,
-                now.entry_id if now else None,
-                now.content if now else None,
-                now.version if now else None,
-                pending=intent.content,
-                pending_delete=intent.content is None,
-            )
+        with self.sessions.begin() as session:
+            begin_writes(session, self.TENANT, intents)
 
     def settle(self, outcomes: Sequence[Outcome]) -> None:
-        for outcome in outcomes:
-            plan, key = outcome.plan, outcome.plan.key
-            if plan.action == "hold":
-                continue  # nothing changes, an intent included (see sync.hours._decide)
-            if outcome.refusal is not None:
-                now = self.written.get(key)
-                if now is not None and now.entry_id is None:
-                    del self.written[key]
-                elif now is not None:
-                    self.written[key] = WrittenEntry(key, now.entry_id, now.content, now.version)
-                continue
-            if outcome.entry is None:
-                self.written.pop(key, None)
-            else:
-                entry = outcome.entry
-                self.written[key] = WrittenEntry(key, entry.id, entry.content, entry.version)
-                for row in plan.rows:
-                    self.ledger[row.svenn_hour_id] = LedgerRow(
-                        row.svenn_hour_id, key, row.hours, row.fingerprint, row.comment
-                    )
-            for hour_id in plan.left:
-                if hour_id in self.ledger and self.ledger[hour_id].key == key:
-                    del self.ledger[hour_id]
+        with self.sessions.begin() as session:
+            settle_outcomes(session, self.TENANT, outcomes)
+
+    def window(self) -> tuple[list[LedgerRow], list[WrittenEntry]]:
+        with self.sessions() as session:
+            return load_window(session, self.TENANT, dt.date.min, dt.date.max)
+
+    @property
+    def ledger(self) -> dict[str, LedgerRow]:
+        return {r.svenn_hour_id: r for r in self.window()[0]}
+
+    @property
+    def written(self) -> dict[EntryKey, WrittenEntry]:
+        return {w.key: w for w in self.window()[1]}
 
 
 @dataclass
@@ -208,10 +200,11 @@ class FakePort:
 def plan_for(svenn: dict[str, HourEntry], tripletex: Tripletex, store: Store) -> ExportPlan:
     """Plan one export over everything (the window is all time in the model)."""
     placed, held = place_hours(svenn.values(), LINKS)
+    ledger, written = store.window()
     return plan_export(
         placed,
-        list(store.ledger.values()),
-        list(store.written.values()),
+        ledger,
+        written,
         list(tripletex.entries.values()),
         held=held,
     )

@@ -33,6 +33,7 @@ TABLES = {
     "cursors",
     "failed_records",
     "hours_ledger",
+    "hours_entries",
     "leases",
 }
 
