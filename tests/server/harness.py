@@ -1,0 +1,417 @@
+"""A REAL Prefect server path for tests and scripts: server, work pool, deployments, worker.
+
+Unlike ``prefect_test_harness`` (an in-process server the flows call directly), this starts what
+production runs, as separate processes:
+
+- ``prefect server start`` on a free port with its own temporary ``PREFECT_HOME`` and analytics
+  off. Prefect's own database is PostgreSQL when the suite uses PostgreSQL (a fresh database
+  ``prefect_<random>`` on the same server, dropped at the end), SQLite in the temp home otherwise;
+- the ``svenn-sync`` process work pool and ``prefect --no-prompt deploy --all`` from prefect.yaml
+  (``SVENN_SYNC_HOME`` = this checkout);
+- ``prefect worker start`` with an environment pointing at both sandboxes and our state store
+  (the same ``SVENN_SYNC_*`` variables the flows read in production).
+
+Everything runs in its own process group; :meth:`PrefectServer.stop` / :meth:`Worker.stop`
+terminate the whole tree (flow-run subprocesses included, which Prefect may start in their own
+session), so nothing outlives the test.
+
+Use::
+
+    with PrefectServer.start(database_url=pg_url_or_None) as server:
+        server.deploy()
+        with server.worker(store_env(...) | sandbox_env(pair)):
+            run_id = server.run_deployment("activate-integration/activate", {"tenant": "t-demo"})
+            server.wait_for_state(run_id, {"PAUSED"})
+            server.resume(run_id, {"decision": "approve", "approver": "kari"})
+            server.wait_for_state(run_id)              # any final state
+            print(server.logs(run_id), server.artifacts(run_id))
+
+In pytest, the fixtures in ``tests/server/conftest.py`` do this once per session/module.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from sandboxes.pair import SandboxPair
+from sandboxes.runner import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+PREFECT = str(Path(sys.executable).with_name("prefect"))
+POOL = "svenn-sync"
+FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
+
+# Variables of the calling process that must not leak into the server/worker/flow processes:
+# they would point them at the test harness's server or home.
+_PREFECT_OVERRIDES = ("PREFECT_API_URL", "PREFECT_HOME", "PREFECT_API_DATABASE_CONNECTION_URL")
+
+
+class ServerPathError(RuntimeError):
+    """The server path did not do what was asked in time; the message carries its output."""
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (read from /proc; Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def _signal(pid: int, sig: int) -> None:
+    with suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+@dataclass
+class ManagedProcess:
+    """One long-running command in its own process group, its output in a file."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @classmethod
+    def spawn(
+        cls, name: str, args: list[str], env: Mapping[str, str], logs: Path
+    ) -> ManagedProcess:
+        """Start ``args`` in a new session (process group) with ``env``, output to ``logs``."""
+        log_path = logs / f"{name}.log"
+        with log_path.open("wb") as out:
+            process = subprocess.Popen(
+                args,
+                env=dict(env),
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        return cls(name, process, log_path)
+
+    def output(self, last: int = 4000) -> str:
+        """The last ``last`` characters it printed."""
+        try:
+            return self.log_path.read_text(errors="replace")[-last:]
+        except OSError:
+            return ""
+
+    def stop(self, grace: float = 10.0) -> None:
+        """SIGTERM the group and every descendant, then SIGKILL what is left."""
+        if self.process.poll() is not None and not _descendants(self.process.pid):
+            return
+        tree = _descendants(self.process.pid)
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        for pid in tree:
+            _signal(pid, signal.SIGTERM)
+        with suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=grace)
+        for pid in [*tree, *_descendants(self.process.pid)]:
+            _signal(pid, signal.SIGKILL)
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=grace)
+
+
+def subprocess_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without Prefect's pointers, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in _PREFECT_OVERRIDES}
+    env.update(
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_CLI_PROMPT="false",
+        SVENN_SYNC_HOME=str(ROOT),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra or {})
+    return env
+
+
+def sandbox_env(pair: SandboxPair) -> dict[str, str]:
+    """The ``SVENN_SYNC_*`` variables that point the flows at both sandboxes."""
+    return {
+        "SVENN_SYNC_TRIPLETEX_BASE_URL": pair.tripletex_url,
+        "SVENN_SYNC_SVENN_BASE_URL": pair.svenn_url,
+        "SVENN_SYNC_TRIPLETEX_CONSUMER_TOKEN": pair.consumer_token,
+    }
+
+
+def store_env(url: str, schema: str | None, encryption_key: str) -> dict[str, str]:
+    """The ``SVENN_SYNC_*`` variables that point the flows at a state store."""
+    env = {"SVENN_SYNC_DATABASE_URL": url, "SVENN_SYNC_ENCRYPTION_KEY": encryption_key}
+    if schema:
+        env["SVENN_SYNC_DATABASE_SCHEMA"] = schema
+    return env
+
+
+@contextmanager
+def prefect_database(postgres_url: str | None, home: Path) -> Iterator[str]:
+    """Prefect's own database URL: a fresh PostgreSQL database (dropped after), else SQLite."""
+    if postgres_url is None:
+        yield f"sqlite+aiosqlite:///{home / 'prefect.db'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"prefect_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(drivername="postgresql+asyncpg", database=name).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@dataclass
+class Worker:
+    """A ``prefect worker`` process polling the svenn-sync pool."""
+
+    process: ManagedProcess
+
+    def output(self) -> str:
+        """What the worker (and the flow runs it started) printed, last part."""
+        return self.process.output(20_000)
+
+    def stop(self) -> None:
+        """Stop the worker and every flow run it started."""
+        self.process.stop()
+
+
+@dataclass
+class PrefectServer:
+    """A running ``prefect server`` and what tests need to drive it over its REST API."""
+
+    api_url: str  # ends in /api
+    home: Path
+    database_url: str  # Prefect's own database
+    process: ManagedProcess
+    env: dict[str, str] = field(default_factory=dict)  # for CLI/worker subprocesses
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+
+    @property
+    def ui_url(self) -> str:
+        """The UI's root (the API without /api)."""
+        return self.api_url.removesuffix("/api")
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    @classmethod
+    @contextmanager
+    def start(
+        cls,
+        *,
+        postgres_url: str | None = None,
+        ui: bool = False,
+        scheduler_loop_seconds: float = 2.0,
+        timeout: float = 240.0,
+    ) -> Iterator[PrefectServer]:
+        """Start a server (Prefect DB on PostgreSQL when ``postgres_url``), stop it after."""
+        home = Path(tempfile.mkdtemp(prefix="svenn-prefect-server-"))
+        port = free_port()
+        api_url = f"http://127.0.0.1:{port}/api"
+        try:
+            with prefect_database(postgres_url, home) as database_url:
+                server_env = subprocess_env(
+                    {
+                        "PREFECT_HOME": str(home),
+                        "PREFECT_API_DATABASE_CONNECTION_URL": database_url,
+                        "PREFECT_SERVER_UI_ENABLED": "true" if ui else "false",
+                        "PREFECT_UI_API_URL": api_url,
+                        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": str(
+                            scheduler_loop_seconds
+                        ),
+                        "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+                    }
+                )
+                args = [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+                process = ManagedProcess.spawn("server", args, server_env, home)
+                server = cls(
+                    api_url,
+                    home,
+                    database_url,
+                    process,
+                    env=subprocess_env({"PREFECT_HOME": str(home), "PREFECT_API_URL": api_url}),
+                )
+                try:
+                    server._wait_healthy(timeout)
+                    yield server
+                finally:
+                    server.http.close()
+                    process.stop()
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.process.poll() is not None:
+                raise ServerPathError(f"prefect server exited:\n{self.process.output()}")
+            try:
+                if self.http.get(f"{self.api_url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise ServerPathError(f"prefect server not healthy in {timeout}s:\n{self.process.output()}")
+
+    def cli(self, *args: str, timeout: float = 300.0) -> str:
+        """Run ``prefect ARGS`` against this server from the checkout; its output or an error."""
+        result = subprocess.run(
+            [PREFECT, *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            start_new_session=True,
+        )
+        if result.returncode != 0:
+            raise ServerPathError(
+                f"prefect {' '.join(args)} failed ({result.returncode}):\n"
+                f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+            )
+        return result.stdout
+
+    def deploy(self) -> list[dict[str, Any]]:
+        """Create the process work pool and every deployment in prefect.yaml; return them."""
+        self.cli("work-pool", "create", POOL, "--type", "process", "--overwrite")
+        self.cli("--no-prompt", "deploy", "--all")
+        return self.deployments()
+
+    @contextmanager
+    def worker(self, env: Mapping[str, str], name: str = "worker") -> Iterator[Worker]:
+        """A ``prefect worker`` on the pool with ``env`` added (store, sandboxes); stopped after."""
+        worker_env = self.env | {"PREFECT_WORKER_QUERY_SECONDS": "1"} | dict(env)
+        args = [PREFECT, "worker", "start", "--pool", POOL, "--type", "process", "--name", name]
+        worker = Worker(ManagedProcess.spawn(name, args, worker_env, self.home))
+        try:
+            yield worker
+        finally:
+            worker.stop()
+
+    # --- REST ------------------------------------------------------------------------------
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Call the server's REST API; raise with the body on an error status."""
+        response = self.http.request(method, f"{self.api_url}{path}", **kwargs)
+        if response.status_code >= 400:
+            raise ServerPathError(f"{method} {path} -> {response.status_code}: {response.text}")
+        return response.json() if response.content else None
+
+    def deployments(self) -> list[dict[str, Any]]:
+        """Every deployment on the server."""
+        return list(self.api("POST", "/deployments/filter", json={}))
+
+    def deployment(self, name: str) -> dict[str, Any]:
+        """One deployment by ``flow-name/deployment-name``."""
+        return dict(self.api("GET", f"/deployments/name/{name}"))
+
+    def run_deployment(self, name: str, parameters: Mapping[str, Any] | None = None) -> str:
+        """Create a run of deployment ``flow/deployment`` (the worker picks it up); its id."""
+        deployment = self.deployment(name)
+        run = self.api(
+            "POST",
+            f"/deployments/{deployment['id']}/create_flow_run",
+            json={"parameters": dict(parameters or {})},
+        )
+        return str(run["id"])
+
+    def flow_run(self, run_id: str) -> dict[str, Any]:
+        """The flow run as the server has it (state under ``state``)."""
+        return dict(self.api("GET", f"/flow_runs/{run_id}"))
+
+    def flow_runs(self, deployment: str) -> list[dict[str, Any]]:
+        """Every run of deployment ``flow/deployment``, newest expected start first."""
+        deployment_id = self.deployment(deployment)["id"]
+        body = {
+            "flow_runs": {"deployment_id": {"any_": [deployment_id]}},
+            "sort": "START_TIME_DESC",
+        }
+        return list(self.api("POST", "/flow_runs/filter", json=body))
+
+    def wait_for_state(
+        self,
+        run_id: str,
+        states: Iterable[str] = FINAL_STATES,
+        timeout: float = 180.0,
+        worker: Worker | None = None,
+    ) -> dict[str, Any]:
+        """Poll until the run's state type is one of ``states``; the run. Fails with its logs."""
+        wanted = set(states)
+        deadline = time.monotonic() + timeout
+        run: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            run = self.flow_run(run_id)
+            state = run.get("state") or {}
+            if state.get("type") in wanted:
+                return run
+            if state.get("type") in FINAL_STATES and not wanted & FINAL_STATES:
+                break
+            time.sleep(0.5)
+        state = run.get("state") or {}
+        raise ServerPathError(
+            f"run {run_id} is {state.get('type')} ({state.get('message')}), wanted {sorted(wanted)}"
+            f"\n--- run logs:\n"
+            + "\n".join(self.logs(run_id)[-40:])
+            + (f"\n--- worker:\n{worker.output()[-6000:]}" if worker else "")
+        )
+
+    def resume(self, run_id: str, run_input: Mapping[str, Any]) -> dict[str, Any]:
+        """Answer a paused run's form: the call the UI's Resume button makes."""
+        result = self.api("POST", f"/flow_runs/{run_id}/resume", json={"run_input": run_input})
+        return dict(result or {})
+
+    def logs(self, run_id: str) -> list[str]:
+        """The run's log messages in order (its tasks' included)."""
+        limit = 200
+        body = {"logs": {"flow_run_id": {"any_": [run_id]}}, "sort": "TIMESTAMP_ASC"}
+        messages: list[str] = []
+        while True:
+            page = self.api(
+                "POST", "/logs/filter", json=body | {"limit": limit, "offset": len(messages)}
+            )
+            messages.extend(str(row["message"]) for row in page)
+            if len(page) < limit:
+                return messages
+
+    def artifacts(self, run_id: str | None = None, key: str | None = None) -> list[dict[str, Any]]:
+        """Artifacts of a run and/or with a key (every version), newest first."""
+        artifacts: dict[str, Any] = {}
+        if run_id:
+            artifacts["flow_run_id"] = {"any_": [run_id]}
+        if key:
+            artifacts["key"] = {"any_": [key]}
+        body = {"artifacts": artifacts, "sort": "CREATED_DESC"}
+        return list(self.api("POST", "/artifacts/filter", json=body))
