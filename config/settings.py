@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     # A run that shows no sign of life for this long (killed, machine lost) may be taken over.
     sync_lease_seconds: float = Field(default=120.0, gt=0)
     max_concurrent_tenants: int = Field(default=8, gt=0)
+    # Hours export: entries per POST/PUT /timesheet/entry/list (the largest batch Tripletex is
+    # taken to accept, see sandboxes/tripletex/README.md), and the activity used for hours
+    # whose Svenn task has no same-named activity on the project (None: the first general one).
+    hours_batch_size: int = Field(default=1000, gt=0, le=1000)
+    hours_standard_activity: str | None = None
 
     @field_validator("tripletex_base_url", "svenn_base_url")
     @classmethod

@@ -45,13 +45,18 @@ def error_details(error: ApiError) -> dict[str, Any]:
     }
 
 
-def rejection(record: Record, direction: Direction, error: ApiError) -> PlannedFailure:
-    """A failure carrying the target's own message (Norwegian from Tripletex, as sent)."""
+def error_text(error: ApiError) -> str:
+    """The target's own words: its field messages, else its message."""
     texts = [
         f"{fe.field}: {fe.message}" if fe.field else fe.message for fe in error.field_errors
     ] or [error.message]
+    return "; ".join(texts)
+
+
+def rejection(record: Record, direction: Direction, error: ApiError) -> PlannedFailure:
+    """A failure carrying the target's own message (Norwegian from Tripletex, as sent)."""
     code = ReasonCode.TARGET_UNAVAILABLE if error.retryable else ReasonCode.TARGET_REJECTED
-    failure = failure_for(record, direction, code, detail="; ".join(texts))
+    failure = failure_for(record, direction, code, detail=error_text(error))
     return replace(failure, details=error_details(error))
 
 
@@ -300,7 +305,7 @@ async def _svenn_create(
     return outcomes
 
 
-def _failed_item(error: ApiError) -> int | None:
+def failed_item(error: ApiError) -> int | None:
     """The batch index Tripletex blamed (validation paths look like ``[3].projectManager.id``)."""
     for field_error in error.field_errors:
         found = _ITEM_INDEX.match(field_error.path or field_error.field or "")
@@ -335,7 +340,7 @@ async def _tripletex_create(
         except ApiError as error:
             if error.retryable:
                 raise
-            bad = _failed_item(error)
+            bad = failed_item(error)
             if bad is None or bad >= len(pending):
                 break
             results[pending.pop(bad)] = error

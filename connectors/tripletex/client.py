@@ -22,6 +22,7 @@ from connectors.tripletex.entities import CUSTOMERS, EMPLOYEES, ENTITIES, PROJEC
 from connectors.tripletex.errors import TripletexAuthenticationError, tripletex_error
 from connectors.tripletex.reading import PAGE_SIZE, read_all_pages, read_changed_pages
 from connectors.tripletex.session import SessionAuth, TripletexSession
+from connectors.tripletex.timesheet import TripletexTimesheet
 from connectors.tripletex.writing import TripletexWrites
 from sync.records import Activity, Customer, Employee, Project, Record
 
@@ -44,7 +45,7 @@ class WhoAmI:
     company_name: str | None
 
 
-class TripletexClient(TripletexWrites, Connector):
+class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
     """Async Tripletex client for one tenant (one employee token)."""
 
     def __init__(

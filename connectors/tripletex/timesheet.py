@@ -1,0 +1,156 @@
+"""The timesheet as the hours export sees it: entries by key, allowed activities, batch writes.
+
+Creates go through :meth:`TripletexWrites.create_timesheet_entries` (a timed-out batch is
+looked up by employee/date/project/activity before anything is re-sent). Updates use
+``PUT /timesheet/entry/list`` with each entry's version; since a PUT is retried after a 5xx or a
+timeout, a retry whose first attempt went through answers 409 "stale": the entries are then read
+back and accepted when they hold what was sent. ``PUT`` nulls fields that are present but empty,
+so a body carries only ``id``, ``version``, ``hours`` and ``comment`` (``""`` clears a comment
+on purpose).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from connectors.errors import NotFoundError, OutcomeUnknownError, StaleVersionError
+from connectors.tripletex.reading import read_all_pages
+from sync.hours import Content, EntryKey, ProjectActivities, TripletexEntry
+from sync.records import HourEntry
+
+ENTRY_FIELDS = "id,version,employee(id),project(id),activity(id),date,hours,comment,locked"
+ACTIVITY_FIELDS = "id,name,activityType"
+GENERAL_TYPES = frozenset({"PROJECT_GENERAL_ACTIVITY", "GENERAL_ACTIVITY"})
+LARGEST_PAGE = 10_000  # the largest ``count`` Tripletex is reported to accept (FACTS §2)
+
+
+def _ref(raw: Mapping[str, Any], name: str) -> str:
+    value = raw.get(name)
+    return str(value["id"]) if isinstance(value, Mapping) and value.get("id") is not None else ""
+
+
+def entry_from_tripletex(raw: Mapping[str, Any]) -> TripletexEntry:
+    """A TimesheetEntry JSON (with ``locked``) → :class:`TripletexEntry`."""
+    key = EntryKey(
+        _ref(raw, "employee"),
+        dt.date.fromisoformat(str(raw["date"])),
+        _ref(raw, "project"),
+        _ref(raw, "activity"),
+    )
+    content = Content.of(Decimal(str(raw.get("hours") or 0)), raw.get("comment"))
+    return TripletexEntry(
+        str(raw["id"]), int(raw.get("version") or 0), key, content, bool(raw.get("locked"))
+    )
+
+
+def _as_hour_entry(key: EntryKey, content: Content) -> HourEntry:
+    return HourEntry(
+        employee_id=key.employee_id,
+        project_id=key.project_id,
+        activity_id=key.activity_id,
+        date=key.date,
+        hours=content.hours,
+        comment=content.comment,
+    )
+
+
+class TripletexTimesheet:
+    """Mixed into :class:`connectors.tripletex.client.TripletexClient` (which gives ``call``)."""
+
+    batch_size: int
+    call: Callable[..., Awaitable[httpx.Response]]
+    create_timesheet_entries: Callable[[Sequence[HourEntry]], Awaitable[list[HourEntry]]]
+
+    async def timesheet_entries(
+        self, first: dt.date, last: dt.date, *, ids: Sequence[str] = ()
+    ) -> list[TripletexEntry]:
+        """Entries dated ``first``..``last`` (inclusive), with ``locked``; one read per 10,000."""
+        params: dict[str, Any] = {
+            "fields": ENTRY_FIELDS,
+            "dateFrom": first.isoformat(),
+            "dateTo": (last + dt.timedelta(days=1)).isoformat(),  # Tripletex: exclusive
+        }
+        if ids:
+            params["id"] = ",".join(ids)
+        raw = await read_all_pages(
+            self.call,
+            "/timesheet/entry",
+            params,
+            page_size=LARGEST_PAGE,
+            endpoint="GET /timesheet/entry",
+        )
+        return [entry_from_tripletex(r) for r in raw]
+
+    async def activities_for_timesheet(self, project_id: str) -> ProjectActivities:
+        """The activities hours may be registered on for a project (``>forTimeSheet``)."""
+        raw = await read_all_pages(
+            self.call,
+            "/activity/>forTimeSheet",
+            {"projectId": int(project_id), "fields": ACTIVITY_FIELDS},
+            endpoint="GET /activity/>forTimeSheet",
+        )
+        allowed = tuple(
+            (str(r["id"]), str(r.get("name") or ""), r.get("activityType") in GENERAL_TYPES)
+            for r in raw
+        )
+        return ProjectActivities(project_id, allowed)
+
+    async def post_entries(self, items: Sequence[tuple[EntryKey, Content]]) -> list[TripletexEntry]:
+        """Create entries in one ``POST /timesheet/entry/list`` per ``batch_size``."""
+        created = await self.create_timesheet_entries([_as_hour_entry(k, c) for k, c in items])
+        return [
+            TripletexEntry(str(e.id), int(e.version or 0), key, content)
+            for e, (key, content) in zip(created, items, strict=True)
+        ]
+
+    async def put_entries(
+        self, items: Sequence[tuple[TripletexEntry, Content]]
+    ) -> list[TripletexEntry]:
+        """Update entries (hours, comment) with their versions in one ``PUT .../list``."""
+        body = [
+            {
+                "id": int(entry.id),
+                "version": entry.version,
+                "hours": float(content.hours),
+                "comment": content.comment or "",
+            }
+            for entry, content in items
+        ]
+        try:
+            response = await self.call("PUT", "/timesheet/entry/list", json=body)
+        except (StaleVersionError, OutcomeUnknownError):
+            return await self._read_back(items)
+        values = list(response.json().get("values") or [])
+        return [entry_from_tripletex(v) for v in values]
+
+    async def _read_back(
+        self, items: Sequence[tuple[TripletexEntry, Content]]
+    ) -> list[TripletexEntry]:
+        """After a retried PUT: the entries, if they hold what was sent (else re-raise)."""
+        dates = [entry.key.date for entry, _ in items]
+        found = {
+            e.id: e
+            for e in await self.timesheet_entries(
+                min(dates), max(dates), ids=[entry.id for entry, _ in items]
+            )
+        }
+        done = [found.get(entry.id) for entry, _ in items]
+        if all(e is not None and e.content == c for e, (_, c) in zip(done, items, strict=True)):
+            return [e for e in done if e is not None]
+        raise StaleVersionError(
+            "timesheet entries changed while they were being updated; the next run re-reads them"
+        )
+
+    async def remove_entry(self, entry: TripletexEntry) -> None:
+        """Delete one entry with its version (gone already counts as done)."""
+        try:
+            await self.call(
+                "DELETE", f"/timesheet/entry/{entry.id}", params={"version": entry.version}
+            )
+        except NotFoundError:
+            return

@@ -1,0 +1,355 @@
+"""Hours export for one tenant: find what changed, read both sides for that window, plan, write.
+
+What to look at: a given period (CLI, ops); else the hours Svenn's change feed reports since the
+last export (a quiet tick costs one Svenn read and nothing in Tripletex), plus the dates of
+writes a killed run left in flight and of entries waiting for a locked period to reopen. The
+first export of a tenant (no feed cursor yet) looks at every approved hour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from connectors.errors import ApiError, StaleVersionError
+from connectors.svenn.client import SvennClient
+from connectors.svenn.errors import CursorExpiredError
+from connectors.tripletex.client import TripletexClient
+from connectors.tripletex.errors import LOCKED_CODE
+from store.cursors import get_cursor, set_cursor
+from store.failures import open_failures
+from store.hours_ledger import (
+    begin_writes,
+    ledger_dates,
+    load_window,
+    pending_dates,
+    settle_outcomes,
+)
+from store.integrations import require_approved
+from store.leases import (
+    HOURS_EXPORT,
+    INITIAL_SYNC,
+    acquire_lease,
+    live_lease,
+    release_lease,
+    renew_lease,
+)
+from store.state import StateStore
+from sync.hours import (
+    Content,
+    EntryKey,
+    ExportPlan,
+    Links,
+    ProjectActivities,
+    TripletexEntry,
+    place_hours,
+    plan_export,
+    totals_per_employee,
+    window_of,
+)
+from sync.hours_apply import ExportCounts, Intent, Outcome, Refusal, execute
+from sync.records import Entity, HourEntry
+from sync.rules import ReasonCode
+from tasks.apply import error_details, error_text, failed_item
+from tasks.hours_failures import log_failures
+from tasks.planning import stored_links
+from tasks.tenant import tenant_clients
+
+logger = logging.getLogger("tasks.hours_export")
+CURSOR_SYSTEM, CURSOR_ENTITY = "svenn", "hours-export"
+ACTIVITY_READS = 4  # concurrent >forTimeSheet reads
+
+
+@dataclass
+class HoursReport:
+    """What one tenant's export did (the artifact and the flow's return value)."""
+
+    tenant: str
+    window: str = "nothing new"
+    skipped: str | None = None
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    adopted: int = 0
+    hours_sent: int = 0
+    hours_removed: int = 0
+    held: dict[str, int] = field(default_factory=dict)
+    hand_changes: int = 0
+    totals: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-safe counts (no per-employee totals)."""
+        return {
+            "tenant": self.tenant,
+            "window": self.window,
+            "skipped": self.skipped,
+            "entries_created": self.created,
+            "entries_updated": self.updated,
+            "entries_deleted": self.deleted,
+            "entries_adopted": self.adopted,
+            "hours_sent": self.hours_sent,
+            "hours_removed": self.hours_removed,
+            "held_back": sum(self.held.values()),
+            "changed_by_hand": self.hand_changes,
+        }
+
+
+class TripletexPort:
+    """The export's port: Tripletex through the client, intents and outcomes in the store."""
+
+    def __init__(self, tx: TripletexClient, store: StateStore, tenant: str, run_id: str) -> None:
+        self.tx, self.store, self.tenant, self.run_id = tx, store, tenant, run_id
+
+    async def begin(self, intents: Sequence[Intent]) -> None:
+        """Still approved? Still ours? Then record the intents (committed before sending)."""
+        with self.store.sessions.begin() as session:
+            require_approved(session, self.tenant)
+            renew_lease(session, self.tenant, HOURS_EXPORT, self.run_id)
+            begin_writes(session, self.tenant, intents)
+
+    async def create(self, items: Sequence[tuple[EntryKey, Content]]) -> list[Any]:
+        """POST in batches; refused items come back as refusals, the rest are created."""
+        return await send_batch(items, self.tx.post_entries, lambda item: item[0])
+
+    async def update(self, items: Sequence[tuple[TripletexEntry, Content]]) -> list[Any]:
+        """PUT in batches, with versions."""
+        return await send_batch(items, self.tx.put_entries, lambda item: item[0].key)
+
+    async def delete(self, items: Sequence[TripletexEntry]) -> list[Refusal | None]:
+        """DELETE one by one (Tripletex has no batch delete for timesheet entries)."""
+        results: list[Refusal | None] = []
+        for entry in items:
+            try:
+                await self.tx.remove_entry(entry)
+                results.append(None)
+            except ApiError as error:
+                if error.retryable or isinstance(error, StaleVersionError):
+                    raise
+                results.append(refusal_of(error, entry.key))
+        return results
+
+    async def settle(self, outcomes: Sequence[Outcome]) -> None:
+        """Store the outcomes (one transaction)."""
+        with self.store.sessions.begin() as session:
+            settle_outcomes(session, self.tenant, outcomes)
+
+
+def refusal_of(error: ApiError, key: EntryKey) -> Refusal:
+    """Tripletex's refusal of one entry: a locked period, or anything else in its own words."""
+    if error.status == 409 and error.code == LOCKED_CODE:
+        period = key.date.strftime("%Y-%m")
+        return Refusal(ReasonCode.HOURS_LOCKED, error_text(error), period, error_details(error))
+    return Refusal(ReasonCode.TARGET_REJECTED, error_text(error), None, error_details(error))
+
+
+async def send_batch(
+    items: Sequence[Any],
+    write: Callable[[list[Any]], Awaitable[list[Any]]],
+    key_of: Callable[[Any], EntryKey],
+) -> list[Any]:
+    """Send a batch; take out the item Tripletex names by index and send the rest again.
+
+    Batches are all-or-nothing; a refusal without an index sends the items one by one. 5xx,
+    timeouts and 429s are retried by the HTTP policy; when they persist, the run stops here
+    (the intents are stored, so the next run recognises whatever did get written).
+    """
+    results: dict[int, Any] = {}
+    pending = list(range(len(items)))
+    while pending:
+        try:
+            done = await write([items[i] for i in pending])
+        except ApiError as error:
+            if error.retryable or isinstance(error, StaleVersionError):
+                raise
+            bad = failed_item(error)
+            if bad is None or bad >= len(pending):
+                break
+            index = pending.pop(bad)
+            results[index] = refusal_of(error, key_of(items[index]))
+            continue
+        results.update(zip(pending, done, strict=True))
+        pending = []
+    for index in pending:
+        try:
+            results[index] = (await write([items[index]]))[0]
+        except ApiError as error:
+            if error.retryable or isinstance(error, StaleVersionError):
+                raise
+            results[index] = refusal_of(error, key_of(items[index]))
+    return [results[i] for i in range(len(items))]
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+async def export_tenant(
+    store: StateStore,
+    settings: Settings,
+    tenant: str,
+    run_id: str,
+    period: tuple[dt.date, dt.date] | None = None,
+) -> HoursReport:
+    """One tenant's export under its lease (skipped while its initial sync runs)."""
+    ttl = dt.timedelta(seconds=settings.sync_lease_seconds)
+    with store.sessions.begin() as session:
+        if live_lease(session, tenant, INITIAL_SYNC, ttl=ttl) is not None:
+            return HoursReport(tenant, skipped="the initial sync is running")
+        require_approved(session, tenant)
+        acquire_lease(session, tenant, HOURS_EXPORT, run_id, ttl=ttl)
+    try:
+        async with tenant_clients(tenant, settings) as (tx, sv):
+            tx.batch_size = settings.hours_batch_size
+            return await _export(store, settings, tenant, run_id, tx, sv, period)
+    finally:
+        with store.sessions.begin() as session:
+            release_lease(session, tenant, HOURS_EXPORT, run_id)
+
+
+async def _export(
+    store: StateStore,
+    settings: Settings,
+    tenant: str,
+    run_id: str,
+    tx: TripletexClient,
+    sv: SvennClient,
+    period: tuple[dt.date, dt.date] | None,
+) -> HoursReport:
+    new_cursor: str | None = None
+    approved: list[HourEntry] | None = None
+    if period is not None:
+        window: tuple[dt.date, dt.date] | None = period
+    else:
+        window, new_cursor, approved = await _what_changed(store, tenant, sv)
+    report = HoursReport(tenant)
+    if window is not None:
+        report = await _export_window(store, settings, tenant, run_id, tx, sv, window, approved)
+    if new_cursor is not None:
+        with store.sessions.begin() as session:
+            set_cursor(session, tenant, CURSOR_SYSTEM, CURSOR_ENTITY, new_cursor)
+    return report
+
+
+async def _what_changed(
+    store: StateStore, tenant: str, sv: SvennClient
+) -> tuple[tuple[dt.date, dt.date] | None, str | None, list[HourEntry] | None]:
+    """(window, cursor to store after it, approved hours when all of them were read)."""
+    with store.sessions() as session:
+        cursor = get_cursor(session, tenant, CURSOR_SYSTEM, CURSOR_ENTITY)
+        dates = pending_dates(session, tenant) + locked_dates(session, tenant)
+    changed: list[str] = []
+    if cursor is not None:
+        try:
+            async for page in sv.iter_changes(cursor):
+                changed += page.ids_by_entity().get(Entity.HOURS, [])
+                cursor = page.next_cursor
+        except CursorExpiredError:
+            cursor = None
+    if cursor is None:  # first export (or the feed moved on): every approved hour
+        latest = await sv.latest_cursor()
+        approved = await sv.list_hours(status="approved")
+        with store.sessions() as session:
+            ledger = load_window(session, tenant, dt.date.min, dt.date.max)[0]
+        dates += [h.date for h in approved] + [r.key.date for r in ledger]
+        return window_of(dates), latest, approved
+    if changed:
+        now = await sv.get_many(Entity.HOURS, changed)
+        dates += [h.date for h in now if isinstance(h, HourEntry)]
+        with store.sessions() as session:
+            dates += list(ledger_dates(session, tenant, changed).values())
+    return window_of(dates), cursor, None
+
+
+def locked_dates(session: Session, tenant: str) -> list[dt.date]:
+    """Dates of hours waiting for a locked period to reopen (looked at again every run)."""
+    found = []
+    for failure in open_failures(session, tenant, entity=Entity.HOURS.value):
+        day = (failure.payload or {}).get("date")
+        if failure.reason_code == ReasonCode.HOURS_LOCKED.value and day:
+            found.append(dt.date.fromisoformat(day))
+    return found
+
+
+async def _export_window(
+    store: StateStore,
+    settings: Settings,
+    tenant: str,
+    run_id: str,
+    tx: TripletexClient,
+    sv: SvennClient,
+    window: tuple[dt.date, dt.date],
+    approved: list[HourEntry] | None,
+) -> HoursReport:
+    first, last = window
+    if approved is None:
+        approved = await sv.list_hours(status="approved", date_from=first, date_to=last)
+    approved = [h for h in approved if first <= h.date <= last]
+    links = await _links(store, tenant, tx, sv, approved, settings.hours_standard_activity)
+    placed, held = place_hours(approved, links)
+    with store.sessions() as session:
+        ledger, written = load_window(session, tenant, first, last)
+    theirs = await tx.timesheet_entries(first, last)
+    plan = plan_export(placed, ledger, written, theirs, held=held)
+    port = TripletexPort(tx, store, tenant, run_id)
+    counts = await execute(plan, port, batch_size=settings.hours_batch_size)
+    seen = {h.id for h in approved if h.id} | {r.svenn_hour_id for r in ledger}
+    log_failures(store, tenant, run_id, plan, counts, window, seen)
+    report = _report(tenant, window, plan, counts)
+    report.totals = {k: float(v) for k, v in totals_per_employee(placed).items()}
+    logger.info("hours export %s %s: %s", tenant, report.window, report.summary())
+    return report
+
+
+async def _links(
+    store: StateStore,
+    tenant: str,
+    tx: TripletexClient,
+    sv: SvennClient,
+    approved: Sequence[HourEntry],
+    standard: str | None,
+) -> Links:
+    """Svenn → Tripletex ids, task names, and the activities each project allows."""
+    employees = {s: t for t, s in stored_links(store, tenant, Entity.EMPLOYEE).items()}
+    projects = {s: t for t, s in stored_links(store, tenant, Entity.PROJECT).items()}
+    if not approved:
+        return Links(employees, projects, {}, {}, standard)
+    tasks = {str(a.id): a.name for a in await sv.list_activities()}
+    wanted = sorted({projects[h.project_id] for h in approved if h.project_id in projects})
+    gate = asyncio.Semaphore(ACTIVITY_READS)
+
+    async def allowed(project: str) -> ProjectActivities:
+        async with gate:
+            return await tx.activities_for_timesheet(project)
+
+    found = await asyncio.gather(*(allowed(p) for p in wanted))
+    return Links(employees, projects, tasks, {a.project_id: a for a in found}, standard)
+
+
+def _report(
+    tenant: str, window: tuple[dt.date, dt.date], plan: ExportPlan, counts: ExportCounts
+) -> HoursReport:
+    held: dict[str, int] = {}
+    for hour in plan.held:
+        held[hour.reason.value] = held.get(hour.reason.value, 0) + 1
+    for outcome in counts.refusals:
+        if outcome.refusal is not None:
+            code = outcome.refusal.reason.value
+            held[code] = held.get(code, 0) + max(1, len(outcome.plan.rows))
+    return HoursReport(
+        tenant=tenant,
+        window=f"{window[0].isoformat()}..{window[1].isoformat()}",
+        created=counts.created,
+        updated=counts.updated,
+        deleted=counts.deleted,
+        adopted=counts.adopted,
+        hours_sent=counts.hours_sent,
+        hours_removed=counts.hours_removed,
+        held=dict(sorted(held.items())),
+        hand_changes=sum(k.hand_change is not None for k in plan.keys),
+    )
