@@ -47,6 +47,11 @@ def lock_month(pair: Any, month: str, locked: bool) -> None:
     httpx.post(url, json={"month": month, "locked": locked}).raise_for_status()
 
 
+def entry_key(entry: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (str(entry["employee"]["id"]), entry["date"], str(entry["project"]["id"]),
+            str(entry["activity"]["id"]))  # fmt: skip
+
+
 def requests_to(root: str) -> list[dict[str, Any]]:
     return list(httpx.get(f"{root}/_admin/requests").json())
 
@@ -168,9 +173,9 @@ def test_a_locked_period_is_refused_with_its_message_and_resolves_after_reopenin
 def test_a_hand_change_in_tripletex_is_logged_and_svenn_wins(pipeline, sandboxes, state_store):
     activate_and_approve(sandboxes, state_store)
     export(sandboxes)
-    hour_id = sorted(ledger(state_store, sandboxes.tenant))[0]
-    entry = next(e for e in tripletex_entries(sandboxes)
-                 if str(e["employee"]["id"]) == ledger(state_store, sandboxes.tenant)[hour_id].employee_id)  # fmt: skip
+    row = ledger(state_store, sandboxes.tenant)[sorted(ledger(state_store, sandboxes.tenant))[0]]
+    key = (row.employee_id, row.entry_date.isoformat(), row.project_id, row.activity_id)
+    entry = next(e for e in tripletex_entries(sandboxes) if entry_key(e) == key)
     url = f"{sandboxes.tripletex_root}/_admin/companies/{sandboxes.company_id}/edit"
     edit = {"entity": "timesheetEntry", "id": entry["id"], "changes": {"hours": 23}}
     httpx.post(url, json=edit).raise_for_status()
