@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.failures import app as failures_app
 from config.settings import SettingsError, load_settings
 from store.db import StoreConfigError
 from store.state import StateStore
@@ -23,7 +24,6 @@ from store.token_cipher import TokenCipherError
 app = typer.Typer(help="Svenn ↔ Tripletex sync: operate the integration.", no_args_is_help=True)
 db_app = typer.Typer(help="The state store.", no_args_is_help=True)
 integrations_app = typer.Typer(help="Tenants' integrations.", no_args_is_help=True)
-failures_app = typer.Typer(help="The failed-record log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(integrations_app, name="integrations")
 app.add_typer(failures_app, name="failures")
@@ -94,29 +94,6 @@ def integrations_list() -> None:
             row.decision_reason or "",
         )
     console.print(table if rows else "no integrations yet")
-
-
-@failures_app.command("list")
-def failures_list(tenant: str, entity: str | None = None) -> None:
-    """Show a tenant's open failed records."""
-    from store.failures import open_failures
-
-    with clear_errors():
-        store = open_store(migrate=True)
-        with store.sessions() as session:
-            rows = open_failures(session, tenant, entity=entity)
-    table = Table("entity", "direction", "svenn", "tripletex", "reason", "message", "attempts")
-    for row in rows:
-        table.add_row(
-            row.entity,
-            row.direction,
-            row.svenn_id or "",
-            row.tripletex_id or "",
-            row.reason_code,
-            row.message_en,
-            str(row.attempts),
-        )
-    console.print(table if rows else f"no open failed records for {tenant}")
 
 
 def main() -> None:

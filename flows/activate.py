@@ -26,7 +26,7 @@ from store.state import StateStore
 from tasks.activation import Refusal, ValidatedAccess, request_review, validate_credentials
 from tasks.extract import check_extracts, extract_both_sides
 from tasks.planning import preview_plan
-from tasks.report import artifact_key, publish_plan
+from tasks.report import CLI, artifact_key, plan_summary, publish_plan, tenant_run_name
 from tasks.tenant import state_store, tenant_clients
 
 APPROVAL_PAUSE_KEY = "approval"
@@ -62,16 +62,17 @@ def record_decision(
     return status.value
 
 
-async def preview(store: StateStore, tenant: str) -> None:
-    """Build the initial-sync plan without writing, and publish it for the approver."""
+async def preview(store: StateStore, tenant: str) -> str:
+    """Build the initial-sync plan without writing, publish it, and return its summary."""
     async with tenant_clients(tenant) as (tx, sv):
         extracts = await extract_both_sides(tx, sv)
     excluded = check_extracts(extracts)
     plan = preview_plan(store, tenant, extracts, excluded)
     await publish_plan(tenant, plan, extracts.counts())
+    return plan_summary(tenant, plan)
 
 
-@flow(name="activate-integration")
+@flow(name="activate-integration", flow_run_name=tenant_run_name("activate"))
 async def activate(
     tenant: str,
     tripletex_employee_token: SecretStr,
@@ -93,7 +94,8 @@ async def activate(
         )
     )
     if refusal is not None:
-        logger.error("activation of %s refused (%s): %s", tenant, refusal.code, refusal.message)
+        # An answer to the tenant, not a fault of ours: the run ends Failed with this sentence.
+        logger.warning("activation of %s refused (%s): %s", tenant, refusal.code, refusal.message)
         await acreate_markdown_artifact(
             f"# Activation of `{tenant}` refused\n\n**{refusal.code}**: {refusal.message}",
             key=artifact_key("activation", tenant),
@@ -101,13 +103,14 @@ async def activate(
         return Failed(message=f"{refusal.code}: {refusal.message}")
     assert isinstance(access, ValidatedAccess)
     logger.info("%s is in review (Tripletex company %s)", tenant, access.company_id)
-    await preview(store, tenant)
+    summary = await preview(store, tenant)
     if approval_timeout_seconds == 0:  # do not wait: approve later in the UI or with the CLI
-        logger.info("%s stays in review until `svenn-sync approve %s --by NAME`", tenant, tenant)
+        logger.info("%s stays in review until `%s approve %s --by NAME`", tenant, CLI, tenant)
         return IntegrationStatus.REVIEW.value
     try:
         decision = await apause_flow_run(
-            wait_for_input=ApprovalDecision,
+            # The form shows the tenant and the plan beside the decision fields.
+            wait_for_input=ApprovalDecision.with_initial_data(description=summary),
             timeout=approval_timeout_seconds or settings.approval_timeout_seconds,
             poll_interval=approval_poll_seconds,
             key=APPROVAL_PAUSE_KEY,
@@ -115,8 +118,9 @@ async def activate(
     except FlowPauseTimeout:
         logger.warning(
             "no decision for %s in time: it stays in review; approve later with "
-            "`svenn-sync approve %s --by NAME`",
+            "`%s approve %s --by NAME`",
             tenant,
+            CLI,
             tenant,
         )
         return IntegrationStatus.REVIEW.value

@@ -9,37 +9,52 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.states import Failed
 
 from config.settings import load_settings
 from connectors.svenn.client import SvennClient
 from connectors.tripletex.client import TripletexClient
 from store.failures import open_failures
-from store.integrations import claim_sync, release_sync, transition
+from store.integrations import (
+    NotApprovedError,
+    SyncInProgressError,
+    claim_sync,
+    release_sync,
+    transition,
+)
 from store.models import IntegrationStatus
 from store.state import StateStore
-from sync.plan import EntityPlan
+from sync.plan import EntityPlan, narrowed
 from sync.records import SYNC_ORDER, Entity, Record
 from tasks.apply import Applier
 from tasks.extract import Excluded, Extracts, check_extracts, extract_both_sides
 from tasks.planning import plan_one
-from tasks.report import Progress, publish_summary
+from tasks.report import Progress, failure_row, publish_summary, tenant_run_name
 from tasks.tenant import state_store, tenant_clients
 from tasks.verify import verify_after_sync
 
 
 @task(name="start-initial-sync", cache_policy=NO_CACHE)
-def start_initial_sync(store: StateStore, tenant: str, run_id: str, lease_seconds: float) -> None:
+def start_initial_sync(
+    store: StateStore, tenant: str, run_id: str, lease_seconds: float
+) -> str | None:
     """The gate: only an approved tenant syncs, one run at a time. A run that died mid-way
-    resumes from syncing once its lease has run out."""
-    with store.sessions.begin() as session:
-        integration = claim_sync(session, tenant, run_id, lease=dt.timedelta(seconds=lease_seconds))
-        if integration.status != IntegrationStatus.SYNCING.value:
-            transition(session, tenant, IntegrationStatus.SYNCING, flow_run_id=run_id)
+    resumes from syncing once its lease has run out. Returns why it may not start, if so."""
+    try:
+        with store.sessions.begin() as session:
+            lease = dt.timedelta(seconds=lease_seconds)
+            integration = claim_sync(session, tenant, run_id, lease=lease)
+            if integration.status != IntegrationStatus.SYNCING.value:
+                transition(session, tenant, IntegrationStatus.SYNCING, flow_run_id=run_id)
+    except (NotApprovedError, SyncInProgressError) as refusal:  # an answer, not a crash
+        return str(refusal)
+    return None
 
 
 @task(name="finish-initial-sync", cache_policy=NO_CACHE)
@@ -59,16 +74,25 @@ def let_go(store: StateStore, tenant: str, run_id: str) -> None:
 
 
 async def step_one(
-    applier: Applier, sv: SvennClient, extracts: Extracts, excluded: Excluded, progress: Progress
+    applier: Applier,
+    sv: SvennClient,
+    extracts: Extracts,
+    excluded: Excluded,
+    progress: Progress,
+    only: Mapping[Entity, set[str]] | None = None,
 ) -> tuple[dict[Entity, EntityPlan], dict[Entity, list[Record]]]:
-    """Tripletex → Svenn: log what fails, link what matches, create the rest in Svenn."""
+    """Tripletex → Svenn: log what fails, link what matches, create the rest in Svenn.
+
+    ``only`` (a retry) keeps, per entity, the part of the plan that touches those record keys.
+    """
     logger = get_run_logger()
     plans: dict[Entity, EntityPlan] = {}
     created: dict[Entity, list[Record]] = {}
     customer_links: dict[str, str] = {}
     for entity in SYNC_ORDER:
         plan = plan_one(entity, extracts, excluded, applier.links(entity), customer_links)
-        logger.info("step 1 %s: %s", entity.value, plan.counts())
+        if only is not None:
+            plan = narrowed(plan, only.get(entity, set()))
         applier.fail(plan.failures)
         applier.link(
             entity,
@@ -83,7 +107,15 @@ async def step_one(
         if entity is Entity.CUSTOMER:  # projects match on name + customer through these
             customer_links = applier.links(entity)
         plans[entity] = plan
-        await progress.flush()
+        tally = applier.tally(entity)
+        logger.info(
+            "step 1 %s: %d linked, %d created in Svenn, %d failed",
+            entity.value,
+            tally.linked,
+            tally.created_in_svenn,
+            tally.failed,
+        )
+        await progress.flush(f"step 1 (Tripletex → Svenn): {entity.value}s done")
     return plans, created
 
 
@@ -98,6 +130,7 @@ async def step_two(
     logger = get_run_logger()
     created: dict[Entity, list[Record]] = {}
     for entity in SYNC_ORDER:
+        failed_before = applier.tally(entity).failed
         created[entity] = await applier.create_in_tripletex(
             tx,
             entity,
@@ -106,8 +139,13 @@ async def step_two(
             existing=extracts.tripletex[entity],
             project_managers=extracts.tripletex_project_managers,
         )
-        logger.info("step 2 %s: created %d in Tripletex", entity.value, len(created[entity]))
-        await progress.flush()
+        logger.info(
+            "step 2 %s: %d created in Tripletex, %d failed",
+            entity.value,
+            len(created[entity]),
+            applier.tally(entity).failed - failed_before,
+        )
+        await progress.flush(f"step 2 (Svenn → Tripletex): {entity.value}s done")
     return created
 
 
@@ -115,26 +153,30 @@ def open_failure_rows(store: StateStore, tenant: str) -> list[dict[str, Any]]:
     """The tenant's open failed records as JSON-safe rows (for the summary artifact)."""
     with store.sessions() as session:
         return [
-            {
-                "entity": f.entity,
-                "direction": f.direction,
-                "svenn_id": f.svenn_id,
-                "tripletex_id": f.tripletex_id,
-                "reason_code": f.reason_code,
-                "message": f.message_en,
-                "attempts": f.attempts,
-            }
+            failure_row(
+                id=f.id,
+                entity=f.entity,
+                svenn_id=f.svenn_id,
+                tripletex_id=f.tripletex_id,
+                reason_code=f.reason_code,
+                message_en=f.message_en,
+                message_no=f.message_no,
+                target_error=f.target_error,
+                attempts=f.attempts,
+            )
             for f in open_failures(session, tenant)
         ]
 
 
-@flow(name="initial-sync", retries=0)
+@flow(name="initial-sync", retries=0, flow_run_name=tenant_run_name("initial-sync"))
 async def initial_sync(tenant: str) -> dict[str, Any]:
     """Two-step initial sync of one approved tenant, then validation, then active."""
     settings = load_settings()
     store = state_store(settings)
     run_id = flow_run.get_id() or f"local-{uuid.uuid4()}"
-    start_initial_sync(store, tenant, run_id, settings.sync_lease_seconds)
+    refusal = start_initial_sync(store, tenant, run_id, settings.sync_lease_seconds)
+    if refusal is not None:  # the run ends Failed with one sentence (a caller gets it raised)
+        return Failed(message=refusal)  # type: ignore[return-value]
     try:
         return await sync_tenant(store, tenant, run_id)
     finally:

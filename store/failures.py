@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -73,6 +73,7 @@ def record_failures(session: Session, failures: Iterable[Failure]) -> int:
             "last_seen": statement.excluded.last_seen,
             "status": FailureStatus.OPEN.value,
             "resolved_at": None,
+            "resolved_by": None,
             "message_en": statement.excluded.message_en,
             "message_no": statement.excluded.message_no,
             "target_error": statement.excluded.target_error,
@@ -133,8 +134,12 @@ def resolve_failures(
     record_keys: Iterable[str],
     *,
     status: FailureStatus = FailureStatus.RESOLVED,
+    by: str | None = None,
 ) -> int:
-    """Close the open rows of these records (they synced, or ops chose to ignore them)."""
+    """Close the open rows of these records (they synced, or ops chose to ignore them).
+
+    ``by`` says who or what closed them: a person, or the flow run that synced the record.
+    """
     keys = list(record_keys)
     if not keys:
         return 0
@@ -146,6 +151,84 @@ def resolve_failures(
             FailedRecord.record_key.in_(keys),
             FailedRecord.status == FailureStatus.OPEN.value,
         )
-        .values(status=status.value, resolved_at=dt.datetime.now(dt.UTC))
+        .values(status=status.value, resolved_at=dt.datetime.now(dt.UTC), resolved_by=by)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def find_failures(
+    session: Session,
+    tenant: str,
+    *,
+    entity: str | None = None,
+    reason: str | None = None,
+    status: str | None = FailureStatus.OPEN.value,
+    ids: Sequence[int] | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[FailedRecord], int]:
+    """One page of the tenant's failed records (``status=None``: every status) and the total."""
+    query = select(FailedRecord).where(FailedRecord.tenant == tenant)
+    if status is not None:
+        query = query.where(FailedRecord.status == status)
+    if entity is not None:
+        query = query.where(FailedRecord.entity == entity)
+    if reason is not None:
+        query = query.where(FailedRecord.reason_code == reason)
+    if ids is not None:
+        query = query.where(FailedRecord.id.in_(list(ids)))
+    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    page = query.order_by(FailedRecord.id).offset(offset)
+    if limit is not None:
+        page = page.limit(limit)
+    return list(session.scalars(page)), total
+
+
+def get_failure(session: Session, tenant: str, failure_id: int) -> FailedRecord | None:
+    """One failed record of the tenant by its id (any status)."""
+    row = session.get(FailedRecord, failure_id)
+    return row if row is not None and row.tenant == tenant else None
+
+
+def has_failures(session: Session, tenant: str) -> bool:
+    """Whether the log holds any row for the tenant (open or not)."""
+    query = select(FailedRecord.id).where(FailedRecord.tenant == tenant).limit(1)
+    return session.scalar(query) is not None
+
+
+def fold_new_reasons(session: Session, retried: Iterable[int], since: dt.datetime) -> int:
+    """A retried row whose record now fails for another reason takes that reason over.
+
+    The retry logs the new reason as its own row (the upsert's key includes the reason); this
+    moves it into the retried row instead (reason, messages, target error, attempts + 1), so a
+    record keeps one open row that carries its history. Returns the rows changed.
+    """
+    changed = 0
+    for row_id in retried:
+        old = session.get(FailedRecord, row_id)
+        if old is None or old.status != FailureStatus.OPEN.value:
+            continue
+        newer = session.scalars(
+            select(FailedRecord).where(
+                FailedRecord.tenant == old.tenant,
+                FailedRecord.entity == old.entity,
+                FailedRecord.direction == old.direction,
+                FailedRecord.record_key == old.record_key,
+                FailedRecord.status == FailureStatus.OPEN.value,
+                FailedRecord.id != old.id,
+                FailedRecord.last_seen >= since,
+            )
+        ).first()
+        if newer is None:
+            continue
+        fields = ("reason_code", "message_en", "message_no", "target_error", "payload")
+        values = {name: getattr(newer, name) for name in fields}
+        values |= {"flow_run_id": newer.flow_run_id, "last_seen": newer.last_seen}
+        session.execute(delete(FailedRecord).where(FailedRecord.id == newer.id))
+        session.flush()
+        for name, value in values.items():
+            setattr(old, name, value)
+        old.attempts += 1
+        changed += 1
+    session.flush()
+    return changed

@@ -195,6 +195,8 @@ class FailedRecord(Base):
     first_seen: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
     last_seen: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    # Who or what closed the row: a person (manual retry) or the flow that synced the record.
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class HoursLedger(Base):
@@ -263,8 +265,11 @@ SELECT id, tenant, entity, direction, svenn_id, tripletex_id, reason_code,
 FROM failed_records
 WHERE status = 'open'
 """
+# Per tenant, reason and day: rows first seen and rows resolved (created by migration 0005).
+DAILY_FAILURES_VIEW = "failed_records_daily"
 
 __all__ = [
+    "DAILY_FAILURES_VIEW",
     "OPEN_FAILURES_VIEW",
     "OPEN_FAILURES_VIEW_SQL",
     "Base",

@@ -89,11 +89,12 @@ class SyncPlan:
         return [
             {
                 "entity": f.entity.value,
-                "direction": f.direction.value,
                 "svenn_id": f.svenn_id,
                 "tripletex_id": f.tripletex_id,
                 "reason_code": f.reason_code,
-                "message": f.message_en,
+                "message_en": f.message_en,
+                "message_no": f.message_no,
+                "target_error": f.details if f.reason_code.startswith("TARGET_") else None,
             }
             for plan in self.entities.values()
             for f in plan.failures
@@ -261,4 +262,24 @@ def _ambiguity_failure(
         key=ambiguity.key,
         candidates=candidates,
         conflict=ambiguity.conflict or "",
+    )
+
+
+def narrowed(plan: EntityPlan, record_keys: set[str]) -> EntityPlan:
+    """The part of ``plan`` that touches these records ("svenn:<id>" / "tripletex:<id>").
+
+    A retry plans the whole population (matching needs every candidate to see an ambiguity)
+    and then acts on the records it was asked about only.
+    """
+
+    def wanted(svenn_id: str | None, tripletex_id: str | None) -> bool:
+        return f"svenn:{svenn_id}" in record_keys or f"tripletex:{tripletex_id}" in record_keys
+
+    return EntityPlan(
+        plan.entity,
+        already_linked=0,
+        links=[lk for lk in plan.links if wanted(lk.svenn_id, lk.tripletex_id)],
+        create_in_svenn=[r for r in plan.create_in_svenn if wanted(None, r.id)],
+        create_in_tripletex=[r for r in plan.create_in_tripletex if wanted(r.id, None)],
+        failures=[f for f in plan.failures if wanted(f.svenn_id, f.tripletex_id)],
     )

@@ -16,7 +16,7 @@ from typing import Any
 from connectors.errors import ApiError
 from connectors.svenn.client import CreateOutcome, SvennClient
 from connectors.tripletex.client import TripletexClient
-from store.failures import Failure, open_failures, record_failures
+from store.failures import Failure, open_failures, record_failures, resolve_failures
 from store.integrations import renew_sync, require_approved
 from store.links import NewLink, save_links
 from store.state import StateStore
@@ -79,6 +79,10 @@ class Applier:
     flow_run_id: str | None = None
     on_progress: Callable[[int], None] = lambda _done: None
     tallies: dict[Entity, Tally] = field(default_factory=dict)
+    # Who closes the open failed rows of the records this applier syncs (a flow or a person).
+    actor: str = "initial-sync"
+    # A retry asked for by a person sends a refused record again even when it did not change.
+    resend_unchanged: bool = False
 
     def tally(self, entity: Entity) -> Tally:
         """The running tally for one entity."""
@@ -135,6 +139,7 @@ class Applier:
         for start in range(0, len(new), 500):
             with self.store.sessions.begin() as session:
                 save_links(session, self.tenant, new[start : start + 500])
+                self._resolve(session, entity, new[start : start + 500])
         self.tally(entity).linked += len(new)
         self.on_progress(len(new))
 
@@ -223,6 +228,14 @@ class Applier:
         links = [_new_link(entity, tx_rec, sv_rec, key) for tx_rec, sv_rec in pairs]
         with self.store.sessions.begin() as session:
             save_links(session, self.tenant, links)
+            self._resolve(session, entity, links)
+
+    def _resolve(self, session: Any, entity: Entity, links: Sequence[NewLink]) -> None:
+        """The records just linked are synced: their open failed rows are resolved."""
+        keys = [f"svenn:{link.svenn_id}" for link in links]
+        keys += [f"tripletex:{link.tripletex_id}" for link in links]
+        by = f"{self.actor} {self.flow_run_id}" if self.flow_run_id else self.actor
+        resolve_failures(session, self.tenant, entity.value, keys, by=by)
 
     def _unchanged_rejections(
         self, records: Sequence[Record], direction: Direction
@@ -232,8 +245,8 @@ class Applier:
         Sending the same content again would be refused again: a rerun over unchanged data
         writes nothing. Fixed records (changed content) are tried again.
         """
-        if not records:
-            return [], 0
+        if not records or self.resend_unchanged:
+            return list(records), 0
         side = "svenn" if direction is Direction.SVENN_TO_TRIPLETEX else "tripletex"
         with self.store.sessions() as session:
             refused = {

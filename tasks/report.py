@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +18,59 @@ from prefect.artifacts import (
 from sync.plan import SyncPlan
 
 MAX_TABLE_ROWS = 1000  # the UI stays responsive; the full list is in the failed_records table
+CLI = ".venv/bin/svenn-sync"  # how a clone runs the CLI (`svenn-sync` once the venv is active)
+
+
+def tenant_run_name(prefix: str) -> Callable[[], str]:
+    """A flow-run name that says what and whom: ``activate-t-demo-20261128-2350``."""
+
+    def name() -> str:
+        from prefect.runtime import flow_run
+
+        tenant = flow_run.parameters.get("tenant") or "all-tenants"
+        return f"{prefix}-{tenant}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
+
+    return name
+
+
+def target_error_text(error: Mapping[str, Any] | None) -> str:
+    """The target system's own answer in one line: status, code, message, field errors."""
+    if not error:
+        return ""
+    head = " ".join(str(error[k]) for k in ("status", "code") if error.get(k) is not None)
+    fields = [
+        f"{fe.get('field') or fe.get('path') or '?'}: {fe.get('message')}"
+        for fe in error.get("field_errors") or []
+    ]
+    text = "; ".join(fields) or str(error.get("message") or "")
+    return f"{head} {text}".strip() if head else text
+
+
+def failure_row(
+    *,
+    entity: str,
+    svenn_id: str | None,
+    tripletex_id: str | None,
+    reason_code: str,
+    message_en: str,
+    message_no: str,
+    target_error: Mapping[str, Any] | None,
+    attempts: int | None = None,
+    id: int | None = None,
+) -> dict[str, Any]:
+    """One failed record as the UI's tables show it: what, why (both languages), the target's
+    answer. Few, readable columns, the messages first after the record."""
+    row: dict[str, Any] = {} if id is None else {"id": id}
+    row |= {
+        "record": f"{entity} svenn:{svenn_id or '–'} tripletex:{tripletex_id or '–'}",
+        "reason": reason_code,
+        "message": message_en,
+        "melding (norsk)": message_no,
+        "target error": target_error_text(target_error),
+    }
+    if attempts is not None:
+        row["attempts"] = attempts
+    return row
 
 
 def artifact_key(*parts: str) -> str:
@@ -43,17 +97,42 @@ def _failure_summary(plan: SyncPlan) -> list[dict[str, Any]]:
     ]
 
 
-async def publish_plan(tenant: str, plan: SyncPlan, extract_counts: Mapping[str, Any]) -> None:
+def records_read_rows(extract_counts: Mapping[str, Mapping[str, int]]) -> list[dict[str, Any]]:
+    """Records read per entity, one column per system."""
+    entities = sorted({e for counts in extract_counts.values() for e in counts})
+    return [
+        {"entity": entity}
+        | {system: counts.get(entity, 0) for system, counts in extract_counts.items()}
+        for entity in entities
+    ]
+
+
+def plan_summary(tenant: str, plan: SyncPlan) -> str:
+    """The plan in a few lines (the approval form shows it beside the decision)."""
+    lines = [f"Approve the Svenn ↔ Tripletex integration of **{tenant}**?", ""]
+    lines += [
+        f"- {row['entity']}: link {row['to_link']}, create {row['to_create_in_svenn']} in Svenn "
+        f"and {row['to_create_in_tripletex']} in Tripletex, {row['will_fail']} will not sync"
+        for row in plan.summary_rows()
+    ]
+    lines += ["", f"The plan artifacts of this run (`{artifact_key('plan', tenant)}`) list why."]
+    return "\n".join(lines)
+
+
+async def publish_plan(
+    tenant: str, plan: SyncPlan, extract_counts: Mapping[str, Mapping[str, int]]
+) -> None:
     """The dry-run plan the approver reads before deciding."""
     failures = plan.failure_rows()
     text = "\n\n".join(
         [
             f"# Initial sync plan for `{tenant}` (dry run: nothing was written)",
-            f"Records read: {dict(extract_counts)}",
+            "## Records read\n" + markdown_table(records_read_rows(extract_counts)),
             "## Per entity\n" + markdown_table(plan.summary_rows()),
             "## Records that will not sync, by reason\n" + markdown_table(_failure_summary(plan)),
             "Approve or reject in the form of this paused flow run, or with "
-            f"`svenn-sync approve {tenant} --by NAME` / `svenn-sync reject {tenant} --by NAME`.",
+            f"`{CLI} approve {tenant} --by NAME` / "
+            f"`{CLI} reject {tenant} --by NAME --reason WHY`.",
         ]
     )
     await acreate_markdown_artifact(
@@ -64,7 +143,7 @@ async def publish_plan(tenant: str, plan: SyncPlan, extract_counts: Mapping[str,
     )
     if failures:
         await acreate_table_artifact(
-            failures[:MAX_TABLE_ROWS],
+            [failure_row(**row) for row in failures[:MAX_TABLE_ROWS]],
             key=artifact_key("plan-failures", tenant),
             description=f"Records that will not sync ({len(failures)} in all)",
         )
@@ -73,31 +152,39 @@ async def publish_plan(tenant: str, plan: SyncPlan, extract_counts: Mapping[str,
 class Progress:
     """A Prefect progress artifact updated as batches complete."""
 
-    def __init__(self, artifact_id: UUID | None, total: int) -> None:
+    def __init__(self, artifact_id: UUID | None, total: int, title: str = "Initial sync") -> None:
         self.artifact_id, self.total, self.done = artifact_id, max(total, 1), 0
+        self.title = title
 
     @classmethod
-    async def start(cls, tenant: str, total: int) -> Progress:
+    async def start(cls, tenant: str, total: int, what: str = "initial-sync") -> Progress:
         """Create the progress artifact at 0 %."""
+        title = f"{what.replace('-', ' ').capitalize()} of {tenant}"
         artifact_id = await acreate_progress_artifact(
-            0.0, key=artifact_key("initial-sync-progress", tenant), description="Initial sync"
+            0.0,
+            key=artifact_key(f"{what}-progress", tenant),
+            description=f"{title}: {total:,} records read, starting",
         )
-        return cls(artifact_id, total)
+        return cls(artifact_id, total, title)
 
     def advance(self, count: int) -> None:
         """Record ``count`` more records handled (the UI is updated by :meth:`flush`)."""
         self.done += count
 
-    async def finish(self) -> None:
-        """Mark the work done (100 %)."""
+    async def finish(self, outcome: str = "done") -> None:
+        """Mark the work done (100 %), saying how it ended."""
         self.done = self.total
-        await self.flush()
+        await self.flush(outcome)
 
-    async def flush(self) -> None:
-        """Push the current percentage to the UI."""
+    async def flush(self, stage: str = "") -> None:
+        """Push the current percentage and what is being done to the UI."""
         if self.artifact_id is not None:
             percent = min(100.0, 100.0 * self.done / self.total)
-            await aupdate_progress_artifact(self.artifact_id, percent)
+            handled = min(self.done, self.total)
+            text = f"{self.title}: {handled:,} of {self.total:,} records handled"
+            await aupdate_progress_artifact(
+                self.artifact_id, percent, description=f"{text}; {stage}" if stage else text
+            )
 
 
 async def publish_summary(
@@ -125,8 +212,15 @@ async def publish_summary(
         description="Per entity",
     )
     if failures:
-        await acreate_table_artifact(
-            [dict(row) for row in failures[:MAX_TABLE_ROWS]],
-            key=artifact_key("failed-records", tenant),
-            description=f"Open failed records ({len(failures)} in all)",
-        )
+        await publish_failures(tenant, failures)
+
+
+async def publish_failures(tenant: str, failures: Sequence[Mapping[str, Any]]) -> None:
+    """The open failed records as a table (rows from :func:`failure_row`)."""
+    shown = min(len(failures), MAX_TABLE_ROWS)
+    await acreate_table_artifact(
+        [dict(row) for row in failures[:MAX_TABLE_ROWS]],
+        key=artifact_key("failed-records", tenant),
+        description=f"Open failed records of {tenant}: {shown} of {len(failures)} shown; "
+        f"`{CLI} failures list {tenant}` or the open_failed_records view has them all",
+    )

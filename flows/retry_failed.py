@@ -1,0 +1,112 @@
+"""Retry failed records: read both sides again, re-apply the rules, sync what now can.
+
+A person asks for it (``svenn-sync failures retry``, or a run from the UI) for one tenant, a
+reason, an entity or one row; the scheduled deployment retries rows the other system did not
+answer (TARGET_UNAVAILABLE) for every active tenant, with backoff. A record that syncs has its
+row resolved (by whom, when); one still refused stays open with the new reason, attempts + 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+from prefect.states import Failed
+
+from config.settings import load_settings
+from flows.initial_sync import let_go, step_one, step_two
+from store.integrations import list_integrations
+from store.models import IntegrationStatus
+from store.state import StateStore
+from sync.records import SYNC_ORDER, System
+from tasks.apply import Applier
+from tasks.extract import check_extracts, extract_both_sides
+from tasks.report import Progress, tenant_run_name
+from tasks.retry import Backoff, choose_rows, claim_tenant, keys_by_entity, settle
+from tasks.tenant import state_store, tenant_clients
+
+
+async def retry_tenant(
+    store: StateStore, tenant: str, rows: list[Any], by: str, run_id: str
+) -> dict[str, int]:
+    """The runbook for one tenant: read both sides, plan, write the chosen records, settle."""
+    logger = get_run_logger()
+    since = dt.datetime.now(dt.UTC)
+    applier = Applier(store, tenant, run_id, actor=by, resend_unchanged=True)
+    only = keys_by_entity(rows)
+    async with tenant_clients(tenant) as (tx, sv):
+        extracts = await extract_both_sides(tx, sv)
+        excluded = check_extracts(extracts)
+        progress = await Progress.start(tenant, len(rows), "retry-failed")
+        plans, _ = await step_one(applier, sv, extracts, excluded, progress, only=only)
+        await step_two(applier, tx, extracts, plans, progress)
+    read = {
+        entity: {system.value: extracts.side(system)[entity] for system in System}
+        for entity in SYNC_ORDER
+    }
+    outcome = settle(store, tenant, rows, read, by=by, since=since)
+    await progress.finish(f"{outcome['resolved']} resolved, {outcome['still_open']} still open")
+    logger.info(
+        "retry of %s: %d rows, %d resolved, %d still open",
+        tenant,
+        outcome["retried"],
+        outcome["resolved"],
+        outcome["still_open"],
+    )
+    return outcome
+
+
+@flow(name="retry-failed", flow_run_name=tenant_run_name("retry-failed"))
+async def retry_failed(
+    tenant: str | None = None,
+    reason: str | None = None,
+    entity: str | None = None,
+    failure_id: int | None = None,
+    retried_by: str = "retry-failed",
+    respect_backoff: bool = False,
+    first_wait_minutes: float = 5.0,
+    longest_wait_minutes: float = 360.0,
+) -> dict[str, Any]:
+    """Retry the open failed records of one tenant (or of every active tenant)."""
+    logger = get_run_logger()
+    settings = load_settings()
+    store = state_store(settings)
+    run_id = flow_run.get_id() or f"local-{uuid.uuid4()}"
+    backoff = (
+        Backoff(
+            dt.timedelta(minutes=first_wait_minutes), dt.timedelta(minutes=longest_wait_minutes)
+        )
+        if respect_backoff
+        else None
+    )
+    if tenant is None:
+        with store.sessions() as session:
+            tenants = [
+                i.tenant
+                for i in list_integrations(session)
+                if i.status == IntegrationStatus.ACTIVE.value
+            ]
+    else:
+        tenants = [tenant]
+    results: dict[str, Any] = {}
+    for name in tenants:
+        rows = choose_rows(
+            store, name, reason=reason, entity=entity, failure_id=failure_id, backoff=backoff
+        )
+        if not rows:
+            results[name] = {"retried": 0, "resolved": 0, "still_open": 0}
+            continue
+        refusal = claim_tenant(store, name, run_id, settings.sync_lease_seconds)
+        if refusal is not None:
+            if tenant is not None:  # asked for this tenant: say why not, in one sentence
+                return Failed(message=refusal)  # type: ignore[return-value]
+            logger.warning("retry of %s skipped: %s", name, refusal)
+            continue
+        try:
+            results[name] = await retry_tenant(store, name, rows, retried_by, run_id)
+        finally:
+            let_go(store, name, run_id)
+    return results
