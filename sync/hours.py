@@ -369,8 +369,9 @@ def _decide(
         if theirs is None:
             return KeyPlan(key, "create", content=desired) if desired else KeyPlan(key, "forget")
         meant = ours.pending if ours is not None else None
-        if meant is not None and theirs.content == meant:
-            return _settle(key, theirs, desired, hand_change=None)
+        if meant is not None and theirs.content == meant:  # a killed run's write: ours
+            settled = _settle(key, theirs, desired, hand_change=None)
+            return replace(settled, action="adopt") if settled.action == "keep" else settled
         if desired is not None and theirs.content == desired:
             return KeyPlan(key, "adopt", entry=theirs)
         if desired is None and meant is None:

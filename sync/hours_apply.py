@@ -89,7 +89,9 @@ async def execute(plan: ExportPlan, port: TimesheetPort, *, batch_size: int) -> 
     quiet = [k for k in plan.keys if k.action in ("adopt", "keep", "forget", "hold")]
     if quiet:
         await port.settle([Outcome(k, k.entry if k.action != "forget" else None) for k in quiet])
-        counts.adopted += sum(k.action == "adopt" for k in quiet)
+        adopted = [k for k in quiet if k.action == "adopt"]
+        counts.adopted += len(adopted)
+        counts.hours_sent += sum(len(k.changed) for k in adopted)
     for action in WRITE_ORDER:
         todo = plan.by_action(action)
         for start in range(0, len(todo), max(1, batch_size)):

@@ -166,8 +166,8 @@ def test_a_run_killed_after_the_post_is_adopted_by_key_never_posted_twice() -> N
     # steps: settle-quiet is skipped (nothing quiet) → 1 begin, 2 send, 3 answer lost
     _, counts = export(svenn, tx, store, die_at=3)
     assert counts is None and len(tx.entries) == 1 and store.ledger == {}
-    plan, _ = export(svenn, tx, store)
-    assert [k.action for k in plan.keys] == ["keep"]
+    plan, counts = export(svenn, tx, store)
+    assert [k.action for k in plan.keys] == ["adopt"] and counts.adopted == 1
     assert len(tx.entries) == 1 and set(store.ledger) == {"h1"}
 
 
