@@ -20,7 +20,7 @@ def test_every_deployment_entrypoint_is_a_flow():
         assert isinstance(getattr(module, name), Flow), deployment["entrypoint"]
         assert deployment["work_pool"]["name"] == "svenn-sync"
         names.add(deployment["name"])
-    assert names == {"activate", "initial-sync"}
+    assert {"activate", "initial-sync", "reconcile"} <= names
 
 
 def test_activation_asks_for_the_keys_as_secrets():
@@ -39,3 +39,48 @@ def test_prefect_yaml_is_valid_for_prefect_deploy():
     initial_sync = next(d for d in model.deployments if d.name == "initial-sync")
     assert initial_sync.concurrency_limit is not None
     assert initial_sync.concurrency_limit.limit == 1
+
+
+def test_reconcile_runs_nightly_at_two_oslo_time_one_run_at_a_time():
+    from prefect.cli.deploy._models import PrefectYamlModel
+
+    model = PrefectYamlModel.model_validate(yaml.safe_load((ROOT / "prefect.yaml").read_text()))
+    reconcile = next(d for d in model.deployments if d.name == "reconcile")
+    [schedule] = reconcile.schedules or []
+    assert schedule.cron == "0 2 * * *" and schedule.timezone == "Europe/Oslo"
+    assert reconcile.concurrency_limit is not None and reconcile.concurrency_limit.limit == 1
+
+
+def _deployments() -> list[dict]:
+    return list(yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"])
+
+
+def _flow(entrypoint: str) -> Flow:
+    path, _, name = entrypoint.partition(":")
+    module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+    return getattr(module, name)
+
+
+def test_every_deployment_tells_the_operator_what_it_does():
+    for deployment in _deployments():
+        assert len(deployment.get("description", "")) > 80, deployment["name"]
+        assert "svenn-sync" in deployment.get("tags", []), deployment["name"]
+
+
+def test_parameters_in_prefect_yaml_are_parameters_of_the_flow():
+    for deployment in _deployments():
+        accepted = set(_flow(deployment["entrypoint"]).parameters.properties)
+        assert set(deployment.get("parameters") or {}) <= accepted, deployment["name"]
+
+
+def test_activation_and_initial_sync_are_manual_everything_else_is_scheduled_one_at_a_time():
+    for deployment in _deployments():
+        scheduled = bool(deployment.get("schedules"))
+        if deployment["name"] in ("activate", "initial-sync"):
+            assert not scheduled, deployment["name"]
+            continue
+        assert scheduled, f"{deployment['name']} has no schedule"
+        assert deployment["concurrency_limit"]["limit"] == 1, deployment["name"]
+        accepted = set(_flow(deployment["entrypoint"]).parameters.properties)
+        if {"shard", "shards"} <= accepted:  # a fleet flow: its shard is explicit
+            assert {"shard", "shards"} <= set(deployment.get("parameters") or {})

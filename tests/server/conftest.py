@@ -71,7 +71,7 @@ class ServerPath:
     pair: SandboxPair
     store: StateStore
 
-    def wait(self, run_id: str, *states: str, timeout: float = 180.0) -> dict[str, Any]:
+    def wait(self, run_id: str, *states: str, timeout: float = 600.0) -> dict[str, Any]:
         """Wait for a run to reach one of ``states`` (default: a final state)."""
         if states:
             return self.server.wait_for_state(run_id, states, timeout, worker=self.worker)

@@ -53,6 +53,7 @@ from sandboxes.runner import free_port
 ROOT = Path(__file__).resolve().parents[2]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 POOL = "svenn-sync"
+ACTIVATE = "activate-integration/activate"
 FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 
 # Variables of the calling process that must not leak into the server/worker/flow processes:
@@ -304,11 +305,43 @@ class PrefectServer:
             )
         return result.stdout
 
-    def deploy(self) -> list[dict[str, Any]]:
-        """Create the process work pool and every deployment in prefect.yaml; return them."""
+    def deploy(self, *, schedules_paused: bool = True) -> list[dict[str, Any]]:
+        """Create the process work pool and every deployment in prefect.yaml; return them.
+
+        Scheduled deployments are paused by default, so no run starts behind a test's back; a
+        test that wants one calls :meth:`run_on_schedule`.
+        """
         self.cli("work-pool", "create", POOL, "--type", "process", "--overwrite")
         self.cli("--no-prompt", "deploy", "--all")
+        deployments = self.deployments()
+        for deployment in deployments:
+            if schedules_paused and deployment.get("schedules"):
+                self.api("PATCH", f"/deployments/{deployment['id']}", json={"paused": True})
         return self.deployments()
+
+    def run_on_schedule(
+        self, name: str, interval_seconds: float, parameters: Mapping[str, Any] | None = None
+    ) -> None:
+        """Add a short interval schedule (with ``parameters``) to ``flow/deployment`` and
+        un-pause it: the server's scheduler then creates its runs, as in production."""
+        deployment_id = self.deployment(name)["id"]
+        schedule = {
+            "schedule": {"interval": interval_seconds},
+            "active": True,
+            "parameters": dict(parameters or {}),
+        }
+        self.api("POST", f"/deployments/{deployment_id}/schedules", json=[schedule])
+        self.api("PATCH", f"/deployments/{deployment_id}", json={"paused": False})
+
+    def pause(self, name: str) -> None:
+        """Pause ``flow/deployment``'s schedules and cancel its runs that have not finished,
+        so none is left for a later test's worker."""
+        deployment_id = self.deployment(name)["id"]
+        self.api("PATCH", f"/deployments/{deployment_id}", json={"paused": True})
+        for run in self.flow_runs(name):
+            if (run.get("state") or {}).get("type") not in FINAL_STATES:
+                cancel = {"state": {"type": "CANCELLED", "message": "test over"}, "force": True}
+                self.api("POST", f"/flow_runs/{run['id']}/set_state", json=cancel)
 
     @contextmanager
     def worker(self, env: Mapping[str, str], name: str = "worker") -> Iterator[Worker]:
@@ -325,7 +358,11 @@ class PrefectServer:
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
         """Call the server's REST API; raise with the body on an error status."""
-        response = self.http.request(method, f"{self.api_url}{path}", **kwargs)
+        for attempt in range(5):  # a loaded server answers 503 now and then (database busy)
+            response = self.http.request(method, f"{self.api_url}{path}", **kwargs)
+            if response.status_code not in (500, 502, 503, 504):
+                break
+            time.sleep(1 + attempt)
         if response.status_code >= 400:
             raise ServerPathError(f"{method} {path} -> {response.status_code}: {response.text}")
         return response.json() if response.content else None
@@ -415,3 +452,15 @@ class PrefectServer:
             artifacts["key"] = {"any_": [key]}
         body = {"artifacts": artifacts, "sort": "CREATED_DESC"}
         return list(self.api("POST", "/artifacts/filter", json=body))
+
+
+def activation_parameters(server: PrefectServer, pair: SandboxPair) -> dict[str, Any]:
+    """Parameters for the activate deployment: the keys too while the deployment takes them."""
+    schema = server.deployment(ACTIVATE).get("parameter_openapi_schema") or {}
+    parameters: dict[str, Any] = {"tenant": pair.tenant}
+    if "tripletex_employee_token" in schema.get("properties", {}):
+        parameters |= {
+            "tripletex_employee_token": pair.employee_token,
+            "svenn_api_key": pair.svenn_api_key,
+        }
+    return parameters

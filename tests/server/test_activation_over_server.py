@@ -1,16 +1,22 @@
-"""End to end over the real server path: deployment run → pause → REST resume → active."""
+"""End to end over the real server path: deployment run → pause → REST resume → active → an
+edit synced by a scheduled run."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 from sqlalchemy.orm import Session
 
+from sandboxes.pair import SandboxPair
 from store.integrations import get_integration
-from store.models import IntegrationStatus
+from store.links import links_for
+from store.models import IntegrationStatus, Link
+from sync.records import Entity
 from tests.server.conftest import ServerPath
-
-ACTIVATE = "activate-integration/activate"
+from tests.server.harness import ACTIVATE, PrefectServer, activation_parameters
 
 
 def _status(session: Session, tenant: str) -> str | None:
@@ -18,16 +24,11 @@ def _status(session: Session, tenant: str) -> str | None:
     return integration.status if integration else None
 
 
-def test_activation_approved_through_the_resume_endpoint_goes_active(server_path: ServerPath):
+def test_activation_approved_through_the_resume_endpoint_then_a_scheduled_run_syncs_an_edit(
+    server_path: ServerPath,
+):
     server, pair = server_path.server, server_path.pair
-    run_id = server.run_deployment(
-        ACTIVATE,
-        {
-            "tenant": pair.tenant,
-            "tripletex_employee_token": pair.employee_token,
-            "svenn_api_key": pair.svenn_api_key,
-        },
-    )
+    run_id = server.run_deployment(ACTIVATE, activation_parameters(server, pair))
     paused = server_path.wait(run_id, "PAUSED")
     assert paused["state"]["state_details"]["pause_reschedule"] is False
     plan = server.artifacts(run_id=run_id)
@@ -37,15 +38,58 @@ def test_activation_approved_through_the_resume_endpoint_goes_active(server_path
 
     # The same call the UI's Resume form makes.
     server.resume(run_id, {"decision": "approve", "approver": "kari@firma.no", "reason": "ok"})
-    done = server_path.wait(run_id, timeout=300)
+    done = server_path.wait(run_id)
 
     assert done["state"]["type"] == "COMPLETED", server.logs(run_id)[-20:]
     with server_path.store.sessions() as session:
         assert _status(session, pair.tenant) == IntegrationStatus.ACTIVE
-    keys = {a["key"] for a in server.artifacts(run_id=run_id)}
-    assert f"initial-sync-summary-{pair.tenant}" in keys or any(
-        a["key"] == f"initial-sync-summary-{pair.tenant}"
-        for a in server.artifacts(key=f"initial-sync-summary-{pair.tenant}")
+    assert server.artifacts(key=f"initial-sync-summary-{pair.tenant}")
+
+    # Then an edit in Svenn reaches Tripletex through a run the server's scheduler started.
+    link = _a_customer_link(server_path)
+    _edit_svenn_customer(pair, link.svenn_id, "Omdøpt etter aktivering AS")
+    deployment, parameters = _scheduled_sync(server, pair.tenant)
+    server.run_on_schedule(deployment, 5, parameters)
+    try:
+        _wait_for_tripletex_name(pair, link.tripletex_id, "Omdøpt etter aktivering AS", server_path)
+    finally:
+        server.pause(deployment)
+    runs = server.flow_runs(deployment)
+    assert any(r["auto_scheduled"] for r in runs), [r["state_type"] for r in runs]
+
+
+def _scheduled_sync(server: PrefectServer, tenant: str) -> tuple[str, dict[str, Any]]:
+    """The realtime deployment when main has it, else the nightly reconciliation (both merge
+    with the same rules); with parameters that make a test-sized run."""
+    names = {f"{d['name']}" for d in server.deployments()}
+    if "realtime-sync" in names:
+        return "realtime-sync/realtime-sync", {"window_seconds": 30}
+    return "reconcile/reconcile", {"tenant": tenant}
+
+
+def _a_customer_link(server_path: ServerPath) -> Link:
+    with server_path.store.sessions() as session:
+        return links_for(session, server_path.pair.tenant, Entity.CUSTOMER.value)[0]
+
+
+def _edit_svenn_customer(pair: SandboxPair, svenn_id: str, name: str) -> None:
+    body = {"entity": "customer", "id": svenn_id, "operation": "update", "changes": {"name": name}}
+    httpx.post(f"{pair.svenn_root}/_admin/tenants/{pair.tenant}/edit", json=body).raise_for_status()
+
+
+def _wait_for_tripletex_name(
+    pair: SandboxPair, tripletex_id: str, name: str, server_path: ServerPath
+) -> None:
+    url = f"{pair.tripletex_root}/_admin/companies/{pair.company_id}/state"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        customers = httpx.get(url).json()["customer"]
+        if any(str(c["id"]) == tripletex_id and c["name"] == name for c in customers):
+            return
+        time.sleep(2)
+    raise AssertionError(
+        f"Tripletex customer {tripletex_id} never became {name!r}:\n"
+        + server_path.worker.output()[-4000:]
     )
 
 

@@ -1,0 +1,138 @@
+"""Nightly reconciliation's comparison of linked records (pure): what drifted, and the repair.
+
+For each stored link the reconciliation has both sides' current records. A side whose
+fingerprint still equals the one stored on the link has not changed since the two sides last
+agreed; a side whose fingerprint differs was edited and the realtime path missed it (a lost
+event, or an edit made while the integration was disabled). Such a pair is merged with the
+realtime sync's own rules (:func:`sync.merge.merge_entity`), so the nightly repair and the
+realtime path can never disagree. A pair where neither side changed is consistent by
+definition: it is what the initial sync or the last realtime write agreed on, so a night over
+consistent data writes nothing. A linked record that no longer exists on one side is reported
+(deletes are the realtime path's business: the target may only be able to deactivate).
+
+Records that no link covers (a lost answer to a create, a deleted link, a create nobody saw)
+are not decided here: the initial-sync plan (:mod:`sync.plan`) links or creates them with the
+same matching and rules as the initial sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sync.merge import MergeDecision, merge_entity
+from sync.records import Entity, Record
+
+
+class DriftKind(StrEnum):
+    """How the two sides of one record (or pair) differ from what the store expects."""
+
+    EDITED_IN_SVENN = "edited_in_svenn"
+    EDITED_IN_TRIPLETEX = "edited_in_tripletex"
+    EDITED_ON_BOTH = "edited_on_both"
+    GONE_FROM_SVENN = "gone_from_svenn"
+    GONE_FROM_TRIPLETEX = "gone_from_tripletex"
+    UNLINKED_PAIR = "unlinked_pair"  # both exist, no link: linked again
+    ONLY_IN_SVENN = "only_in_svenn"  # created in Tripletex
+    ONLY_IN_TRIPLETEX = "only_in_tripletex"  # created in Svenn
+
+
+DRIFT_TEXT: dict[DriftKind, tuple[str, str]] = {
+    DriftKind.EDITED_IN_SVENN: ("edited in Svenn, not synced", "endret i Svenn, ikke synkronisert"),
+    DriftKind.EDITED_IN_TRIPLETEX: (
+        "edited in Tripletex, not synced",
+        "endret i Tripletex, ikke synkronisert",
+    ),
+    DriftKind.EDITED_ON_BOTH: ("edited on both sides", "endret på begge sider"),
+    DriftKind.GONE_FROM_SVENN: ("linked, but gone from Svenn", "koblet, men borte fra Svenn"),
+    DriftKind.GONE_FROM_TRIPLETEX: (
+        "linked, but gone from Tripletex",
+        "koblet, men borte fra Tripletex",
+    ),
+    DriftKind.UNLINKED_PAIR: ("same record, link missing", "samme post, koblingen manglet"),
+    DriftKind.ONLY_IN_SVENN: ("only in Svenn", "bare i Svenn"),
+    DriftKind.ONLY_IN_TRIPLETEX: ("only in Tripletex", "bare i Tripletex"),
+}
+"""(English, Norwegian) for each kind of drift, as the report shows it."""
+
+
+@dataclass(frozen=True)
+class StoredLink:
+    """What the store knows of one link: both ids, the fingerprints and the agreed base."""
+
+    svenn_id: str
+    tripletex_id: str
+    svenn_fingerprint: str | None
+    tripletex_fingerprint: str | None
+    base_snapshot: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class LinkedDrift:
+    """One linked pair that drifted, with the merge that repairs it (``None``: report only)."""
+
+    entity: Entity
+    kind: DriftKind
+    svenn_id: str
+    tripletex_id: str
+    svenn: Record | None = None
+    tripletex: Record | None = None
+    decision: MergeDecision | None = None
+
+    @property
+    def fields(self) -> list[str]:
+        """The fields the repair writes, on either side."""
+        if self.decision is None:
+            return []
+        return sorted(set(self.decision.to_svenn) | set(self.decision.to_tripletex))
+
+
+def compare_linked(
+    entity: Entity,
+    links: Iterable[StoredLink],
+    svenn: Mapping[str, Record],
+    tripletex: Mapping[str, Record],
+) -> list[LinkedDrift]:
+    """The linked pairs of one entity that drifted since the link last agreed, with repairs."""
+    drifts: list[LinkedDrift] = []
+    for link in links:
+        sv, tx = svenn.get(link.svenn_id), tripletex.get(link.tripletex_id)
+        if sv is None or tx is None:
+            if sv is not None or tx is not None:
+                kind = DriftKind.GONE_FROM_SVENN if sv is None else DriftKind.GONE_FROM_TRIPLETEX
+                drifts.append(LinkedDrift(entity, kind, link.svenn_id, link.tripletex_id, sv, tx))
+            continue
+        sv_changed = sv.fingerprint() != link.svenn_fingerprint
+        tx_changed = tx.fingerprint() != link.tripletex_fingerprint
+        if not sv_changed and not tx_changed:
+            continue
+        decision = merge_entity(
+            entity,
+            link.base_snapshot,
+            sv.synced_fields(),
+            tx.synced_fields(),
+            svenn_changed=sv_changed,
+            tripletex_changed=tx_changed,
+        )
+        if decision.writes_nothing and not decision.conflicts:
+            continue  # a change that is no change (formatting), or already on both sides
+        kind = (
+            DriftKind.EDITED_ON_BOTH
+            if sv_changed and tx_changed
+            else DriftKind.EDITED_IN_SVENN
+            if sv_changed
+            else DriftKind.EDITED_IN_TRIPLETEX
+        )
+        drifts.append(LinkedDrift(entity, kind, link.svenn_id, link.tripletex_id, sv, tx, decision))
+    return drifts
+
+
+__all__ = [
+    "DRIFT_TEXT",
+    "DriftKind",
+    "LinkedDrift",
+    "StoredLink",
+    "compare_linked",
+]

@@ -1,0 +1,292 @@
+"""Nightly reconciliation tasks: compare linked pairs, write the repairs, report the drift."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from prefect import task
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from connectors.errors import ApiError
+from connectors.svenn.client import SvennClient
+from connectors.tripletex.client import TripletexClient
+from store.failures import open_failures
+from store.links import NewLink, links_for, save_links
+from store.state import StateStore
+from sync.plan import PlannedFailure
+from sync.reconcile import DRIFT_TEXT, DriftKind, LinkedDrift, StoredLink, compare_linked
+from sync.records import SYNC_ORDER, Direction, Entity, Record
+from tasks.apply import Applier, rejection
+from tasks.extract import Extracts
+from tasks.report import MAX_TABLE_ROWS, artifact_key, markdown_table
+
+_NOT_REPAIRED = ("reported", "failed")
+
+
+@dataclass
+class DriftReport:
+    """What one tenant's reconciliation found and did, per entity."""
+
+    tenant: str
+    rows: list[dict[str, Any]] = field(default_factory=list)  # one per drifted record
+
+    def add(
+        self,
+        entity: Entity,
+        kind: DriftKind,
+        svenn_id: str | None,
+        tripletex_id: str | None,
+        repair: str,
+        fields: Sequence[str] = (),
+    ) -> None:
+        """One drifted record, and what was done about it."""
+        english, norwegian = DRIFT_TEXT[kind]
+        self.rows.append(
+            {
+                "entity": entity.value,
+                "drift": kind.value,
+                "svenn_id": svenn_id or "",
+                "tripletex_id": tripletex_id or "",
+                "repair": repair,
+                "fields": ", ".join(fields),
+                "what": english,
+                "hva": norwegian,
+            }
+        )
+
+    def counts(self) -> list[dict[str, Any]]:
+        """Per entity: records drifted, repaired, and how many of each kind found."""
+        table = []
+        for entity in SYNC_ORDER:
+            rows = [r for r in self.rows if r["entity"] == entity.value]
+            kinds = Counter(r["drift"] for r in rows)
+            table.append(
+                {
+                    "entity": entity.value,
+                    "drifted": len(rows),
+                    "repaired": sum(1 for r in rows if r["repair"] not in _NOT_REPAIRED),
+                    "kinds": ", ".join(f"{kind}: {n}" for kind, n in sorted(kinds.items())) or "-",
+                }
+            )
+        return table
+
+    @property
+    def repaired(self) -> int:
+        """Records whose drift was repaired (written, linked or created)."""
+        return sum(1 for r in self.rows if r["repair"] not in _NOT_REPAIRED)
+
+
+def stored_pairs(store: StateStore, tenant: str, entity: Entity) -> list[StoredLink]:
+    """The tenant's links of one entity as the comparison reads them."""
+    with store.sessions() as session:
+        return [
+            StoredLink(
+                link.svenn_id,
+                link.tripletex_id,
+                link.svenn_fingerprint,
+                link.tripletex_fingerprint,
+                link.base_snapshot,
+            )
+            for link in links_for(session, tenant, entity.value)
+        ]
+
+
+@task(name="compare-linked", cache_policy=NO_CACHE)
+def compare_tenant(store: StateStore, tenant: str, extracts: Extracts) -> list[LinkedDrift]:
+    """Every linked pair of the tenant that drifted since the sides last agreed."""
+    drifts: list[LinkedDrift] = []
+    for entity in SYNC_ORDER:
+        drifts += compare_linked(
+            entity,
+            stored_pairs(store, tenant, entity),
+            {str(r.id): r for r in extracts.svenn[entity]},
+            {str(r.id): r for r in extracts.tripletex[entity]},
+        )
+    return drifts
+
+
+def _with(record: Record, values: Mapping[str, Any]) -> Record:
+    """``record`` with synced fields replaced (validated, so JSON values become typed)."""
+    return type(record).model_validate(record.model_dump() | dict(values))
+
+
+@dataclass
+class ReconcileApplier(Applier):
+    """The initial sync's applier, but a failure already open is not logged again each night."""
+
+    def fail(self, failures: Sequence[PlannedFailure]) -> None:
+        """Log only failures that are not already open (a quiet night writes nothing)."""
+        if not failures:
+            return
+        with self.store.sessions() as session:
+            known = {
+                (f.entity, f.direction, f.svenn_id, f.tripletex_id, f.reason_code)
+                for f in open_failures(session, self.tenant)
+            }
+        new = [
+            f
+            for f in failures
+            if (f.entity.value, f.direction.value, f.svenn_id, f.tripletex_id, f.reason_code)
+            not in known
+        ]
+        super().fail(new)
+
+    def check_gate(self) -> None:
+        """The approval gate, before a repair write."""
+        self._gate()
+
+
+async def _write_tripletex(tx: TripletexClient, record: Record) -> Record:
+    update: Any = {
+        Entity.CUSTOMER: tx.update_customer,
+        Entity.EMPLOYEE: tx.update_employee,
+        Entity.PROJECT: tx.update_project,
+    }[record.entity]
+    return await update(record)  # type: ignore[no-any-return]
+
+
+async def _write_svenn(sv: SvennClient, record: Record, fields: Sequence[str]) -> Record:
+    update: Any = {
+        Entity.CUSTOMER: sv.update_customer,
+        Entity.EMPLOYEE: sv.update_employee,
+        Entity.PROJECT: sv.update_project,
+    }[record.entity]
+    return await update(record, fields=fields)  # type: ignore[no-any-return]
+
+
+async def repair_linked(
+    applier: ReconcileApplier,
+    tx: TripletexClient,
+    sv: SvennClient,
+    drifts: Sequence[LinkedDrift],
+    report: DriftReport,
+) -> None:
+    """Write each merge to the side(s) that missed it; store the new agreed state on the link."""
+    for drift in drifts:
+        decision = drift.decision
+        if decision is None or drift.svenn is None or drift.tripletex is None:
+            report.add(drift.entity, drift.kind, drift.svenn_id, drift.tripletex_id, "reported")
+            continue
+        sv_rec, tx_rec = drift.svenn, drift.tripletex
+        applier.check_gate()
+        try:
+            if decision.to_tripletex:
+                tx_rec = await _write_tripletex(tx, _with(tx_rec, decision.to_tripletex))
+            if decision.to_svenn:
+                sv_rec = await _write_svenn(
+                    sv, _with(sv_rec, decision.to_svenn), list(decision.to_svenn)
+                )
+        except ApiError as error:
+            direction = (
+                Direction.SVENN_TO_TRIPLETEX
+                if decision.to_tripletex and tx_rec is drift.tripletex
+                else Direction.TRIPLETEX_TO_SVENN
+            )
+            source = sv_rec if direction is Direction.SVENN_TO_TRIPLETEX else tx_rec
+            applier.fail([rejection(source, direction, error)])
+            report.add(drift.entity, drift.kind, drift.svenn_id, drift.tripletex_id, "failed")
+            continue
+        link = NewLink(
+            entity=drift.entity.value,
+            svenn_id=drift.svenn_id,
+            tripletex_id=drift.tripletex_id,
+            svenn_fingerprint=sv_rec.fingerprint(),
+            tripletex_fingerprint=tx_rec.fingerprint(),
+            base_snapshot=dict(decision.merged),
+            match_key="reconciled",
+        )
+        with applier.store.sessions.begin() as session:
+            save_links(session, applier.tenant, [link])
+        report.add(
+            drift.entity,
+            drift.kind,
+            drift.svenn_id,
+            drift.tripletex_id,
+            _repair(drift),
+            drift.fields,
+        )
+
+
+def _repair(drift: LinkedDrift) -> str:
+    assert drift.decision is not None
+    targets = [
+        name
+        for name, writes in (
+            ("Svenn", drift.decision.to_svenn),
+            ("Tripletex", drift.decision.to_tripletex),
+        )
+        if writes
+    ]
+    conflicts = len(drift.decision.conflicts)
+    text = "updated " + " and ".join(targets)
+    return text + (f" ({conflicts} conflict(s), precedence rule applied)" if conflicts else "")
+
+
+def report_unlinked(
+    report: DriftReport,
+    entity: Entity,
+    links: Sequence[tuple[str, str]],
+    created_in_svenn: Sequence[Record],
+    created_in_tripletex: Sequence[Record],
+    linked: Mapping[str, str],
+) -> None:
+    """Report what the plan linked again or created; ``linked`` maps Tripletex → Svenn ids."""
+    to_tripletex = {svenn_id: tripletex_id for tripletex_id, svenn_id in linked.items()}
+    for tripletex_id, svenn_id in links:
+        report.add(entity, DriftKind.UNLINKED_PAIR, svenn_id, tripletex_id, "linked")
+    for record in created_in_svenn:  # Tripletex-only records, now in Svenn too
+        svenn_id = str(record.id)
+        report.add(
+            entity,
+            DriftKind.ONLY_IN_TRIPLETEX,
+            svenn_id,
+            to_tripletex.get(svenn_id),
+            "created in Svenn",
+        )
+    for record in created_in_tripletex:  # Svenn-only records, now in Tripletex too
+        tripletex_id = str(record.id)
+        report.add(
+            entity,
+            DriftKind.ONLY_IN_SVENN,
+            linked.get(tripletex_id),
+            tripletex_id,
+            "created in Tripletex",
+        )
+
+
+async def publish_drift(report: DriftReport) -> None:
+    """The drift report in the UI: a summary per entity and the drifted records."""
+    tenant = report.tenant
+    counts = report.counts()
+    verdict = (
+        "No drift: both systems agree with the links. Nothing was written."
+        if not report.rows
+        else f"{len(report.rows)} record(s) drifted; {report.repaired} repaired."
+    )
+    text = "\n\n".join(
+        [
+            f"# Nightly reconciliation of `{tenant}`",
+            f"**{verdict}**",
+            "## Drift per entity\n" + markdown_table(counts),
+            "## What the kinds mean\n"
+            + markdown_table(
+                [
+                    {"kind": f"`{kind.value}`", "English": english, "norsk": norwegian}
+                    for kind, (english, norwegian) in DRIFT_TEXT.items()
+                ]
+            ),
+            f"Every drifted record and what was done: artifact `reconcile-drift-{tenant}`.",
+        ]
+    )
+    await acreate_markdown_artifact(
+        text, key=artifact_key("reconcile", tenant), description="Nightly reconciliation"
+    )
+    await acreate_table_artifact(
+        report.rows[:MAX_TABLE_ROWS] or [{"entity": "-", "drift": "none"}],
+        key=artifact_key("reconcile-drift", tenant),
+        description=f"Drifted records ({len(report.rows)} in all)",
+    )
