@@ -7,7 +7,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test lint format bench sandboxes clean
+.PHONY: install demo test lint format bench sandboxes clean screenshots chromium
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -36,6 +36,17 @@ format: install
 
 bench: install
 	for script in bench/bench_*.py; do echo "== $$script"; .venv/bin/python $$script || exit 1; done
+
+# Debian's chromium for the screenshots (a fresh machine lacks it; needs root or sudo).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { echo "installing Debian's chromium"; \
+	    $$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo) sh -c \
+	    'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'; }
+
+# The rehearsal against a real Prefect server, photographed into docs/screenshots/.
+screenshots: install chromium
+	.venv/bin/python -m scripts.screenshots
 
 clean:
 	rm -rf .venv .tools data .pytest_cache .mypy_cache .ruff_cache

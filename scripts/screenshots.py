@@ -1,0 +1,145 @@
+"""`make screenshots`: the rehearsal on the sandboxes against a real Prefect server, photographed.
+
+Starts a Prefect server with its UI (tests/server/harness.py), the pool, every deployment and a
+worker, both sandboxes and a throwaway state store; runs an activation through its deployment,
+and photographs with headless Chromium what an operator sees: the plan of the paused run, the
+approval form, the initial-sync summary and the failed-record table, then a nightly
+reconciliation's drift report. The PNGs land in docs/screenshots/ (shown in the README).
+Everything started here is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+from cryptography.fernet import Fernet
+
+from sandboxes.pair import SandboxPair, sandbox_pair
+from sandboxes.runner import free_port
+from scripts.browser import Browser
+from store.db import make_engine, session_factory
+from store.links import links_for
+from sync.records import Entity
+from tests.server.harness import (
+    ACTIVATE,
+    ROOT,
+    PrefectServer,
+    Worker,
+    activation_parameters,
+    sandbox_env,
+    store_env,
+)
+
+OUT = ROOT / "docs" / "screenshots"
+RECONCILE = "reconcile/reconcile"
+WAIT = 900.0  # a loaded 2-core machine needs minutes for a flow run's first imports
+
+
+def latest_artifact(server: PrefectServer, key: str) -> str:
+    """The id of the newest version of the artifact ``key``."""
+    found = server.artifacts(key=key)
+    if not found:
+        raise SystemExit(f"no artifact {key!r} was published")
+    return str(found[0]["id"])
+
+
+def shoot_artifact(
+    browser: Browser, server: PrefectServer, key: str, wait_for: str, name: str
+) -> Path:
+    """Open an artifact's page and save it as docs/screenshots/<name>.png."""
+    browser.open(f"{server.ui_url}/artifacts/artifact/{latest_artifact(server, key)}", wait_for)
+    return browser.screenshot(OUT / f"{name}.png")
+
+
+def plant_drift(pair: SandboxPair, store_url: str) -> None:
+    """What realtime could have missed: an edit on each side of two linked customers."""
+    engine = make_engine(store_url)
+    with session_factory(engine)() as session:
+        first, second = links_for(session, pair.tenant, Entity.CUSTOMER.value)[:2]
+    engine.dispose()
+    svenn_edit = {
+        "entity": "customer",
+        "id": first.svenn_id,
+        "operation": "update",
+        "changes": {"name": "Nytt navn satt i Svenn AS"},
+    }
+    url = f"{pair.svenn_root}/_admin/tenants/{pair.tenant}/edit"
+    httpx.post(url, json=svenn_edit).raise_for_status()
+    tripletex_edit = {
+        "entity": "customer",
+        "id": second.tripletex_id,
+        "changes": {"email": "faktura@endret-i-tripletex.no"},
+    }
+    url = f"{pair.tripletex_root}/_admin/companies/{pair.company_id}/edit"
+    httpx.post(url, json=tripletex_edit).raise_for_status()
+
+
+def rehearse(
+    server: PrefectServer, worker: Worker, pair: SandboxPair, browser: Browser, store_url: str
+) -> list[Path]:
+    """Activation → plan → approval form → approve → summary → failed records → reconcile."""
+    tenant, shots = pair.tenant, []
+    run_id = server.run_deployment(ACTIVATE, activation_parameters(server, pair))
+    server.wait_for_state(run_id, {"PAUSED"}, WAIT, worker)
+    shots.append(shoot_artifact(browser, server, f"plan-{tenant}", "Initial sync plan", "1-plan"))
+
+    browser.open(f"{server.ui_url}/runs/flow-run/{run_id}", "Resume")
+    browser.click("Resume")
+    browser.wait_for_text("Approve starts the initial sync")
+    shots.append(browser.screenshot(OUT / "2-approval-form.png"))
+
+    decision: Mapping[str, str] = {
+        "decision": "approve",
+        "approver": "kari@firma.no",
+        "reason": "Plan checked with the customer",
+    }
+    server.resume(run_id, decision)  # the same call the form's Submit makes
+    server.wait_for_state(run_id, timeout=WAIT, worker=worker)
+    shots.append(
+        shoot_artifact(
+            browser, server, f"initial-sync-summary-{tenant}", "Initial sync", "3-summary"
+        )
+    )
+    browser.resize(2000)  # the failed-record table is wide: both languages side by side
+    shots.append(
+        shoot_artifact(
+            browser, server, f"failed-records-{tenant}", "reason_code", "4-failed-records"
+        )
+    )
+    browser.resize(1400)
+
+    plant_drift(pair, store_url)
+    nightly = server.run_deployment(RECONCILE, {"tenant": tenant})
+    server.wait_for_state(nightly, timeout=WAIT, worker=worker)
+    shots.append(
+        shoot_artifact(
+            browser, server, f"reconcile-{tenant}", "Nightly reconciliation", "5-reconcile"
+        )
+    )
+    return shots
+
+
+def main() -> None:
+    """Run the rehearsal and write the screenshots."""
+    with tempfile.TemporaryDirectory(prefix="svenn-screens-") as tmp:
+        store_url = f"sqlite:///{tmp}/state.db"
+        store = store_env(store_url, None, Fernet.generate_key().decode())
+        with (
+            sandbox_pair(size="small", seed=7) as pair,
+            PrefectServer.start(ui=True) as server,
+        ):
+            print(f"Prefect server with UI at {server.ui_url}", flush=True)
+            server.deploy()
+            with (
+                server.worker(store | sandbox_env(pair)) as worker,
+                Browser(free_port()) as browser,
+            ):
+                for path in rehearse(server, worker, pair, browser, store_url):
+                    print(f"wrote {path.relative_to(ROOT)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
