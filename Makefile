@@ -7,7 +7,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test lint format bench sandboxes clean screenshots chromium
+.PHONY: install demo test lint format bench fuzz sandboxes clean screenshots chromium
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -33,6 +33,12 @@ lint: install
 format: install
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
+
+# schemathesis against both sandboxes (the real Tripletex spec, our Svenn contract); `make test`
+# runs the same test with a small budget. FUZZ_EXAMPLES = generated requests per operation.
+FUZZ_EXAMPLES ?= 40
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) .venv/bin/pytest tests/test_fuzz_sandboxes.py -q -s -p no:randomly
 
 bench: install
 	for script in bench/bench_*.py; do echo "== $$script"; .venv/bin/python $$script || exit 1; done

@@ -25,6 +25,8 @@ from sync.records import Customer, Direction, Employee, HourEntry, Project, Reco
 NAME_MAX_LENGTH = 255  # Tripletex customer/project name
 PERSON_NAME_MAX_LENGTH = 100  # Tripletex employee first/last name
 EMAIL_MAX_LENGTH = 254
+EMPLOYEE_EMAIL_MAX_LENGTH = 100  # Tripletex employee e-mail (FACTS §6, legacy limits)
+CUSTOMER_NUMBER_MAX = 2**31 - 1  # Tripletex customerNumber is an int32 (spec 2.75)
 
 
 class ReasonCode(StrEnum):
@@ -62,6 +64,7 @@ class ReasonCode(StrEnum):
     HOURS_ENTRY_EXISTS = "HOURS_ENTRY_EXISTS"
     HOURS_CHANGED_IN_TRIPLETEX = "HOURS_CHANGED_IN_TRIPLETEX"
     ENTITY_NOT_SYNCED_IN_DIRECTION = "ENTITY_NOT_SYNCED_IN_DIRECTION"
+    CUSTOMER_NUMBER_OUT_OF_RANGE = "CUSTOMER_NUMBER_OUT_OF_RANGE"
 
 
 # (English, Norwegian bokmål); placeholders are filled from ``message(code, **context)``.
@@ -206,6 +209,12 @@ MESSAGES: dict[ReasonCode, tuple[str, str]] = {
         "Hours only go from Svenn to Tripletex.",
         "Timer overføres bare fra Svenn til Tripletex.",
     ),
+    ReasonCode.CUSTOMER_NUMBER_OUT_OF_RANGE: (
+        "Customer '{name}' has customer number {value}; only numbers from 1 to {limit} sync "
+        "(Tripletex stores them as 32-bit integers).",
+        "Kunden «{name}» har kundenummer {value}; bare numre fra 1 til {limit} synkroniseres "
+        "(Tripletex lagrer dem som 32-bits heltall).",
+    ),
 }
 
 
@@ -291,6 +300,16 @@ def _customer_rules(customer: Customer, direction: Direction) -> list[RuleViolat
                 ReasonCode.CUSTOMER_NUMBER_NOT_NUMERIC, "customer_number", name=name, value=number
             )
         )
+    elif isinstance(number, int) and not 0 < number <= CUSTOMER_NUMBER_MAX:
+        found.append(
+            violation(
+                ReasonCode.CUSTOMER_NUMBER_OUT_OF_RANGE,
+                "customer_number",
+                name=name,
+                value=number,
+                limit=CUSTOMER_NUMBER_MAX,
+            )
+        )
     raw_org = customer.organization_number
     if raw_org and raw_org.strip() and normalize.org_number(raw_org) is None:
         found.append(violation(ReasonCode.ORG_NUMBER_INVALID, "organization_number", value=raw_org))
@@ -308,6 +327,10 @@ def _employee_rules(employee: Employee, direction: Direction) -> list[RuleViolat
         if len(getattr(employee, field) or "") > PERSON_NAME_MAX_LENGTH:
             found.append(violation(ReasonCode.FIELD_TOO_LONG, field, limit=PERSON_NAME_MAX_LENGTH))
     found += _common_rules(employee, name)
+    email = (employee.email or "").strip()
+    too_long = len(email) > EMPLOYEE_EMAIL_MAX_LENGTH and normalize.email(email) is not None
+    if direction is Direction.SVENN_TO_TRIPLETEX and too_long:
+        found.append(violation(ReasonCode.FIELD_TOO_LONG, "email", limit=EMPLOYEE_EMAIL_MAX_LENGTH))
     no_email = not (employee.email or "").strip()
     if direction is Direction.SVENN_TO_TRIPLETEX and no_email:
         found.append(violation(ReasonCode.EMPLOYEE_NO_EMAIL, "email", blocking=False, name=name))

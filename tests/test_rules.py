@@ -155,3 +155,26 @@ def test_message_fills_context_and_tolerates_missing_values():
     assert "inaktiv" in norwegian
     english, _ = message(ReasonCode.TARGET_REJECTED)
     assert "–" in english
+
+
+@pytest.mark.parametrize("number", [2**31, 10**12, 0, -5])
+def test_customer_number_outside_int32_is_a_failed_record_in_both_directions(number) -> None:
+    for direction in BOTH:
+        violations = check_record(good_customer(customer_number=number), direction)
+        assert [v.code for v in violations] == [ReasonCode.CUSTOMER_NUMBER_OUT_OF_RANGE]
+        assert is_blocked(violations)
+        english, norwegian = violations[0].message_en, violations[0].message_no
+        assert str(number) in english and "2147483647" in english
+        assert str(number) in norwegian and "2147483647" in norwegian
+
+
+def test_largest_int32_customer_number_syncs() -> None:
+    for direction in BOTH:
+        assert codes(good_customer(customer_number=2**31 - 1), direction) == set()
+
+
+def test_employee_email_longer_than_tripletex_takes_is_refused_towards_tripletex() -> None:
+    long_email = "k" * 95 + "@firma.no"  # 104 characters: fine in Svenn, too long for Tripletex
+    assert ReasonCode.FIELD_TOO_LONG in codes(good_employee(email=long_email), TO_TRIPLETEX)
+    assert ReasonCode.FIELD_TOO_LONG not in codes(good_employee(email=long_email), TO_SVENN)
+    assert codes(good_employee(email="k" * 91 + "@firma.no"), TO_TRIPLETEX) == set()

@@ -110,8 +110,10 @@ def test_create_then_patch_with_version_and_stale_version_is_412(sandbox: Sandbo
     employee = response.json()
     assert response.headers["location"].endswith(employee["id"])
     path = f"/employees/{employee['id']}"
-    missing = sandbox.api.patch(path, json={"phone": "99887766"})
+    with sandbox.raw() as raw:  # the contract requires If-Match on PATCH: this is outside it
+        missing = raw.patch(path, json={"phone": "99887766"})
     assert missing.status_code == 428
+    assert missing.headers["content-type"] == "application/problem+json"
     updated = sandbox.api.patch(path, json={"phone": "99887766"}, headers={"If-Match": '"1"'})
     assert updated.json()["version"] == 2 and updated.headers["etag"] == '"2"'
     stale = sandbox.api.patch(path, json={"phone": "1"}, headers={"If-Match": "1"})

@@ -52,6 +52,8 @@ def _tenant(request: Request) -> Tenant:
 
 # -- query parameters ------------------------------------------------------------------------
 def _limit(value: str) -> int:
+    if not (value.isascii() and value.isdigit()):
+        raise ValueError("must be a whole number")
     number = int(value)
     if not 1 <= number <= 1000:
         raise ValueError("must be between 1 and 1000")
@@ -149,6 +151,8 @@ async def read_body(request: Request) -> Any:
     """The JSON body, or a 400 problem."""
     try:
         return json.loads(await request.body() or b"null")
+    except RecursionError as error:
+        raise ProblemError(400, "bad-request", "The body is nested too deeply.") from error
     except ValueError as error:
         raise ProblemError(400, "bad-request", f"The body is not valid JSON: {error}") from error
 

@@ -23,6 +23,7 @@ TITLES = {
     "external-ref-conflict": "External reference already in use",
     "cursor-expired": "Cursor expired",
     "conflict": "Conflict",
+    "internal-error": "Internal error",
 }
 
 
@@ -97,6 +98,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         problem = ProblemError(exc.status_code, slug, str(exc.detail))
         return problem_response(problem, request.url.path)
 
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        # A sandbox bug must still answer in the API's one error shape, never as plain text.
+        problem = ProblemError(500, "internal-error", f"Unexpected {type(exc).__name__}.")
+        return problem_response(problem, request.url.path)
+
+    app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_request_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

@@ -6,11 +6,13 @@ Rules that need the tenant's data (uniqueness, references) live in :mod:`.tenant
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from .problems import field_error
 
+DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes "²", which int() refuses
 READ_ONLY = frozenset({"id", "version", "createdAt", "updatedAt"})
 ADDRESS_FIELDS = ("addressLine1", "addressLine2", "postalCode", "city", "countryCode")
 HOUR_STATUSES = ("draft", "submitted", "approved", "rejected")
@@ -24,6 +26,7 @@ class FieldRule:
     required: bool = False
     nullable: bool = True
     max_length: int | None = None
+    min_length: int = 0
     choices: tuple[str, ...] = ()
     ref: str | None = None  # collection the id must exist in
     minimum: float | None = None
@@ -35,13 +38,14 @@ def _text(max_length: int, required: bool = False) -> FieldRule:
     return FieldRule("str", required=required, nullable=not required, max_length=max_length)
 
 
-EXTERNAL_REF = FieldRule("str", max_length=200)
+EXTERNAL_REF = FieldRule("str", max_length=200, min_length=1)
+INT32_MAX = 2**31 - 1  # Tripletex stores customer numbers as int32: our connector's limit
 
 FIELDS: dict[str, dict[str, FieldRule]] = {
     "customers": {
         "name": _text(255, required=True),
         "organizationNumber": _text(20),
-        "customerNumber": FieldRule("customer_number", minimum=1, max_length=50),
+        "customerNumber": FieldRule("customer_number", minimum=1, maximum=INT32_MAX, max_length=50),
         "email": _text(255),
         "phone": _text(50),
         "postalAddress": FieldRule("address"),
@@ -139,6 +143,8 @@ def _check_value(rule: FieldRule, value: Any) -> str | None:
             return "must not be empty"
         if rule.max_length and len(value) > rule.max_length:
             return f"must be at most {rule.max_length} characters"
+        if len(value) < rule.min_length:
+            return f"must be at least {rule.min_length} character(s)"
         return None
     return _CHECKS[rule.kind](rule, value)
 
@@ -148,6 +154,8 @@ def _check_int(rule: FieldRule, value: Any) -> str | None:
         return "must be an integer"
     if rule.minimum is not None and value < rule.minimum:
         return f"must be at least {rule.minimum:g}"
+    if rule.maximum is not None and value > rule.maximum:
+        return f"must be at most {rule.maximum:g}"
     return None
 
 
@@ -156,7 +164,7 @@ def _check_customer_number(rule: FieldRule, value: Any) -> str | None:
         text = value.strip()
         if not text or len(text) > (rule.max_length or 50):
             return "must be 1 to 50 characters"
-        return None if not text.isdigit() or int(text) >= 1 else "must be at least 1"
+        return _check_int(rule, int(text)) if DIGITS.fullmatch(text) else None
     return _check_int(rule, value)
 
 
@@ -215,7 +223,7 @@ _CHECKS = {
 
 def normalise_customer_number(value: Any) -> Any:
     """A string of digits becomes an integer (as the canonical record does); text stays text."""
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and DIGITS.fullmatch(value.strip()):
         return int(value.strip())
     return value.strip() if isinstance(value, str) else value
 

@@ -117,7 +117,9 @@ class Feed:
 
     def _parse(self, cursor: str) -> int:
         epoch, _, number = cursor.partition(".")
-        if epoch != self.epoch or not number.isdigit() or int(number) > self.head:
+        if epoch != self.epoch or not number.isascii() or not number.isdigit():
+            raise _expired("This cursor is unknown to this tenant's feed.")
+        if int(number) > self.head:
             raise _expired("This cursor is unknown to this tenant's feed.")
         return int(number)
 

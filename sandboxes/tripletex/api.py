@@ -11,6 +11,7 @@ from fastapi import Request, Response
 
 from .errors import TripletexError, not_found
 from .fields import NO_DIGEST, Renderer, digest, page_bounds, parse_fields, sort_rows
+from .spec_rules import check_query, parse_int, parse_int_list
 from .state import ENTITIES, Company, Sandbox, Session
 
 JSON = "application/json; charset=utf-8"
@@ -36,12 +37,9 @@ class Call:
 
     def row(self, entity: str, ident: Any) -> dict[str, Any]:
         """A row by path id, or 404 code 6000."""
-        try:
-            key = int(ident)
-        except (TypeError, ValueError) as error:
-            raise TripletexError(
-                400, 12000, developer_message=f"Illegal path parameter: {ident}"
-            ) from error
+        key = parse_int(ident)
+        if key is None:
+            raise TripletexError(400, 12000, developer_message=f"Illegal path parameter: {ident}")
         row = self.company.table(entity).get(key)
         if row is None:
             raise not_found(ENTITIES[entity][0])
@@ -55,15 +53,26 @@ def call_of(request: Request) -> Call:
     company = sandbox.companies.get(session.employee_token.company_id)
     if company is None:
         raise TripletexError(401, 3000, developer_message="The company no longer exists")
+    route = request.scope.get("route")
+    if route is not None:
+        check_query(request.method, route.path, request.query_params)
     return Call(request, sandbox, session, company)
 
 
 async def read_json(request: Request) -> Any:
-    """The JSON body, or 422 code 22000."""
+    """The JSON body: 415 for a body that is not JSON, 422 code 22000 for malformed JSON."""
     raw = await request.body()
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if raw and media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        raise TripletexError(
+            415,
+            4000,
+            message="Unsupported Media Type",
+            developer_message=f"Content-Type {media_type} is not supported; send application/json",
+        )
     try:
         return json.loads(raw or b"null")
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: absurdly deep nesting
         raise TripletexError(422, 22000, developer_message="Invalid JSON in body") from error
 
 
@@ -135,10 +144,10 @@ def id_list(text: str | None) -> set[int] | None:
     """A comma-separated id list filter (``id=1,2,3``)."""
     if not text:
         return None
-    try:
-        return {int(part) for part in text.split(",") if part.strip()}
-    except ValueError as error:
-        raise TripletexError(422, 21000, developer_message=f"Illegal id list: {text}") from error
+    values = parse_int_list(text)
+    if values is None:
+        raise TripletexError(422, 21000, developer_message=f"Illegal id list: {text}")
+    return values
 
 
 def flag(text: str | None) -> bool | None:

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, Response
 from starlette.exceptions import HTTPException
 
 from sandboxes.faults import FaultInjector, FaultSpec, install
+from sandboxes.routes import allowed_methods
 
 from .admin import admin_router
 from .api import json_response
@@ -88,7 +89,11 @@ async def _http_error(request: Request, error: Exception) -> Response:
     body = TripletexError(
         error.status_code, code, message=message, developer_message=str(error.detail)
     ).body(_request_id(request))
-    return json_response(body, error.status_code)
+    response = json_response(body, error.status_code)
+    response.headers.update(error.headers or {})
+    if error.status_code == 405:  # every method served at this path (RFC 9110 §15.5.6)
+        response.headers["allow"] = ", ".join(allowed_methods(request.app, request.url.path))
+    return response
 
 
 async def _internal_error(request: Request, error: Exception) -> Response:

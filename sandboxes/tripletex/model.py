@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import TripletexError, unknown_field
+from .spec_rules import check_field, parse_int
 from .state import ENTITIES, PM_FLAG, Company, Sandbox
 
 # model -> field -> [kind ("ref"|"list"|"string"|...), referenced model or None, readOnly]
@@ -38,50 +39,60 @@ def map_body(sandbox: Sandbox, entity: str, body: Any, *, admin: bool = False) -
         if read_only or name in COMPUTED:
             continue
         if kind == "ref":
-            row[name] = _map_ref(sandbox, ref, value)
+            row[name] = _map_ref(sandbox, ref, name, value, admin)
         elif kind == "list":
             continue  # nested lists (participants, employments, ...) are not modelled
         else:
-            row[name] = _check_scalar(name, kind, value)
+            row[name] = _checked(model, name, value)
     return row
 
 
-def _map_ref(sandbox: Sandbox, model: str, value: Any) -> dict[str, Any] | None:
+def _checked(model: str, name: str, value: Any, prefix: str = "") -> Any:
+    """The value, if the spec's rules for the field allow it (else the 422 Tripletex gives)."""
+    error = check_field(model, name, value)
+    if error is not None:
+        error.validation = [(f"{prefix}{f}" if f else f, m) for f, m in error.validation or []]
+        raise error
+    return value
+
+
+def _map_ref(
+    sandbox: Sandbox, model: str, name: str, value: Any, admin: bool
+) -> dict[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise TripletexError(422, 16000, developer_message=f"Expected an object for {model}")
+        raise TripletexError(
+            422,
+            16000,
+            developer_message=f"Expected an object for {model}",
+            validation=[(name, "Verdien har feil type: forventet objekt.")],
+        )
     if model in EMBEDDED_MODELS:
         allowed = MODEL_FIELDS[model]
         for key in value:
             if key not in allowed:
                 raise unknown_field(key)
-        address = {k: v for k, v in value.items() if not allowed[k][2] and k not in COMPUTED}
-        address["id"] = sandbox.new_id(value.get("id"))
+        address = {
+            k: _checked(model, k, v, f"{name}.")
+            for k, v in value.items()
+            if not allowed[k][2] and k not in COMPUTED and k not in ("id", "version")
+        }
+        # The server numbers the objects it creates: an id the client sends for a new
+        # address is not taken (an update keeps the stored address's id, see writes.update).
+        address["id"] = sandbox.new_id(value.get("id") if admin else None)
         return address
     ref_id = value.get("id")
     if ref_id is None:
         return None
-    if not isinstance(ref_id, int):
-        raise TripletexError(422, 16000, developer_message=f"Invalid id for {model}")
+    if isinstance(ref_id, bool) or parse_int(ref_id) is None:
+        raise TripletexError(
+            422,
+            16000,
+            developer_message=f"Invalid id for {model}",
+            validation=[(f"{name}.id", "Verdien har feil type: forventet heltall.")],
+        )
     return {"id": ref_id}
-
-
-def _check_scalar(name: str, kind: str, value: Any) -> Any:
-    expected: dict[str, tuple[type, ...]] = {
-        "string": (str,),
-        "integer": (int,),
-        "number": (int, float),
-        "boolean": (bool,),
-    }
-    types = expected.get(kind)
-    if value is None or types is None:
-        return value
-    if isinstance(value, bool) and kind != "boolean":
-        raise TripletexError(422, 16000, developer_message=f"Wrong type for {name}")
-    if not isinstance(value, types):
-        raise TripletexError(422, 16000, developer_message=f"Wrong type for {name}")
-    return value
 
 
 def _change(sandbox: Sandbox, company: Company, kind: str, by: int | None) -> dict[str, Any]:
@@ -193,6 +204,8 @@ def _unique_keys(entity: str, row: dict[str, Any]) -> list[tuple[str, Any]]:
         keys.append(("project.number", row.get("number") or None))
     elif entity == "projectActivity":
         keys.append(("projectActivity", (ref("project"), ref("activity"))))
+    elif entity == "department":
+        keys.append(("departmentNumber", row.get("departmentNumber") or None))
     elif entity == "timesheetEntry":
         key = (ref("employee"), row.get("date"), ref("activity"), ref("project"))
         keys.append(("timesheetEntry", key))

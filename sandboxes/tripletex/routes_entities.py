@@ -22,6 +22,7 @@ from .api import (
 from .errors import NOT_NULL, TripletexError
 from .model import changed_at
 from .rules import may_manage_projects, parse_date, ref_id
+from .spec_rules import parse_int
 
 Row = dict[str, Any]
 Predicate = Callable[[Row], bool]
@@ -66,7 +67,9 @@ def customer_filters(call: Call) -> list[Predicate]:
     """GET /customer filters (isInactive defaults to false)."""
     q = call.request.query_params
     found = _ids(q) + _equals(q, "organizationNumber", "organizationNumber")
-    found += _equals(q, "customerAccountNumber", "customerNumber", int)
+    numbers = id_list(q.get("customerAccountNumber"))  # "List of customer numbers" in the spec
+    if numbers is not None:
+        found.append(lambda r: r.get("customerNumber") in numbers)
     found += _contains(q, "customerName", "name") + _bool(q, "isInactive", "isInactive", False)
     found += _ids(q, "accountManagerId", "accountManager")
     for param in ("email", "invoiceEmail", "phoneNumberMobile"):
@@ -195,8 +198,12 @@ def register(
         call = call_of(request)
         row = call.row(entity, request.path_params["id"])
         version = request.query_params.get("version")
-        if version is not None and version.isdigit() and int(version) != row["version"]:
-            raise TripletexError(409, 8000, developer_message="Stale version")
+        if version:
+            sent = parse_int(version, "int32")
+            if sent is None:
+                raise TripletexError(422, 21000, developer_message=f"Illegal version: {version}")
+            if sent != row["version"]:
+                raise TripletexError(409, 8000, developer_message="Stale version")
         writes.delete(call.company, entity, row)
         return Response(status_code=204)
 

@@ -20,6 +20,7 @@ from .errors import TripletexError, validation_error
 from .model import holder, update_row
 from .routes_entities import _contains, _equals, _ids, register
 from .rules import LINK_EXISTS, activity_allowed, parse_date, ref_id
+from .spec_rules import parse_int
 from .state import PM_FLAG, Sandbox
 
 CONSUMER_INVALID = "The consumer token is invalid or does not exist."
@@ -137,7 +138,9 @@ def work_router() -> APIRouter:
         q = request.query_params
         if not q.get("projectId"):
             raise TripletexError(422, 15000, validation=[("projectId", "Kan ikke være null.")])
-        project_id = int(q["projectId"])
+        project_id = parse_int(q["projectId"])
+        if project_id is None:  # check_query refused it already; kept for type narrowing
+            raise TripletexError(422, 21000, validation=[("projectId", "Ugyldig verdi.")])
         rows = [
             r
             for r in call.company.table("activity").values()

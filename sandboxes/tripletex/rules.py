@@ -12,6 +12,7 @@ from .state import PM_FLAG, Company
 
 ORG_NUMBER = re.compile(r"\d{9}")
 NUMBER_IN_USE = "Nummeret er allerede i bruk"
+DEPARTMENT_NUMBER_IN_USE = "Nummeret er i bruk."
 ORG_NUMBER_INVALID = "Organisasjonsnummeret må bestå av 9 siffer."
 USER_TYPE_MISSING = 'Brukertype kan ikke være "0" eller tom.'
 EMAIL_NEEDED = "Må angis for Tripletex-brukere."
@@ -87,6 +88,19 @@ def check_employee(company: Company, row: dict[str, Any], own_id: int | None) ->
     if number and _taken(company, "employeeNumber", number, own_id):
         out.append(("employeeNumber", NUMBER_IN_USE))
     _exists(company, "department", row, "department", out)
+    if out:
+        raise validation_error(*out)
+
+
+def check_department(company: Company, row: dict[str, Any], own_id: int | None) -> None:
+    """name required, unique departmentNumber, the manager must exist."""
+    out: Problems = []
+    if not (row.get("name") or "").strip():
+        out.append(("name", FIELD_REQUIRED))
+    number = row.get("departmentNumber")
+    if number and _taken(company, "departmentNumber", number, own_id):
+        out.append(("departmentNumber", DEPARTMENT_NUMBER_IN_USE))
+    _exists(company, "employee", row, "departmentManager", out)
     if out:
         raise validation_error(*out)
 

@@ -6,8 +6,17 @@ from typing import Any
 
 from . import rules
 from .errors import TripletexError
-from .model import check_version, delete_row, index_row, insert_row, map_body, update_row
-from .state import Company, Sandbox
+from .model import (
+    EMBEDDED_MODELS,
+    MODEL_FIELDS,
+    check_version,
+    delete_row,
+    index_row,
+    insert_row,
+    map_body,
+    update_row,
+)
+from .state import ENTITIES, Company, Sandbox
 
 
 def _validate(
@@ -21,6 +30,8 @@ def _validate(
         rules.check_project(company, row, own_id, "projectManager" in changed)
     elif entity == "timesheetEntry":
         rules.check_timesheet_entry(company, row, own_id)
+    elif entity == "department":
+        rules.check_department(company, row, own_id)
 
 
 def _assign_numbers(company: Company, entity: str, row: dict[str, Any]) -> None:
@@ -76,6 +87,7 @@ def update(
 ) -> dict[str, Any]:
     """Validate and apply a partial update (only the fields sent change)."""
     changes = map_body(sandbox, entity, body, admin=admin)
+    _keep_embedded_ids(entity, row, changes)
     if not admin:
         check_version(row, body)
         if entity == "timesheetEntry":
@@ -85,6 +97,16 @@ def update(
     candidate = {k: v for k, v in merged.items() if v is not None}
     _validate(company, entity, candidate, row["id"], set(changes))
     return update_row(sandbox, company, entity, row, changes, by)
+
+
+def _keep_embedded_ids(entity: str, row: dict[str, Any], changes: dict[str, Any]) -> None:
+    """An address sent on update changes the stored address: it keeps the stored id."""
+    fields = MODEL_FIELDS[ENTITIES[entity][0]]
+    for name, value in changes.items():
+        stored = row.get(name)
+        embedded = fields.get(name, [None, None])[1] in EMBEDDED_MODELS
+        if embedded and isinstance(value, dict) and isinstance(stored, dict) and "id" in stored:
+            value["id"] = stored["id"]
 
 
 def delete(company: Company, entity: str, row: dict[str, Any], *, admin: bool = False) -> None:
