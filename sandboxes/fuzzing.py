@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from sandboxes.openapi_check import SVENN_SPEC, TRIPLETEX_SPEC
-from sandboxes.routes import app_routes
+from sandboxes.routes import app_routes, path_shape
 
 ALLOWLIST = Path(__file__).with_name("fuzz_allowlist.json")
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
@@ -71,13 +71,8 @@ def served_operations(app: Any, prefix: str) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for path, methods, _ in app_routes(app):
         if path.startswith(prefix + "/"):
-            found |= {(m, _template(path[len(prefix) :])) for m in methods if m != "HEAD"}
+            found |= {(m, path_shape(path[len(prefix) :])) for m in methods if m != "HEAD"}
     return found
-
-
-def _template(path: str) -> str:
-    """A path with its parameters made anonymous, so route and spec paths compare."""
-    return "/".join("{}" if part.startswith("{") else part for part in path.split("/"))
 
 
 def fuzz_spec(target_name: str, spec_path: Path, served: set[tuple[str, str]]) -> dict[str, Any]:
@@ -87,12 +82,12 @@ def fuzz_spec(target_name: str, spec_path: Path, served: set[tuple[str, str]]) -
     skipped = {op for e in entries if e["kind"] == "skip_operations" for op in e["operations"]}
     paths: dict[str, Any] = {}
     for path, item in spec["paths"].items():
-        kept = {
-            key: value
-            for key, value in item.items()
-            if key not in METHODS
-            or ((key.upper(), _template(path)) in served and f"{key.upper()} {path}" not in skipped)
-        }
+
+        def wanted(key: str, path: str = path) -> bool:
+            operation = (key.upper(), path_shape(path))
+            return operation in served and f"{key.upper()} {path}" not in skipped
+
+        kept = {key: value for key, value in item.items() if key not in METHODS or wanted(key)}
         if any(key in METHODS for key in kept):
             paths[path] = kept
     spec["paths"] = paths

@@ -28,3 +28,8 @@ def allowed_methods(app: Any, path: str) -> list[str]:
         if regex is not None and regex.match(path):
             methods |= route_methods
     return sorted(methods)
+
+
+def path_shape(path: str) -> str:
+    """A path with its parameters made anonymous, so route and spec paths compare."""
+    return "/".join("{}" if part.startswith("{") else part for part in path.split("/"))

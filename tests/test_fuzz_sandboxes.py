@@ -16,6 +16,7 @@ import time
 import pytest
 
 from sandboxes.fuzzing import ALLOWLIST, SVENN_SPEC, TRIPLETEX_SPEC, Target, fuzz, served_operations
+from sandboxes.routes import path_shape
 from sandboxes.runner import serve_in_thread
 from sandboxes.svenn.app import create_app as svenn_app
 from sandboxes.svenn.seed import example_seed
@@ -38,8 +39,7 @@ def _spec_operations(spec_path, prefix: str = "") -> set[tuple[str, str]]:
     spec = json.loads(spec_path.read_text())
     found = set()
     for path, item in spec["paths"].items():
-        shape = "/".join("{}" if p.startswith("{") else p for p in path.split("/"))
-        found |= {(method.upper(), shape) for method in item if method != "parameters"}
+        found |= {(method.upper(), path_shape(path)) for method in item if method != "parameters"}
     return found
 
 

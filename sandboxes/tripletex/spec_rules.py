@@ -21,6 +21,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from sandboxes.routes import path_shape
+
 from .errors import TripletexError, validation_error
 
 SPEC_DIR = Path(__file__).with_name("spec")
@@ -134,16 +136,12 @@ def _number(value: float) -> str:
 def _operation_params(method: str, route: str) -> dict[str, dict[str, Any]]:
     """Declared query parameters of one operation (``route`` as the sandbox registers it)."""
     path = route.removeprefix("/v2")
-    shape = _shape(path)
+    shape = path_shape(path)
     for template, item in _spec()["paths"].items():
-        if _shape(template) == shape and method.lower() in item:
+        if path_shape(template) == shape and method.lower() in item:
             params = item[method.lower()].get("parameters", [])
             return {p["name"]: p for p in params if p.get("in") == "query"}
     return {}
-
-
-def _shape(path: str) -> str:
-    return "/".join("{}" if part.startswith("{") else part for part in path.split("/"))
 
 
 def check_query(method: str, route: str, query: Any) -> None:
