@@ -131,3 +131,18 @@ def test_an_unexpected_error_is_a_500_problem_document() -> None:
         response = httpx.get(url + "/api/v1/broken")
     document = problem(response, 500)
     assert "RuntimeError" in document["detail"] and "a sandbox bug" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("name", "limit"), [("addressLine1", 255), ("postalCode", 20), ("city", 100)]
+)
+def test_address_fields_longer_than_the_contract_allows_are_refused(
+    raw: httpx.Client, name: str, limit: int
+) -> None:
+    address = {name: "x" * (limit + 1)}
+    refused = raw.post("/customers", json={"name": "Adresse AS", "postalAddress": address})
+    assert fields(problem(refused, 422)) == ["postalAddress"]
+    project = raw.post("/projects", json={"name": "Tak", "address": address})
+    assert fields(problem(project, 422)) == ["address"]
+    fits = raw.post("/customers", json={"name": "Adresse AS", "postalAddress": {name: "x" * limit}})
+    assert fits.status_code == 201

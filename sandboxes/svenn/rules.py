@@ -15,6 +15,7 @@ from .problems import field_error
 DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes "²", which int() refuses
 READ_ONLY = frozenset({"id", "version", "createdAt", "updatedAt"})
 ADDRESS_FIELDS = ("addressLine1", "addressLine2", "postalCode", "city", "countryCode")
+ADDRESS_LIMITS = {"addressLine1": 255, "addressLine2": 255, "postalCode": 20, "city": 100}
 HOUR_STATUSES = ("draft", "submitted", "approved", "rejected")
 
 
@@ -201,6 +202,9 @@ def _check_address(rule: FieldRule, value: Any) -> str | None:
         return f"unknown address field(s): {', '.join(sorted(unknown))}"
     if any(v is not None and not isinstance(v, str) for v in value.values()):
         return "address fields must be strings"
+    for name, limit in ADDRESS_LIMITS.items():
+        if len(value.get(name) or "") > limit:
+            return f"{name} must be at most {limit} characters"
     code = value.get("countryCode")
     if code is not None and len(code) != 2:
         return "countryCode must be two letters (ISO 3166-1)"
