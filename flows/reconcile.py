@@ -10,7 +10,9 @@ per tenant and entity. Over consistent data it writes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +23,7 @@ from prefect.runtime import flow_run
 
 from config.settings import load_settings
 from flows.initial_sync import step_one, step_two
-from store.leases import REALTIME, RECONCILE, acquire_lease, release_lease
+from store.leases import REALTIME, RECONCILE, LeaseHeldError, acquire_lease, release_lease
 from store.links import tripletex_to_svenn
 from store.state import StateStore
 from sync.records import SYNC_ORDER
@@ -41,14 +43,24 @@ from tasks.tenant import state_store, tenant_clients
 # The realtime lease is held too while a tenant is reconciled, so its ticks skip the tenant
 # instead of racing the repairs. A killed reconciliation frees both after this long.
 LEASE_TTL = dt.timedelta(minutes=30)
+LEASE_WAIT = dt.timedelta(minutes=2)
 
 
 @asynccontextmanager
 async def tenant_leases(store: StateStore, tenant: str, holder: str) -> AsyncIterator[None]:
-    """Hold the tenant's reconcile and realtime leases while the block runs."""
-    with store.sessions.begin() as session:
-        for purpose in (RECONCILE, REALTIME):
-            acquire_lease(session, tenant, purpose, holder, ttl=LEASE_TTL)
+    """Hold the tenant's reconcile and realtime leases while the block runs (waiting up to
+    ``LEASE_WAIT`` for a realtime tick in progress to let go; a tick takes seconds)."""
+    deadline = time.monotonic() + LEASE_WAIT.total_seconds()
+    while True:
+        try:
+            with store.sessions.begin() as session:  # both or neither
+                for purpose in (RECONCILE, REALTIME):
+                    acquire_lease(session, tenant, purpose, holder, ttl=LEASE_TTL)
+            break
+        except LeaseHeldError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(1)
     try:
         yield
     finally:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import threading
 from typing import Any
 
 import httpx
@@ -15,6 +17,7 @@ from flows.reconcile import reconcile
 from sandboxes.pair import SandboxPair
 from store.failures import open_failures
 from store.integrations import transition
+from store.leases import REALTIME, RECONCILE, acquire_lease, live_lease, release_lease
 from store.links import links_for
 from store.models import IntegrationStatus, Link
 from store.state import StateStore
@@ -87,6 +90,16 @@ def test_reconcile_over_consistent_data_writes_nothing(pipeline, sandboxes, stat
     active_tenant(sandboxes, state_store)
     before_tx, before_sv = len(writes(sandboxes.tripletex_root)), len(writes(sandboxes.svenn_root))
     before_store = store_snapshot(state_store, sandboxes.tenant)
+    # A realtime tick is in progress: the reconciliation waits for it to let go of the tenant.
+    tenant, ttl = sandboxes.tenant, dt.timedelta(minutes=5)
+    with state_store.sessions.begin() as session:
+        acquire_lease(session, tenant, REALTIME, "realtime-tick", ttl=ttl)
+
+    def tick_ends() -> None:
+        with state_store.sessions.begin() as session:
+            release_lease(session, tenant, REALTIME, "realtime-tick")
+
+    threading.Timer(3.0, tick_ends).start()
 
     result = run_reconcile()
 
@@ -94,6 +107,9 @@ def test_reconcile_over_consistent_data_writes_nothing(pipeline, sandboxes, stat
     assert len(writes(sandboxes.tripletex_root)) == before_tx
     assert len(writes(sandboxes.svenn_root)) == before_sv
     assert store_snapshot(state_store, sandboxes.tenant) == before_store
+    with state_store.sessions() as session:  # both leases given back
+        assert live_lease(session, tenant, REALTIME, ttl=ttl) is None
+        assert live_lease(session, tenant, RECONCILE, ttl=ttl) is None
     report = Artifact.get(f"reconcile-{sandboxes.tenant}")
     assert report is not None and "No drift" in report.data
     pipeline.assert_clean()
