@@ -63,6 +63,7 @@ def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:
     from prefect.artifacts import Artifact
     from pydantic import SecretStr
 
+    from cli.demo_hours import demo_hours
     from cli.operate import activate_tenant, decide
     from flows.initial_sync import initial_sync
     from sandboxes.pair import sandbox_pair
@@ -108,6 +109,7 @@ def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:
         result = asyncio.run(initial_sync(pair.tenant))
         after = _writes(pair.tripletex_root) + _writes(pair.svenn_root)
         console.print(f"status {result['status']}; writes during the second run: {after - before}")
+        demo_hours(pair, store, console)
         console.rule("Where to look")
         console.print(f"State store: {os.environ['SVENN_SYNC_DATABASE_URL']}")
         console.print(ANALYST_HINT)

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.failures import app as failures_app
+from cli.hours import app as hours_app
 from config.settings import SettingsError, load_settings
 from store.db import StoreConfigError
 from store.state import StateStore
@@ -27,6 +28,7 @@ integrations_app = typer.Typer(help="Tenants' integrations.", no_args_is_help=Tr
 app.add_typer(db_app, name="db")
 app.add_typer(integrations_app, name="integrations")
 app.add_typer(failures_app, name="failures")
+app.add_typer(hours_app, name="hours")
 
 console = Console()
 F = TypeVar("F", bound=Callable[..., Any])

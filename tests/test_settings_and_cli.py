@@ -122,3 +122,12 @@ def test_ci_without_a_reachable_postgres_stops_loudly(tmp_path):
     )
     assert done.returncode == 3, done.stdout + done.stderr
     assert "refusing to fall back to SQLite" in done.stdout + done.stderr
+
+
+def test_hours_export_needs_both_ends_of_a_period():
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    done = CliRunner().invoke(app, ["hours", "export", "t-demo", "--from", "2025-01-01"])
+    assert done.exit_code == 2 and "give both --from and --to" in done.output

@@ -32,4 +32,6 @@ def test_demo_activates_approves_syncs_and_reruns_without_writes(
     assert "status: review; writes so far: Tripletex 0, Svenn 0" in out
     assert "initial sync finished: active" in out
     assert "writes during the second run: 0" in out
+    assert "second export, nothing new: 0 created" in out
+    assert "HOURS_LOCKED The hours on" in out and "(Logg) Timene" in out
     assert (tmp_path / "state.db").exists()
