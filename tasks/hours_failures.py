@@ -148,7 +148,7 @@ def log_failures(
             if row.record_key not in still_failing
             and (row.svenn_id in seen or _dated_within(row.payload, first, last))
         ]
-        resolve_failures(session, tenant, HOURS, passed)
+        resolve_failures(session, tenant, HOURS, passed, by=run_id)
 
 
 def _dated_within(payload: dict[str, Any] | None, first: dt.date, last: dt.date) -> bool:
