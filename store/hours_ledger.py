@@ -116,6 +116,7 @@ def begin_writes(session: Session, tenant: str, intents: Sequence[Intent]) -> No
 def settle_outcomes(session: Session, tenant: str, outcomes: Sequence[Outcome]) -> None:
     """Store what each key's write did: the entry, the ledger rows it covers, intents cleared."""
     rows = _entries(session, tenant, [o.plan.key for o in outcomes])
+    placed: list[tuple[EntryKey, Placement]] = []
     for outcome in outcomes:
         plan, row = outcome.plan, rows.get(outcome.plan.key)
         if plan.action == "hold":
@@ -130,15 +131,16 @@ def settle_outcomes(session: Session, tenant: str, outcomes: Sequence[Outcome]) 
         if entry is None:
             if row is not None:
                 session.delete(row)
-        else:
-            if row is None:
-                row = HoursEntry(tenant=tenant, **_key_fields(plan.key))
-                session.add(row)
-            row.tripletex_entry_id, row.version = entry.id, entry.version
-            row.hours, row.comment = entry.content.hours, entry.content.comment
-            row.pending_op = row.pending_hours = row.pending_comment = None
-            _save_ledger(session, tenant, plan.key, plan.rows)
+            continue
+        if row is None:
+            row = HoursEntry(tenant=tenant, **_key_fields(plan.key))
+            session.add(row)
+        row.tripletex_entry_id, row.version = entry.id, entry.version
+        row.hours, row.comment = entry.content.hours, entry.content.comment
+        row.pending_op = row.pending_hours = row.pending_comment = None
+        placed += [(plan.key, p) for p in plan.rows]
     _drop_ledger(session, tenant, [(o.plan.key, o.plan.left) for o in outcomes if _done(o)])
+    _save_ledger(session, tenant, placed)
     session.flush()
 
 
@@ -147,24 +149,22 @@ def _done(outcome: Outcome) -> bool:
 
 
 def _save_ledger(
-    session: Session, tenant: str, key: EntryKey, placements: Sequence[Placement]
+    session: Session, tenant: str, placed: Sequence[tuple[EntryKey, Placement]]
 ) -> None:
-    if not placements:
-        return
-    ids = [p.svenn_hour_id for p in placements]
-    existing = {
-        r.svenn_hour_id: r
-        for r in session.scalars(
-            select(HoursLedger).where(
-                HoursLedger.tenant == tenant, HoursLedger.svenn_hour_id.in_(ids)
-            )
+    """Upsert the ledger rows of the placements (one read per 500 rows)."""
+    ids = [p.svenn_hour_id for _, p in placed]
+    existing: dict[str, HoursLedger] = {}
+    for start in range(0, len(ids), CHUNK):
+        query = select(HoursLedger).where(
+            HoursLedger.tenant == tenant, HoursLedger.svenn_hour_id.in_(ids[start : start + CHUNK])
         )
-    }
-    for placement in placements:
+        existing.update({r.svenn_hour_id: r for r in session.scalars(query)})
+    for key, placement in placed:
         row = existing.get(placement.svenn_hour_id)
         if row is None:
             row = HoursLedger(tenant=tenant, svenn_hour_id=placement.svenn_hour_id)
             session.add(row)
+            existing[placement.svenn_hour_id] = row
         for name, value in _key_fields(key).items():
             setattr(row, name, value)
         row.hours = Decimal(placement.hours)

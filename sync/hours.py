@@ -309,14 +309,17 @@ def plan_export(
         if want is not None:
             rows_at.setdefault(want.key, []).append(want)
 
-    keys = set(rows_at) | {r.key for r in ledger} | set(ours)
+    ledger_at: dict[EntryKey, list[LedgerRow]] = {}
+    for sent in ledger:
+        ledger_at.setdefault(sent.key, []).append(sent)
+    keys = set(rows_at) | set(ledger_at) | set(ours)
     for key in sorted(keys):
         rows = tuple(rows_at.get(key, ()))
         row_ids = {r.svenn_hour_id for r in rows}
         left = tuple(
             r.svenn_hour_id
-            for r in ledger
-            if r.key == key and r.svenn_hour_id not in row_ids and r.svenn_hour_id not in stuck
+            for r in ledger_at.get(key, ())
+            if r.svenn_hour_id not in row_ids and r.svenn_hour_id not in stuck
         )
         changed = tuple(
             r.svenn_hour_id
