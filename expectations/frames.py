@@ -174,4 +174,6 @@ def _normalise(field: str, value: object) -> str | None:
         return normalize.org_number_digits(text)
     if field == "email":
         return text.strip().casefold()
-    return normalize.company_name(text) or None
+    # Legal forms do not count here: a link made on a name already had compatible forms, and
+    # one made on an identifier may pair "Bygg AS" with "Bygg" written without its form.
+    return normalize.company_stem(text) or None

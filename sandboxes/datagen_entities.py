@@ -142,8 +142,8 @@ def _company_name(b: _Builder) -> str:
 
 
 def _customer_base(b: _Builder, number: int) -> Customer:
-    name = b.unique("company", lambda: _company_name(b), normalize.company_name)
-    domain = normalize.company_name(name).replace(" ", "")
+    name = b.unique("company", lambda: _company_name(b), normalize.company_stem)
+    domain = normalize.company_stem(name).replace(" ", "")
     return Customer(
         name=name,
         organization_number=b.org_number() if b.chance(0.85) else None,
@@ -181,7 +181,7 @@ def _svenn_customer(b: _Builder, base: Customer, side: Side) -> Customer:
         update["name"] = _name_variant(b, base.name)
     if b.mess(0.05):
         typo = _typo(b, str(update.get("name", base.name)))
-        if b.claim("company", normalize.company_name(typo)):  # never another firm's name
+        if b.claim("company", normalize.company_stem(typo)):  # never another firm's name
             update["name"] = typo
     svenn = base.model_copy(update=update)
     if not _customers_match(base, svenn):
@@ -199,7 +199,7 @@ def _customers_match(t: Customer, s: Customer) -> bool:
         return True
     t_post = t.postal_address.postal_code if t.postal_address else None
     s_post = s.postal_address.postal_code if s.postal_address else None
-    same_name = normalize.company_name(t.name) == normalize.company_name(s.name)
+    same_name = normalize.company_stem(t.name) == normalize.company_stem(s.name)
     return same_name and normalize.postal_code(t_post) is not None and t_post == s_post
 
 

@@ -1,25 +1,39 @@
 """Initial-sync matching of Tripletex records against Svenn records, one entity at a time.
 
-Keys are tried strongest first (DESIGN §3). Each pass looks only at records that no earlier pass
-linked or found ambiguous, joins both sides on the normalised key and keeps a pair only when it
-is one-to-one: a record with two candidates, or a candidate claimed by two records, makes every
-record of that group *ambiguous*. A pair whose stronger key is present on both sides but differs
-(same e-mail, different org numbers) is a *conflict* and also ambiguous. Ambiguous records are
-never guessed and leave the later passes. Everything is merges and group-bys: no per-row Python.
+Keys are tried strongest first (DESIGN §3, keys in :mod:`sync.keys`). Each pass looks only at
+records that no earlier pass linked or found ambiguous, joins both sides on the normalised key
+and keeps a pair only when it is one-to-one: a record with two candidates, or a candidate
+claimed by two records, makes every record of that group *ambiguous*. A pair whose stronger key
+is present on both sides but differs (same customer number, different org numbers) is a
+*conflict* and also ambiguous. A *weak* key (a company e-mail, a name) never outweighs an
+identity: two records with different valid org numbers, or different legal forms, are plainly
+two things and are no candidates for each other; and a weak-key pair is only one-to-one when
+neither record has a lookalike on its own side that the key cannot tell from it. Ambiguous
+records are never guessed and leave the later passes. Everything is merges and group-bys: no
+per-row Python.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from sync import normalize
+from sync.keys import (
+    CUSTOMER_KEYS,
+    EMPLOYEE_KEYS,
+    KeyFunction,
+    KeyRules,
+    contradicting,
+    project_keys,
+)
 from sync.records import Entity, Record
 
-KeyFunction = Callable[[pd.DataFrame], pd.Series]
+# A weak key value carried by more records than this on one side is a placeholder or a shared
+# mailbox: its carriers all count as having lookalikes, without comparing every pair of them.
+MAX_LOOKALIKE_GROUP = 100
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,7 @@ class Ambiguity:
     candidate_ids: tuple[str, ...]  # ids on the other side
     key: str
     conflict: str | None = None  # a stronger key that disagrees, when that was the reason
+    lookalike_ids: tuple[str, ...] = ()  # same-side records the weak key cannot tell apart
 
 
 @dataclass
@@ -65,73 +80,6 @@ def records_frame(records: Sequence[Record]) -> pd.DataFrame:
     return frame
 
 
-# --- keys -------------------------------------------------------------------------------
-
-
-def _column(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name in frame.columns:
-        return frame[name]
-    return pd.Series(pd.NA, index=frame.index, dtype="object")
-
-
-def _joined(left: pd.Series, right: pd.Series) -> pd.Series:
-    """``left|right`` where both parts are present and non-empty, else NA."""
-    left, right = left.astype("string"), right.astype("string")
-    ok = left.notna() & right.notna() & (left != "") & (right != "")
-    return (left + "|" + right).where(ok.fillna(False).astype(bool), pd.NA)
-
-
-def _stripped(series: pd.Series) -> pd.Series:
-    value = series.astype("string").str.strip()
-    return value.where(value != "", pd.NA)
-
-
-def _customer_number(frame: pd.DataFrame) -> pd.Series:
-    raw = _column(frame, "customer_number")
-    numeric = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce")
-    whole = numeric.notna() & (numeric == numeric.round()) & (numeric >= 0)
-    return numeric.where(whole).astype("Int64").astype("string")
-
-
-def _name_postcode(frame: pd.DataFrame) -> pd.Series:
-    name = normalize.company_name_series(_column(frame, "name"))
-    return _joined(name, normalize.postal_code_series(_column(frame, "postal_code")))
-
-
-def _name_birth_date(frame: pd.DataFrame) -> pd.Series:
-    name = normalize.person_name_series(_column(frame, "first_name"), _column(frame, "last_name"))
-    born = pd.to_datetime(_column(frame, "date_of_birth"), errors="coerce").dt.strftime("%Y-%m-%d")
-    return _joined(name, born)
-
-
-CUSTOMER_KEYS: tuple[tuple[str, KeyFunction], ...] = (
-    ("org_number", lambda f: normalize.org_number_series(_column(f, "organization_number"))),
-    ("customer_number", _customer_number),
-    ("email", lambda f: normalize.email_series(_column(f, "email"))),
-    ("name_postcode", _name_postcode),
-)
-EMPLOYEE_KEYS: tuple[tuple[str, KeyFunction], ...] = (
-    ("email", lambda f: normalize.email_series(_column(f, "email"))),
-    ("employee_number", lambda f: _stripped(_column(f, "employee_number"))),
-    ("name_birth_date", _name_birth_date),
-)
-
-
-def _project_keys(customer_links: Mapping[str, str]) -> tuple[tuple[str, KeyFunction], ...]:
-    """Project keys; the Tripletex customer id is read through ``customer_links``."""
-
-    def name_customer(frame: pd.DataFrame) -> pd.Series:
-        customer = _column(frame, "customer_id")
-        if frame.attrs.get("side") == "tripletex":
-            customer = customer.map(customer_links)
-        return _joined(normalize.text_series(_column(frame, "name")), customer)
-
-    return (
-        ("number", lambda f: _stripped(_column(f, "number"))),
-        ("name_customer", name_customer),
-    )
-
-
 # --- the passes ---------------------------------------------------------------------------
 
 
@@ -149,32 +97,46 @@ def match_projects(
     tripletex: pd.DataFrame, svenn: pd.DataFrame, *, customer_links: Mapping[str, str]
 ) -> MatchResult:
     """Match projects: number → name + customer (Tripletex customer id → Svenn id by link)."""
-    return match_on_keys(Entity.PROJECT, tripletex, svenn, _project_keys(customer_links))
+    return match_on_keys(Entity.PROJECT, tripletex, svenn, project_keys(customer_links))
+
+
+Identities = dict[str, tuple[pd.Series, pd.Series]]
 
 
 def match_on_keys(
-    entity: Entity,
-    tripletex: pd.DataFrame,
-    svenn: pd.DataFrame,
-    keys: Sequence[tuple[str, KeyFunction]],
+    entity: Entity, tripletex: pd.DataFrame, svenn: pd.DataFrame, rules: KeyRules
 ) -> MatchResult:
     """Run the key passes in order and collect links, ambiguities and leftovers."""
     sides = {"tripletex": _prepared(tripletex, "tripletex"), "svenn": _prepared(svenn, "svenn")}
     done = {side: pd.Series(False, index=frame.index) for side, frame in sides.items()}
+    identity = {name: (of(sides["tripletex"]), of(sides["svenn"])) for name, of in rules.identities}
     computed: list[tuple[str, pd.Series, pd.Series]] = []  # stronger keys, for conflicts
     linked: list[pd.DataFrame] = []
     result = MatchResult()
-    for key, key_of in keys:
-        t_key, s_key = (_key_values(sides[side], done[side], side, key_of) for side in sides)
+    for key in rules.keys:
+        t_key, s_key = (_key_values(sides[side], done[side], side, key.values) for side in sides)
         pairs = _candidate_pairs(sides, t_key, s_key)
+        lookalikes: dict[str, pd.DataFrame] = {}
+        if key.weak and identity:
+            pairs = pairs[contradicting(identity, pairs["t"], pairs["s"]).isna().to_numpy()]
+            lookalikes = {
+                "tripletex": same_key_pairs(t_key, {n: (t, t) for n, (t, _) in identity.items()}),
+                "svenn": same_key_pairs(s_key, {n: (s, s) for n, (_, s) in identity.items()}),
+            }
         if not pairs.empty:
             _flag_conflicts(pairs, computed)
             one_to_one = _one_to_one(pairs)
-            linked.append(pairs.loc[one_to_one, ["t_id", "s_id"]].assign(key=key))
-            result.ambiguous += _ambiguities(entity, pairs[~one_to_one], key)
+            if lookalikes:
+                alike_t = pairs["t"].isin(lookalikes["tripletex"]["a"])
+                alike_s = pairs["s"].isin(lookalikes["svenn"]["a"])
+                one_to_one &= ~(alike_t | alike_s)
+            linked.append(pairs.loc[one_to_one, ["t_id", "s_id"]].assign(key=key.name))
+            bad = pairs[~one_to_one]
+            alike = _alike_ids(sides, lookalikes, bad)
+            result.ambiguous += _ambiguities(entity, bad, key.name, alike)
             done["tripletex"] |= sides["tripletex"].index.isin(pairs["t"])
             done["svenn"] |= sides["svenn"].index.isin(pairs["s"])
-        computed.append((key, t_key, s_key))
+        computed.append((key.name, t_key, s_key))
     _collect_links(result, linked)
     result.unmatched_tripletex = sorted(sides["tripletex"].loc[~done["tripletex"], "id"])
     result.unmatched_svenn = sorted(sides["svenn"].loc[~done["svenn"], "id"])
@@ -196,6 +158,38 @@ def _key_values(frame: pd.DataFrame, done: pd.Series, side: str, key_of: KeyFunc
     if remaining.empty:
         return pd.Series([], dtype="object")
     return key_of(remaining)
+
+
+def same_key_pairs(values: pd.Series, identity: Identities) -> pd.DataFrame:
+    """Pairs (a, b) of different rows on one side that share a key value and whose identities
+    do not contradict. Rows of a group larger than MAX_LOOKALIKE_GROUP pair with themselves."""
+    keyed = pd.DataFrame({"a": values.index, "k": values.to_numpy()}).dropna(subset=["k"])
+    sizes = keyed.groupby("k")["a"].transform("size")
+    huge = keyed.loc[sizes > MAX_LOOKALIKE_GROUP, ["a"]].assign(b=lambda f: f["a"])
+    keyed = keyed[(sizes > 1) & (sizes <= MAX_LOOKALIKE_GROUP)]
+    pairs = keyed.merge(keyed.rename(columns={"a": "b"}), on="k")[["a", "b"]]
+    pairs = pairs[pairs["a"] != pairs["b"]]
+    if identity and not pairs.empty:
+        pairs = pairs[contradicting(identity, pairs["a"], pairs["b"]).isna().to_numpy()]
+    return pd.concat([pairs, huge], ignore_index=True)
+
+
+def _alike_ids(
+    sides: dict[str, pd.DataFrame], lookalikes: dict[str, pd.DataFrame], bad: pd.DataFrame
+) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(side, id) → the ids of its same-side lookalikes, for the records in ``bad`` pairs."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for side, rows in (("tripletex", bad["t"]), ("svenn", bad["s"])):
+        pairs = lookalikes.get(side)
+        if pairs is None or pairs.empty:
+            continue
+        pairs = pairs[pairs["a"].isin(rows) & (pairs["a"] != pairs["b"])]
+        ids = sides[side]["id"].to_numpy()
+        own = ids[pairs["a"].to_numpy(dtype="int64")]
+        other = ids[pairs["b"].to_numpy(dtype="int64")]
+        for a, b in zip(own, other, strict=True):
+            found.setdefault((side, str(a)), set()).add(str(b))
+    return {k: tuple(sorted(v)) for k, v in found.items()}
 
 
 def _candidate_pairs(
@@ -229,7 +223,12 @@ def _one_to_one(pairs: pd.DataFrame) -> pd.Series:
     return (per_t == 1) & (per_s == 1) & pairs["conflict"].isna()
 
 
-def _ambiguities(entity: Entity, bad: pd.DataFrame, key: str) -> list[Ambiguity]:
+def _ambiguities(
+    entity: Entity,
+    bad: pd.DataFrame,
+    key: str,
+    lookalikes: Mapping[tuple[str, str], tuple[str, ...]],
+) -> list[Ambiguity]:
     """One Ambiguity per record (either side) in a group that was not one-to-one."""
     # A loop over the (few) ambiguous pairs only, never over all rows.
     candidates: dict[tuple[str, str], set[str]] = {}
@@ -241,7 +240,15 @@ def _ambiguities(entity: Entity, bad: pd.DataFrame, key: str) -> list[Ambiguity]
             if conflicts.get(own) is None:
                 conflicts[own] = _or_none(conflict)
     return [
-        Ambiguity(entity, side, rid, tuple(sorted(ids)), key, conflicts[(side, rid)])
+        Ambiguity(
+            entity,
+            side,
+            rid,
+            tuple(sorted(ids)),
+            key,
+            conflicts[(side, rid)],
+            lookalikes.get((side, rid), ()),
+        )
         for (side, rid), ids in candidates.items()
     ]
 

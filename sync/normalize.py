@@ -28,8 +28,11 @@ _NON_NAME = re.compile(r"[^0-9a-z\- ]+")
 _SPACES = re.compile(r"\s+")
 # "A/S", "A.S.", "A S" and "a/s" are all the same legal form, spelt differently.
 _AS_SPELLINGS = re.compile(r"\ba\s*[/.]\s*s\b\.?|\ba\s+s$")
-# A trailing legal form is dropped: "Hansen Bygg" and "Hansen Bygg A/S" are one company.
-_LEGAL_SUFFIX = re.compile(r"\s+(?:as|asa|ans|da|ba|sa|nuf|enk)$")
+# A trailing legal form: part of who the company is ("Jon Mur ENK" and "Jon Mur AS" are two
+# legal persons), but often left out ("Hansen Bygg" may well be "Hansen Bygg AS").
+LEGAL_FORMS: tuple[str, ...] = ("as", "asa", "ans", "da", "ba", "sa", "nuf", "enk")
+_LEGAL_SUFFIX = re.compile(r"\s+(?:" + "|".join(LEGAL_FORMS) + r")$")
+_LEGAL_SUFFIX_GROUP = re.compile(r"\s+(" + "|".join(LEGAL_FORMS) + r")$")
 _ORG_NOISE = re.compile(r"^\s*NO|MVA\s*$|[\s.\-]", flags=re.IGNORECASE)
 _EMAIL = re.compile(
     r"^[a-z0-9._%+\-']+@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9\-]+)*\.[a-z]{2,}$"
@@ -92,13 +95,37 @@ def text(raw: str | None) -> str | None:
 
 
 def company_name(raw: str | None) -> str:
-    """Comparable company name: folded, "&" → "og", legal-form suffix (AS, A/S, ASA...) dropped."""
+    """Comparable company name: folded, "&" → "og", legal form kept in one spelling.
+
+    "Hansen Bygg A/S", "HANSEN BYGG AS" and "hansen bygg as" all give "hansen bygg as";
+    "Jon Mur ENK" and "Jon Mur AS" stay different. See :func:`company_stem` for the name
+    without its legal form and :func:`legal_form` for the form alone.
+    """
     if raw is None:
         return ""
     value = fold(str(raw)).replace("&", " og ")
     value = _AS_SPELLINGS.sub(" as ", value)
-    value = _NON_ALNUM.sub(" ", value).strip()
-    return _LEGAL_SUFFIX.sub("", value)
+    return _NON_ALNUM.sub(" ", value).strip()
+
+
+def company_stem(raw: str | None) -> str:
+    """:func:`company_name` without a trailing legal form: "Hansen Bygg A/S" → "hansen bygg"."""
+    return _LEGAL_SUFFIX.sub("", company_name(raw))
+
+
+def legal_form(raw: str | None) -> str | None:
+    """The trailing legal form in one spelling ("as", "enk", "ans"...), or None when absent."""
+    name = company_name(raw)
+    found = _LEGAL_SUFFIX.search(name)
+    return found.group(0).strip() if found else None
+
+
+def same_company_name(left: str | None, right: str | None) -> bool:
+    """Equal stems and no contradicting legal form (a missing form contradicts nothing)."""
+    if company_stem(left) != company_stem(right):
+        return False
+    forms = legal_form(left), legal_form(right)
+    return None in forms or forms[0] == forms[1]
 
 
 def person_name(first: str | None, last: str | None) -> str:
@@ -181,8 +208,18 @@ def company_name_series(series: pd.Series) -> pd.Series:
     """Vectorised :func:`company_name` (missing names become "")."""
     value = fold_series(series.fillna("")).str.replace("&", " og ", regex=False)
     value = value.str.replace(_AS_SPELLINGS, " as ", regex=True)
-    value = value.str.replace(_NON_ALNUM, " ", regex=True).str.strip()
-    return value.str.replace(_LEGAL_SUFFIX, "", regex=True)
+    return value.str.replace(_NON_ALNUM, " ", regex=True).str.strip()
+
+
+def company_stem_series(series: pd.Series) -> pd.Series:
+    """Vectorised :func:`company_stem`."""
+    return company_name_series(series).str.replace(_LEGAL_SUFFIX, "", regex=True)
+
+
+def legal_form_series(series: pd.Series) -> pd.Series:
+    """Vectorised :func:`legal_form` (NA where the name has none)."""
+    found = company_name_series(series).str.extract(_LEGAL_SUFFIX_GROUP, expand=False)
+    return found.astype("string")
 
 
 def person_name_series(first: pd.Series, last: pd.Series) -> pd.Series:

@@ -5,7 +5,9 @@ shown to the person approving (as a preview) and then applied, so the preview ca
 what happens. Records already linked by an earlier, interrupted run are left alone, and among
 the records matching left over, those whose synced content is identical on both sides are
 paired (the "resume" key): a record we created just before a crash is found again instead of
-being created twice. The resume key never overrides an ambiguity found by matching.
+being created twice. The resume key never overrides an ambiguity found by matching. Last,
+records left to create that duplicate a record of their own side are held back
+(:mod:`sync.duplicates`), so that nothing is created twice on the other side.
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sync.duplicates import Duplicate, find_duplicates
+from sync.keys import key_label
 from sync.matching import Ambiguity, MatchResult, match_customers, match_employees, match_projects
 from sync.matching import records_frame as to_frame
 from sync.records import Direction, Employee, Entity, Record
 from sync.rules import ReasonCode, check_record, is_blocked, message
 
 RESUME_KEY = "same_content"
+LISTED_RECORDS = 5  # a message names at most this many records, then "and N more"
+SIDES = {"tripletex": "Tripletex", "svenn": "Svenn"}
 
 
 @dataclass(frozen=True)
@@ -163,7 +169,8 @@ def plan_entity(
     )
     by_tx = {str(r.id): r for r in tx}
     by_sv = {str(r.id): r for r in sv}
-    plan.failures.extend(_ambiguity_failure(a, by_tx, by_sv) for a in result.ambiguous)
+    everything = {"tripletex": _by_id(tripletex), "svenn": _by_id(svenn)}
+    plan.failures.extend(_ambiguity_failure(a, everything) for a in result.ambiguous)
     # Last, the resume key among what is left: a record we created just before a crash and
     # that has no identifier to match on is found again instead of being created twice.
     left_tx = [by_tx[i] for i in result.unmatched_tripletex]
@@ -172,9 +179,112 @@ def plan_entity(
     plan.links.extend(resumed)
     paired_tx = {link.tripletex_id for link in resumed}
     paired_sv = {link.svenn_id for link in resumed}
-    plan.create_in_svenn.extend(r for r in left_tx if r.id not in paired_tx)
-    plan.create_in_tripletex.extend(r for r in left_sv if r.id not in paired_sv)
+    creates = {
+        "tripletex": [r for r in left_tx if r.id not in paired_tx],
+        "svenn": [r for r in left_sv if r.id not in paired_sv],
+    }
+    pairs = dict(linked) | {link.tripletex_id: link.svenn_id for link in plan.links}
+    held = _hold_back_duplicates(entity, everything, pairs, result.ambiguous, creates)
+    plan.failures.extend(held)
+    held_tx = {f.tripletex_id for f in held if f.tripletex_id}
+    held_sv = {f.svenn_id for f in held if f.svenn_id}
+    plan.create_in_svenn.extend(r for r in creates["tripletex"] if r.id not in held_tx)
+    plan.create_in_tripletex.extend(r for r in creates["svenn"] if r.id not in held_sv)
     return plan
+
+
+def _by_id(records: Sequence[Record]) -> dict[str, Record]:
+    return {str(r.id): r for r in records if r.id is not None}
+
+
+def _hold_back_duplicates(
+    entity: Entity,
+    everything: Mapping[str, Mapping[str, Record]],
+    pairs: Mapping[str, str],
+    ambiguous: Sequence[Ambiguity],
+    creates: Mapping[str, Sequence[Record]],
+) -> list[PlannedFailure]:
+    """``DUPLICATE_IN_SOURCE`` failures for records to create that duplicate their own side."""
+    linked = {"tripletex": dict(pairs), "svenn": {sv: tx for tx, sv in pairs.items()}}
+    frames: dict[str, Any] = {}
+    for side, records in everything.items():
+        kept = set(linked[side]) | {a.record_id for a in ambiguous if a.side == side}
+        wanted = kept | {str(r.id) for r in creates[side]}
+        frames[side] = (to_frame([r for i, r in records.items() if i in wanted]), kept)
+    failures: list[PlannedFailure] = []
+    for side, other in (("tripletex", "svenn"), ("svenn", "tripletex")):
+        frame, kept = frames[side]
+        duplicates = find_duplicates(
+            entity,
+            frame,
+            kept=kept,
+            leftovers={str(r.id) for r in creates[side]},
+            context=frames[other][0],
+        )
+        to_create = {str(r.id) for r in creates[side]} - {d.record_id for d in duplicates}
+        for duplicate in duplicates:
+            failures.append(
+                _duplicate_failure(duplicate, side, everything, linked[side], to_create)
+            )
+    return failures
+
+
+def _duplicate_failure(
+    duplicate: Duplicate,
+    side: str,
+    everything: Mapping[str, Mapping[str, Record]],
+    linked: Mapping[str, str],
+    to_create: set[str],
+) -> PlannedFailure:
+    other = "svenn" if side == "tripletex" else "tripletex"
+    record = everything[side][duplicate.record_id]
+    direction = (
+        Direction.TRIPLETEX_TO_SVENN if side == "tripletex" else Direction.SVENN_TO_TRIPLETEX
+    )
+    counterparts = [linked[i] for i in duplicate.duplicate_of if i in linked]
+    duplicates_en, duplicates_no = record_list(duplicate.duplicate_of, everything[side])
+    if counterparts:
+        listed_en, listed_no = record_list(counterparts, everything[other])
+        counterpart = f", which is linked to {listed_en} in {SIDES[other]}"
+        counterpart_no = f", som er koblet til {listed_no} i {SIDES[other]}"
+    elif any(i in to_create for i in duplicate.duplicate_of):
+        counterpart = f", which will be created in {SIDES[other]}"
+        counterpart_no = f", som blir opprettet i {SIDES[other]}"
+    else:
+        counterpart = counterpart_no = ""
+    key_en, key_no = key_label(duplicate.key)
+    return failure_for(
+        record,
+        direction,
+        ReasonCode.DUPLICATE_IN_SOURCE,
+        details={
+            "key": duplicate.key,
+            "duplicate_of": list(duplicate.duplicate_of),
+            "linked_to": counterparts,
+        },
+        source=SIDES[side],
+        duplicates=duplicates_en,
+        duplicates_no=duplicates_no,
+        counterpart=counterpart,
+        counterpart_no=counterpart_no,
+        key=key_en,
+        key_no=key_no,
+    )
+
+
+def record_list(ids: Sequence[str], records: Mapping[str, Record]) -> tuple[str, str]:
+    """(English, Norwegian) list of records by id and name, the first five and "and N more"."""
+    shown = list(ids[:LISTED_RECORDS])
+    english = ", ".join(
+        f"{i} '{display_name(records[i])}'" if i in records else str(i) for i in shown
+    )
+    norwegian = ", ".join(
+        f"{i} «{display_name(records[i])}»" if i in records else str(i) for i in shown
+    )
+    rest = len(ids) - len(shown)
+    if rest > 0:
+        return f"{english} and {rest} more", f"{norwegian} og {rest} til"
+    return english, norwegian
 
 
 def _eligible(
@@ -243,13 +353,27 @@ def _match(
 
 
 def _ambiguity_failure(
-    ambiguity: Ambiguity, by_tx: Mapping[str, Record], by_sv: Mapping[str, Record]
+    ambiguity: Ambiguity, everything: Mapping[str, Mapping[str, Record]]
 ) -> PlannedFailure:
-    from_tripletex = ambiguity.side == "tripletex"
-    record = (by_tx if from_tripletex else by_sv)[ambiguity.record_id]
-    direction = Direction.TRIPLETEX_TO_SVENN if from_tripletex else Direction.SVENN_TO_TRIPLETEX
-    candidates = ", ".join(ambiguity.candidate_ids)
+    side = ambiguity.side
+    other = "svenn" if side == "tripletex" else "tripletex"
+    record = everything[side][ambiguity.record_id]
+    direction = (
+        Direction.TRIPLETEX_TO_SVENN if side == "tripletex" else Direction.SVENN_TO_TRIPLETEX
+    )
+    candidates_en, candidates_no = record_list(ambiguity.candidate_ids, everything[other])
     code = ReasonCode.MATCH_CONFLICT if ambiguity.conflict else ReasonCode.AMBIGUOUS_MATCH
+    key_en, key_no = key_label(ambiguity.key)
+    conflict_en, conflict_no = key_label(ambiguity.conflict or "")
+    if ambiguity.lookalike_ids:
+        alike_en, alike_no = record_list(ambiguity.lookalike_ids, everything[side])
+        why = f": it cannot be told from {alike_en} in {SIDES[side]}"
+        why_no = f": den kan ikke skilles fra {alike_no} i {SIDES[side]}"
+    elif len(ambiguity.candidate_ids) > 1:
+        why, why_no = ": several records match", ": flere oppføringer passer"
+    else:
+        why = f": that record also matches another record in {SIDES[side]}"
+        why_no = f": den oppføringen passer også med en annen oppføring i {SIDES[side]}"
     return failure_for(
         record,
         direction,
@@ -258,10 +382,16 @@ def _ambiguity_failure(
             "key": ambiguity.key,
             "candidates": list(ambiguity.candidate_ids),
             "conflict": ambiguity.conflict,
+            "lookalikes": list(ambiguity.lookalike_ids),
         },
-        key=ambiguity.key,
-        candidates=candidates,
-        conflict=ambiguity.conflict or "",
+        key=key_en,
+        key_no=key_no,
+        candidates=candidates_en,
+        candidates_no=candidates_no,
+        conflict=conflict_en,
+        conflict_no=conflict_no,
+        why=why,
+        why_no=why_no,
     )
 
 

@@ -138,17 +138,32 @@ MESSAGES: dict[ReasonCode, tuple[str, str]] = {
         "E-mail address '{value}' is not valid.",
         "E-postadressen «{value}» er ikke gyldig.",
     ),
+    # Matching outcomes name the records involved (ids and names, at most five and "and N
+    # more") and say what the tenant can do; see sync.plan for how the lists are written.
     ReasonCode.AMBIGUOUS_MATCH: (
-        "'{name}' matches several records on the other side ({candidates}); link it by hand.",
-        "«{name}» passer med flere oppføringer på den andre siden ({candidates}); koble manuelt.",
+        "'{name}' matches {candidates} in {system} by {key}, but not one to one{why}. Nothing "
+        "was linked or created for it: merge the duplicates, or give each record its own "
+        "organisation number or {key}, then run the sync again (or link it by hand).",
+        "«{name}» passer med {candidates_no} i {system} på {key_no}, men ikke én til én{why_no}. "
+        "Ingenting er koblet eller opprettet for den: slå sammen duplikatene, eller gi hver "
+        "oppføring sitt eget organisasjonsnummer eller {key_no}, og kjør synkroniseringen på "
+        "nytt (eller koble manuelt).",
     ),
     ReasonCode.MATCH_CONFLICT: (
-        "'{name}' matches {candidates} by {key}, but their {conflict} differs; link it by hand.",
-        "«{name}» passer med {candidates} på {key}, men {conflict} er ulikt; koble manuelt.",
+        "'{name}' matches {candidates} in {system} by {key}, but their {conflict} differs. "
+        "Nothing was linked or created for it: correct the {conflict} that is wrong in Svenn or "
+        "Tripletex (or link the records by hand), then run the sync again.",
+        "«{name}» passer med {candidates_no} i {system} på {key_no}, men {conflict_no} er ulik. "
+        "Ingenting er koblet eller opprettet for den: rett {conflict_no} som er feil i Svenn "
+        "eller Tripletex (eller koble manuelt), og kjør synkroniseringen på nytt.",
     ),
     ReasonCode.DUPLICATE_IN_SOURCE: (
-        "'{name}' exists more than once in {system}; merge the duplicates first.",
-        "«{name}» finnes flere ganger i {system}; slå sammen duplikatene først.",
+        "'{name}' is a duplicate in {source} of {duplicates} (same {key}){counterpart}. It was "
+        "not created in {system}, so the company or person is not there twice: merge the "
+        "duplicates in {source}, then run the sync again.",
+        "«{name}» er et duplikat i {source} av {duplicates_no} (samme {key_no}){counterpart_no}. "
+        "Den er ikke opprettet i {system}, så den finnes ikke to ganger der: slå sammen "
+        "duplikatene i {source}, og kjør synkroniseringen på nytt.",
     ),
     ReasonCode.TARGET_REJECTED: (
         "{system} rejected the record: {detail}",

@@ -141,11 +141,21 @@ def test_candidate_claimed_by_two_tripletex_records_is_ambiguous():
     assert {a.record_id for a in result.ambiguous} == {"1", "2", "cus_1"}
 
 
-def test_weaker_key_does_not_link_when_stronger_key_disagrees():
+def test_a_shared_email_with_different_valid_org_numbers_is_two_companies_not_a_conflict():
     other_org = "923609016"
     result = customers(
         [customer("1", "Regnskap AS", organization_number=ORG, email="post@regnskap.no")],
         [customer("cus_1", "Kunde AS", organization_number=other_org, email="post@regnskap.no")],
+    )
+    assert result.links == [] and result.ambiguous == []
+    assert result.unmatched_tripletex == ["1"] and result.unmatched_svenn == ["cus_1"]
+
+
+def test_a_strong_key_with_a_contradicting_stronger_key_is_a_conflict():
+    other_org = "923609016"
+    result = customers(
+        [customer("1", "Regnskap AS", organization_number=ORG, customer_number=7)],
+        [customer("cus_1", "Kunde AS", organization_number=other_org, customer_number=7)],
     )
     assert result.links == []
     assert {(a.record_id, a.conflict) for a in result.ambiguous} == {

@@ -80,19 +80,33 @@ def test_email_is_trimmed_lowercased_and_validated(raw, expected):
         "HANSEN BYGG A/S",
         "hansen bygg a.s.",
         "Hansen  Bygg   AS ",
-        "Hansen Bygg",
         "Hansen, Bygg AS",
-        "Hansen Bygg ASA",
+        "Hansen Bygg as",
+        "Hansen Bygg A S",
     ],
 )
-def test_company_name_variants_compare_equal(variant):
-    assert normalize.company_name(variant) == "hansen bygg"
+def test_company_name_spellings_of_one_legal_form_compare_equal(variant):
+    assert normalize.company_name(variant) == "hansen bygg as"
+    assert normalize.company_stem(variant) == "hansen bygg"
+    assert normalize.legal_form(variant) == "as"
+
+
+def test_legal_form_is_part_of_the_name_but_may_be_left_out():
+    assert normalize.company_name("Jon Mur ENK") != normalize.company_name("Jon Mur AS")
+    assert normalize.company_stem("Jon Mur ENK") == normalize.company_stem("Jon Mur AS")
+    assert not normalize.same_company_name("Jon Mur ENK", "Jon Mur AS")
+    assert not normalize.same_company_name("Hansen Bygg ASA", "Hansen Bygg AS")
+    assert normalize.same_company_name("Hansen Bygg", "HANSEN BYGG A/S")
+    assert normalize.same_company_name("Jon Mur enk", "JON MUR ENK")
+    assert normalize.legal_form("Hansen Bygg") is None
+    assert normalize.legal_form("Bygg og Anlegg Vestland") is None
 
 
 def test_company_name_unifies_ampersand_and_norwegian_letters():
-    assert normalize.company_name("Berg & Sønn ANS") == normalize.company_name("Berg og Sønn DA")
+    assert normalize.company_name("Berg & Sønn ANS") == normalize.company_name("Berg og Sønn ANS")
+    assert normalize.company_stem("Berg & Sønn ANS") == normalize.company_stem("Berg og Sønn DA")
     assert normalize.company_name("Ødegård Rør") == "odegard ror"
-    assert normalize.company_name("Blåbær Café AS") == "blabaer cafe"
+    assert normalize.company_name("Blåbær Café AS") == "blabaer cafe as"
     assert normalize.company_name("Sæther") == normalize.company_name("Saether")
     assert normalize.company_name("Hansen Bygg") != normalize.company_name("Hansen Rør")
 
@@ -127,6 +141,7 @@ def test_phone_becomes_e164(raw, expected):
 SAMPLES = [
     "NO 974 760 673 MVA", "974760674", None, "Hansen Bygg A/S", " Ola.N@Firma.NO ",
     "Ødegård & Sønn", "Zoé Café", "150", "", "  ", "x@y.no", "Åsmund  Ærlend-Ås",
+    "Jon Mur ENK", "Bygg a/s", "as", " AS",
 ]  # fmt: skip
 texts = st.one_of(st.none(), st.text(max_size=30), st.sampled_from([s for s in SAMPLES if s]))
 
@@ -144,6 +159,8 @@ def test_series_twins_agree_with_scalar_functions(values):
     same(normalize.postal_code_series, normalize.postal_code)
     same(normalize.text_series, normalize.text)
     same(normalize.company_name_series, normalize.company_name)
+    same(normalize.company_stem_series, normalize.company_stem)
+    same(normalize.legal_form_series, normalize.legal_form)
 
 
 @given(st.lists(st.tuples(texts, texts), max_size=20))

@@ -1,0 +1,108 @@
+"""Duplicates inside one system, found before anything is created on the other side.
+
+A record that matching left over would be created on the other side. If it is the same thing
+as a record on its own side that is linked (or will be created), creating it would put that
+thing twice into the other system: an older Svenn customer without its org number next to the
+newer one with it, the same e-mail twice. Such a record is *held back* instead.
+
+Records are ranked: linked records first, then leftovers that carry the strongest key (a valid
+org number, an e-mail, a project number), then by id. A leftover is held back when it shares a
+key (:data:`sync.keys.DUPLICATE_KEYS`) with a better-ranked record of its side, unless an
+identity says they are plainly different (two valid org numbers, two legal forms, two dates of
+birth) or the key is shared: an e-mail carried by companies with different org numbers (an
+accountant's, a generic address) tells nothing. Among leftovers that duplicate each other the
+best-ranked one is still created, so the thing exists on both sides, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sync.keys import DUPLICATE_KEYS, KeyRules
+from sync.matching import same_key_pairs
+from sync.records import Entity
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A leftover record that is the same thing as better-ranked records of its own side."""
+
+    record_id: str
+    duplicate_of: tuple[str, ...]  # same-side ids, best-ranked first
+    key: str
+
+
+def find_duplicates(
+    entity: Entity,
+    frame: pd.DataFrame,
+    *,
+    kept: Collection[str],
+    leftovers: Collection[str],
+    context: pd.DataFrame | None = None,
+) -> list[Duplicate]:
+    """Leftovers of ``frame`` (one side) that duplicate a kept record or a better leftover.
+
+    ``kept`` are ids already linked on this side; ``context`` (the other side's records) only
+    helps to tell a shared e-mail from a company's own.
+    """
+    rules = DUPLICATE_KEYS.get(entity)
+    if rules is None or frame.empty or not leftovers:
+        return []
+    side = _ranked(frame, rules, set(kept), set(leftovers))
+    left = side["left"].to_numpy()
+    rank = side["rank"].to_numpy()
+    identity = {name: (of(side), of(side)) for name, of in rules.identities}
+    shared = _shared_values(rules, side, context)
+    found: dict[str, Duplicate] = {}
+    for key in rules.keys:
+        values = key.values(side)
+        if key.name in shared:
+            values = values.where(~values.isin(shared[key.name]), pd.NA)
+        pairs = same_key_pairs(values, identity if key.weak else {})
+        a, b = pairs["a"].to_numpy(dtype="int64"), pairs["b"].to_numpy(dtype="int64")
+        keep = left[a] & (rank[b] < rank[a])
+        pairs = pairs[keep].assign(rank=rank[b[keep]]).sort_values(["a", "rank"])
+        ids = side["id"].to_numpy()
+        for row, group in pairs.groupby("a", sort=False)["b"]:
+            record_id = str(ids[int(row)])
+            if record_id not in found:
+                others = tuple(str(ids[int(i)]) for i in group)
+                found[record_id] = Duplicate(record_id, others, key.name)
+    return sorted(found.values(), key=lambda d: d.record_id)
+
+
+def _ranked(frame: pd.DataFrame, rules: KeyRules, kept: set[str], left: set[str]) -> pd.DataFrame:
+    """The kept and leftover rows with ``left`` and ``rank`` columns (0 = keep first)."""
+    side = frame.assign(id=frame["id"].astype(str))
+    side = side[side["id"].isin(kept | left)].reset_index(drop=True)
+    side.attrs.update(frame.attrs)
+    is_kept = side["id"].isin(kept)
+    side["left"] = ~is_kept & side["id"].isin(left)
+    strongest = rules.keys[0].values(side).notna().to_numpy()
+    order = side.assign(_k=~is_kept, _s=~strongest).sort_values(["_k", "_s", "id"]).index
+    side["rank"] = pd.Series(range(len(side)), index=order).reindex(side.index)
+    return side
+
+
+def _shared_values(
+    rules: KeyRules, side: pd.DataFrame, context: pd.DataFrame | None
+) -> dict[str, pd.Index]:
+    """Weak key values carried by records with two or more values of the sharing identity."""
+    if rules.shared_unless_one is None:
+        return {}
+    identity_of = dict(rules.identities)[rules.shared_unless_one]
+    frames = [side] if context is None or context.empty else [side, context]
+    shared: dict[str, pd.Index] = {}
+    for key in rules.keys:
+        if not key.weak:
+            continue
+        carriers = pd.concat(
+            [pd.DataFrame({"k": key.values(f), "i": identity_of(f)}) for f in frames],
+            ignore_index=True,
+        ).dropna()
+        distinct = carriers.groupby("k")["i"].nunique()
+        shared[key.name] = distinct.index[distinct >= 2]
+    return shared

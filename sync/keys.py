@@ -1,0 +1,226 @@
+"""The keys records are matched and de-duplicated on, and what tells two records apart.
+
+A *key* says "these may be the same thing" when its normalised values are equal. A *strong*
+key is an identifier (org number, customer number, personal e-mail, project number); a *weak*
+key is something many different things can share (a company e-mail that may be an accountant's
+or a generic address, a name). An *identity* is a value that, present on both records and
+different, says they are plainly different things whatever else they share: two valid org
+numbers, two legal forms ("Jon Mur ENK" is not "Jon Mur AS"), two birth dates.
+
+Every function here takes a frame from :func:`sync.matching.records_frame` and returns a
+``Series`` on its index (NA where the record has no value): vectorised, no per-row Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sync import normalize
+from sync.records import Entity
+
+KeyFunction = Callable[[pd.DataFrame], pd.Series]
+
+# How a person names each key, in English and Norwegian (for the failed-record messages).
+KEY_LABELS: dict[str, tuple[str, str]] = {
+    "org_number": ("organisation number", "organisasjonsnummer"),
+    "customer_number": ("customer number", "kundenummer"),
+    "email": ("e-mail", "e-post"),
+    "name_postcode": ("name and postcode", "navn og postnummer"),
+    "employee_number": ("employee number", "ansattnummer"),
+    "name_birth_date": ("name and date of birth", "navn og fødselsdato"),
+    "number": ("project number", "prosjektnummer"),
+    "name_customer": ("name and customer", "navn og kunde"),
+    "legal_form": ("legal form", "selskapsform"),
+    "date_of_birth": ("date of birth", "fødselsdato"),
+}
+
+
+def key_label(key: str) -> tuple[str, str]:
+    """(English, Norwegian) name of a key, e.g. ("e-mail", "e-post")."""
+    return KEY_LABELS.get(key, (key, key))
+
+
+@dataclass(frozen=True)
+class MatchKey:
+    """One key: its name, how to compute it, and whether agreement on it is only a hint."""
+
+    name: str
+    values: KeyFunction
+    weak: bool = False
+
+
+@dataclass(frozen=True)
+class KeyRules:
+    """The keys of one entity, strongest first, and the identities that tell records apart."""
+
+    keys: tuple[MatchKey, ...]
+    identities: tuple[tuple[str, KeyFunction], ...] = ()
+    # A weak key value carried by records of two or more different values of this identity
+    # (an e-mail used by companies with different org numbers) is shared: it is no sign that
+    # two records are one thing.
+    shared_unless_one: str | None = None
+
+
+def column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """The column, or an all-NA one when the frame has no such field."""
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series(pd.NA, index=frame.index, dtype="object")
+
+
+def joined(left: pd.Series, right: pd.Series) -> pd.Series:
+    """``left|right`` where both parts are present and non-empty, else NA."""
+    left, right = left.astype("string"), right.astype("string")
+    ok = left.notna() & right.notna() & (left != "") & (right != "")
+    return (left + "|" + right).where(ok.fillna(False).astype(bool), pd.NA)
+
+
+def stripped(series: pd.Series) -> pd.Series:
+    """Trimmed text, NA where empty."""
+    value = series.astype("string").str.strip()
+    return value.where(value != "", pd.NA)
+
+
+def org_number(frame: pd.DataFrame) -> pd.Series:
+    """Checksum-valid org number, NA otherwise."""
+    return normalize.org_number_series(column(frame, "organization_number"))
+
+
+def customer_number(frame: pd.DataFrame) -> pd.Series:
+    """Whole, non-negative customer number as text (free-text numbers never match)."""
+    raw = column(frame, "customer_number")
+    numeric = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce")
+    whole = numeric.notna() & (numeric == numeric.round()) & (numeric >= 0)
+    return numeric.where(whole).astype("Int64").astype("string")
+
+
+def email(frame: pd.DataFrame) -> pd.Series:
+    """Trimmed, lower-case, well-formed e-mail."""
+    return normalize.email_series(column(frame, "email"))
+
+
+def name_postcode(frame: pd.DataFrame) -> pd.Series:
+    """Company name without its legal form, and postcode (the form is an identity)."""
+    name = normalize.company_stem_series(column(frame, "name"))
+    return joined(name, normalize.postal_code_series(column(frame, "postal_code")))
+
+
+def legal_form(frame: pd.DataFrame) -> pd.Series:
+    """The legal form at the end of the company name ("as", "enk"...), NA when absent."""
+    return normalize.legal_form_series(column(frame, "name"))
+
+
+def birth_date(frame: pd.DataFrame) -> pd.Series:
+    """Date of birth as YYYY-MM-DD."""
+    born = pd.to_datetime(column(frame, "date_of_birth"), errors="coerce")
+    return born.dt.strftime("%Y-%m-%d").astype("string")
+
+
+def name_birth_date(frame: pd.DataFrame) -> pd.Series:
+    """First given name + last surname, folded, and date of birth."""
+    name = normalize.person_name_series(column(frame, "first_name"), column(frame, "last_name"))
+    return joined(name, birth_date(frame))
+
+
+def project_number(frame: pd.DataFrame) -> pd.Series:
+    """The project number as written, trimmed."""
+    return stripped(column(frame, "number"))
+
+
+def project_name_customer(customer_of: Callable[[pd.DataFrame], pd.Series]) -> KeyFunction:
+    """Project name (folded) + customer, the customer read by ``customer_of``."""
+
+    def key(frame: pd.DataFrame) -> pd.Series:
+        return joined(normalize.text_series(column(frame, "name")), customer_of(frame))
+
+    return key
+
+
+CUSTOMER_IDENTITIES: tuple[tuple[str, KeyFunction], ...] = (
+    ("org_number", org_number),
+    ("legal_form", legal_form),
+)
+
+CUSTOMER_KEYS = KeyRules(
+    keys=(
+        MatchKey("org_number", org_number),
+        MatchKey("customer_number", customer_number),
+        MatchKey("email", email, weak=True),
+        MatchKey("name_postcode", name_postcode, weak=True),
+    ),
+    identities=CUSTOMER_IDENTITIES,
+)
+EMPLOYEE_KEYS = KeyRules(
+    keys=(
+        MatchKey("email", email),
+        MatchKey("employee_number", lambda f: stripped(column(f, "employee_number"))),
+        MatchKey("name_birth_date", name_birth_date),
+    ),
+)
+
+
+def project_keys(customer_links: Mapping[str, str]) -> KeyRules:
+    """Project keys for matching; the Tripletex customer id is read through ``customer_links``."""
+
+    def customer(frame: pd.DataFrame) -> pd.Series:
+        value = column(frame, "customer_id")
+        if frame.attrs.get("side") == "tripletex":
+            value = value.map(customer_links)
+        return value
+
+    return KeyRules(
+        keys=(
+            MatchKey("number", project_number),
+            MatchKey("name_customer", project_name_customer(customer)),
+        )
+    )
+
+
+# Duplicates inside one system: every key says "same thing" unless an identity contradicts.
+DUPLICATE_KEYS: dict[Entity, KeyRules] = {
+    Entity.CUSTOMER: KeyRules(
+        keys=(
+            MatchKey("org_number", org_number),
+            MatchKey("customer_number", customer_number),
+            MatchKey("email", email, weak=True),
+            MatchKey("name_postcode", name_postcode, weak=True),
+        ),
+        identities=CUSTOMER_IDENTITIES,
+        shared_unless_one="org_number",
+    ),
+    Entity.EMPLOYEE: KeyRules(
+        keys=(MatchKey("email", email, weak=True), MatchKey("name_birth_date", name_birth_date)),
+        identities=(("date_of_birth", birth_date),),
+        shared_unless_one="date_of_birth",
+    ),
+    Entity.PROJECT: KeyRules(
+        keys=(
+            MatchKey("number", project_number),
+            MatchKey(
+                "name_customer",
+                project_name_customer(lambda f: stripped(column(f, "customer_id"))),
+            ),
+        )
+    ),
+}
+
+
+def contradicting(
+    identities: Mapping[str, tuple[pd.Series, pd.Series]],
+    left: pd.Series,
+    right: pd.Series,
+) -> pd.Series:
+    """For pairs of row labels ``left``/``right``: the first identity both have and that
+    differs, else NA. ``identities`` maps a name to its values for the left and right rows."""
+    found = pd.Series(pd.NA, index=left.index, dtype="object")
+    for name, (left_values, right_values) in identities.items():
+        a = left_values.reindex(left.to_numpy()).to_numpy(dtype=object)
+        b = right_values.reindex(right.to_numpy()).to_numpy(dtype=object)
+        both = pd.notna(a) & pd.notna(b)
+        differs = both.copy()
+        differs[both] = a[both] != b[both]
+        found = found.where(found.notna() | ~differs, name)
+    return found
