@@ -153,12 +153,15 @@ CUSTOMER_KEYS = KeyRules(
     ),
     identities=CUSTOMER_IDENTITIES,
 )
+EMPLOYEE_IDENTITIES: tuple[tuple[str, KeyFunction], ...] = (("date_of_birth", birth_date),)
+# An e-mail is weak for people too: field workers without their own share the firm's mailbox.
 EMPLOYEE_KEYS = KeyRules(
     keys=(
-        MatchKey("email", email),
+        MatchKey("email", email, weak=True),
         MatchKey("employee_number", lambda f: stripped(column(f, "employee_number"))),
         MatchKey("name_birth_date", name_birth_date),
     ),
+    identities=EMPLOYEE_IDENTITIES,
 )
 
 
@@ -193,7 +196,7 @@ DUPLICATE_KEYS: dict[Entity, KeyRules] = {
     ),
     Entity.EMPLOYEE: KeyRules(
         keys=(MatchKey("email", email, weak=True), MatchKey("name_birth_date", name_birth_date)),
-        identities=(("date_of_birth", birth_date),),
+        identities=EMPLOYEE_IDENTITIES,
         shared_unless_one="date_of_birth",
     ),
     Entity.PROJECT: KeyRules(
