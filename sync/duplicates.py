@@ -5,13 +5,15 @@ as a record on its own side that is linked (or will be created), creating it wou
 thing twice into the other system: an older Svenn customer without its org number next to the
 newer one with it, the same e-mail twice. Such a record is *held back* instead.
 
-Records are ranked: linked records first, then leftovers that carry the strongest key (a valid
-org number, an e-mail, a project number), then by id. A leftover is held back when it shares a
-key (:data:`sync.keys.DUPLICATE_KEYS`) with a better-ranked record of its side, unless an
-identity says they are plainly different (two valid org numbers, two legal forms, two dates of
-birth) or the key is shared: an e-mail carried by companies with different org numbers (an
-accountant's, a generic address) tells nothing. Among leftovers that duplicate each other the
-best-ranked one is still created, so the thing exists on both sides, once.
+Records are ranked: linked records first, then records that carry the strongest key (a valid
+org number, an e-mail, a project number), then records waiting for a fix (a rule or an
+ambiguity stopped them: they exist, and will sync once fixed), then the rest, each by id. A
+leftover is held back when it shares a key (:data:`sync.keys.DUPLICATE_KEYS`) with a
+better-ranked record of its side, unless an identity says they are plainly different (two
+valid org numbers, two legal forms, two dates of birth) or the key is shared: an e-mail
+carried by companies with different org numbers (an accountant's, a generic address) tells
+nothing. Among leftovers that duplicate each other the best-ranked one is still created, so
+the thing exists on both sides, once.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from sync.keys import DUPLICATE_KEYS, KeyRules
@@ -41,17 +44,19 @@ def find_duplicates(
     *,
     kept: Collection[str],
     leftovers: Collection[str],
+    waiting: Collection[str] = (),
     context: pd.DataFrame | None = None,
 ) -> list[Duplicate]:
-    """Leftovers of ``frame`` (one side) that duplicate a kept record or a better leftover.
+    """Leftovers of ``frame`` (one side) that duplicate a better-ranked record of that side.
 
-    ``kept`` are ids already linked on this side; ``context`` (the other side's records) only
-    helps to tell a shared e-mail from a company's own.
+    ``kept`` are ids linked on this side, ``waiting`` ids of records that failed (never held
+    back again here); ``context`` (the other side's records) only helps to tell a shared e-mail
+    from a company's own.
     """
     rules = DUPLICATE_KEYS.get(entity)
     if rules is None or frame.empty or not leftovers:
         return []
-    side = _ranked(frame, rules, set(kept), set(leftovers))
+    side = _ranked(frame, rules, set(kept), set(waiting), set(leftovers))
     left = side["left"].to_numpy()
     rank = side["rank"].to_numpy()
     identity = {name: (of(side), of(side)) for name, of in rules.identities}
@@ -74,15 +79,19 @@ def find_duplicates(
     return sorted(found.values(), key=lambda d: d.record_id)
 
 
-def _ranked(frame: pd.DataFrame, rules: KeyRules, kept: set[str], left: set[str]) -> pd.DataFrame:
-    """The kept and leftover rows with ``left`` and ``rank`` columns (0 = keep first)."""
+def _ranked(
+    frame: pd.DataFrame, rules: KeyRules, kept: set[str], waiting: set[str], left: set[str]
+) -> pd.DataFrame:
+    """The relevant rows with ``left`` (may be held back) and ``rank`` (0 = best) columns."""
     side = frame.assign(id=frame["id"].astype(str))
-    side = side[side["id"].isin(kept | left)].reset_index(drop=True)
+    side = side[side["id"].isin(kept | waiting | left)].reset_index(drop=True)
     side.attrs.update(frame.attrs)
-    is_kept = side["id"].isin(kept)
-    side["left"] = ~is_kept & side["id"].isin(left)
+    is_kept = side["id"].isin(kept).to_numpy()
+    is_waiting = side["id"].isin(waiting).to_numpy() & ~is_kept
+    side["left"] = ~is_kept & ~is_waiting & side["id"].isin(left).to_numpy()
     strongest = rules.keys[0].values(side).notna().to_numpy()
-    order = side.assign(_k=~is_kept, _s=~strongest).sort_values(["_k", "_s", "id"]).index
+    tier = np.where(is_kept, 0, np.where(strongest, 1, np.where(is_waiting, 2, 3)))
+    order = side.assign(_tier=tier).sort_values(["_tier", "id"]).index
     side["rank"] = pd.Series(range(len(side)), index=order).reindex(side.index)
     return side
 
@@ -90,19 +99,15 @@ def _ranked(frame: pd.DataFrame, rules: KeyRules, kept: set[str], left: set[str]
 def _shared_values(
     rules: KeyRules, side: pd.DataFrame, context: pd.DataFrame | None
 ) -> dict[str, pd.Index]:
-    """Weak key values carried by records with two or more values of the sharing identity."""
-    if rules.shared_unless_one is None:
+    """Values of the shared-prone key carried by records with two or more identity values."""
+    if rules.shared is None:
         return {}
-    identity_of = dict(rules.identities)[rules.shared_unless_one]
+    key_name, identity_name = rules.shared
+    key_of = next(key.values for key in rules.keys if key.name == key_name)
+    identity_of = dict(rules.identities)[identity_name]
     frames = [side] if context is None or context.empty else [side, context]
-    shared: dict[str, pd.Index] = {}
-    for key in rules.keys:
-        if not key.weak:
-            continue
-        carriers = pd.concat(
-            [pd.DataFrame({"k": key.values(f), "i": identity_of(f)}) for f in frames],
-            ignore_index=True,
-        ).dropna()
-        distinct = carriers.groupby("k")["i"].nunique()
-        shared[key.name] = distinct.index[distinct >= 2]
-    return shared
+    carriers = pd.concat(
+        [pd.DataFrame({"k": key_of(f), "i": identity_of(f)}) for f in frames], ignore_index=True
+    ).dropna()
+    distinct = carriers.groupby("k")["i"].nunique()
+    return {key_name: distinct.index[distinct >= 2]}

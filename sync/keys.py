@@ -58,10 +58,10 @@ class KeyRules:
 
     keys: tuple[MatchKey, ...]
     identities: tuple[tuple[str, KeyFunction], ...] = ()
-    # A weak key value carried by records of two or more different values of this identity
-    # (an e-mail used by companies with different org numbers) is shared: it is no sign that
-    # two records are one thing.
-    shared_unless_one: str | None = None
+    # (key, identity): a value of that key carried by records with two or more different
+    # values of that identity (an e-mail used by companies with different org numbers: an
+    # accountant's, a generic address) is shared, and no sign that two records are one thing.
+    shared: tuple[str, str] | None = None
 
 
 def column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -192,12 +192,12 @@ DUPLICATE_KEYS: dict[Entity, KeyRules] = {
             MatchKey("name_postcode", name_postcode, weak=True),
         ),
         identities=CUSTOMER_IDENTITIES,
-        shared_unless_one="org_number",
+        shared=("email", "org_number"),
     ),
     Entity.EMPLOYEE: KeyRules(
         keys=(MatchKey("email", email, weak=True), MatchKey("name_birth_date", name_birth_date)),
         identities=EMPLOYEE_IDENTITIES,
-        shared_unless_one="date_of_birth",
+        shared=("email", "date_of_birth"),
     ),
     Entity.PROJECT: KeyRules(
         keys=(

@@ -114,14 +114,17 @@ def match_on_keys(
     linked: list[pd.DataFrame] = []
     result = MatchResult()
     for key in rules.keys:
-        t_key, s_key = (_key_values(sides[side], done[side], side, key.values) for side in sides)
+        every = {side: _key_values(frame, key.values) for side, frame in sides.items()}
+        t_key, s_key = (every[side][~done[side].to_numpy()] for side in sides)
         pairs = _candidate_pairs(sides, t_key, s_key)
         lookalikes: dict[str, pd.DataFrame] = {}
         if key.weak and identity:
             pairs = pairs[contradicting(identity, pairs["t"], pairs["s"]).isna().to_numpy()]
+            # Lookalikes among *all* records of a side: an old copy without org number next to
+            # a linked namesake could be either company, so it pairs with neither.
             lookalikes = {
-                "tripletex": same_key_pairs(t_key, {n: (t, t) for n, (t, _) in identity.items()}),
-                "svenn": same_key_pairs(s_key, {n: (s, s) for n, (_, s) in identity.items()}),
+                side: same_key_pairs(every[side], {n: (v[i], v[i]) for n, v in identity.items()})
+                for i, side in enumerate(sides)
             }
         if not pairs.empty:
             _flag_conflicts(pairs, computed)
@@ -136,7 +139,7 @@ def match_on_keys(
             result.ambiguous += _ambiguities(entity, bad, key.name, alike)
             done["tripletex"] |= sides["tripletex"].index.isin(pairs["t"])
             done["svenn"] |= sides["svenn"].index.isin(pairs["s"])
-        computed.append((key.name, t_key, s_key))
+        computed.append((key.name, every["tripletex"], every["svenn"]))
     _collect_links(result, linked)
     result.unmatched_tripletex = sorted(sides["tripletex"].loc[~done["tripletex"], "id"])
     result.unmatched_svenn = sorted(sides["svenn"].loc[~done["svenn"], "id"])
@@ -151,13 +154,11 @@ def _prepared(frame: pd.DataFrame, side: str) -> pd.DataFrame:
     return prepared
 
 
-def _key_values(frame: pd.DataFrame, done: pd.Series, side: str, key_of: KeyFunction) -> pd.Series:
-    """The key of each record not yet linked or ambiguous (NA where it has none)."""
-    remaining = frame.loc[~done]
-    remaining.attrs["side"] = side
-    if remaining.empty:
+def _key_values(frame: pd.DataFrame, key_of: KeyFunction) -> pd.Series:
+    """The key of every record of one side (NA where it has none)."""
+    if frame.empty:
         return pd.Series([], dtype="object")
-    return key_of(remaining)
+    return key_of(frame)
 
 
 def same_key_pairs(values: pd.Series, identity: Identities) -> pd.DataFrame:

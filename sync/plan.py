@@ -184,7 +184,7 @@ def plan_entity(
         "svenn": [r for r in left_sv if r.id not in paired_sv],
     }
     pairs = dict(linked) | {link.tripletex_id: link.svenn_id for link in plan.links}
-    held = _hold_back_duplicates(entity, everything, pairs, result.ambiguous, creates)
+    held = _hold_back_duplicates(entity, everything, pairs, plan.failures, creates)
     plan.failures.extend(held)
     held_tx = {f.tripletex_id for f in held if f.tripletex_id}
     held_sv = {f.svenn_id for f in held if f.svenn_id}
@@ -201,25 +201,32 @@ def _hold_back_duplicates(
     entity: Entity,
     everything: Mapping[str, Mapping[str, Record]],
     pairs: Mapping[str, str],
-    ambiguous: Sequence[Ambiguity],
+    failed: Sequence[PlannedFailure],
     creates: Mapping[str, Sequence[Record]],
 ) -> list[PlannedFailure]:
-    """``DUPLICATE_IN_SOURCE`` failures for records to create that duplicate their own side."""
+    """``DUPLICATE_IN_SOURCE`` failures for records to create that duplicate their own side.
+
+    They are compared with the linked records and with those that failed (a rule, an
+    ambiguity): a record waiting for a fix exists, and must not get a twin meanwhile.
+    """
     linked = {"tripletex": dict(pairs), "svenn": {sv: tx for tx, sv in pairs.items()}}
+    waiting = {
+        "tripletex": {str(f.tripletex_id) for f in failed if f.tripletex_id},
+        "svenn": {str(f.svenn_id) for f in failed if f.svenn_id},
+    }
     frames: dict[str, Any] = {}
     for side, records in everything.items():
-        kept = set(linked[side]) | {a.record_id for a in ambiguous if a.side == side}
-        wanted = kept | {str(r.id) for r in creates[side]}
-        frames[side] = (to_frame([r for i, r in records.items() if i in wanted]), kept)
+        wanted = set(linked[side]) | waiting[side] | {str(r.id) for r in creates[side]}
+        frames[side] = to_frame([r for i, r in records.items() if i in wanted])
     failures: list[PlannedFailure] = []
     for side, other in (("tripletex", "svenn"), ("svenn", "tripletex")):
-        frame, kept = frames[side]
         duplicates = find_duplicates(
             entity,
-            frame,
-            kept=kept,
+            frames[side],
+            kept=set(linked[side]),
+            waiting=waiting[side],
             leftovers={str(r.id) for r in creates[side]},
-            context=frames[other][0],
+            context=frames[other],
         )
         to_create = {str(r.id) for r in creates[side]} - {d.record_id for d in duplicates}
         for duplicate in duplicates:
@@ -250,8 +257,9 @@ def _duplicate_failure(
     elif any(i in to_create for i in duplicate.duplicate_of):
         counterpart = f", which will be created in {SIDES[other]}"
         counterpart_no = f", som blir opprettet i {SIDES[other]}"
-    else:
-        counterpart = counterpart_no = ""
+    else:  # its twin failed a rule or matched ambiguously: see that record's own failure
+        counterpart = ", which could not be synced yet (see its own failed record)"
+        counterpart_no = ", som ikke kunne synkroniseres ennå (se feilen for den)"
     key_en, key_no = key_label(duplicate.key)
     return failure_for(
         record,
