@@ -66,6 +66,9 @@ class MatchResult:
     ambiguous: list[Ambiguity] = field(default_factory=list)
     unmatched_tripletex: list[str] = field(default_factory=list)
     unmatched_svenn: list[str] = field(default_factory=list)
+    # Pairs that agreed on a weak key but are plainly different (e.g. an accountant's e-mail
+    # on two companies with different org numbers): kept apart, each synced on its own.
+    kept_apart: int = 0
 
 
 def records_frame(records: Sequence[Record]) -> pd.DataFrame:
@@ -112,6 +115,7 @@ def match_on_keys(
     identity = {name: (of(sides["tripletex"]), of(sides["svenn"])) for name, of in rules.identities}
     computed: list[tuple[str, pd.Series, pd.Series]] = []  # stronger keys, for conflicts
     linked: list[pd.DataFrame] = []
+    apart: list[pd.DataFrame] = []
     result = MatchResult()
     for key in rules.keys:
         every = {side: _key_values(frame, key.values) for side, frame in sides.items()}
@@ -119,7 +123,9 @@ def match_on_keys(
         pairs = _candidate_pairs(sides, t_key, s_key)
         lookalikes: dict[str, pd.DataFrame] = {}
         if key.weak and identity:
-            pairs = pairs[contradicting(identity, pairs["t"], pairs["s"]).isna().to_numpy()]
+            different = contradicting(identity, pairs["t"], pairs["s"]).notna().to_numpy()
+            apart.append(pairs.loc[different, ["t", "s"]])
+            pairs = pairs[~different]
             # Lookalikes among *all* records of a side: an old copy without org number next to
             # a linked namesake could be either company, so it pairs with neither.
             lookalikes = {
@@ -141,6 +147,8 @@ def match_on_keys(
             done["svenn"] |= sides["svenn"].index.isin(pairs["s"])
         computed.append((key.name, every["tripletex"], every["svenn"]))
     _collect_links(result, linked)
+    if apart:
+        result.kept_apart = len(pd.concat(apart).drop_duplicates())
     result.unmatched_tripletex = sorted(sides["tripletex"].loc[~done["tripletex"], "id"])
     result.unmatched_svenn = sorted(sides["svenn"].loc[~done["svenn"], "id"])
     result.ambiguous.sort(key=lambda a: (a.side, a.record_id))

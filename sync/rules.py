@@ -142,12 +142,11 @@ MESSAGES: dict[ReasonCode, tuple[str, str]] = {
     # more") and say what the tenant can do; see sync.plan for how the lists are written.
     ReasonCode.AMBIGUOUS_MATCH: (
         "'{name}' matches {candidates} in {system} by {key}, but not one to one{why}. Nothing "
-        "was linked or created for it: merge the duplicates, or give each record its own "
-        "organisation number or {key}, then run the sync again (or link it by hand).",
+        "was linked or created for it: merge the duplicates or correct the {key}, then run the "
+        "sync again (or link it by hand).",
         "«{name}» passer med {candidates_no} i {system} på {key_no}, men ikke én til én{why_no}. "
-        "Ingenting er koblet eller opprettet for den: slå sammen duplikatene, eller gi hver "
-        "oppføring sitt eget organisasjonsnummer eller {key_no}, og kjør synkroniseringen på "
-        "nytt (eller koble manuelt).",
+        "Ingenting er koblet eller opprettet for den: slå sammen duplikatene eller rett "
+        "{key_no}, og kjør synkroniseringen på nytt (eller koble manuelt).",
     ),
     ReasonCode.MATCH_CONFLICT: (
         "'{name}' matches {candidates} in {system} by {key}, but their {conflict} differs. "

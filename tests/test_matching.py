@@ -149,6 +149,7 @@ def test_a_shared_email_with_different_valid_org_numbers_is_two_companies_not_a_
     )
     assert result.links == [] and result.ambiguous == []
     assert result.unmatched_tripletex == ["1"] and result.unmatched_svenn == ["cus_1"]
+    assert result.kept_apart == 1
 
 
 def test_a_strong_key_with_a_contradicting_stronger_key_is_a_conflict():
