@@ -135,25 +135,30 @@ def resolve_failures(
     *,
     status: FailureStatus = FailureStatus.RESOLVED,
     by: str | None = None,
+    keep_reasons: Iterable[str] = (),
 ) -> int:
     """Close the open rows of these records (they synced, or ops chose to ignore them).
 
     ``by`` says who or what closed them: a person, or the flow run that synced the record.
+    Rows with a reason in ``keep_reasons`` stay open (e.g. conflicts a person should read).
     """
     keys = list(record_keys)
-    if not keys:
-        return 0
-    result = session.execute(
-        update(FailedRecord)
-        .where(
+    kept = list(keep_reasons)
+    closed = 0
+    for start in range(0, len(keys), 500):
+        query = update(FailedRecord).where(
             FailedRecord.tenant == tenant,
             FailedRecord.entity == entity,
-            FailedRecord.record_key.in_(keys),
+            FailedRecord.record_key.in_(keys[start : start + 500]),
             FailedRecord.status == FailureStatus.OPEN.value,
         )
-        .values(status=status.value, resolved_at=dt.datetime.now(dt.UTC), resolved_by=by)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+        if kept:
+            query = query.where(FailedRecord.reason_code.not_in(kept))
+        result = session.execute(
+            query.values(status=status.value, resolved_at=dt.datetime.now(dt.UTC), resolved_by=by)
+        )
+        closed += int(getattr(result, "rowcount", 0) or 0)
+    return closed
 
 
 def find_failures(

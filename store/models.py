@@ -95,6 +95,9 @@ class Integration(Base):
     decision_reason: Mapped[str | None] = mapped_column(Text)
     activated_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Realtime sync: when the tenant's last tick succeeded, and when one last failed.
+    realtime_ok_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    realtime_failed_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now, onupdate=_now)
 

@@ -65,12 +65,14 @@ class Precedence:
     """Who wins a same-field conflict, and which fields only one system may change.
 
     ``default`` wins unless ``fields`` names another winner for that field. ``owners`` maps a
-    field to the only system whose changes to it count (the other's are put back).
+    field to the only system whose changes to it travel; the other system's change is put back,
+    unless the field is in ``local``: then it stays where it was made and does not travel.
     """
 
     default: System
     fields: Mapping[str, System] = field(default_factory=dict)
     owners: Mapping[str, System] = field(default_factory=dict)
+    local: frozenset[str] = frozenset()
 
     def winner(self, name: str) -> System:
         """The system whose value is kept when both changed ``name`` differently."""
@@ -81,11 +83,12 @@ PRECEDENCE: dict[Entity, Precedence] = {
     # Accounting owns the customer register; only Tripletex inactivates customers (Svenn's rule).
     Entity.CUSTOMER: Precedence(System.TRIPLETEX, owners={"is_active": System.TRIPLETEX}),
     # Payroll owns who a person is; the field app owns how to reach them. Tripletex has no
-    # employee deactivation we can write (employment end dates), so only it sets is_active.
+    # employee flag we can write (it ends employments), so a Svenn deactivation stays in Svenn.
     Entity.EMPLOYEE: Precedence(
         System.TRIPLETEX,
         fields={"phone": System.SVENN, "email": System.SVENN},
         owners={"is_active": System.TRIPLETEX},
+        local=frozenset({"is_active"}),
     ),
     Entity.PROJECT: Precedence(System.TRIPLETEX),
 }
@@ -120,12 +123,13 @@ class FieldConflict:
 
 @dataclass(frozen=True)
 class IgnoredChange:
-    """A change to a field the other system owns: put back, and reported."""
+    """A change to a field the other system owns: reported, and put back unless ``kept``."""
 
     field: str
     system: System
     value: Any
     restored: Any
+    kept: bool = False
 
 
 @dataclass(frozen=True)
@@ -239,11 +243,15 @@ def merge_entity(
         ):
             edited = name in (sv_changed if system is System.SVENN else tx_changed)
             if edited and not counted and not same_value(name, side.get(name), merged[name]):
-                ignored.append(IgnoredChange(name, system, side.get(name), merged[name]))
+                kept = name in rule.local
+                ignored.append(IgnoredChange(name, system, side.get(name), merged[name], kept))
+    kept_in = {(i.system, i.field) for i in ignored if i.kept}
     return MergeDecision(
         merged=merged,
-        to_svenn=_writes(entity, svenn, merged),
-        to_tripletex=_writes(entity, tripletex, merged),
+        to_svenn=_writes(entity, svenn, merged, {f for s, f in kept_in if s is System.SVENN}),
+        to_tripletex=_writes(
+            entity, tripletex, merged, {f for s, f in kept_in if s is System.TRIPLETEX}
+        ),
         conflicts=tuple(conflicts),
         ignored=tuple(ignored),
         changed_in_svenn=sv_changed,
@@ -275,12 +283,14 @@ def _field_value(
     return base.get(name)
 
 
-def _writes(entity: Entity, side: Fields, merged: Fields) -> dict[str, Any]:
-    """The fields to write to ``side`` so that it holds ``merged``."""
+def _writes(
+    entity: Entity, side: Fields, merged: Fields, keep: set[str] | frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The fields to write to ``side`` so that it holds ``merged`` (except its kept changes)."""
     return {
         name: merged[name]
         for name in SYNCED_FIELDS[entity]
-        if not same_value(name, side.get(name), merged[name])
+        if name not in keep and not same_value(name, side.get(name), merged[name])
     }
 
 

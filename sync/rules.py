@@ -65,6 +65,11 @@ class ReasonCode(StrEnum):
     HOURS_CHANGED_IN_TRIPLETEX = "HOURS_CHANGED_IN_TRIPLETEX"
     ENTITY_NOT_SYNCED_IN_DIRECTION = "ENTITY_NOT_SYNCED_IN_DIRECTION"
     CUSTOMER_NUMBER_OUT_OF_RANGE = "CUSTOMER_NUMBER_OUT_OF_RANGE"
+    # Realtime sync (sync/merge.py, sync/realtime.py).
+    FIELD_CONFLICT = "FIELD_CONFLICT"
+    CHANGE_NOT_SYNCED = "CHANGE_NOT_SYNCED"
+    DELETE_NOT_SYNCED = "DELETE_NOT_SYNCED"
+    STALE_VERSION = "STALE_VERSION"
 
 
 # (English, Norwegian bokmål); placeholders are filled from ``message(code, **context)``.
@@ -228,6 +233,24 @@ MESSAGES: dict[ReasonCode, tuple[str, str]] = {
         "(Tripletex stores them as 32-bit integers).",
         "Kunden «{name}» har kundenummer {value}; bare numre fra 1 til {limit} synkroniseres "
         "(Tripletex lagrer dem som 32-bits heltall).",
+    ),
+    ReasonCode.FIELD_CONFLICT: (
+        "'{name}' was changed in both systems: {detail}",
+        "«{name}» ble endret i begge systemene: {detail_no}",
+    ),
+    ReasonCode.CHANGE_NOT_SYNCED: (
+        "'{name}': {detail}",
+        "«{name}»: {detail_no}",
+    ),
+    ReasonCode.DELETE_NOT_SYNCED: (
+        "'{name}' was deleted in {system}; {detail}",
+        "«{name}» ble slettet i {system}; {detail_no}",
+    ),
+    ReasonCode.STALE_VERSION: (
+        "'{name}' changed again in {system} while we wrote it, twice; it is retried on its "
+        "next change.",
+        "«{name}» ble endret igjen i {system} mens vi skrev, to ganger; det prøves igjen ved "
+        "neste endring.",
     ),
 }
 

@@ -106,6 +106,14 @@ def test_only_tripletex_inactivates_customers_svenn_change_is_put_back_and_repor
     assert (ignored.field, ignored.system, ignored.restored) == ("is_active", System.SVENN, True)
 
 
+def test_employee_deactivated_in_svenn_stays_there_and_is_reported() -> None:
+    base = {"first_name": "Kari", "last_name": "Nordmann", "is_active": True}
+    decision = merge_entity(Entity.EMPLOYEE, base, base | {"is_active": False}, base)
+    assert decision.writes_nothing
+    (ignored,) = decision.ignored
+    assert ignored.kept and ignored.system is System.SVENN
+
+
 def test_tripletex_inactivation_reaches_svenn() -> None:
     decision = merge_entity(C, BASE, BASE, edit(is_active=False))
     assert decision.to_svenn == {"is_active": False}

@@ -221,6 +221,22 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
             return None, new_digest
         return [_map(api, r) for r in raw], new_digest
 
+    async def poll_versions(
+        self, entity: str, digest: str | None
+    ) -> tuple[dict[str, int] | None, str]:
+        """``id → version`` of ``entity`` unless unchanged since ``digest`` (then ``None``).
+
+        One ``If-None-Match`` request per page when nothing changed (a 304). Customers are
+        polled active only (Tripletex's default): an inactivated customer leaves the list.
+        """
+        api = ENTITIES[entity]
+        raw, new_digest = await read_changed_pages(
+            self.call, api.path, {"fields": "id,version"}, digest, endpoint=f"poll {api.path}"
+        )
+        if raw is None:
+            return None, new_digest
+        return {str(r["id"]): int(r.get("version") or 0) for r in raw}, new_digest
+
     async def list_versions(self, entity: str) -> dict[str, int]:
         """``id → version`` of every record of ``entity`` (cheap change detection)."""
         api = ENTITIES[entity]

@@ -1,0 +1,117 @@
+"""The realtime sync's state: what each tick polls from, and how each tenant's ticks went.
+
+Per tenant and entity, the Tripletex poll keeps the list's ``versionDigest`` (cursor system
+``tripletex``) and the ``id → version`` list it covers (system ``tripletex-versions``, JSON);
+the Svenn feed keeps one cursor for all entities (system ``svenn``, entity ``feed``). Write
+them in the same transaction as the links and failed records of the changes they cover.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from store.cursors import get_cursor, set_cursor
+from store.models import Integration, Link
+
+SVENN_FEED = ("svenn", "feed")
+DIGEST = "tripletex"
+VERSIONS = "tripletex-versions"
+
+
+@dataclass(frozen=True)
+class PollState:
+    """Where the Tripletex poll of one entity stands (``digest`` None: never polled)."""
+
+    digest: str | None
+    versions: dict[str, int]
+
+
+def svenn_cursor(session: Session, tenant: str) -> str | None:
+    """The Svenn change-feed cursor (None: read everything once, then follow the feed)."""
+    return get_cursor(session, tenant, *SVENN_FEED)
+
+
+def set_svenn_cursor(session: Session, tenant: str, cursor: str) -> None:
+    """Advance the Svenn feed cursor (with the changes it covers)."""
+    set_cursor(session, tenant, *SVENN_FEED, cursor)
+
+
+def poll_state(session: Session, tenant: str, entity: str) -> PollState:
+    """The stored digest and id/version list of one Tripletex entity."""
+    digest = get_cursor(session, tenant, DIGEST, entity)
+    raw = get_cursor(session, tenant, VERSIONS, entity)
+    versions = {str(k): int(v) for k, v in json.loads(raw).items()} if raw else {}
+    return PollState(digest, versions)
+
+
+def save_poll_state(session: Session, tenant: str, entity: str, state: PollState) -> None:
+    """Store the digest with the id/version list it covers."""
+    set_cursor(session, tenant, VERSIONS, entity, json.dumps(state.versions, sort_keys=True))
+    set_cursor(session, tenant, DIGEST, entity, state.digest or "")
+
+
+def update_link(
+    session: Session,
+    tenant: str,
+    entity: str,
+    svenn_id: str,
+    *,
+    svenn_fingerprint: str,
+    tripletex_fingerprint: str,
+    base: Mapping[str, Any],
+) -> None:
+    """Record what both sides hold after a tick (the new agreed base and fingerprints)."""
+    session.execute(
+        update(Link)
+        .where(Link.tenant == tenant, Link.entity == entity, Link.svenn_id == svenn_id)
+        .values(
+            svenn_fingerprint=svenn_fingerprint,
+            tripletex_fingerprint=tripletex_fingerprint,
+            base_snapshot=dict(base),
+            synced_at=dt.datetime.now(dt.UTC),
+        )
+    )
+
+
+def drop_links(session: Session, tenant: str, entity: str, svenn_ids: Iterable[str]) -> None:
+    """Forget links whose record is gone on one side (after its delete rule was applied)."""
+    ids = list(svenn_ids)
+    if ids:
+        session.execute(
+            delete(Link).where(Link.tenant == tenant, Link.entity == entity, Link.svenn_id.in_(ids))
+        )
+
+
+def mark_tick(
+    session: Session, tenant: str, *, ok: bool, error: str | None = None, at: dt.datetime
+) -> None:
+    """Record a tick's outcome: a success clears ``last_error``; a failure sets it."""
+    values: dict[str, Any] = (
+        {"realtime_ok_at": at, "last_error": None}
+        if ok
+        else {"realtime_failed_at": at, "last_error": error}
+    )
+    session.execute(update(Integration).where(Integration.tenant == tenant).values(**values))
+
+
+def lag_seconds(integration: Integration, now: dt.datetime) -> float | None:
+    """How long ago the tenant's last successful tick was (None: it never had one)."""
+    at = integration.realtime_ok_at
+    if at is None:
+        return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    return max(0.0, (now - at).total_seconds())
+
+
+def links_by_svenn(session: Session, tenant: str, entity: str) -> dict[str, Link]:
+    """Every link of one entity, by Svenn id."""
+    query = select(Link).where(Link.tenant == tenant, Link.entity == entity)
+    return {link.svenn_id: link for link in session.scalars(query)}

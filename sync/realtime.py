@@ -1,0 +1,254 @@
+"""What one realtime tick does with a linked record (pure): merge, echo, delete, or nothing.
+
+The tick reads what changed on each side, then asks :func:`decide_link` per link. A side whose
+record has the fingerprint stored on the link is *unchanged* (an echo of our own write, or
+untouched): it contributes no edits. Deletes follow :data:`ON_DELETE` (the README's table).
+Conflicts and changes the rules do not let travel become log rows (:class:`PlannedFailure`)
+that ops and the tenant read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sync.merge import FieldConflict, IgnoredChange, MergeDecision, merge_entity
+from sync.plan import PlannedFailure, failure_for
+from sync.records import Direction, Entity, Record, System
+from sync.rules import ReasonCode
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """What the store knows about one link."""
+
+    entity: Entity
+    svenn_id: str
+    tripletex_id: str
+    svenn_fingerprint: str | None = None
+    tripletex_fingerprint: str | None = None
+    base: Mapping[str, Any] | None = None
+
+
+class OnDelete(StrEnum):
+    """What a delete on one side does to the other side."""
+
+    DEACTIVATE_IN_SVENN = "deactivate in Svenn"
+    CLOSE_IN_SVENN = "close in Svenn"
+    CLOSE_IN_TRIPLETEX = "close in Tripletex"
+    LOG_ONLY = "log for the tenant, change nothing"
+
+
+@dataclass(frozen=True)
+class DeleteRule:
+    """The rule for a record deleted (gone) in ``deleted_in``; the link is dropped after."""
+
+    action: OnDelete
+    advice_en: str = ""
+    advice_no: str = ""
+
+
+ON_DELETE: dict[tuple[Entity, System], DeleteRule] = {
+    (Entity.CUSTOMER, System.TRIPLETEX): DeleteRule(OnDelete.DEACTIVATE_IN_SVENN),
+    (Entity.CUSTOMER, System.SVENN): DeleteRule(
+        OnDelete.LOG_ONLY,
+        "only Tripletex inactivates customers: inactivate it in Tripletex if it is no longer "
+        "a customer.",
+        "bare Tripletex kan inaktivere kunder: inaktiver den i Tripletex om den ikke lenger er "
+        "kunde.",
+    ),
+    (Entity.EMPLOYEE, System.TRIPLETEX): DeleteRule(OnDelete.DEACTIVATE_IN_SVENN),
+    (Entity.EMPLOYEE, System.SVENN): DeleteRule(
+        OnDelete.LOG_ONLY,
+        "Tripletex cannot delete employees: end the employment in Tripletex.",
+        "Tripletex kan ikke slette ansatte: avslutt arbeidsforholdet i Tripletex.",
+    ),
+    (Entity.PROJECT, System.TRIPLETEX): DeleteRule(OnDelete.CLOSE_IN_SVENN),
+    (Entity.PROJECT, System.SVENN): DeleteRule(OnDelete.CLOSE_IN_TRIPLETEX),
+}
+"""Per entity and the system a record was deleted in: what happens on the other side."""
+
+
+@dataclass
+class LinkDecision:
+    """What to do with one link in this tick."""
+
+    link: LinkState
+    merge: MergeDecision | None = None
+    svenn_write: Record | None = None  # the Svenn record with the merged fields, to PATCH
+    svenn_fields: tuple[str, ...] = ()
+    tripletex_write: Record | None = None  # the Tripletex record with the merged fields, to PUT
+    on_delete: OnDelete | None = None
+    unlink: bool = False
+    log: list[PlannedFailure] = field(default_factory=list)
+
+    @property
+    def writes(self) -> int:
+        """How many writes this decision sends."""
+        deletes = self.on_delete not in (None, OnDelete.LOG_ONLY)
+        return (self.svenn_write is not None) + (self.tripletex_write is not None) + deletes
+
+
+def with_fields(record: Record, fields: Mapping[str, Any]) -> Record:
+    """A copy of ``record`` holding ``fields`` (JSON-safe synced values), validated."""
+    data = record.model_dump(mode="json") | dict(fields)
+    return type(record).model_validate(data)
+
+
+def decide_link(link: LinkState, svenn: Record | None, tripletex: Record | None) -> LinkDecision:
+    """Decide one link given both sides' current records (``None``: deleted there)."""
+    decision = LinkDecision(link)
+    if svenn is None or tripletex is None:
+        decision.unlink = True
+        if svenn is None and tripletex is None:
+            return decision
+        gone_in = System.SVENN if svenn is None else System.TRIPLETEX
+        rule = ON_DELETE[(link.entity, gone_in)]
+        decision.on_delete = rule.action
+        if rule.action is OnDelete.LOG_ONLY:
+            survivor = tripletex if svenn is None else svenn
+            assert survivor is not None
+            decision.log.append(_delete_notice(link, survivor, gone_in, rule))
+        return decision
+    svenn_changed = svenn.fingerprint() != link.svenn_fingerprint
+    tripletex_changed = tripletex.fingerprint() != link.tripletex_fingerprint
+    if not svenn_changed and not tripletex_changed:
+        return decision  # untouched, or our own write coming back: nothing to do
+    merge = merge_entity(
+        link.entity,
+        link.base,
+        svenn.synced_fields(),
+        tripletex.synced_fields(),
+        svenn_changed=svenn_changed,
+        tripletex_changed=tripletex_changed,
+    )
+    decision.merge = merge
+    if merge.to_svenn:
+        decision.svenn_write = with_fields(svenn, merge.to_svenn)
+        decision.svenn_fields = tuple(sorted(merge.to_svenn))
+    if merge.to_tripletex:
+        decision.tripletex_write = with_fields(tripletex, merge.to_tripletex)
+    decision.log += [_conflict_row(c, svenn, tripletex) for c in merge.conflicts]
+    decision.log += [_ignored_row(i, svenn, tripletex) for i in merge.ignored]
+    return decision
+
+
+def version_changes(known: Mapping[str, int], seen: Mapping[str, int]) -> tuple[set[str], set[str]]:
+    """(new or changed ids, vanished ids) between two ``id → version`` lists."""
+    changed = {i for i, v in seen.items() if known.get(i) != v}
+    return changed, set(known) - set(seen)
+
+
+def _side(system: System, svenn: Record, tripletex: Record) -> tuple[Record, Direction]:
+    if system is System.SVENN:
+        return svenn, Direction.SVENN_TO_TRIPLETEX
+    return tripletex, Direction.TRIPLETEX_TO_SVENN
+
+
+def _name(system: System) -> str:
+    return "Svenn" if system is System.SVENN else "Tripletex"
+
+
+def _conflict_row(conflict: FieldConflict, svenn: Record, tripletex: Record) -> PlannedFailure:
+    """The conflict, keyed on the winning record (its direction is the write that won)."""
+    record, direction = _side(conflict.winner, svenn, tripletex)
+    winner, loser = _name(conflict.winner), _name(conflict.loser)
+    detail = (
+        f"field {conflict.field}: {winner}'s {conflict.kept!r} was kept, "
+        f"{loser}'s {conflict.lost!r} was overwritten"
+    )
+    detail_no = (
+        f"feltet {conflict.field}: verdien fra {winner} ({conflict.kept!r}) ble beholdt, "
+        f"verdien fra {loser} ({conflict.lost!r}) ble overskrevet"
+    )
+    failure = failure_for(
+        record, direction, ReasonCode.FIELD_CONFLICT, detail=detail, detail_no=detail_no
+    )
+    return _with_ids(failure, svenn, tripletex, conflict_details(conflict))
+
+
+def conflict_details(conflict: FieldConflict) -> dict[str, Any]:
+    """The conflict as JSON-safe data (stored with the log row)."""
+    return {
+        "field": conflict.field,
+        "base": conflict.base,
+        "svenn": conflict.svenn,
+        "tripletex": conflict.tripletex,
+        "winner": conflict.winner.value,
+        "kept": conflict.kept,
+        "lost": conflict.lost,
+    }
+
+
+def _ignored_row(change: IgnoredChange, svenn: Record, tripletex: Record) -> PlannedFailure:
+    record, direction = _side(change.system, svenn, tripletex)
+    other = "Tripletex" if change.system is System.SVENN else "Svenn"
+    if change.kept:
+        detail = f"{change.field} changed in {_name(change.system)} is not sent to {other}"
+        detail_no = f"{change.field} endret i {_name(change.system)} sendes ikke til {other}"
+    else:
+        detail = f"only {other} may change {change.field}; it was set back to {change.restored!r}"
+        detail_no = f"bare {other} kan endre {change.field}; satt tilbake til {change.restored!r}"
+    failure = failure_for(
+        record, direction, ReasonCode.CHANGE_NOT_SYNCED, detail=detail, detail_no=detail_no
+    )
+    details = {"field": change.field, "value": change.value, "kept": change.kept}
+    return _with_ids(failure, svenn, tripletex, details)
+
+
+def _delete_notice(
+    link: LinkState, survivor: Record, gone_in: System, rule: DeleteRule
+) -> PlannedFailure:
+    """Keyed on the deleted record (the change that did not travel)."""
+    direction = (
+        Direction.SVENN_TO_TRIPLETEX if gone_in is System.SVENN else Direction.TRIPLETEX_TO_SVENN
+    )
+    failure = failure_for(
+        survivor,
+        direction,
+        ReasonCode.DELETE_NOT_SYNCED,
+        system=_name(gone_in),
+        detail=rule.advice_en,
+        detail_no=rule.advice_no,
+    )
+    return PlannedFailure(
+        entity=failure.entity,
+        direction=direction,
+        reason_code=failure.reason_code,
+        message_en=failure.message_en,
+        message_no=failure.message_no,
+        svenn_id=link.svenn_id,
+        tripletex_id=link.tripletex_id,
+        payload=failure.payload,
+        details={"deleted_in": gone_in.value, "action": rule.action.value},
+    )
+
+
+def _with_ids(
+    failure: PlannedFailure, svenn: Record, tripletex: Record, details: dict[str, Any]
+) -> PlannedFailure:
+    return PlannedFailure(
+        entity=failure.entity,
+        direction=failure.direction,
+        reason_code=failure.reason_code,
+        message_en=failure.message_en,
+        message_no=failure.message_no,
+        svenn_id=svenn.id,
+        tripletex_id=tripletex.id,
+        payload=failure.payload,
+        details=details,
+    )
+
+
+__all__ = [
+    "ON_DELETE",
+    "DeleteRule",
+    "LinkDecision",
+    "LinkState",
+    "OnDelete",
+    "decide_link",
+    "version_changes",
+    "with_fields",
+]

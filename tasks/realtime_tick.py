@@ -1,0 +1,543 @@
+"""One realtime tick of one tenant: detect changes on both sides, decide, apply, commit.
+
+1. **Detect.** Svenn: the change feed from the stored cursor (no cursor, or 410: take the
+   latest cursor, then compare everything once). Tripletex, per entity: the ``id,version`` list
+   with ``If-None-Match`` (304 = nothing changed, one request); on a change, the ids whose
+   version moved (or that left the list) are fetched by id.
+2. **Decide** (pure, ``sync.realtime``): per linked record, a three-way merge against the link's
+   base; deletes per ``ON_DELETE``; new records are matched against the other side's unlinked
+   records first (the initial sync's planner), then created.
+3. **Apply** through the connectors. A stale version (Tripletex 409 8000, Svenn 412) re-reads,
+   re-decides and retries once, then becomes a failed record.
+4. **Commit** links, failed records, the Svenn cursor and the Tripletex digests in one
+   transaction. Conflicts and notices are logged *before* the writes, so a run killed in between
+   never loses one; everything else is recomputed by the rerun, which finds both sides already
+   agreeing and writes nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.errors import ApiError, StaleVersionError
+from connectors.svenn.client import SvennClient
+from connectors.svenn.errors import CursorExpiredError
+from connectors.tripletex.client import TripletexClient
+from store.failures import resolve_failures
+from store.links import links_for
+from store.models import Link
+from store.realtime import (
+    PollState,
+    drop_links,
+    poll_state,
+    save_poll_state,
+    set_svenn_cursor,
+    svenn_cursor,
+    update_link,
+)
+from store.state import StateStore
+from sync.plan import PlannedFailure, failure_for, plan_entity
+from sync.realtime import LinkDecision, LinkState, OnDelete, decide_link, version_changes
+from sync.records import SYNC_ORDER, Customer, Direction, Entity, Record
+from sync.rules import ReasonCode
+from tasks.apply import Applier, rejection
+
+# Log rows a later sync of the record must not close: a person should read them.
+KEEP_OPEN = (
+    ReasonCode.FIELD_CONFLICT.value,
+    ReasonCode.CHANGE_NOT_SYNCED.value,
+    ReasonCode.DELETE_NOT_SYNCED.value,
+)
+FULL_READ_ABOVE = 300  # more changed ids than this: read the whole list instead of by id
+WRITE_CONCURRENCY = 4
+
+
+@dataclass
+class EntityCounts:
+    """What one tick did for one entity (the run's summary artifact shows these)."""
+
+    changed_in_svenn: int = 0
+    changed_in_tripletex: int = 0
+    written_to_svenn: int = 0
+    written_to_tripletex: int = 0
+    created_in_svenn: int = 0
+    created_in_tripletex: int = 0
+    linked: int = 0
+    conflicts: int = 0
+    failures: int = 0
+
+    def add(self, other: EntityCounts) -> None:
+        """Add another tick's counts to these."""
+        for name, value in vars(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
+    @property
+    def writes(self) -> int:
+        """Writes sent to either system."""
+        return (
+            self.written_to_svenn
+            + self.written_to_tripletex
+            + self.created_in_svenn
+            + self.created_in_tripletex
+        )
+
+
+@dataclass
+class TickReport:
+    """One tenant's tick."""
+
+    tenant: str
+    entities: dict[Entity, EntityCounts] = field(default_factory=dict)
+    resynced: bool = False
+
+    @property
+    def writes(self) -> int:
+        """Writes sent to either system in this tick."""
+        return sum(c.writes for c in self.entities.values())
+
+
+@dataclass
+class Side:
+    """One side's detected changes for one entity: ids, and records already read."""
+
+    ids: set[str] = field(default_factory=set)
+    records: dict[str, Record] = field(default_factory=dict)
+    full: bool = False  # ``records`` holds every record of the entity
+
+
+@dataclass
+class Commit:
+    """Everything a tick stores at its end, in one transaction."""
+
+    link_updates: list[tuple[Entity, str, Record, Record, Mapping[str, Any]]] = field(
+        default_factory=list
+    )
+    unlinks: dict[Entity, set[str]] = field(default_factory=dict)
+    synced_keys: dict[Entity, set[str]] = field(default_factory=dict)
+    polls: dict[Entity, PollState] = field(default_factory=dict)
+    cursor: str | None = None
+
+
+class TenantTick:
+    """A tick of one tenant (create one per tick)."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        tenant: str,
+        tx: TripletexClient,
+        sv: SvennClient,
+        run_id: str | None = None,
+    ) -> None:
+        self.store, self.tenant, self.tx, self.sv = store, tenant, tx, sv
+        self.applier = Applier(store, tenant, run_id)
+        self.report = TickReport(tenant)
+        self.commit = Commit()
+        self._semaphore = asyncio.Semaphore(WRITE_CONCURRENCY)
+
+    async def run(self) -> TickReport:
+        """Detect, decide, apply and commit every entity of the tenant."""
+        with self.store.sessions() as session:
+            cursor = svenn_cursor(session, self.tenant)
+            polls = {e: poll_state(session, self.tenant, e.value) for e in SYNC_ORDER}
+        svenn_ids, self.commit.cursor, resync = await self._read_feed(cursor)
+        self.report.resynced = resync
+        for entity in SYNC_ORDER:
+            svenn = await self._svenn_side(entity, svenn_ids.get(entity, set()), resync)
+            tripletex = await self._tripletex_side(entity, polls[entity])
+            await self._sync_entity(entity, svenn, tripletex)
+        self._store_commit()
+        return self.report
+
+    # --- detect -------------------------------------------------------------------------
+
+    async def _read_feed(self, cursor: str | None) -> tuple[dict[Entity, set[str]], str, bool]:
+        """Changed ids per entity from the feed, the cursor after them, and whether to resync."""
+        if cursor:
+            ids: dict[Entity, set[str]] = {}
+            try:
+                async for page in self.sv.iter_changes(cursor):
+                    for entity, changed in page.ids_by_entity().items():
+                        ids.setdefault(entity, set()).update(changed)
+                    cursor = page.next_cursor
+                return ids, cursor, False
+            except CursorExpiredError:
+                pass  # too old (or the feed was reset): compare everything once
+        return {}, await self.sv.latest_cursor(), True
+
+    async def _svenn_side(self, entity: Entity, ids: set[str], resync: bool) -> Side:
+        if not resync:
+            return Side(ids)
+        records = {str(r.id): r for r in await _svenn_list(self.sv, entity)}
+        return Side(set(records), records, full=True)
+
+    async def _tripletex_side(self, entity: Entity, state: PollState) -> Side:
+        seen, digest = await self.tx.poll_versions(entity.value, state.digest or None)
+        if seen is None:
+            self.commit.polls[entity] = state
+            return Side()
+        changed, vanished = version_changes(state.versions, seen)
+        self.commit.polls[entity] = PollState(digest, seen)
+        if state.digest and len(changed) <= FULL_READ_ABOVE:
+            return Side(changed | vanished)
+        records = {str(r.id): r for r in await _tripletex_list(self.tx, entity)}
+        return Side(set(records) | vanished, records, full=True)
+
+    # --- decide and apply ------------------------------------------------------------------
+
+    async def _sync_entity(self, entity: Entity, svenn: Side, tripletex: Side) -> None:
+        counts = self.report.entities.setdefault(entity, EntityCounts())
+        counts.changed_in_svenn += len(svenn.ids)
+        counts.changed_in_tripletex += len(tripletex.ids)
+        if not svenn.ids and not tripletex.ids:
+            return
+        with self.store.sessions() as session:
+            links = links_for(session, self.tenant, entity.value)
+        by_sv = {link.svenn_id: link for link in links}
+        by_tx = {link.tripletex_id: link for link in links}
+        touched_by_sv = {i: by_sv[i] for i in svenn.ids if i in by_sv}
+        touched_by_sv |= {by_tx[i].svenn_id: by_tx[i] for i in tripletex.ids if i in by_tx}
+        touched = list(touched_by_sv.values())
+        await self._fetch(entity, svenn, {lk.svenn_id for lk in touched} | svenn.ids, "svenn")
+        await self._fetch(
+            entity, tripletex, {lk.tripletex_id for lk in touched} | tripletex.ids, "tripletex"
+        )
+        decisions = [
+            (
+                decide_link(
+                    _state(lk),
+                    svenn.records.get(lk.svenn_id),
+                    tripletex.records.get(lk.tripletex_id),
+                ),
+                lk,
+            )
+            for lk in touched
+        ]
+        self.applier.fail([row for d, _ in decisions for row in d.log])  # before any write
+        counts.conflicts += sum(
+            r.reason_code == ReasonCode.FIELD_CONFLICT for d, _ in decisions for r in d.log
+        )
+        await asyncio.gather(*(self._apply(entity, d, lk, svenn, tripletex) for d, lk in decisions))
+        new_sv = [r for i, r in svenn.records.items() if i in svenn.ids and i not in by_sv]
+        new_tx = [r for i, r in tripletex.records.items() if i in tripletex.ids and i not in by_tx]
+        if new_sv or new_tx:
+            await self._new_records(entity, new_sv, new_tx, svenn, tripletex, by_sv, by_tx)
+
+    async def _fetch(self, entity: Entity, side: Side, ids: set[str], system: str) -> None:
+        missing = sorted(ids - set(side.records))
+        if side.full or not missing:
+            return
+        if system == "svenn":
+            found = await self.sv.get_many(entity, missing)
+        else:
+            found = await _tripletex_by_ids(self.tx, entity, missing)
+        side.records.update({str(r.id): r for r in found})
+
+    async def _apply(
+        self, entity: Entity, decision: LinkDecision, link: Link, svenn: Side, tripletex: Side
+    ) -> None:
+        counts = self.report.entities[entity]
+        sv_now = svenn.records.get(link.svenn_id)
+        tx_now = tripletex.records.get(link.tripletex_id)
+        async with self._semaphore:
+            for attempt in (1, 2):
+                try:
+                    sv_after, tx_after = await self._write(entity, decision, sv_now, tx_now)
+                    break
+                except StaleVersionError:
+                    if attempt == 2:
+                        self._stale(entity, decision, sv_now, tx_now)
+                        return
+                    sv_now, tx_now = await self._reread(entity, link)
+                    decision = decide_link(decision.link, sv_now, tx_now)
+                    self.applier.fail(decision.log)
+                except ApiError as error:
+                    if error.retryable or error.status in (401, 403):
+                        raise
+                    self._rejected(entity, decision, sv_now, tx_now, error)
+                    return
+        counts.written_to_svenn += decision.svenn_write is not None
+        counts.written_to_tripletex += decision.tripletex_write is not None
+        if decision.on_delete in (OnDelete.DEACTIVATE_IN_SVENN, OnDelete.CLOSE_IN_SVENN):
+            counts.written_to_svenn += 1
+        elif decision.on_delete is OnDelete.CLOSE_IN_TRIPLETEX:
+            counts.written_to_tripletex += 1
+        keys = self.commit.synced_keys.setdefault(entity, set())
+        keys.update({f"svenn:{link.svenn_id}", f"tripletex:{link.tripletex_id}"})
+        if decision.unlink:
+            self.commit.unlinks.setdefault(entity, set()).add(link.svenn_id)
+        elif decision.merge is not None and sv_after is not None and tx_after is not None:
+            self.commit.link_updates.append(
+                (entity, link.svenn_id, sv_after, tx_after, decision.merge.merged)
+            )
+            self._note_version(entity, tx_after)
+
+    async def _write(
+        self, entity: Entity, d: LinkDecision, sv_now: Record | None, tx_now: Record | None
+    ) -> tuple[Record | None, Record | None]:
+        sv_after, tx_after = sv_now, tx_now
+        if d.tripletex_write is not None:
+            tx_after = await _tripletex_update(self.tx, d.tripletex_write)
+        if d.svenn_write is not None:
+            sv_after = await _svenn_update(self.sv, d.svenn_write, d.svenn_fields)
+        if d.on_delete is OnDelete.DEACTIVATE_IN_SVENN:
+            if entity is Entity.CUSTOMER:
+                await self.sv.deactivate_customer(d.link.svenn_id)
+            else:
+                await self.sv.deactivate_employee(d.link.svenn_id)
+        elif d.on_delete is OnDelete.CLOSE_IN_SVENN:
+            await self.sv.close_project(d.link.svenn_id)
+        elif d.on_delete is OnDelete.CLOSE_IN_TRIPLETEX:
+            await self.tx.close_project(d.link.tripletex_id)
+        return sv_after, tx_after
+
+    async def _reread(self, entity: Entity, link: Link) -> tuple[Record | None, Record | None]:
+        sv = await self.sv.get_many(entity, [link.svenn_id])
+        tx = await _tripletex_by_ids(self.tx, entity, [link.tripletex_id])
+        return (sv[0] if sv else None), (tx[0] if tx else None)
+
+    def _stale(
+        self, entity: Entity, d: LinkDecision, sv_now: Record | None, tx_now: Record | None
+    ) -> None:
+        to_tripletex = d.tripletex_write is not None or d.on_delete is OnDelete.CLOSE_IN_TRIPLETEX
+        record = tx_now if to_tripletex else sv_now
+        if record is None:
+            return
+        direction = (
+            Direction.TRIPLETEX_TO_SVENN if not to_tripletex else Direction.SVENN_TO_TRIPLETEX
+        )
+        system = "Tripletex" if to_tripletex else "Svenn"
+        row = failure_for(record, direction, ReasonCode.STALE_VERSION, system=system)
+        self._log_for_link(entity, row, d.link)
+
+    def _rejected(
+        self,
+        entity: Entity,
+        d: LinkDecision,
+        sv_now: Record | None,
+        tx_now: Record | None,
+        error: ApiError,
+    ) -> None:
+        source = sv_now if d.tripletex_write is not None else tx_now
+        if source is None:
+            return
+        direction = (
+            Direction.SVENN_TO_TRIPLETEX
+            if d.tripletex_write is not None
+            else Direction.TRIPLETEX_TO_SVENN
+        )
+        self._log_for_link(entity, rejection(source, direction, error), d.link)
+
+    def _log_for_link(self, entity: Entity, row: PlannedFailure, link: LinkState) -> None:
+        self.applier.fail([_with_link_ids(row, link)])
+        self.report.entities[entity].failures += 1
+
+    def _note_version(self, entity: Entity, record: Record) -> None:
+        """Our own write's version, so the next poll does not take it for a change."""
+        poll = self.commit.polls.get(entity)
+        if poll is None or record.id is None or record.version is None:
+            return
+        if isinstance(record, Customer) and not record.is_active:
+            poll.versions.pop(record.id, None)  # the poll lists active customers only
+        else:
+            poll.versions[record.id] = record.version
+
+    # --- new records -----------------------------------------------------------------------
+
+    async def _new_records(
+        self,
+        entity: Entity,
+        new_sv: Sequence[Record],
+        new_tx: Sequence[Record],
+        svenn: Side,
+        tripletex: Side,
+        by_sv: Mapping[str, Link],
+        by_tx: Mapping[str, Link],
+    ) -> None:
+        """Match new records against the other side's unlinked ones first, then create."""
+        counts = self.report.entities[entity]
+        all_sv = await self._everything(entity, svenn, "svenn") if new_tx else list(new_sv)
+        all_tx = await self._everything(entity, tripletex, "tripletex") if new_sv else list(new_tx)
+        unlinked_sv = [r for r in all_sv if r.id not in by_sv]
+        unlinked_tx = [r for r in all_tx if r.id not in by_tx]
+        with self.store.sessions() as session:
+            linked = {lk.tripletex_id: lk.svenn_id for lk in by_tx.values()}
+            customers = {
+                lk.tripletex_id: lk.svenn_id
+                for lk in links_for(session, self.tenant, Entity.CUSTOMER.value)
+            }
+        plan = plan_entity(
+            entity, unlinked_tx, unlinked_sv, linked=linked, customer_links=customers
+        )
+        new_ids = {f"svenn:{r.id}" for r in new_sv} | {f"tripletex:{r.id}" for r in new_tx}
+        failures = [f for f in plan.failures if _key(f) in new_ids]
+        self.applier.fail(failures)
+        counts.failures += len(failures)
+        fresh_links = [
+            lk
+            for lk in plan.links
+            if f"svenn:{lk.svenn_id}" in new_ids or f"tripletex:{lk.tripletex_id}" in new_ids
+        ]
+        tx_by_id = {str(r.id): r for r in all_tx}
+        sv_by_id = {str(r.id): r for r in all_sv}
+        self.applier.link(entity, fresh_links, tx_by_id, sv_by_id)
+        counts.linked += len(fresh_links)
+        keys = self.commit.synced_keys.setdefault(entity, set())
+        for lk in fresh_links:
+            keys.update({f"svenn:{lk.svenn_id}", f"tripletex:{lk.tripletex_id}"})
+        new_tx_ids = {r.id for r in new_tx}
+        new_sv_ids = {r.id for r in new_sv}
+        to_svenn = [r for r in plan.create_in_svenn if r.id in new_tx_ids]
+        to_tripletex = [r for r in plan.create_in_tripletex if r.id in new_sv_ids]
+        before = self.applier.tally(entity).failed
+        if to_svenn:
+            created = await self.applier.create_in_svenn(self.sv, entity, to_svenn, existing=all_sv)
+            counts.created_in_svenn += len(created)
+            keys.update(f"tripletex:{r.id}" for r in to_svenn)
+        if to_tripletex:
+            created = await self._create_in_tripletex(entity, to_tripletex, all_tx)
+            counts.created_in_tripletex += len(created)
+            keys.update(f"svenn:{r.id}" for r in to_tripletex)
+            for record in created:
+                self._note_version(entity, record)
+        counts.failures += self.applier.tally(entity).failed - before
+
+    async def _everything(self, entity: Entity, side: Side, system: str) -> list[Record]:
+        if not side.full:
+            if system == "svenn":
+                side.records.update({str(r.id): r for r in await _svenn_list(self.sv, entity)})
+            else:
+                side.records.update({str(r.id): r for r in await _tripletex_list(self.tx, entity)})
+            side.full = True
+        return list(side.records.values())
+
+    async def _create_in_tripletex(
+        self, entity: Entity, records: Sequence[Record], existing: Sequence[Record]
+    ) -> list[Record]:
+        manager: str | None = None
+        managers: set[str] | None = None
+        if entity is Entity.PROJECT:
+            manager = str((await self.tx.who_am_i()).employee_id)
+            managers = await self.tx.list_project_manager_ids()
+        return await self.applier.create_in_tripletex(
+            self.tx,
+            entity,
+            records,
+            fallback_manager=manager,
+            existing=existing,
+            project_managers=managers,
+        )
+
+    # --- commit ------------------------------------------------------------------------------
+
+    def _store_commit(self) -> None:
+        c = self.commit
+        with self.store.sessions.begin() as session:
+            for entity, svenn_id, sv, tx, merged in c.link_updates:
+                update_link(
+                    session,
+                    self.tenant,
+                    entity.value,
+                    svenn_id,
+                    svenn_fingerprint=sv.fingerprint(),
+                    tripletex_fingerprint=tx.fingerprint(),
+                    base=merged,
+                )
+            for entity, ids in c.unlinks.items():
+                drop_links(session, self.tenant, entity.value, ids)
+            for entity, keys in c.synced_keys.items():
+                resolve_failures(session, self.tenant, entity.value, keys, keep_reasons=KEEP_OPEN)
+            for entity, poll in c.polls.items():
+                save_poll_state(session, self.tenant, entity.value, poll)
+            if c.cursor:
+                set_svenn_cursor(session, self.tenant, c.cursor)
+
+
+def _state(link: Link) -> LinkState:
+    return LinkState(
+        entity=_entity(link.entity),
+        svenn_id=link.svenn_id,
+        tripletex_id=link.tripletex_id,
+        svenn_fingerprint=link.svenn_fingerprint,
+        tripletex_fingerprint=link.tripletex_fingerprint,
+        base=link.base_snapshot,
+    )
+
+
+def _entity(value: str) -> Entity:
+    return Entity(value)
+
+
+def _key(failure: PlannedFailure) -> str:
+    if failure.direction is Direction.SVENN_TO_TRIPLETEX:
+        return f"svenn:{failure.svenn_id}"
+    return f"tripletex:{failure.tripletex_id}"
+
+
+def _with_link_ids(row: PlannedFailure, link: LinkState) -> PlannedFailure:
+    return PlannedFailure(
+        entity=row.entity,
+        direction=row.direction,
+        reason_code=row.reason_code,
+        message_en=row.message_en,
+        message_no=row.message_no,
+        svenn_id=link.svenn_id,
+        tripletex_id=link.tripletex_id,
+        payload=row.payload,
+        details=row.details,
+    )
+
+
+async def _svenn_list(sv: SvennClient, entity: Entity) -> list[Record]:
+    if entity is Entity.CUSTOMER:
+        return list(await sv.list_customers())
+    if entity is Entity.EMPLOYEE:
+        return list(await sv.list_employees())
+    return list(await sv.list_projects())
+
+
+async def _tripletex_list(tx: TripletexClient, entity: Entity) -> list[Record]:
+    if entity is Entity.CUSTOMER:
+        return list(await tx.list_customers())
+    if entity is Entity.EMPLOYEE:
+        return list(await tx.list_employees())
+    return list(await tx.list_projects())
+
+
+async def _tripletex_by_ids(
+    tx: TripletexClient, entity: Entity, ids: Iterable[str]
+) -> list[Record]:
+    if entity is Entity.CUSTOMER:
+        return list(await tx.get_customers_by_ids(ids))
+    if entity is Entity.EMPLOYEE:
+        return list(await tx.get_employees_by_ids(ids))
+    return list(await tx.get_projects_by_ids(ids))
+
+
+async def _tripletex_update(tx: TripletexClient, record: Record) -> Record:
+    update: Any = {
+        Entity.CUSTOMER: tx.update_customer,
+        Entity.EMPLOYEE: tx.update_employee,
+        Entity.PROJECT: tx.update_project,
+    }[record.entity]
+    result: Record = await update(record)
+    return result
+
+
+async def _svenn_update(sv: SvennClient, record: Record, fields: Sequence[str]) -> Record:
+    update: Any = {
+        Entity.CUSTOMER: sv.update_customer,
+        Entity.EMPLOYEE: sv.update_employee,
+        Entity.PROJECT: sv.update_project,
+    }[record.entity]
+    result: Record = await update(record, fields=fields)
+    return result
+
+
+def tick_time() -> dt.datetime:
+    """Now, in UTC (the time a tick is recorded under)."""
+    return dt.datetime.now(dt.UTC)

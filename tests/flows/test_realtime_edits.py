@@ -1,0 +1,175 @@
+"""Realtime ticks over both sandboxes after an initial sync: edits travel, conflicts are logged,
+deletes follow the table, new records are linked before anything is created, echoes and quiet
+ticks write nothing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from cli.operate import decide
+from sandboxes.live_edits import svenn_edit, svenn_records, tripletex_edit, tripletex_records
+from store.failures import open_failures
+from store.links import links_for
+from sync.records import Entity
+from tasks.realtime_tick import TenantTick, TickReport
+from tasks.tenant import tenant_clients
+from tests.flows.conftest import run_activation, writes
+
+pytestmark = pytest.mark.scenario
+
+
+def tick(pair, store) -> TickReport:
+    async def run() -> TickReport:
+        async with tenant_clients(pair.tenant) as (tx, sv):
+            return await TenantTick(store, pair.tenant, tx, sv, "test-run").run()
+
+    return asyncio.run(run())
+
+
+def forget_requests(pair) -> None:
+    for root in (pair.tripletex_root, pair.svenn_root):
+        httpx.delete(f"{root}/_admin/requests").raise_for_status()
+
+
+def linked(store, tenant, entity: Entity, *, created: bool = False) -> list[tuple[str, str]]:
+    """Linked (svenn id, tripletex id) pairs; ``created``: only pairs the sync created, whose
+    two sides agree on every field (a matched pair may differ, e.g. a typo in a name)."""
+    with store.sessions() as session:
+        return [
+            (lk.svenn_id, lk.tripletex_id)
+            for lk in links_for(session, tenant, entity.value)
+            if not created or (lk.match_key or "").startswith("created_in")
+        ]
+
+
+def open_rows(store, tenant, code: str):
+    with store.sessions() as session:
+        return [f for f in open_failures(session, tenant) if f.reason_code == code]
+
+
+def test_edits_travel_both_ways_conflicts_are_logged_and_a_quiet_tick_writes_nothing(
+    pipeline, sandboxes, state_store
+):
+    pair, store = sandboxes, state_store
+    run_activation(pair)
+    assert decide(store, pair.tenant, "approve", "kari@ops", "ok").endswith("active")
+    forget_requests(pair)
+    first = tick(pair, store)  # compares everything once: the initial sync left nothing to do
+    assert first.resynced and first.writes == 0
+    assert writes(pair.tripletex_root) == [] and writes(pair.svenn_root) == []
+
+    customers = linked(store, pair.tenant, Entity.CUSTOMER, created=True)
+    (sv_a, tx_a), (sv_b, tx_b), (sv_c, tx_c) = customers[:3]
+    # different fields on both sides of one customer; the same field on another
+    svenn_edit(pair, "customer", sv_a, {"phone": "+4799887766"})
+    tripletex_edit(pair, "customer", tx_a, {"name": "Nytt Navn Fra Regnskap AS"})
+    svenn_edit(pair, "customer", sv_b, {"email": "fra.svenn@example.no"})
+    tripletex_edit(pair, "customer", tx_b, {"email": "fra.tripletex@example.no"})
+    # only Tripletex inactivates customers: its inactivation reaches Svenn
+    tripletex_edit(pair, "customer", tx_c, {"isInactive": True})
+    report = tick(pair, store)
+    counts = report.entities[Entity.CUSTOMER]
+    assert counts.conflicts == 1
+
+    sv, tx = svenn_records(pair, "customer"), tripletex_records(pair, "customer")
+    assert tx[tx_a]["phoneNumber"] == "+4799887766"
+    assert sv[sv_a]["name"] == "Nytt Navn Fra Regnskap AS"
+    assert sv[sv_b]["email"] == tx[tx_b]["email"] == "fra.tripletex@example.no"  # Tripletex wins
+    assert sv[sv_c]["active"] is False
+    (conflict,) = open_rows(store, pair.tenant, "FIELD_CONFLICT")
+    assert conflict.svenn_id == sv_b and conflict.tripletex_id == tx_b
+    assert "fra.svenn@example.no" in conflict.message_en and conflict.message_no
+    assert conflict.payload is not None
+
+    forget_requests(pair)
+    echo = tick(pair, store)  # our own writes come back through the feed and the digest
+    assert echo.writes == 0
+    assert writes(pair.tripletex_root) == [] and writes(pair.svenn_root) == []
+
+
+def test_new_records_link_before_they_create_and_failures_resolve_when_fixed(
+    pipeline, sandboxes, state_store
+):
+    pair, store = sandboxes, state_store
+    run_activation(pair)
+    decide(store, pair.tenant, "approve", "kari@ops", "ok")
+    tick(pair, store)
+    before = len(linked(store, pair.tenant, Entity.CUSTOMER))
+    # the same new company entered in both systems within the same minute
+    svenn_edit(pair, "customer", None, {"name": "Dobbel Registrert AS", "organizationNumber": "914778271"})
+    tripletex_edit(pair, "customer", None, {"name": "Dobbel Registrert AS", "organizationNumber": "914778271"})
+    # a new employee without a last name fails Svenn's rule, then is fixed
+    person = svenn_edit(pair, "employee", None, {"firstName": "Ola", "email": "ola@nybygg.no"})
+    assert person is not None
+    # a new Tripletex project becomes a Svenn project
+    tx_project = tripletex_edit(
+        pair,
+        "project",
+        None,
+        {"name": "Nytt Bad", "startDate": "2026-11-01", "projectManager": {"id": _owner(pair)}},
+    )
+    assert tx_project is not None
+    tick(pair, store)
+
+    assert len(linked(store, pair.tenant, Entity.CUSTOMER)) == before + 1
+    named = [r for r in svenn_records(pair, "customer").values() if r["name"] == "Dobbel Registrert AS"]
+    assert len(named) == 1
+    named_tx = [r for r in tripletex_records(pair, "customer").values() if r["name"] == "Dobbel Registrert AS"]
+    assert len(named_tx) == 1
+    (row,) = [
+        f for f in open_rows(store, pair.tenant, "EMPLOYEE_NO_LAST_NAME") if f.svenn_id == person["id"]
+    ]
+    projects = dict(linked(store, pair.tenant, Entity.PROJECT))
+    assert str(tx_project["id"]) in projects.values()
+
+    svenn_edit(pair, "employee", person["id"], {"lastName": "Nordmann"})
+    tick(pair, store)
+    assert person["id"] in dict(linked(store, pair.tenant, Entity.EMPLOYEE))
+    with store.sessions() as session:
+        rows = [f for f in open_failures(session, pair.tenant) if f.svenn_id == person["id"]]
+    assert rows == []  # resolved, not just superseded
+    forget_requests(pair)
+    assert tick(pair, store).writes == 0
+    assert writes(pair.tripletex_root) == [] and writes(pair.svenn_root) == []
+
+
+def test_deletes_and_closings_follow_the_table(pipeline, sandboxes, state_store):
+    pair, store = sandboxes, state_store
+    run_activation(pair)
+    decide(store, pair.tenant, "approve", "kari@ops", "ok")
+    tick(pair, store)
+    projects = linked(store, pair.tenant, Entity.PROJECT, created=True)
+    (sv_p1, tx_p1), (sv_p2, tx_p2) = projects[:2]
+    customers = linked(store, pair.tenant, Entity.CUSTOMER)
+    svenn_edit(pair, "project", sv_p1, operation="deactivate")  # closed in Svenn
+    tripletex_edit(pair, "project", tx_p2, {"isClosed": True})  # closed in Tripletex
+    deletable = _unreferenced_svenn_customer(pair, customers)
+    if deletable:
+        svenn_edit(pair, "customer", deletable[0], operation="delete")
+    tick(pair, store)
+    assert tripletex_records(pair, "project")[tx_p1]["isClosed"] is True
+    assert svenn_records(pair, "project")[sv_p2]["status"] == "closed"
+    if deletable:
+        sv_id, tx_id = deletable
+        assert tripletex_records(pair, "customer")[tx_id].get("isInactive") in (None, False)
+        rows = open_rows(store, pair.tenant, "DELETE_NOT_SYNCED")
+        assert [r.svenn_id for r in rows] == [sv_id]
+        assert sv_id not in dict(linked(store, pair.tenant, Entity.CUSTOMER))
+    forget_requests(pair)
+    assert tick(pair, store).writes == 0
+
+
+def _owner(pair) -> int:
+    employees = tripletex_records(pair, "employee")
+    return int(min(employees, key=int))
+
+
+def _unreferenced_svenn_customer(pair, customers):
+    used = {p.get("customerId") for p in svenn_records(pair, "project").values()}
+    for sv_id, tx_id in customers:
+        if sv_id not in used:
+            return sv_id, tx_id
+    return None
