@@ -109,6 +109,9 @@ def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:
         result = asyncio.run(initial_sync(pair.tenant))
         after = _writes(pair.tripletex_root) + _writes(pair.svenn_root)
         console.print(f"status {result['status']}; writes during the second run: {after - before}")
+        from cli.demo_realtime import run_realtime_demo
+
+        run_realtime_demo(pair, store)
         demo_hours(pair, store, console)
         console.rule("Where to look")
         console.print(f"State store: {os.environ['SVENN_SYNC_DATABASE_URL']}")

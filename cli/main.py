@@ -85,7 +85,17 @@ def integrations_list() -> None:
         store = open_store(migrate=True)
         with store.sessions() as session:
             rows = list_integrations(session)
-    table = Table("tenant", "status", "tripletex company", "decided by", "decided at", "reason")
+    table = Table(
+        "tenant",
+        "status",
+        "tripletex company",
+        "decided by",
+        "decided at",
+        "reason",
+        "last ok tick",
+        "lag",
+        "last error",
+    )
     for row in rows:
         table.add_row(
             row.tenant,
@@ -94,8 +104,24 @@ def integrations_list() -> None:
             row.decided_by or "",
             row.decided_at.isoformat(timespec="seconds") if row.decided_at else "",
             row.decision_reason or "",
+            *realtime_columns(row),
         )
     console.print(table if rows else "no integrations yet")
+
+
+def realtime_columns(row: Any) -> tuple[str, str, str]:
+    """Last successful realtime tick, the lag since (how stale the tenant may be), last error."""
+    import datetime as dt
+
+    from store.realtime import lag_seconds
+
+    lag = lag_seconds(row, dt.datetime.now(dt.UTC))
+    at = row.realtime_ok_at
+    return (
+        at.isoformat(timespec="seconds") if at else "never",
+        f"{lag:.0f} s" if lag is not None else "-",
+        row.last_error or "",
+    )
 
 
 def main() -> None:

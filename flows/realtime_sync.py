@@ -14,71 +14,73 @@ import asyncio
 import datetime as dt
 import time
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
 from config.settings import load_settings
+from connectors.errors import AuthenticationError, PermissionDeniedError
 from store.integrations import get_integration
-from store.leases import live_lease, release_lease, try_acquire_lease
+from store.leases import INITIAL_SYNC, REALTIME, live_leases, release_lease, try_acquire_lease
 from store.models import IntegrationStatus
-from store.realtime import mark_tick
+from store.realtime import mark_tick, mark_ticks_ok
 from store.state import StateStore
-from tasks.fleet import active_tenants, run_for_tenants
+from tasks.fleet import TenantOutcome, active_tenants, run_for_tenants
 from tasks.realtime_report import RunTotals, publish_realtime_summary, safe_error
 from tasks.realtime_tick import TenantTick, TickReport, tick_time
-from tasks.tenant import state_store, tenant_clients
-
-REALTIME = "realtime"
-INITIAL_SYNC = "initial-sync"
+from tasks.tenant import ClientPool, state_store
 
 
 async def tick_tenant(
-    store: StateStore, tenant: str, run_id: str, lease_seconds: float
+    store: StateStore, pool: ClientPool, tenant: str, run_id: str, lease: dt.timedelta
 ) -> TickReport | None:
     """One tick of one tenant under its realtime lease; ``None`` when it is not its turn."""
     with store.sessions.begin() as session:
         integration = get_integration(session, tenant)
         if integration is None or integration.status != IntegrationStatus.ACTIVE.value:
             return None  # disabled (or anything but active) since the tenant list was read
-        if live_lease(session, tenant, INITIAL_SYNC) is not None:
-            return None
-        ttl = dt.timedelta(seconds=lease_seconds)
-        if not try_acquire_lease(session, tenant, REALTIME, run_id, ttl=ttl):
-            return None
+        if not try_acquire_lease(session, tenant, REALTIME, run_id, ttl=lease):
+            return None  # another run is ticking it
     try:
-        async with tenant_clients(tenant) as (tx, sv):
-            report = await TenantTick(store, tenant, tx, sv, run_id).run()
+        tx, sv = await pool.get(tenant)
+        return await TenantTick(store, tenant, tx, sv, run_id).run()
     except Exception as error:
+        if isinstance(error, AuthenticationError | PermissionDeniedError):
+            await pool.drop(tenant)  # a new key after re-activation gets new clients
         with store.sessions.begin() as session:
             mark_tick(session, tenant, ok=False, error=safe_error(error), at=tick_time())
         raise
     finally:
         with store.sessions.begin() as session:
             release_lease(session, tenant, REALTIME, run_id)
-    with store.sessions.begin() as session:
-        mark_tick(session, tenant, ok=True, at=tick_time())
-    return report
 
 
 async def tick_all(
     store: StateStore,
+    pool: ClientPool,
     run_id: str,
     *,
     shard: int,
     shards: int,
     concurrency: int,
-    lease_seconds: float,
-) -> Mapping[str, Any]:
-    """One tick of every active tenant of the shard, concurrently (bounded)."""
+    lease: dt.timedelta,
+    initial_sync_lease: dt.timedelta,
+) -> dict[str, TenantOutcome[TickReport | None]]:
+    """One tick of every active tenant of the shard, concurrently (bounded); tenants whose
+    initial sync is running sit it out."""
     tenants = active_tenants(store, shard=shard, shards=shards)
-    return await run_for_tenants(
-        tenants,
-        lambda tenant: tick_tenant(store, tenant, run_id, lease_seconds),
+    with store.sessions() as session:
+        syncing = live_leases(session, INITIAL_SYNC, ttl=initial_sync_lease)
+    outcomes = await run_for_tenants(
+        [t for t in tenants if t not in syncing],
+        lambda tenant: tick_tenant(store, pool, tenant, run_id, lease),
         concurrency=concurrency,
     )
+    ticked = [t for t, o in outcomes.items() if o.ok and o.value is not None]
+    with store.sessions.begin() as session:
+        mark_ticks_ok(session, ticked, at=tick_time())
+    return outcomes
 
 
 @flow(name="realtime-sync", retries=0)
@@ -98,23 +100,35 @@ async def realtime_sync(
     store = state_store(settings)
     run_id = flow_run.get_id() or f"local-{uuid.uuid4()}"
     poll = poll_seconds or settings.realtime_poll_seconds
-    lease = max(60.0, 3 * poll)
+    lease = dt.timedelta(seconds=max(60.0, 3 * poll))
+    initial_sync_lease = dt.timedelta(seconds=settings.sync_lease_seconds)
     totals = RunTotals()
     deadline = time.monotonic() + window_seconds
-    while True:
-        started = time.monotonic()
-        outcomes = await tick_all(
-            store, run_id, shard=shard, shards=shards, concurrency=concurrency, lease_seconds=lease
-        )
-        totals.add_tick(outcomes, time.monotonic() - started)
-        if totals.last_tick_writes or totals.last_tick_failed:
-            logger.info("tick %d: %s", totals.ticks, totals.last_tick_line())
-        if max_ticks is not None and totals.ticks >= max_ticks:
-            break
-        next_tick = started + poll
-        if next_tick >= deadline:
-            break
-        await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
+    pool = ClientPool(settings)
+    try:
+        while True:
+            started = time.monotonic()
+            outcomes = await tick_all(
+                store,
+                pool,
+                run_id,
+                shard=shard,
+                shards=shards,
+                concurrency=concurrency,
+                lease=lease,
+                initial_sync_lease=initial_sync_lease,
+            )
+            totals.add_tick(outcomes, time.monotonic() - started)
+            if totals.last_tick_writes or totals.last_tick_failed:
+                logger.info("tick %d: %s", totals.ticks, totals.last_tick_line())
+            if max_ticks is not None and totals.ticks >= max_ticks:
+                break
+            next_tick = started + poll
+            if next_tick >= deadline:
+                break
+            await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
+    finally:
+        await pool.aclose()
     await publish_realtime_summary(totals)
     return totals.summary()
 

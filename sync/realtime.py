@@ -9,7 +9,7 @@ that ops and the tenant read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -130,8 +130,12 @@ def decide_link(link: LinkState, svenn: Record | None, tripletex: Record | None)
         decision.svenn_fields = tuple(sorted(merge.to_svenn))
     if merge.to_tripletex:
         decision.tripletex_write = with_fields(tripletex, merge.to_tripletex)
-    decision.log += [_conflict_row(c, svenn, tripletex) for c in merge.conflicts]
-    decision.log += [_ignored_row(i, svenn, tripletex) for i in merge.ignored]
+    if merge.conflicts:
+        decision.log.append(_conflict_row(merge.conflicts, svenn, tripletex))
+    for system in System:  # one row per record and reason (the log's unique key)
+        ignored = [i for i in merge.ignored if i.system is system]
+        if ignored:
+            decision.log.append(_ignored_row(ignored, svenn, tripletex))
     return decision
 
 
@@ -151,22 +155,34 @@ def _name(system: System) -> str:
     return "Svenn" if system is System.SVENN else "Tripletex"
 
 
-def _conflict_row(conflict: FieldConflict, svenn: Record, tripletex: Record) -> PlannedFailure:
-    """The conflict, keyed on the winning record (its direction is the write that won)."""
-    record, direction = _side(conflict.winner, svenn, tripletex)
-    winner, loser = _name(conflict.winner), _name(conflict.loser)
-    detail = (
-        f"field {conflict.field}: {winner}'s {conflict.kept!r} was kept, "
-        f"{loser}'s {conflict.lost!r} was overwritten"
-    )
-    detail_no = (
-        f"feltet {conflict.field}: verdien fra {winner} ({conflict.kept!r}) ble beholdt, "
-        f"verdien fra {loser} ({conflict.lost!r}) ble overskrevet"
-    )
+def _conflict_row(
+    conflicts: Sequence[FieldConflict], svenn: Record, tripletex: Record
+) -> PlannedFailure:
+    """The record's conflicts of this tick in one row, keyed on the record whose value won
+    the first of them (the row's direction is that write)."""
+    record, direction = _side(conflicts[0].winner, svenn, tripletex)
+    english, norwegian = [], []
+    for c in conflicts:
+        winner, loser = _name(c.winner), _name(c.loser)
+        english.append(
+            f"field {c.field}: {winner}'s {c.kept!r} was kept, {loser}'s {c.lost!r} was overwritten"
+        )
+        norwegian.append(
+            f"feltet {c.field}: verdien fra {winner} ({c.kept!r}) ble beholdt, verdien fra "
+            f"{loser} ({c.lost!r}) ble overskrevet"
+        )
     failure = failure_for(
-        record, direction, ReasonCode.FIELD_CONFLICT, detail=detail, detail_no=detail_no
+        record,
+        direction,
+        ReasonCode.FIELD_CONFLICT,
+        detail="; ".join(english),
+        detail_no="; ".join(norwegian),
     )
-    return _with_ids(failure, svenn, tripletex, conflict_details(conflict))
+    details = {
+        "fields": [c.field for c in conflicts],
+        "conflicts": [conflict_details(c) for c in conflicts],
+    }
+    return _with_ids(failure, svenn, tripletex, details)
 
 
 def conflict_details(conflict: FieldConflict) -> dict[str, Any]:
@@ -182,19 +198,36 @@ def conflict_details(conflict: FieldConflict) -> dict[str, Any]:
     }
 
 
-def _ignored_row(change: IgnoredChange, svenn: Record, tripletex: Record) -> PlannedFailure:
-    record, direction = _side(change.system, svenn, tripletex)
-    other = "Tripletex" if change.system is System.SVENN else "Svenn"
-    if change.kept:
-        detail = f"{change.field} changed in {_name(change.system)} is not sent to {other}"
-        detail_no = f"{change.field} endret i {_name(change.system)} sendes ikke til {other}"
-    else:
-        detail = f"only {other} may change {change.field}; it was set back to {change.restored!r}"
-        detail_no = f"bare {other} kan endre {change.field}; satt tilbake til {change.restored!r}"
+def _ignored_row(
+    changes: Sequence[IgnoredChange], svenn: Record, tripletex: Record
+) -> PlannedFailure:
+    record, direction = _side(changes[0].system, svenn, tripletex)
+    english, norwegian = [], []
+    for change in changes:
+        other = "Tripletex" if change.system is System.SVENN else "Svenn"
+        here = _name(change.system)
+        if change.kept:
+            english.append(f"{change.field} changed in {here} is not sent to {other}")
+            norwegian.append(f"{change.field} endret i {here} sendes ikke til {other}")
+        else:
+            english.append(
+                f"only {other} may change {change.field}; it was set back to {change.restored!r}"
+            )
+            norwegian.append(
+                f"bare {other} kan endre {change.field}; satt tilbake til {change.restored!r}"
+            )
     failure = failure_for(
-        record, direction, ReasonCode.CHANGE_NOT_SYNCED, detail=detail, detail_no=detail_no
+        record,
+        direction,
+        ReasonCode.CHANGE_NOT_SYNCED,
+        detail="; ".join(english),
+        detail_no="; ".join(norwegian),
     )
-    details = {"field": change.field, "value": change.value, "kept": change.kept}
+    details = {
+        "fields": [c.field for c in changes],
+        "values": {c.field: c.value for c in changes},
+        "kept": [c.field for c in changes if c.kept],
+    }
     return _with_ids(failure, svenn, tripletex, details)
 
 

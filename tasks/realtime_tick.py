@@ -144,6 +144,7 @@ class TenantTick:
         with self.store.sessions() as session:
             cursor = svenn_cursor(session, self.tenant)
             polls = {e: poll_state(session, self.tenant, e.value) for e in SYNC_ORDER}
+        self._loaded = (cursor, {e: (p.digest, dict(p.versions)) for e, p in polls.items()})
         svenn_ids, self.commit.cursor, resync = await self._read_feed(cursor)
         self.report.resynced = resync
         for entity in SYNC_ORDER:
@@ -436,6 +437,11 @@ class TenantTick:
 
     def _store_commit(self) -> None:
         c = self.commit
+        cursor, polls = self._loaded
+        changed_polls = {e: p for e, p in c.polls.items() if (p.digest, p.versions) != polls.get(e)}
+        moved = c.cursor is not None and c.cursor != cursor
+        if not (c.link_updates or c.unlinks or c.synced_keys or changed_polls or moved):
+            return  # a quiet tick stores nothing
         with self.store.sessions.begin() as session:
             for entity, svenn_id, sv, tx, merged in c.link_updates:
                 update_link(
@@ -451,9 +457,9 @@ class TenantTick:
                 drop_links(session, self.tenant, entity.value, ids)
             for entity, keys in c.synced_keys.items():
                 resolve_failures(session, self.tenant, entity.value, keys, keep_reasons=KEEP_OPEN)
-            for entity, poll in c.polls.items():
+            for entity, poll in changed_polls.items():
                 save_poll_state(session, self.tenant, entity.value, poll)
-            if c.cursor:
+            if moved and c.cursor:
                 set_svenn_cursor(session, self.tenant, c.cursor)
 
 

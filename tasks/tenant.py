@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,3 +85,36 @@ async def tenant_clients(
         api_key = store.cipher.decrypt(integration.svenn_api_key_encrypted)
     async with tripletex_client(settings, token) as tx, svenn_client(settings, api_key) as sv:
         yield tx, sv
+
+
+class ClientPool:
+    """Both clients per tenant, opened once and kept for a long run (e.g. a realtime window).
+
+    Reusing them keeps the Tripletex session token (and HTTP connections) across ticks, so a
+    quiet tick costs only its polls. ``drop`` forgets a tenant whose key was refused.
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings
+        self._stacks: dict[str, AsyncExitStack] = {}
+        self._clients: dict[str, tuple[TripletexClient, SvennClient]] = {}
+
+    async def get(self, tenant: str) -> tuple[TripletexClient, SvennClient]:
+        """The tenant's clients (opened on first use)."""
+        if tenant not in self._clients:
+            stack = AsyncExitStack()
+            clients = await stack.enter_async_context(tenant_clients(tenant, self.settings))
+            self._stacks[tenant], self._clients[tenant] = stack, clients
+        return self._clients[tenant]
+
+    async def drop(self, tenant: str) -> None:
+        """Close and forget the tenant's clients."""
+        self._clients.pop(tenant, None)
+        stack = self._stacks.pop(tenant, None)
+        if stack is not None:
+            await stack.aclose()
+
+    async def aclose(self) -> None:
+        """Close every client."""
+        for tenant in list(self._stacks):
+            await self.drop(tenant)

@@ -20,7 +20,7 @@ def test_every_deployment_entrypoint_is_a_flow():
         assert isinstance(getattr(module, name), Flow), deployment["entrypoint"]
         assert deployment["work_pool"]["name"] == "svenn-sync"
         names.add(deployment["name"])
-    assert {"activate", "initial-sync", "reconcile"} <= names
+    assert {"activate", "initial-sync", "reconcile", "realtime-sync"} <= names
 
 
 def test_activation_asks_for_the_keys_as_secrets():
@@ -84,3 +84,18 @@ def test_activation_and_initial_sync_are_manual_everything_else_is_scheduled_one
         accepted = set(_flow(deployment["entrypoint"]).parameters.properties)
         if {"shard", "shards"} <= accepted:  # a fleet flow: its shard is explicit
             assert {"shard", "shards"} <= set(deployment.get("parameters") or {})
+
+
+def test_realtime_sync_is_scheduled_one_window_at_a_time_with_shard_parameters():
+    from prefect.cli.deploy._models import PrefectYamlModel
+
+    from flows.realtime_sync import realtime_sync
+
+    model = PrefectYamlModel.model_validate(yaml.safe_load((ROOT / "prefect.yaml").read_text()))
+    realtime = next(d for d in model.deployments if d.name == "realtime-sync")
+    assert realtime.concurrency_limit is not None and realtime.concurrency_limit.limit == 1
+    assert realtime.schedules and realtime.description
+    window = realtime.parameters["window_seconds"]
+    assert window >= realtime.schedules[0].interval.total_seconds()  # windows abut, no gap
+    properties = realtime_sync.parameters.model_dump()["properties"]
+    assert {"shard", "shards", "concurrency", "window_seconds", "poll_seconds"} <= set(properties)

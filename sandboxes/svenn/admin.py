@@ -58,6 +58,11 @@ def build_admin_router() -> APIRouter:
         )
         return json_response({"record": record})
 
+    @router.post("/tenants/{tenant_id}/revoke-key")
+    async def revoke_key(request: Request, tenant_id: str) -> Response:
+        _state(request).revoke_key(tenant_id)
+        return json_response({"revoked": tenant_id})
+
     @router.post("/tenants/{tenant_id}/feed/compact")
     async def compact(request: Request, tenant_id: str, keep: int = 0) -> Response:
         feed = _state(request).tenant(tenant_id).feed

@@ -72,6 +72,11 @@ class SandboxState:
         self.by_key[tenant.api_key] = tenant
         return tenant
 
+    def revoke_key(self, tenant_id: str) -> None:
+        """The tenant revoked its API key in the app: the key answers 401 from now on."""
+        tenant = self.tenant(tenant_id)
+        self.by_key.pop(tenant.api_key, None)
+
     def edit(
         self,
         tenant_id: str,

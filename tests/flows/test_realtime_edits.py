@@ -99,8 +99,12 @@ def test_new_records_link_before_they_create_and_failures_resolve_when_fixed(
     tick(pair, store)
     before = len(linked(store, pair.tenant, Entity.CUSTOMER))
     # the same new company entered in both systems within the same minute
-    svenn_edit(pair, "customer", None, {"name": "Dobbel Registrert AS", "organizationNumber": "914778271"})
-    tripletex_edit(pair, "customer", None, {"name": "Dobbel Registrert AS", "organizationNumber": "914778271"})
+    svenn_edit(
+        pair, "customer", None, {"name": "Dobbel Registrert AS", "organizationNumber": "914778271"}
+    )
+    tripletex_edit(
+        pair, "customer", None, {"name": "Dobbel Registrert AS", "organizationNumber": "914778271"}
+    )
     # a new employee without a last name fails Svenn's rule, then is fixed
     person = svenn_edit(pair, "employee", None, {"firstName": "Ola", "email": "ola@nybygg.no"})
     assert person is not None
@@ -115,12 +119,20 @@ def test_new_records_link_before_they_create_and_failures_resolve_when_fixed(
     tick(pair, store)
 
     assert len(linked(store, pair.tenant, Entity.CUSTOMER)) == before + 1
-    named = [r for r in svenn_records(pair, "customer").values() if r["name"] == "Dobbel Registrert AS"]
+    named = [
+        r for r in svenn_records(pair, "customer").values() if r["name"] == "Dobbel Registrert AS"
+    ]
     assert len(named) == 1
-    named_tx = [r for r in tripletex_records(pair, "customer").values() if r["name"] == "Dobbel Registrert AS"]
+    named_tx = [
+        r
+        for r in tripletex_records(pair, "customer").values()
+        if r["name"] == "Dobbel Registrert AS"
+    ]
     assert len(named_tx) == 1
-    (row,) = [
-        f for f in open_rows(store, pair.tenant, "EMPLOYEE_NO_LAST_NAME") if f.svenn_id == person["id"]
+    (_row,) = [
+        f
+        for f in open_rows(store, pair.tenant, "EMPLOYEE_NO_LAST_NAME")
+        if f.svenn_id == person["id"]
     ]
     projects = dict(linked(store, pair.tenant, Entity.PROJECT))
     assert str(tx_project["id"]) in projects.values()

@@ -1,0 +1,114 @@
+"""The realtime-sync flow over several tenants: one with a revoked key among healthy ones,
+disabling stops ticks, the run's artifacts, and what `integrations list` shows."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from prefect.artifacts import Artifact
+from pydantic import SecretStr
+from typer.testing import CliRunner
+
+from cli.main import app
+from cli.operate import decide
+from flows.realtime_sync import realtime_sync
+from store.integrations import ensure_integration, get_integration, transition
+from store.models import IntegrationStatus as S
+from tests.flows.conftest import run_activation, writes
+
+pytestmark = pytest.mark.scenario
+
+EXTRA = {"t-two": (2002, "tok-two", "svenn-two"), "t-three": (2003, "tok-three", "svenn-three")}
+
+
+def add_tenant(pair, store, tenant: str) -> None:
+    """A second company and tenant in the sandboxes, active in the store (one new customer in
+    Svenn that the first tick creates in Tripletex)."""
+    company, token, key = EXTRA[tenant]
+    httpx.post(
+        f"{pair.tripletex_root}/_admin/companies",
+        json={
+            "id": company,
+            "name": f"Firma {tenant}",
+            "employeeTokens": [{"token": token, "entitlements": ["ALL"]}],
+            "employees": [{"firstName": "Eier", "lastName": tenant, "email": f"eier@{tenant}.no"}],
+        },
+    ).raise_for_status()
+    httpx.post(
+        f"{pair.svenn_root}/_admin/tenants",
+        json={
+            "id": tenant,
+            "name": f"Firma {tenant}",
+            "apiKey": key,
+            "customers": [{"name": f"Kunde av {tenant} AS", "customerNumber": 501}],
+        },
+    ).raise_for_status()
+    with store.sessions.begin() as session:
+        integration = ensure_integration(session, tenant)
+        integration.employee_token_encrypted = store.cipher.encrypt(SecretStr(token))
+        integration.svenn_api_key_encrypted = store.cipher.encrypt(SecretStr(key))
+        for status in (S.REVIEW, S.APPROVED, S.SYNCING, S.ACTIVE):
+            transition(session, tenant, status, actor="test")
+
+
+def run_ticks(ticks: int = 1) -> dict:
+    return asyncio.run(realtime_sync(max_ticks=ticks, poll_seconds=0.1))
+
+
+def test_a_revoked_key_fails_one_tenant_visibly_and_the_others_sync(
+    pipeline, sandboxes, state_store, caplog, monkeypatch
+):
+    pair, store = sandboxes, state_store
+    run_activation(pair)
+    decide(store, pair.tenant, "approve", "kari@ops", "ok")
+    for tenant in EXTRA:
+        add_tenant(pair, store, tenant)
+    httpx.post(f"{pair.svenn_root}/_admin/tenants/t-three/revoke-key").raise_for_status()
+
+    summary = run_ticks()
+
+    assert set(summary["tenants_failed"]) == {"t-three"}
+    with store.sessions() as session:
+        states = {t: get_integration(session, t) for t in (pair.tenant, *EXTRA)}
+    assert states[pair.tenant].realtime_ok_at is not None
+    assert states["t-two"].realtime_ok_at is not None and states["t-two"].last_error is None
+    three = states["t-three"]
+    assert three.realtime_ok_at is None and three.status == "active"
+    assert "Svenn refused the stored key (HTTP 401)" in three.last_error
+    created = [w for w in writes(pair.tripletex_root) if w["tenant"] == "2002"]
+    assert len(created) == 1  # t-two's new Svenn customer reached its Tripletex company
+    for secret in ("svenn-three", "tok-three"):
+        assert secret not in three.last_error
+        assert secret not in str(summary)
+        assert secret not in caplog.text
+    artifact = Artifact.get("realtime-sync-counts")
+    assert artifact is not None and "t-two" in str(artifact.data)
+
+    import cli.main
+
+    monkeypatch.setattr(cli.main.console, "width", 400)
+    listing = CliRunner().invoke(app, ["integrations", "list"])
+    assert listing.exit_code == 0, listing.output
+    assert "never" in listing.output and "HTTP 401" in listing.output
+    pipeline.assert_clean()
+
+
+def test_disabling_an_integration_stops_its_ticks_at_the_next_tick(
+    pipeline, sandboxes, state_store
+):
+    pair, store = sandboxes, state_store
+    add_tenant(pair, store, "t-two")
+    run_ticks()
+    with store.sessions.begin() as session:
+        transition(session, "t-two", S.DISABLED, actor="kari@ops", reason="paused by the customer")
+    httpx.delete(f"{pair.tripletex_root}/_admin/requests").raise_for_status()
+    svenn_edit_tenant(pair, "t-two", {"name": "Ny kunde etter stopp AS"})
+    run_ticks()
+    assert [w for w in writes(pair.tripletex_root) if w["tenant"] == "2002"] == []
+
+
+def svenn_edit_tenant(pair, tenant: str, customer: dict) -> None:
+    body = {"entity": "customer", "id": None, "operation": "create", "changes": customer}
+    httpx.post(f"{pair.svenn_root}/_admin/tenants/{tenant}/edit", json=body).raise_for_status()
