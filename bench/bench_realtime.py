@@ -40,6 +40,7 @@ from sandboxes.runner import free_port
 
 CONSUMER = "sandbox-consumer-token"
 ENTITIES = ("employee", "customer", "project")
+BUSY_COMPANY = 5001
 
 
 @contextmanager
@@ -171,7 +172,9 @@ async def quiet_and_fleet(args: argparse.Namespace, roots: tuple[str, str], stor
     pool = ClientPool()
     try:
         started = time.perf_counter()
-        await one_tick(store, pool)  # baseline: compare everything once, create what is missing
+        await one_tick(
+            store, pool, concurrency=10
+        )  # baseline: compare once, create what is missing
         print(f"setup: {args.tenants} tenants, baseline tick {time.perf_counter() - started:.1f} s")
         await one_tick(store, pool)  # our own creates come back once
         forget(roots)
@@ -200,11 +203,12 @@ async def quiet_and_fleet(args: argparse.Namespace, roots: tuple[str, str], stor
 async def latency(args: argparse.Namespace, roots: tuple[str, str], store: Any) -> None:
     """One busy tenant: random edits on both sides at a steady rate while ticking."""
     from sandboxes.datagen import generate_world
-    from sandboxes.pair import COMPANY_ID, EMPLOYEE_TOKEN, SVENN_API_KEY, TENANT, seeds
+    from sandboxes.pair import EMPLOYEE_TOKEN, SVENN_API_KEY, TENANT, seeds
     from store.links import links_for
     from tasks.tenant import ClientPool
 
     tx_seed, sv_seed = seeds(generate_world("small", seed=3))
+    tx_seed["companies"][0]["id"] = BUSY_COMPANY  # the sandbox's default company is 1001
     httpx.post(f"{roots[0]}/_admin/companies", json=tx_seed["companies"][0]).raise_for_status()
     httpx.post(f"{roots[1]}/_admin/tenants", json=sv_seed["tenants"][0]).raise_for_status()
     with store.sessions.begin() as session:
@@ -249,7 +253,7 @@ async def latency(args: argparse.Namespace, roots: tuple[str, str], store: Any) 
                     pending[("tripletex", tx_id, phone)] = now
                 else:
                     http.post(
-                        f"{roots[0]}/_admin/companies/{COMPANY_ID}/edit",
+                        f"{roots[0]}/_admin/companies/{BUSY_COMPANY}/edit",
                         json={
                             "entity": "customer",
                             "id": int(tx_id),
@@ -297,13 +301,13 @@ async def latency(args: argparse.Namespace, roots: tuple[str, str], store: Any) 
 def _visible(
     http: httpx.Client, roots: tuple[str, str], pending: dict
 ) -> list[tuple[str, str, str]]:
-    from sandboxes.pair import COMPANY_ID, TENANT
+    from sandboxes.pair import TENANT
 
     if not pending:
         return []
     tx = {
         str(r["id"]): r
-        for r in http.get(f"{roots[0]}/_admin/companies/{COMPANY_ID}/state").json()["customer"]
+        for r in http.get(f"{roots[0]}/_admin/companies/{BUSY_COMPANY}/state").json()["customer"]
     }
     sv = {
         r["id"]: r

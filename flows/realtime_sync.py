@@ -21,9 +21,7 @@ from prefect.runtime import flow_run
 
 from config.settings import load_settings
 from connectors.errors import AuthenticationError, PermissionDeniedError
-from store.integrations import get_integration
 from store.leases import INITIAL_SYNC, REALTIME, live_leases, release_lease, try_acquire_lease
-from store.models import IntegrationStatus
 from store.realtime import mark_tick, mark_ticks_ok
 from store.state import StateStore
 from tasks.fleet import TenantOutcome, active_tenants, run_for_tenants
@@ -32,16 +30,8 @@ from tasks.realtime_tick import TenantTick, TickReport, tick_time
 from tasks.tenant import ClientPool, state_store
 
 
-async def tick_tenant(
-    store: StateStore, pool: ClientPool, tenant: str, run_id: str, lease: dt.timedelta
-) -> TickReport | None:
-    """One tick of one tenant under its realtime lease; ``None`` when it is not its turn."""
-    with store.sessions.begin() as session:
-        integration = get_integration(session, tenant)
-        if integration is None or integration.status != IntegrationStatus.ACTIVE.value:
-            return None  # disabled (or anything but active) since the tenant list was read
-        if not try_acquire_lease(session, tenant, REALTIME, run_id, ttl=lease):
-            return None  # another run is ticking it
+async def tick_tenant(store: StateStore, pool: ClientPool, tenant: str, run_id: str) -> TickReport:
+    """One tick of one tenant (the caller holds its realtime lease)."""
     try:
         tx, sv = await pool.get(tenant)
         return await TenantTick(store, tenant, tx, sv, run_id).run()
@@ -51,9 +41,25 @@ async def tick_tenant(
         with store.sessions.begin() as session:
             mark_tick(session, tenant, ok=False, error=safe_error(error), at=tick_time())
         raise
-    finally:
-        with store.sessions.begin() as session:
-            release_lease(session, tenant, REALTIME, run_id)
+
+
+def take_turns(
+    store: StateStore,
+    tenants: list[str],
+    run_id: str,
+    lease: dt.timedelta,
+    initial_sync_lease: dt.timedelta,
+) -> list[str]:
+    """The tenants this run ticks now: active, initial sync not running, lease taken (one
+    transaction for all of them)."""
+    with store.sessions.begin() as session:
+        syncing = live_leases(session, INITIAL_SYNC, ttl=initial_sync_lease)
+        return [
+            tenant
+            for tenant in tenants
+            if tenant not in syncing
+            and try_acquire_lease(session, tenant, REALTIME, run_id, ttl=lease)
+        ]
 
 
 async def tick_all(
@@ -66,20 +72,25 @@ async def tick_all(
     concurrency: int,
     lease: dt.timedelta,
     initial_sync_lease: dt.timedelta,
-) -> dict[str, TenantOutcome[TickReport | None]]:
-    """One tick of every active tenant of the shard, concurrently (bounded); tenants whose
-    initial sync is running sit it out."""
-    tenants = active_tenants(store, shard=shard, shards=shards)
-    with store.sessions() as session:
-        syncing = live_leases(session, INITIAL_SYNC, ttl=initial_sync_lease)
-    outcomes = await run_for_tenants(
-        [t for t in tenants if t not in syncing],
-        lambda tenant: tick_tenant(store, pool, tenant, run_id, lease),
-        concurrency=concurrency,
+) -> dict[str, TenantOutcome[TickReport]]:
+    """One tick of every active tenant of the shard, concurrently (bounded). Tenants whose
+    initial sync is running, or that another run is ticking, sit it out. Disabling a tenant
+    takes effect here: the list of active tenants is read at the start of every tick."""
+    tenants = take_turns(
+        store, active_tenants(store, shard=shard, shards=shards), run_id, lease, initial_sync_lease
     )
-    ticked = [t for t, o in outcomes.items() if o.ok and o.value is not None]
+    try:
+        outcomes = await run_for_tenants(
+            tenants,
+            lambda tenant: tick_tenant(store, pool, tenant, run_id),
+            concurrency=concurrency,
+        )
+    finally:
+        with store.sessions.begin() as session:
+            for tenant in tenants:
+                release_lease(session, tenant, REALTIME, run_id)
     with store.sessions.begin() as session:
-        mark_ticks_ok(session, ticked, at=tick_time())
+        mark_ticks_ok(session, [t for t, o in outcomes.items() if o.ok], at=tick_time())
     return outcomes
 
 

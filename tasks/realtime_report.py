@@ -39,7 +39,6 @@ class RunTotals:
     ticks: int = 0
     counts: dict[tuple[str, str], EntityCounts] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)  # tenant → last error this run
-    skipped: int = 0
     tick_seconds: list[float] = field(default_factory=list)
     last_tick_writes: int = 0
     last_tick_failed: int = 0
@@ -58,7 +57,6 @@ class RunTotals:
                 continue
             report: TickReport | None = outcome.value
             if report is None:
-                self.skipped += 1
                 continue
             self.failed.pop(tenant, None)
             self.last_tick_writes += report.writes
@@ -99,7 +97,6 @@ class RunTotals:
             "ticks": self.ticks,
             "slowest_tick_seconds": round(slowest, 3),
             "tenants_failed": dict(self.failed),
-            "skipped": self.skipped,
             "entities": self.rows(),
         }
 

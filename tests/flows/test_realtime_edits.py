@@ -185,3 +185,45 @@ def _unreferenced_svenn_customer(pair, customers):
         if sv_id not in used:
             return sv_id, tx_id
     return None
+
+
+def add_fault(root: str, **spec) -> None:
+    httpx.post(f"{root}/_admin/faults", json=spec).raise_for_status()
+
+
+def test_429_5xx_and_timeouts_during_a_tick_are_ridden_out_or_retried_next_tick(
+    pipeline, sandboxes, state_store
+):
+    from flows.realtime_sync import realtime_sync
+    from store.integrations import get_integration
+
+    pair, store = sandboxes, state_store
+    run_activation(pair)
+    decide(store, pair.tenant, "approve", "kari@ops", "ok")
+    tick(pair, store)
+    (sv_a, tx_a), (sv_b, tx_b) = linked(store, pair.tenant, Entity.CUSTOMER, created=True)[:2]
+    svenn_edit(pair, "customer", sv_a, {"phone": "+4790000001"})
+    tripletex_edit(pair, "customer", tx_b, {"phoneNumber": "+4790000002"})
+    # a few of each: the HTTP policy's retries ride them out within the tick
+    add_fault(pair.tripletex_root, kind="429", count=2, path_prefix="/v2/customer")
+    add_fault(pair.svenn_root, kind="500", count=2, path_prefix="/api/v1/changes")
+    add_fault(pair.tripletex_root, kind="timeout", count=1, method="PUT", latency_ms=200)
+    tick(pair, store)
+    assert tripletex_records(pair, "customer")[tx_a]["phoneNumber"] == "+4790000001"
+    assert svenn_records(pair, "customer")[sv_b]["phone"] == "+4790000002"
+
+    # Svenn down for longer than the retries: the tenant's tick fails visibly, commits nothing,
+    # and the next tick (Svenn back) does the work
+    svenn_edit(pair, "customer", sv_a, {"phone": "+4790000003"})
+    add_fault(pair.svenn_root, kind="503", rate=1.0)
+    summary = asyncio.run(realtime_sync(max_ticks=1, poll_seconds=0.1))
+    assert pair.tenant in summary["tenants_failed"]
+    with store.sessions() as session:
+        assert "Svenn failed during the tick" in get_integration(session, pair.tenant).last_error
+    httpx.delete(f"{pair.svenn_root}/_admin/faults").raise_for_status()
+    summary = asyncio.run(realtime_sync(max_ticks=1, poll_seconds=0.1))
+    assert summary["tenants_failed"] == {}
+    assert tripletex_records(pair, "customer")[tx_a]["phoneNumber"] == "+4790000003"
+    with store.sessions() as session:
+        integration = get_integration(session, pair.tenant)
+        assert integration.last_error is None and integration.realtime_ok_at is not None
