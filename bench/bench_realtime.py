@@ -280,7 +280,11 @@ async def latency(args: argparse.Namespace, roots: tuple[str, str], store: Any) 
                 break
         http.close()
         total = len(requests(roots[0])) + len(requests(roots[1]))
-        q = statistics.quantiles(latencies, n=20) if len(latencies) > 1 else [0.0] * 19
+        q = (
+            statistics.quantiles(latencies, n=20, method="inclusive")
+            if len(latencies) > 1
+            else [0.0] * 19
+        )
         print(
             f"\n3. change-to-visible latency, {len(latencies)} edits at {args.rate}/s over "
             f"{args.seconds} s, poll {args.poll} s:"

@@ -135,6 +135,7 @@ class TenantTick:
     ) -> None:
         self.store, self.tenant, self.tx, self.sv = store, tenant, tx, sv
         self.applier = Applier(store, tenant, run_id)
+        self.by = f"realtime sync run {run_id}" if run_id else "realtime sync"
         self.report = TickReport(tenant)
         self.commit = Commit()
         self._semaphore = asyncio.Semaphore(WRITE_CONCURRENCY)
@@ -456,7 +457,9 @@ class TenantTick:
             for entity, ids in c.unlinks.items():
                 drop_links(session, self.tenant, entity.value, ids)
             for entity, keys in c.synced_keys.items():
-                resolve_failures(session, self.tenant, entity.value, keys, keep_reasons=KEEP_OPEN)
+                resolve_failures(
+                    session, self.tenant, entity.value, keys, by=self.by, keep_reasons=KEEP_OPEN
+                )
             for entity, poll in changed_polls.items():
                 save_poll_state(session, self.tenant, entity.value, poll)
             if moved and c.cursor:
