@@ -15,7 +15,7 @@ from rich.table import Table
 from sandboxes.live_edits import svenn_edit, svenn_records, tripletex_edit, tripletex_records
 from sandboxes.pair import SandboxPair, data_writes
 from store.failures import open_failures
-from store.links import links_for
+from store.links import created_pairs
 from store.state import StateStore
 
 console = Console()
@@ -24,11 +24,7 @@ console = Console()
 def _agreeing_customers(store: StateStore, tenant: str) -> list[tuple[str, str]]:
     """Customer pairs the initial sync created (both sides equal), as (svenn id, tripletex id)."""
     with store.sessions() as session:
-        return [
-            (lk.svenn_id, lk.tripletex_id)
-            for lk in links_for(session, tenant, "customer")
-            if (lk.match_key or "").startswith("created_in")
-        ]
+        return created_pairs(session, tenant, "customer")
 
 
 def _tick(label: str) -> dict[str, Any]:

@@ -102,3 +102,13 @@ def links_for(session: Session, tenant: str, entity: str) -> list[Link]:
 def tripletex_to_svenn(session: Session, tenant: str, entity: str) -> dict[str, str]:
     """Map of Tripletex id → Svenn id for one entity."""
     return {link.tripletex_id: link.svenn_id for link in links_for(session, tenant, entity)}
+
+
+def created_pairs(session: Session, tenant: str, entity: str) -> list[tuple[str, str]]:
+    """(Svenn id, Tripletex id) of links whose record the sync created on one side, so both
+    sides held the same content when linked (a matched pair may differ, e.g. a name typo)."""
+    return [
+        (link.svenn_id, link.tripletex_id)
+        for link in links_for(session, tenant, entity)
+        if (link.match_key or "").startswith("created_in")
+    ]

@@ -35,3 +35,7 @@ def test_demo_activates_approves_syncs_and_reruns_without_writes(
     assert "second export, nothing new: 0 created" in out
     assert "HOURS_LOCKED The hours on" in out and "(Logg) Timene" in out
     assert (tmp_path / "state.db").exists()
+    # the realtime part: a quiet baseline, live edits with a conflict, then no echo
+    assert "writes by the baseline tick: 0" in out
+    assert "conflict logged" in out
+    assert "writes: 0" in out.split("echo tick")[1]

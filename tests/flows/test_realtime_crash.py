@@ -8,7 +8,6 @@ and its commit. Ticks in this process then finish the job.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -21,23 +20,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prefect.settings import PREFECT_API_URL
 
-from cli.operate import decide
 from sandboxes.live_edits import svenn_edit, svenn_records, tripletex_edit, tripletex_records
-from store.links import links_for
 from sync.merge import same_value
-from tasks.realtime_tick import TenantTick
-from tasks.tenant import tenant_clients
-from tests.flows.conftest import run_activation, writes
+from tests.flows.conftest import writes
+from tests.flows.realtime_support import synced_once, tick
 
 pytestmark = pytest.mark.scenario
-
-
-def tick(pair, store) -> int:
-    async def run() -> int:
-        async with tenant_clients(pair.tenant) as (tx, sv):
-            return (await TenantTick(store, pair.tenant, tx, sv, "rerun").run()).writes
-
-    return asyncio.run(run())
 
 
 def hold_write_answers(pair, on: bool) -> None:
@@ -90,17 +78,7 @@ def test_a_tick_killed_at_any_point_is_finished_by_the_next_without_loss_or_dupl
     pipeline, sandboxes, state_store, kill_after
 ):
     pair, store = sandboxes, state_store
-    if not getattr(pair, "crash_ready", False):
-        run_activation(pair)
-        decide(store, pair.tenant, "approve", "kari@ops", "ok")
-        tick(pair, store)
-        pair.crash_ready = True
-    with store.sessions() as session:
-        pairs = [
-            (lk.svenn_id, lk.tripletex_id)
-            for lk in links_for(session, pair.tenant, "customer")
-            if (lk.match_key or "").startswith("created_in")
-        ][:4]
+    pairs = synced_once(pair, store)[:4]
     stamp = int(time.time() * 1000) % 10_000_000
     phones = {}
     for n, (sv_id, tx_id) in enumerate(pairs):
@@ -129,4 +107,4 @@ def test_a_tick_killed_at_any_point_is_finished_by_the_next_without_loss_or_dupl
         assert same_value("phone", tx[tx_id].get("phoneNumber"), phone)
     assert sum(r["name"] == new_name for r in tx.values()) == 1
     assert sum(r["name"] == new_name for r in sv.values()) == 1
-    assert tick(pair, store) == 0
+    assert tick(pair, store).writes == 0

@@ -12,21 +12,12 @@ import pytest
 from cli.operate import decide
 from sandboxes.live_edits import svenn_edit, svenn_records, tripletex_edit, tripletex_records
 from store.failures import open_failures
-from store.links import links_for
+from store.links import created_pairs, links_for
 from sync.records import Entity
-from tasks.realtime_tick import TenantTick, TickReport
-from tasks.tenant import tenant_clients
 from tests.flows.conftest import run_activation, writes
+from tests.flows.realtime_support import tick
 
 pytestmark = pytest.mark.scenario
-
-
-def tick(pair, store) -> TickReport:
-    async def run() -> TickReport:
-        async with tenant_clients(pair.tenant) as (tx, sv):
-            return await TenantTick(store, pair.tenant, tx, sv, "test-run").run()
-
-    return asyncio.run(run())
 
 
 def forget_requests(pair) -> None:
@@ -38,11 +29,9 @@ def linked(store, tenant, entity: Entity, *, created: bool = False) -> list[tupl
     """Linked (svenn id, tripletex id) pairs; ``created``: only pairs the sync created, whose
     two sides agree on every field (a matched pair may differ, e.g. a typo in a name)."""
     with store.sessions() as session:
-        return [
-            (lk.svenn_id, lk.tripletex_id)
-            for lk in links_for(session, tenant, entity.value)
-            if not created or (lk.match_key or "").startswith("created_in")
-        ]
+        if created:
+            return created_pairs(session, tenant, entity.value)
+        return [(lk.svenn_id, lk.tripletex_id) for lk in links_for(session, tenant, entity.value)]
 
 
 def open_rows(store, tenant, code: str):

@@ -7,7 +7,6 @@ record exists twice on either side; and a final quiet tick writes nothing.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 
 import httpx
@@ -15,14 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cli.operate import decide
 from sandboxes.live_edits import svenn_edit, svenn_records, tripletex_edit, tripletex_records
 from store.failures import open_failures
-from store.links import links_for
 from sync.merge import same_value
-from tasks.realtime_tick import TenantTick
-from tasks.tenant import tenant_clients
-from tests.flows.conftest import run_activation, writes
+from tests.flows.conftest import writes
+from tests.flows.realtime_support import synced_once, tick
 
 pytestmark = pytest.mark.scenario
 
@@ -47,14 +43,6 @@ def value_for(field: str) -> str:
     return {"name": f"Navn {n} AS", "email": f"e{n}@prop.no", "phone": f"+47{91000000 + n}"}[field]
 
 
-def tick(pair, store) -> None:
-    async def run() -> None:
-        async with tenant_clients(pair.tenant) as (tx, sv):
-            await TenantTick(store, pair.tenant, tx, sv, "prop").run()
-
-    asyncio.run(run())
-
-
 @settings(
     max_examples=6,
     deadline=None,
@@ -65,17 +53,7 @@ def test_any_interleaving_converges_logs_every_lost_edit_and_ends_quiet(
     pipeline, sandboxes, state_store, program
 ):
     pair, store = sandboxes, state_store
-    if not getattr(pair, "prop_ready", False):
-        run_activation(pair)
-        decide(store, pair.tenant, "approve", "kari@ops", "ok")
-        tick(pair, store)
-        pair.prop_ready = True
-    with store.sessions() as session:
-        pairs = [
-            (lk.svenn_id, lk.tripletex_id)
-            for lk in links_for(session, pair.tenant, "customer")
-            if (lk.match_key or "").startswith("created_in")
-        ][:4]
+    pairs = synced_once(pair, store)[:4]
     touched: set[int] = set()
     window: dict[tuple[int, str], dict[str, str]] = {}  # edits since the last tick
     expect: list[tuple[int, str, set[str], bool]] = []  # (pair, field, allowed, both edited)
