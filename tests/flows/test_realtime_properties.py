@@ -11,12 +11,13 @@ import itertools
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from sandboxes.live_edits import svenn_edit, svenn_records, tripletex_edit, tripletex_records
 from store.failures import open_failures
 from sync.merge import same_value
+from sync.normalize import org_number_check_digit
 from tests.flows.conftest import writes
 from tests.flows.realtime_support import synced_once, tick
 
@@ -38,6 +39,15 @@ other_ops = st.sampled_from(
 programs = st.lists(st.one_of(edit_op, other_ops), min_size=2, max_size=10)
 
 
+def new_org_number() -> str:
+    """A fresh, checksum-valid Norwegian organisation number."""
+    while True:
+        first8 = f"92{next(COUNTER) + 100_000:06d}"
+        check = org_number_check_digit(first8)
+        if check is not None:
+            return f"{first8}{check}"
+
+
 def value_for(field: str) -> str:
     n = next(COUNTER)
     return {"name": f"Navn {n} AS", "email": f"e{n}@prop.no", "phone": f"+47{91000000 + n}"}[field]
@@ -46,6 +56,7 @@ def value_for(field: str) -> str:
 @settings(
     max_examples=6,
     deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # a flow-level example is slow
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(program=programs)
@@ -85,8 +96,9 @@ def test_any_interleaving_converges_logs_every_lost_edit_and_ends_quiet(
             inactivated.add(3)
         else:
             name = f"Ny Kunde {next(COUNTER)} AS"
-            body_sv = {"name": name}
-            body_tx = {"name": name}
+            org = new_org_number()  # entered in both systems: the org number links them
+            body_sv = {"name": name, "organizationNumber": org}
+            body_tx = {"name": name, "organizationNumber": org}
             if op[1] in ("svenn", "both"):
                 svenn_edit(pair, "customer", None, body_sv)
             if op[1] in ("tripletex", "both"):
