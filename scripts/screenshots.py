@@ -106,7 +106,7 @@ def rehearse(
     browser.resize(2000)  # the failed-record table is wide: both languages side by side
     shots.append(
         shoot_artifact(
-            browser, server, f"failed-records-{tenant}", "reason_code", "4-failed-records"
+            browser, server, f"failed-records-{tenant}", "melding (norsk)", "4-failed-records"
         )
     )
     browser.resize(1400)
