@@ -89,6 +89,7 @@ def integrations_list() -> None:
         "tenant",
         "status",
         "tripletex company",
+        "svenn tenant",
         "decided by",
         "decided at",
         "reason",
@@ -101,6 +102,7 @@ def integrations_list() -> None:
             row.tenant,
             row.status,
             f"{row.tripletex_company_name or ''} ({row.tripletex_company_id or '-'})",
+            f"{row.svenn_tenant_name or ''} ({row.svenn_tenant_id or '-'})",
             row.decided_by or "",
             row.decided_at.isoformat(timespec="seconds") if row.decided_at else "",
             row.decision_reason or "",
@@ -209,3 +211,19 @@ def reject_command(
 ) -> None:
     """Reject an integration in review, with a reason."""
     _decide(tenant, "reject", by, reason)
+
+
+@app.command("intake")
+def intake_command(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on (put TLS in front)."),
+    port: int = typer.Option(8710, help="Port to listen on."),
+) -> None:
+    """Serve the HTTP key intake: POST /tenants/TENANT/activation (SVENN_SYNC_INTAKE_TOKEN)."""
+    from intake.app import IntakeUnavailableError, serve
+
+    with clear_errors():
+        open_store(migrate=True)
+        try:
+            serve(host, port)
+        except IntakeUnavailableError as error:
+            fail(str(error))

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 from uuid import UUID
 
 from pydantic import SecretStr
 
-from store.integrations import get_integration, history
+from store.activation_runs import stop_waiting, waiting_run
+from store.integrations import get_integration
 from store.models import IntegrationStatus
 from store.state import StateStore
+from tasks.activation import Refusal
 
 
 class DecisionError(RuntimeError):
@@ -20,32 +21,28 @@ class DecisionError(RuntimeError):
 def activate_tenant(
     tenant: str, token: SecretStr, svenn_key: SecretStr, approval_timeout: int
 ) -> tuple[bool, str]:
-    """Run the activation flow in this process: (accepted, status or the refusal)."""
-    from flows.activate import activate
+    """Take the keys (validate, store encrypted), then run the activation flow in this process.
 
-    async def run() -> Any:
-        return await activate(
-            tenant,
-            token,
-            svenn_key,
-            approval_timeout_seconds=max(approval_timeout, 0),
-            approval_poll_seconds=1,
-            return_state=True,
-        )
+    (accepted, status or the refusal). The flow run gets the tenant only, never a key.
+    """
+    from intake.keys import run_in_process, take_keys
 
-    state = asyncio.run(run())
+    taken = asyncio.run(take_keys(tenant, token, svenn_key))
+    if isinstance(taken, Refusal):
+        return False, str(taken)
+    state = run_in_process(tenant, max(approval_timeout, 0), approval_poll_seconds=1)
     if not state.is_completed():
         return False, str(state.message)
     return True, str(state.result())
 
 
 def pending_activation_run(store: StateStore, tenant: str) -> str | None:
-    """The activation flow run that put the tenant into review, if any."""
+    """The activation run that prepares the plan or waits for a decision, if any."""
+    from config.settings import load_settings
+
     with store.sessions() as session:
-        for event in reversed(history(session, tenant)):
-            if event.to_status == IntegrationStatus.REVIEW.value:
-                return event.flow_run_id
-    return None
+        waiting = waiting_run(session, tenant, load_settings().activation_heartbeat_seconds)
+    return waiting.run_id if waiting else None
 
 
 def _paused(run_id: str) -> bool:
@@ -59,8 +56,52 @@ def _paused(run_id: str) -> bool:
     return bool(run.state and run.state.is_paused())
 
 
+def _mark_crashed(run_id: str, message: str) -> None:
+    """Tell Prefect the paused run is gone, so it does not show as waiting forever."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Crashed
+
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(UUID(run_id), Crashed(message=message), force=True)
+
+
+def _answer_or_take_over(store: StateStore, tenant: str, form: dict[str, str]) -> tuple[bool, str]:
+    """Answer the activation run if it is alive and paused: (answered, what happened)."""
+    from config.settings import load_settings
+
+    heartbeat = load_settings().activation_heartbeat_seconds
+    with store.sessions() as session:
+        waiting = waiting_run(session, tenant, heartbeat)
+    if waiting is None:  # no run waits (it ended, or ran without waiting): decide here
+        return False, ""
+    paused = _paused(waiting.run_id)
+    if waiting.alive and paused:
+        from prefect.flow_runs import resume_flow_run
+
+        resume_flow_run(UUID(waiting.run_id), run_input=form)
+        return True, f"answered the paused activation run {waiting.run_id}; it continues there"
+    if waiting.alive:
+        raise DecisionError(
+            f"the activation run {waiting.run_id} of {tenant} is still preparing the plan; "
+            "decide once it waits for a decision"
+        )
+    gone = (
+        f"the activation run {waiting.run_id} is gone (its process stopped; last sign of life "
+        f"{waiting.silent_seconds:.0f} s ago)"
+    )
+    if paused:
+        _mark_crashed(waiting.run_id, f"{gone}; the decision was taken by `svenn-sync`")
+    with store.sessions.begin() as session:
+        stop_waiting(session, tenant, waiting.run_id)
+    return False, f"{gone}; deciding here. "
+
+
 def decide(store: StateStore, tenant: str, decision: str, approver: str, reason: str) -> str:
-    """Approve or reject: answer the paused activation run, or decide directly if none waits."""
+    """Approve or reject: answer the paused activation run if it is alive, else decide here.
+
+    A paused run whose process died (no sign of life for three heartbeats) is marked crashed,
+    and the decision, and on approval the initial sync, run in this process.
+    """
     with store.sessions() as session:
         integration = get_integration(session, tenant)
         if integration is None:
@@ -70,17 +111,14 @@ def decide(store: StateStore, tenant: str, decision: str, approver: str, reason:
                 f"{tenant} is {integration.status}, not in review: there is nothing to {decision}"
             )
     form = {"decision": decision, "approver": approver, "reason": reason}
-    run_id = pending_activation_run(store, tenant)
-    if run_id and _paused(run_id):
-        from prefect.flow_runs import resume_flow_run
-
-        resume_flow_run(UUID(run_id), run_input=form)
-        return f"answered the paused activation run {run_id}; it continues there"
+    answered, note = _answer_or_take_over(store, tenant, form)
+    if answered:
+        return note
     from flows.activate import ApprovalDecision, record_decision
     from flows.initial_sync import initial_sync
 
     status = record_decision.fn(store, tenant, ApprovalDecision(**form), None)  # type: ignore[arg-type]
     if status != IntegrationStatus.APPROVED.value:
-        return f"{tenant} is {status}"
+        return f"{note}{tenant} is {status}"
     result = asyncio.run(initial_sync(tenant))
-    return f"{tenant} approved by {approver}; initial sync finished: {result['status']}"
+    return f"{note}{tenant} approved by {approver}; initial sync finished: {result['status']}"

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     # whose Svenn task has no same-named activity on the project (None: the first general one).
     hours_batch_size: int = Field(default=1000, gt=0, le=1000)
     hours_standard_activity: str | None = None
+    # Security and tenancy (issue 13): the activation run waiting for a decision shows a sign
+    # of life this often; `approve` takes three missed beats as "its process is gone".
+    activation_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    # The bearer token the HTTP key intake demands (`svenn-sync intake` refuses to start
+    # without one).
+    intake_token: SecretStr | None = None
 
     @field_validator("tripletex_base_url", "svenn_base_url")
     @classmethod

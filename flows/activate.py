@@ -1,7 +1,8 @@
-"""Activation: validate the pasted key, go to review, show the plan, wait for a person's decision.
+"""Activation: show the plan for a tenant whose keys are in review, wait for a person's decision.
 
-Nothing is stored until the keys are validated; nothing is written to Svenn or Tripletex until a
-person approves in the Prefect UI (the paused run's form) or with ``svenn-sync approve``.
+The keys reach the store through the key intake (:mod:`intake`), never as flow parameters.
+Nothing is written to Svenn or Tripletex until a person approves in the Prefect UI (the paused
+run's form) or with ``svenn-sync approve``.
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ from prefect.flow_runs import apause_flow_run
 from prefect.input import RunInput
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
-from pydantic import Field, SecretStr
+from pydantic import Field
 
 from config.settings import load_settings
 from flows.initial_sync import initial_sync
 from store.integrations import transition
 from store.models import IntegrationStatus
 from store.state import StateStore
-from tasks.activation import Refusal, ValidatedAccess, request_review, validate_credentials
+from store.tenancy import Parties
+from tasks.activation import Refusal, take_keys_from_secret_blocks
+from tasks.approval import signs_of_life, take_review
 from tasks.extract import check_extracts, extract_both_sides
 from tasks.planning import preview_plan
 from tasks.report import CLI, artifact_key, plan_summary, publish_plan, tenant_run_name
@@ -62,60 +65,89 @@ def record_decision(
     return status.value
 
 
-async def preview(store: StateStore, tenant: str) -> str:
+async def preview(store: StateStore, tenant: str, parties: Parties) -> str:
     """Build the initial-sync plan without writing, publish it, and return its summary."""
     async with tenant_clients(tenant) as (tx, sv):
         extracts = await extract_both_sides(tx, sv)
     excluded = check_extracts(extracts)
     plan = preview_plan(store, tenant, extracts, excluded)
-    await publish_plan(tenant, plan, extracts.counts())
+    await publish_plan(tenant, plan, extracts.counts(), parties=parties.describe())
     return plan_summary(tenant, plan)
+
+
+async def refused(tenant: str, refusal: Refusal) -> State:
+    """Log and show why the activation was refused, and end the run failed."""
+    # An answer to the tenant, not a fault of ours: the run ends Failed with this sentence.
+    get_run_logger().warning("activation of %s refused (%s)", tenant, refusal)
+    await acreate_markdown_artifact(
+        f"# Activation of `{tenant}` refused\n\n**{refusal.code}**: {refusal.message}",
+        key=artifact_key("activation", tenant),
+    )
+    return Failed(message=str(refusal))
+
+
+async def wait_for_decision(
+    parties: Parties, summary: str, timeout_seconds: int, poll_seconds: int
+) -> ApprovalDecision | None:
+    """Pause for the approver's form; ``None`` when nobody answered in time."""
+    # The form shows both accounts and the plan beside the decision fields.
+    form = ApprovalDecision.with_initial_data(description=f"{parties.describe()}\n\n{summary}")
+    try:
+        decision: ApprovalDecision = await apause_flow_run(
+            wait_for_input=form,
+            timeout=timeout_seconds,
+            poll_interval=poll_seconds,
+            key=APPROVAL_PAUSE_KEY,
+        )
+    except FlowPauseTimeout:
+        return None
+    return decision
 
 
 @flow(name="activate-integration", flow_run_name=tenant_run_name("activate"))
 async def activate(
     tenant: str,
-    tripletex_employee_token: SecretStr,
-    svenn_api_key: SecretStr,
+    tripletex_token_block: str | None = None,
+    svenn_key_block: str | None = None,
     approval_timeout_seconds: int | None = None,  # 0: do not wait; None: the setting
     approval_poll_seconds: int = 10,
 ) -> str | State:
-    """Validate → review → plan preview → wait for approval → initial sync."""
+    """Keys in review → plan preview → wait for approval → initial sync.
+
+    The keys are never parameters: the key intake (``svenn-sync activate`` or the HTTP intake)
+    stores them encrypted before this run starts, or the run reads them from the two Prefect
+    Secret blocks *named* by ``tripletex_token_block`` and ``svenn_key_block``. While it
+    prepares the plan and waits, the run shows signs of life in the store, so that
+    ``svenn-sync approve`` can tell a waiting run from one whose process died.
+    """
     logger = get_run_logger()
     settings = load_settings()
     store = state_store(settings)
-    run_id = flow_run.get_id()
-    access = await validate_credentials(settings, tripletex_employee_token, svenn_api_key)
-    refusal = (
-        access
-        if isinstance(access, Refusal)
-        else request_review(
-            settings, tenant, tripletex_employee_token, svenn_api_key, access, run_id
+    run_id = str(flow_run.get_id())
+    if tripletex_token_block or svenn_key_block:
+        if not (tripletex_token_block and svenn_key_block):
+            return await refused(tenant, Refusal("NO_KEYS", "Name both Secret blocks, or neither."))
+        taken = await take_keys_from_secret_blocks(
+            settings, tenant, tripletex_token_block, svenn_key_block
         )
-    )
-    if refusal is not None:
-        # An answer to the tenant, not a fault of ours: the run ends Failed with this sentence.
-        logger.warning("activation of %s refused (%s): %s", tenant, refusal.code, refusal.message)
-        await acreate_markdown_artifact(
-            f"# Activation of `{tenant}` refused\n\n**{refusal.code}**: {refusal.message}",
-            key=artifact_key("activation", tenant),
+        if isinstance(taken, Refusal):
+            return await refused(tenant, taken)
+    parties = take_review(store, tenant, run_id, settings.activation_heartbeat_seconds)
+    if isinstance(parties, Refusal):
+        return await refused(tenant, parties)
+    logger.info("%s is in review: %s", tenant, parties.describe())
+    with signs_of_life(store, tenant, run_id, settings.activation_heartbeat_seconds):
+        summary = await preview(store, tenant, parties)
+        if approval_timeout_seconds == 0:  # do not wait: approve later in the UI or the CLI
+            logger.info("%s stays in review until `%s approve %s --by NAME`", tenant, CLI, tenant)
+            return IntegrationStatus.REVIEW.value
+        decision = await wait_for_decision(
+            parties,
+            summary,
+            approval_timeout_seconds or settings.approval_timeout_seconds,
+            approval_poll_seconds,
         )
-        return Failed(message=f"{refusal.code}: {refusal.message}")
-    assert isinstance(access, ValidatedAccess)
-    logger.info("%s is in review (Tripletex company %s)", tenant, access.company_id)
-    summary = await preview(store, tenant)
-    if approval_timeout_seconds == 0:  # do not wait: approve later in the UI or with the CLI
-        logger.info("%s stays in review until `%s approve %s --by NAME`", tenant, CLI, tenant)
-        return IntegrationStatus.REVIEW.value
-    try:
-        decision = await apause_flow_run(
-            # The form shows the tenant and the plan beside the decision fields.
-            wait_for_input=ApprovalDecision.with_initial_data(description=summary),
-            timeout=approval_timeout_seconds or settings.approval_timeout_seconds,
-            poll_interval=approval_poll_seconds,
-            key=APPROVAL_PAUSE_KEY,
-        )
-    except FlowPauseTimeout:
+    if decision is None:
         logger.warning(
             "no decision for %s in time: it stays in review; approve later with "
             "`%s approve %s --by NAME`",

@@ -62,11 +62,13 @@ def data_writes(root: str) -> list[dict[str, Any]]:
     return [r for r in rows if "/token/session" not in r["path"]]
 
 
-def seeds(world: World) -> tuple[dict[str, Any], dict[str, Any]]:
+def seeds(
+    world: World, employee_token: str = EMPLOYEE_TOKEN, svenn_api_key: str = SVENN_API_KEY
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(Tripletex seed, Svenn seed) holding the two sides of ``world``."""
-    company = company_from_dataset(world.tripletex, COMPANY_ID, EMPLOYEE_TOKEN)
+    company = company_from_dataset(world.tripletex, COMPANY_ID, employee_token)
     company["employeeTokens"].append({"token": LIMITED_TOKEN, "entitlements": ["customer"]})
-    tenant = tenant_from_dataset(world.svenn, TENANT, SVENN_API_KEY)
+    tenant = tenant_from_dataset(world.svenn, TENANT, svenn_api_key)
     return {"companies": [company]}, {"tenants": [tenant]}
 
 
@@ -80,10 +82,13 @@ def sandbox_pair(
     rate_window_seconds: float = 10.0,
     tripletex_port: int | None = None,
     svenn_port: int | None = None,
+    employee_token: str = EMPLOYEE_TOKEN,
+    svenn_api_key: str = SVENN_API_KEY,
 ) -> Iterator[SandboxPair]:
-    """Start both sandboxes on localhost, seeded with ``world`` (generated when not given)."""
+    """Start both sandboxes on localhost, seeded with ``world`` (generated when not given);
+    the tenant's keys can be chosen (e.g. a canary that tests then look for everywhere)."""
     world = world or generate_world(size, seed=seed)
-    tripletex_seed, svenn_seed = seeds(world)
+    tripletex_seed, svenn_seed = seeds(world, employee_token, svenn_api_key)
     tripletex_app = create_tripletex(
         tripletex_seed,
         consumer_token=CONSUMER_TOKEN,
@@ -94,4 +99,12 @@ def sandbox_pair(
     with ExitStack() as stack:
         tx_root = stack.enter_context(serve_in_thread(tripletex_app, tripletex_port))
         sv_root = stack.enter_context(serve_in_thread(svenn_app, svenn_port))
-        yield SandboxPair(f"{tx_root}/v2", f"{sv_root}/api/v1", tripletex_app, svenn_app, world)
+        yield SandboxPair(
+            f"{tx_root}/v2",
+            f"{sv_root}/api/v1",
+            tripletex_app,
+            svenn_app,
+            world,
+            employee_token=employee_token,
+            svenn_api_key=svenn_api_key,
+        )

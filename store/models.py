@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -76,17 +77,41 @@ def _enum_check(name: str, column: str, values: type[StrEnum]) -> CheckConstrain
     return CheckConstraint(f"{column} IN ({allowed})", name=name)
 
 
+# One integration per Tripletex company and per Svenn tenant. A rejected or never-approved
+# (off) integration holds neither: nothing was ever written for it.
+NOT_HOLDING = ("rejected", "off")
+TENANCY_COLUMNS = ("tripletex_company_id", "svenn_tenant_id")
+
+
+def tenancy_index(column: str) -> Index:
+    """A unique index on ``column`` over the integrations that hold their company/tenant."""
+    holding = text("status NOT IN (" + ", ".join(f"'{s}'" for s in NOT_HOLDING) + ")")
+    return Index(
+        f"uq_integrations_{column}",
+        column,
+        unique=True,
+        sqlite_where=holding,
+        postgresql_where=holding,
+    )
+
+
 class Integration(Base):
     """One tenant's Svenn ↔ Tripletex integration and its approval trail."""
 
     __tablename__ = "integrations"
-    __table_args__ = (_enum_check("status", "status", IntegrationStatus),)
+    __table_args__ = (
+        _enum_check("status", "status", IntegrationStatus),
+        *(tenancy_index(column) for column in TENANCY_COLUMNS),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant: Mapped[str] = mapped_column(String(100), unique=True)
     status: Mapped[str] = mapped_column(String(20), default=IntegrationStatus.OFF.value)
     tripletex_company_id: Mapped[int | None] = mapped_column(Integer)
     tripletex_company_name: Mapped[str | None] = mapped_column(String(255))
+    # The Svenn tenant the stored Svenn key belongs to (the key decides, not the caller).
+    svenn_tenant_id: Mapped[str | None] = mapped_column(String(100))
+    svenn_tenant_name: Mapped[str | None] = mapped_column(String(255))
     employee_token_encrypted: Mapped[str | None] = mapped_column(Text)
     svenn_api_key_encrypted: Mapped[str | None] = mapped_column(Text)
     review_requested_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)

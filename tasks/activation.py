@@ -10,11 +10,21 @@ from dataclasses import dataclass
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from pydantic import SecretStr
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from connectors.errors import ApiError, AuthenticationError, RateLimitedError, TransientError
+from connectors.errors import (
+    ApiError,
+    AuthenticationError,
+    PermissionDeniedError,
+    RateLimitedError,
+    TransientError,
+)
 from store.integrations import ensure_integration, transition
 from store.models import IntegrationStatus
+from store.tenancy import Parties, TenancyRefused, bind_parties, check_tenancy
+from store.token_cipher import TokenCipher
 from tasks.tenant import state_store, svenn_client, tripletex_client
 
 REACTIVATABLE = frozenset(
@@ -52,6 +62,13 @@ class ValidatedAccess:
     svenn_tenant_id: str
     svenn_tenant_name: str
 
+    @property
+    def parties(self) -> Parties:
+        """The Tripletex company and Svenn tenant the keys belong to."""
+        return Parties(
+            self.company_id, self.company_name, self.svenn_tenant_id, self.svenn_tenant_name
+        )
+
 
 def _refusal_for_session(
     error: ApiError, token: SecretStr, settings: Settings
@@ -77,19 +94,34 @@ def _refusal_for_session(
     )
 
 
+TRIPLETEX_UNAVAILABLE = (
+    "Tripletex is unavailable just now ({reason}); nothing was stored, try again in a few minutes."
+)
+
+
+def _unavailable(error: ApiError) -> ActivationRefused:
+    return ActivationRefused(
+        "TRIPLETEX_UNAVAILABLE", TRIPLETEX_UNAVAILABLE.format(reason=error.message)
+    )
+
+
 async def check_tripletex(settings: Settings, token: SecretStr) -> tuple[int, str | None, int]:
-    """Create a session, ask whoAmI and probe read access; (company id, name, employee id)."""
+    """Create a session, ask whoAmI and probe read access; (company id, name, employee id).
+
+    Only a clear 401/403 counts against the key; 5xx, 429 and dropped connections are retried
+    by the HTTP policy and, if they persist, reported as Tripletex being unavailable.
+    """
     async with tripletex_client(settings, token) as tx:
         try:
             me = await tx.who_am_i()
         except (TransientError, RateLimitedError) as error:
-            raise ActivationRefused(
-                "TRIPLETEX_UNAVAILABLE",
-                f"Tripletex could not be reached just now ({error.message}); try again shortly.",
-            ) from None
-        except (AuthenticationError, ApiError) as error:
+            raise _unavailable(error) from None
+        except ApiError as error:
             raise _refusal_for_session(error, token, settings) from None
-        access = await tx.probe_access()
+        try:
+            access = await tx.probe_access()
+        except ApiError as error:  # not a 401/403: says nothing about the key
+            raise _unavailable(error) from None
     missing = [AREA_NAMES.get(area, area) for area, problem in access.items() if problem]
     if missing:
         raise ActivationRefused(
@@ -105,7 +137,7 @@ async def check_svenn(settings: Settings, api_key: SecretStr) -> tuple[str, str]
     async with svenn_client(settings, api_key) as sv:
         try:
             tenant = await sv.me()
-        except AuthenticationError:
+        except (AuthenticationError, PermissionDeniedError):
             raise ActivationRefused(
                 "SVENN_KEY_INVALID", "Svenn did not accept the Svenn API key for this tenant."
             ) from None
@@ -124,13 +156,15 @@ class Refusal:
     message: str
 
     @classmethod
-    def of(cls, error: ActivationRefused) -> Refusal:
-        """The refusal an :class:`ActivationRefused` carries."""
+    def of(cls, error: ActivationRefused | TenancyRefused) -> Refusal:
+        """The refusal an :class:`ActivationRefused` or :class:`TenancyRefused` carries."""
         return cls(error.code, str(error))
 
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
 
-@task(name="validate-credentials", cache_policy=NO_CACHE, retries=0)
-async def validate_credentials(
+
+async def validate_keys(
     settings: Settings, token: SecretStr, svenn_api_key: SecretStr
 ) -> ValidatedAccess | Refusal:
     """Check both keys before anything is stored; a refusal is an answer, not a crash."""
@@ -142,38 +176,83 @@ async def validate_credentials(
     return ValidatedAccess(company_id, company_name, employee_id, svenn_id, svenn_name)
 
 
-@task(name="store-credentials-and-request-review", cache_policy=NO_CACHE)
-def request_review(
+def store_keys(
     settings: Settings,
     tenant: str,
     token: SecretStr,
     svenn_api_key: SecretStr,
     access: ValidatedAccess,
-    flow_run_id: str | None,
 ) -> Refusal | None:
-    """Store the keys encrypted and move the integration to review (never straight to active)."""
+    """Store the validated keys encrypted and put the integration in review (never active).
+
+    Refused, with nothing stored, when the keys belong to another Svenn tenant than the
+    integration's, or to a company or tenant that another integration holds.
+    """
     store = state_store(settings)
-    with store.sessions.begin() as session:
-        integration = ensure_integration(session, tenant)
-        current = IntegrationStatus(integration.status)
-        if current not in REACTIVATABLE:
-            return Refusal(
-                "ALREADY_ACTIVATED",
-                f"The integration for {tenant} is {current.value}; disable it before pasting a "
-                "new key.",
-            )
-        integration.employee_token_encrypted = store.cipher.encrypt(token)
-        integration.svenn_api_key_encrypted = store.cipher.encrypt(svenn_api_key)
-        integration.tripletex_company_id = access.company_id
-        integration.tripletex_company_name = access.company_name
-        if current is IntegrationStatus.REVIEW:  # a new key while waiting: still in review
-            return None
+    try:
+        with store.sessions.begin() as session:
+            return _store_keys(session, store.cipher, tenant, token, svenn_api_key, access)
+    except TenancyRefused as refused:
+        return Refusal.of(refused)
+    except IntegrityError:  # another activation took the company or tenant a moment ago
+        with store.sessions() as session:
+            try:
+                check_tenancy(session, tenant, access.parties)
+            except TenancyRefused as refused:
+                return Refusal.of(refused)
+        raise
+
+
+def _store_keys(
+    session: Session,
+    cipher: TokenCipher,
+    tenant: str,
+    token: SecretStr,
+    svenn_api_key: SecretStr,
+    access: ValidatedAccess,
+) -> Refusal | None:
+    integration = ensure_integration(session, tenant)
+    current = IntegrationStatus(integration.status)
+    if current not in REACTIVATABLE:
+        return Refusal(
+            "ALREADY_ACTIVATED",
+            f"The integration for {tenant} is {current.value}; disable it before pasting a new "
+            "key.",
+        )
+    check_tenancy(session, tenant, access.parties)
+    integration.employee_token_encrypted = cipher.encrypt(token)
+    integration.svenn_api_key_encrypted = cipher.encrypt(svenn_api_key)
+    bind_parties(integration, access.parties)
+    if current is not IntegrationStatus.REVIEW:  # a new key while in review: stays in review
         transition(
             session,
             tenant,
             IntegrationStatus.REVIEW,
             actor="activation",
-            reason=f"keys validated for Tripletex company {access.company_id}",
-            flow_run_id=flow_run_id,
+            reason=f"keys validated for {access.parties.describe()}",
         )
+    session.flush()
     return None
+
+
+async def validate_and_store(
+    settings: Settings, tenant: str, token: SecretStr, svenn_api_key: SecretStr
+) -> ValidatedAccess | Refusal:
+    """Validate both keys, then store them encrypted (review); or the refusal, nothing stored."""
+    access = await validate_keys(settings, token, svenn_api_key)
+    if isinstance(access, Refusal):
+        return access
+    return store_keys(settings, tenant, token, svenn_api_key, access) or access
+
+
+@task(name="take-keys-from-secret-blocks", cache_policy=NO_CACHE, retries=0)
+async def take_keys_from_secret_blocks(
+    settings: Settings, tenant: str, tripletex_token_block: str, svenn_key_block: str
+) -> ValidatedAccess | Refusal:
+    """The keys held in two Prefect Secret blocks (given by name), validated and stored."""
+    from prefect.blocks.system import Secret
+
+    token_block: Secret[str] = await Secret.aload(tripletex_token_block)
+    svenn_block: Secret[str] = await Secret.aload(svenn_key_block)
+    token, svenn_api_key = SecretStr(token_block.get()), SecretStr(svenn_block.get())
+    return await validate_and_store(settings, tenant, token, svenn_api_key)

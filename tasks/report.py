@@ -120,13 +120,18 @@ def plan_summary(tenant: str, plan: SyncPlan) -> str:
 
 
 async def publish_plan(
-    tenant: str, plan: SyncPlan, extract_counts: Mapping[str, Mapping[str, int]]
+    tenant: str,
+    plan: SyncPlan,
+    extract_counts: Mapping[str, Mapping[str, int]],
+    *,
+    parties: str = "",
 ) -> None:
-    """The dry-run plan the approver reads before deciding."""
+    """The dry-run plan the approver reads before deciding (``parties``: who is connected)."""
     failures = plan.failure_rows()
     text = "\n\n".join(
         [
             f"# Initial sync plan for `{tenant}` (dry run: nothing was written)",
+            *([f"Connects {parties}."] if parties else []),
             "## Records read\n" + markdown_table(records_read_rows(extract_counts)),
             "## Per entity\n" + markdown_table(plan.summary_rows()),
             "## Records that will not sync, by reason\n" + markdown_table(_failure_summary(plan)),

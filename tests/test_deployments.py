@@ -23,13 +23,21 @@ def test_every_deployment_entrypoint_is_a_flow():
     assert {"activate", "initial-sync", "reconcile", "realtime-sync"} <= names
 
 
-def test_activation_asks_for_the_keys_as_secrets():
+def test_the_activation_deployment_takes_no_key_only_secret_block_names():
     from flows.activate import activate
 
     schema = activate.parameters.model_dump()
     properties = schema["properties"]
-    for secret in ("tripletex_employee_token", "svenn_api_key"):
-        assert properties[secret].get("format") == "password", properties[secret]
+    assert set(properties) == {
+        "tenant",
+        "tripletex_token_block",
+        "svenn_key_block",
+        "approval_timeout_seconds",
+        "approval_poll_seconds",
+    }
+    assert schema["required"] == ["tenant"]
+    for name, spec in properties.items():  # names and numbers only: nothing secret fits here
+        assert spec.get("format") != "password", name
 
 
 def test_prefect_yaml_is_valid_for_prefect_deploy():

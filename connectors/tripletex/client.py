@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from connectors.errors import ApiError, AuthenticationError
+from connectors.errors import ApiError, AuthenticationError, PermissionDeniedError
 from connectors.http import ApiClient, Connector, HttpPolicy
 from connectors.tripletex import mapping as m
 from connectors.tripletex.entities import CUSTOMERS, EMPLOYEES, ENTITIES, PROJECTS, EntityApi
@@ -106,7 +106,12 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
         return WhoAmI(int(value["companyId"]), int(value["employeeId"]), company.get("name"))
 
     async def probe_access(self) -> dict[str, str | None]:
-        """Area → ``None`` if the token can read it, else the reason (one cheap read each)."""
+        """Area → ``None`` if the token can read it, else the reason (one cheap read each).
+
+        Only a clear refusal (401/403) means the token lacks access; anything else (5xx, 429,
+        a dropped connection once the policy's retries are spent) is raised, because it says
+        nothing about the key.
+        """
         today = dt.date.today()
         result: dict[str, str | None] = {}
         for area, path in PROBES.items():
@@ -116,7 +121,7 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
             try:
                 await self.call("GET", path, params=params, endpoint=f"probe {area}")
                 result[area] = None
-            except ApiError as error:
+            except (AuthenticationError, PermissionDeniedError) as error:
                 result[area] = f"{type(error).__name__}: {error.message}"
         return result
 

@@ -73,14 +73,12 @@ def sandboxes(world_size: str) -> Iterator[SandboxPair]:
 
 
 @pytest.fixture
-def pipeline(
-    prefect_harness: None,
+def sync_env(
     sandboxes: SandboxPair,
-    state_store: StateStore,
     database: tuple[str, str | None],
     monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[SpecGuard]:
-    """Settings and wiring for a flow run against ``sandboxes`` and ``state_store``."""
+) -> Iterator[None]:
+    """Settings pointing at ``sandboxes`` and this session's store (no Prefect needed)."""
     url, schema = database
     monkeypatch.setenv("SVENN_SYNC_DATABASE_URL", url)
     if schema:
@@ -90,10 +88,22 @@ def pipeline(
     monkeypatch.setenv("SVENN_SYNC_TRIPLETEX_CONSUMER_TOKEN", sandboxes.consumer_token)
     monkeypatch.setenv("SVENN_SYNC_ENCRYPTION_KEY", os.environ.get("TEST_KEY", _test_key()))
     load_settings.cache_clear()
+    yield
+    load_settings.cache_clear()
+
+
+@pytest.fixture
+def pipeline(
+    prefect_harness: None,
+    sync_env: None,
+    sandboxes: SandboxPair,
+    state_store: StateStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> SpecGuard:
+    """Settings and wiring for a flow run against ``sandboxes`` and ``state_store``."""
     guard = SpecGuard(_checker(TRIPLETEX_SPEC, "/v2"), _checker(SVENN_SPEC, "/api/v1"), sandboxes)
     monkeypatch.setattr(tenant_wiring.WIRING, "event_hooks", {"response": [guard.hook]})
-    yield guard
-    load_settings.cache_clear()
+    return guard
 
 
 def _test_key() -> str:
@@ -102,22 +112,54 @@ def _test_key() -> str:
     return TEST_KEY
 
 
+OTHER_COMPANY = 2002
+OTHER_COMPANY_TOKEN = "other-company-employee-token"
+OTHER_TENANT = "t-other"
+OTHER_SVENN_KEY = "svenn-other-key"
+
+
+@pytest.fixture
+def second_accounts(sandboxes):
+    """A second Tripletex company and a second Svenn tenant, each with its own key."""
+    company = {
+        "id": OTHER_COMPANY,
+        "name": "Annen Bygg AS",
+        "employeeTokens": [{"token": OTHER_COMPANY_TOKEN, "entitlements": ["ALL"]}],
+        "employees": [{"firstName": "Ola", "lastName": "Annen", "userType": "EXTENDED"}],
+    }
+    tenant = {"id": OTHER_TENANT, "name": "Annen Kunde AS", "apiKey": OTHER_SVENN_KEY}
+    httpx.post(f"{sandboxes.tripletex_root}/_admin/companies", json=company).raise_for_status()
+    httpx.post(f"{sandboxes.svenn_root}/_admin/tenants", json=tenant).raise_for_status()
+
+
 writes = data_writes  # the name the flow tests read best with
 
 
-def run_activation(pair: SandboxPair, token: str | None = None, **options: Any) -> Any:
-    """Run the activation flow for the seeded tenant (by default: do not wait for approval)."""
+def take_keys(pair: SandboxPair, token: str | None = None, svenn_key: str | None = None) -> Any:
+    """The key intake for the seeded tenant: Accepted, or the Refusal (nothing stored)."""
     from pydantic import SecretStr
 
-    from flows.activate import activate
+    from intake.keys import take_keys as intake
 
-    async def run() -> Any:
-        return await activate(
+    return asyncio.run(
+        intake(
             pair.tenant,
             SecretStr(token or pair.employee_token),
-            SecretStr(pair.svenn_api_key),
-            **({"approval_timeout_seconds": 0} | options),
+            SecretStr(svenn_key or pair.svenn_api_key),
         )
+    )
+
+
+def run_activation(pair: SandboxPair, token: str | None = None, **options: Any) -> Any:
+    """Take the keys, then run the activation flow (by default: do not wait for approval)."""
+    from flows.activate import activate
+    from intake.keys import Accepted
+
+    taken = take_keys(pair, token)
+    assert isinstance(taken, Accepted), f"the keys were refused: {taken}"
+
+    async def run() -> Any:
+        return await activate(pair.tenant, **({"approval_timeout_seconds": 0} | options))
 
     return asyncio.run(run())
 

@@ -6,13 +6,13 @@ import asyncio
 
 import pytest
 from prefect.artifacts import Artifact
-from pydantic import SecretStr
 
 from cli.operate import decide
 from flows.activate import activate
 from flows.initial_sync import initial_sync
 from store.integrations import get_integration, history
-from tests.flows.conftest import ActivationInBackground, run_activation, writes
+from tasks.activation import Refusal
+from tests.flows.conftest import ActivationInBackground, run_activation, take_keys, writes
 
 pytestmark = pytest.mark.scenario
 
@@ -45,36 +45,20 @@ def test_activation_goes_to_review_with_a_plan_and_writes_nothing(pipeline, sand
     ],
 )
 def test_a_bad_key_is_refused_and_nothing_is_stored(pipeline, sandboxes, state_store, token, code):
-    state = asyncio.run(
-        activate(
-            sandboxes.tenant,
-            SecretStr(token),
-            SecretStr(sandboxes.svenn_api_key),
-            approval_timeout_seconds=0,
-            return_state=True,
-        )
-    )
-    assert state.is_failed()
-    assert state.message.startswith(code)
-    assert token not in state.message
+    refusal = take_keys(sandboxes, token)
+    assert isinstance(refusal, Refusal)
+    assert refusal.code == code
+    assert token not in refusal.message
     assert integration_of(state_store, sandboxes.tenant) is None
     assert writes(sandboxes.tripletex_root) == []
 
 
 def test_lacking_entitlements_are_named(pipeline, sandboxes):
-    state = asyncio.run(
-        activate(
-            sandboxes.tenant,
-            SecretStr("demo-limited-token"),
-            SecretStr(sandboxes.svenn_api_key),
-            approval_timeout_seconds=0,
-            return_state=True,
-        )
-    )
+    message = take_keys(sandboxes, "demo-limited-token").message
     for area in ("employees", "projects", "activities", "timesheet entries"):
-        assert area in state.message
-    assert "customers" not in state.message.split("cannot read", 1)[1].split(".")[0]
-    assert "Alle tilganger" in state.message
+        assert area in message
+    assert "customers" not in message.split("cannot read", 1)[1].split(".")[0]
+    assert "Alle tilganger" in message
 
 
 def test_initial_sync_refuses_a_tenant_nobody_approved(pipeline, sandboxes, state_store):
@@ -160,16 +144,34 @@ def test_cli_approve_answers_the_paused_run(pipeline, sandboxes, state_store):
 
 
 def test_a_wrong_svenn_key_is_refused_and_nothing_is_stored(pipeline, sandboxes, state_store):
-    state = asyncio.run(
+    refusal = take_keys(sandboxes, svenn_key="not-the-svenn-key")
+    assert refusal.code == "SVENN_KEY_INVALID"
+    assert "not-the-svenn-key" not in refusal.message
+    assert integration_of(state_store, sandboxes.tenant) is None
+
+
+def test_an_activation_run_without_stored_keys_is_refused(pipeline, sandboxes, state_store):
+    state = asyncio.run(activate(sandboxes.tenant, approval_timeout_seconds=0, return_state=True))
+    assert state.is_failed() and state.message.startswith("NO_KEYS")
+    assert integration_of(state_store, sandboxes.tenant) is None
+
+
+def test_keys_from_named_secret_blocks_reach_review(pipeline, sandboxes, state_store):
+    from prefect.blocks.system import Secret
+
+    Secret(value=sandboxes.employee_token).save("t-demo-tripletex", overwrite=True)
+    Secret(value=sandboxes.svenn_api_key).save("t-demo-svenn", overwrite=True)
+    result = asyncio.run(
         activate(
             sandboxes.tenant,
-            SecretStr(sandboxes.employee_token),
-            SecretStr("not-the-svenn-key"),
+            tripletex_token_block="t-demo-tripletex",
+            svenn_key_block="t-demo-svenn",
             approval_timeout_seconds=0,
-            return_state=True,
         )
     )
-    assert state.is_failed()
-    assert state.message.startswith("SVENN_KEY_INVALID")
-    assert "not-the-svenn-key" not in state.message
-    assert integration_of(state_store, sandboxes.tenant) is None
+    assert result == "review"
+    integration = integration_of(state_store, sandboxes.tenant)
+    assert (integration.svenn_tenant_id, integration.tripletex_company_id) == (
+        sandboxes.tenant,
+        sandboxes.company_id,
+    )

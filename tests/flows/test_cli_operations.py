@@ -60,8 +60,10 @@ def test_cli_activate_then_approve_runs_the_initial_sync(pipeline, sandboxes, st
     assert done.returncode == 0, done.stderr
     assert "initial sync finished: active" in done.stdout
     assert status_of(state_store, sandboxes.tenant) == "active"
-    listed = svenn_sync("integrations", "list")
+    listed = svenn_sync("integrations", "list", COLUMNS="200")
     assert "kari@ops" in listed.stdout and "active" in listed.stdout
+    assert f"({sandboxes.company_id})" in listed.stdout  # both accounts, named for the approver
+    assert f"({sandboxes.tenant})" in listed.stdout
 
 
 def test_cli_reject_needs_a_reason_and_records_it(pipeline, sandboxes, state_store):

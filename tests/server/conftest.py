@@ -12,7 +12,7 @@ Everything started here is stopped at teardown, process trees included.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,3 +87,36 @@ def server_path(
 ) -> ServerPath:
     """The whole server path for one test, over an emptied state store."""
     return ServerPath(prefect_server, server_worker, server_sandboxes, state_store)
+
+
+@pytest.fixture
+def intake_env(
+    database: tuple[str, str | None], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[SandboxPair], dict[str, str]]]:
+    """Point this process's settings at a pair's sandboxes and this session's store, so the key
+    intake (``intake.keys.take_keys``) can run here; returns those variables."""
+    from config.settings import load_settings
+
+    def point_at(pair: SandboxPair) -> dict[str, str]:
+        url, schema = database
+        env = store_env(url, schema, TEST_KEY) | sandbox_env(pair)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        load_settings.cache_clear()
+        return env
+
+    yield point_at
+    load_settings.cache_clear()
+
+
+def take_keys_here(pair: SandboxPair) -> Any:
+    """The key intake in this process for the pair's tenant (after ``intake_env(pair)``)."""
+    import asyncio
+
+    from pydantic import SecretStr
+
+    from intake.keys import take_keys
+
+    return asyncio.run(
+        take_keys(pair.tenant, SecretStr(pair.employee_token), SecretStr(pair.svenn_api_key))
+    )

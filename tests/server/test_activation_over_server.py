@@ -10,12 +10,13 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session
 
+from intake.keys import Accepted
 from sandboxes.pair import SandboxPair
 from store.integrations import get_integration
 from store.links import links_for
 from store.models import IntegrationStatus, Link
 from sync.records import Entity
-from tests.server.conftest import ServerPath
+from tests.server.conftest import ServerPath, take_keys_here
 from tests.server.harness import ACTIVATE, PrefectServer, activation_parameters
 
 
@@ -25,9 +26,11 @@ def _status(session: Session, tenant: str) -> str | None:
 
 
 def test_activation_approved_through_the_resume_endpoint_then_a_scheduled_run_syncs_an_edit(
-    server_path: ServerPath,
+    server_path: ServerPath, intake_env: Any
 ):
     server, pair = server_path.server, server_path.pair
+    intake_env(pair)
+    assert isinstance(take_keys_here(pair), Accepted)  # keys go to the store, not to Prefect
     run_id = server.run_deployment(ACTIVATE, activation_parameters(server, pair))
     paused = server_path.wait(run_id, "PAUSED")
     assert paused["state"]["state_details"]["pause_reschedule"] is False
