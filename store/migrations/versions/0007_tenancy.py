@@ -1,7 +1,7 @@
 """tenancy: the Svenn tenant behind the stored key, one integration per company and tenant
 
-Revision ID: 0006_tenancy
-Revises: 0005_failure_resolution
+Revision ID: 0007_tenancy
+Revises: 0006_realtime_ticks
 Create Date: 2026-11-28
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from store.models import NOT_HOLDING, TENANCY_COLUMNS
 
-revision = "0006_tenancy"
-down_revision = "0005_failure_resolution"
+revision = "0007_tenancy"
+down_revision = "0006_realtime_ticks"
 branch_labels = None
 depends_on = None
 
