@@ -122,6 +122,25 @@ def rehearse(
     return shots
 
 
+def take_keys(env: Mapping[str, str], pair: SandboxPair) -> None:
+    """The tenant's keys go through the key intake into the store (never run parameters)."""
+    import asyncio
+    import os
+
+    from pydantic import SecretStr
+
+    from config.settings import load_settings
+    from intake.keys import Accepted
+    from intake.keys import take_keys as intake
+
+    os.environ.update(env)
+    load_settings.cache_clear()
+    keys = SecretStr(pair.employee_token), SecretStr(pair.svenn_api_key)
+    taken = asyncio.run(intake(pair.tenant, *keys))
+    if not isinstance(taken, Accepted):
+        raise SystemExit(f"the sandbox keys were refused: {taken}")
+
+
 def main() -> None:
     """Run the rehearsal and write the screenshots."""
     with tempfile.TemporaryDirectory(prefix="svenn-screens-") as tmp:
@@ -133,6 +152,7 @@ def main() -> None:
         ):
             print(f"Prefect server with UI at {server.ui_url}", flush=True)
             server.deploy()
+            take_keys(store | sandbox_env(pair), pair)
             with (
                 server.worker(store | sandbox_env(pair)) as worker,
                 Browser(free_port()) as browser,
