@@ -10,11 +10,13 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 .PHONY: install demo test lint format bench fuzz sandboxes clean screenshots chromium
 
 $(UV):
+	@echo "Installing uv $(UV_VERSION) into .tools (once)..."
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 .venv/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --quiet
+	@echo "Installing the locked dependencies into .venv (first time: about a minute)..."
+	$(UV) sync --frozen
 	touch $@
 
 install: .venv/.synced

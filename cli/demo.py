@@ -3,7 +3,8 @@
 Both sandboxes start on localhost seeded with a generated Norwegian world (messy overlap
 included); a tenant is activated (first with a wrong key), reviewed with a plan preview,
 approved, and synced; the failed-record log is printed; a second run shows nothing is written
-twice. State lives in ``data/demo/state.db`` (recreated on every run).
+twice. State lives in ``data/demo/state.db`` (recreated on every run); the commands printed at
+the end read it exactly as printed. How the demo prints is ``cli.demo_style``.
 """
 
 from __future__ import annotations
@@ -14,24 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
-console = Console()
-ANALYST_HINT = (
-    '  sqlite3 data/demo/state.db "SELECT entity, reason_code, message_en FROM '
-    'open_failed_records"\n'
-    "  svenn-sync failures list t-demo   ·   svenn-sync integrations list"
-)
-
-
-def _table(title: str, rows: list[dict[str, Any]]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in rows[0] if rows else ["(none)"]:
-        table.add_column(str(column))
-    for row in rows:
-        table.add_row(*(str(v) for v in row.values()))
-    return table
+from cli.demo_style import console, expected_refusal, hint, quiet_libraries, say, step, table
 
 
 def _configure(data_dir: Path, tripletex_url: str, svenn_url: str) -> None:
@@ -58,24 +42,24 @@ def _writes(root: str) -> int:
 
 def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:
     """Run the demo end to end and print what happened."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from prefect.artifacts import Artifact
-    from pydantic import SecretStr
+    quiet_libraries()
+    with console.status("Starting: loading Prefect and Great Expectations, starting sandboxes"):
+        from prefect.artifacts import Artifact
+        from pydantic import SecretStr
 
-    from cli.demo_hours import demo_hours
-    from cli.operate import activate_tenant, decide
-    from flows.initial_sync import initial_sync
-    from sandboxes.pair import sandbox_pair
-    from store.failures import open_failures
-    from tasks.tenant import state_store
+        from cli.demo_hours import demo_hours
+        from cli.operate import activate_tenant, decide
+        from flows.initial_sync import initial_sync
+        from sandboxes.pair import sandbox_pair
+        from store.failures import open_failures
+        from tasks.tenant import state_store
 
     data_dir.mkdir(parents=True, exist_ok=True)
     console.rule("Svenn ↔ Tripletex: demo on embedded defaults")
     with sandbox_pair(size=size, seed=1) as pair:
         _configure(data_dir, pair.tripletex_url, pair.svenn_url)
         world = pair.world
-        console.print(
+        say(
             f"Sandboxes up: Tripletex {pair.tripletex_url} (company {pair.company_id}), "
             f"Svenn {pair.svenn_url} (tenant {pair.tenant}).\n"
             f"Tripletex holds {len(world.tripletex.customers)} customers, "
@@ -84,51 +68,96 @@ def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:
             f"{len(world.svenn.employees)} — about half of them the same things, spelt messily."
         )
         svenn_key = SecretStr(pair.svenn_api_key)
-        console.rule("1. A tenant pastes a key without 'Alle tilganger'")
-        _, refusal = activate_tenant(pair.tenant, SecretStr("demo-limited-token"), svenn_key, 0)
-        console.print(f"[red]refused[/red]: {refusal}")
-        console.rule("2. The right key: validated, stored encrypted, integration in review")
-        _, status = activate_tenant(pair.tenant, SecretStr(pair.employee_token), svenn_key, 0)
-        console.print(
-            f"status: [bold]{status}[/bold]; writes so far: Tripletex "
+        step("1. A tenant pastes a key without 'Alle tilganger'")
+        with (
+            console.status("Validating the key (Prefect starts its server first)"),
+            expected_refusal(),
+        ):
+            _, refusal = activate_tenant(pair.tenant, SecretStr("demo-limited-token"), svenn_key, 0)
+        say(f"Refused, as it should be; the tenant reads: {refusal}")
+        step("2. The right key: validated, stored encrypted, integration in review")
+        with console.status("Validating, reading both sides, checking, planning (dry run)"):
+            _, status = activate_tenant(pair.tenant, SecretStr(pair.employee_token), svenn_key, 0)
+        say(
+            f"status: {status}; writes so far: Tripletex "
             f"{_writes(pair.tripletex_root)}, Svenn {_writes(pair.svenn_root)}"
         )
         plan: Any = Artifact.get("plan-counts-t-demo")
         if plan is not None:
-            console.print(_table("Plan preview (dry run) shown to the approver", _rows(plan.data)))
-        console.rule("3. Ops approve (here with the CLI: svenn-sync approve t-demo --by ...)")
+            table("Plan preview (dry run) shown to the approver", _rows(plan.data), PLAN_LABELS)
+        step("3. Ops approve (here with the CLI's approve command)")
         store = state_store()
-        console.print(decide(store, pair.tenant, "approve", "kari@ops", "plan looks right"))
+        with console.status("Approved: initial sync running (step 1, step 2, checks)"):
+            say(decide(store, pair.tenant, "approve", "kari@ops", "plan looks right"))
         counts: Any = Artifact.get("initial-sync-counts-t-demo")
         if counts is not None:
-            console.print(_table("Initial sync, per entity", _rows(counts.data)))
+            table("Initial sync, per entity", _rows(counts.data), RESULT_LABELS)
         with store.sessions() as session:
             _print_failures(open_failures(session, pair.tenant))
-        console.rule("4. Run the initial sync again: nothing is written twice")
+        step("4. Run the initial sync again: nothing is written twice")
         before = _writes(pair.tripletex_root) + _writes(pair.svenn_root)
-        result = asyncio.run(initial_sync(pair.tenant))
+        with console.status("Initial sync again"):
+            result = asyncio.run(initial_sync(pair.tenant))
         after = _writes(pair.tripletex_root) + _writes(pair.svenn_root)
-        console.print(f"status {result['status']}; writes during the second run: {after - before}")
+        say(f"status {result['status']}; writes during the second run: {after - before}")
         from cli.demo_realtime import run_realtime_demo
 
         run_realtime_demo(pair, store)
         demo_hours(pair, store, console)
-        console.rule("Where to look")
-        console.print(f"State store: {os.environ['SVENN_SYNC_DATABASE_URL']}")
-        console.print(ANALYST_HINT)
+        step("Where to look (the demo's store stays in place; these read it)")
+        example = _example_failure(store, pair.tenant)
+        hint(f"failures list {pair.tenant}", data_dir, "the open failed records, 50 a page")
+        hint(
+            f"failures list {pair.tenant} --format csv",
+            data_dir,
+            "all of them as CSV (or --format json) for a spreadsheet or a script",
+        )
+        if example is not None:
+            hint(f"failures explain {pair.tenant} {example}", data_dir, "one record's story")
+        hint("integrations list", data_dir, "who approved what, and when")
+        say("Analysts: the views open_failed_records and failed_records_daily (README).")
+
+
+PLAN_LABELS = {
+    "already_linked": "linked before",
+    "to_link": "to link",
+    "to_create_in_svenn": "create in Svenn",
+    "to_create_in_tripletex": "create in Tripletex",
+    "will_fail": "will not sync",
+}
+RESULT_LABELS = {
+    "created_in_svenn": "created in Svenn",
+    "created_in_tripletex": "created in Tripletex",
+}
+
+
+def _example_failure(store: Any, tenant: str) -> int | None:
+    """An open row worth explaining: a refusal by the target if any, else the first."""
+    from store.failures import open_failures
+
+    with store.sessions() as session:
+        rows = open_failures(session, tenant)
+    chosen = next(
+        (r for r in rows if r.reason_code.startswith("TARGET_")), rows[0] if rows else None
+    )
+    return chosen.id if chosen is not None else None
 
 
 def _print_failures(failures: list[Any]) -> None:
     """The failed-record log by reason, with one example message per reason in both languages."""
     by_reason = Counter((f.entity, f.reason_code) for f in failures)
     rows = [{"entity": e, "reason": r, "records": n} for (e, r), n in sorted(by_reason.items())]
-    console.print(_table(f"Failed records ({len(failures)} open), by reason", rows))
-    seen: set[str] = set()
+    table(f"Failed records ({len(failures)} open), by reason", rows)
+    examples: dict[str, Any] = {}
     for failure in failures:
-        if failure.reason_code not in seen:
-            seen.add(failure.reason_code)
-            console.print(f"  [dim]{failure.reason_code}[/dim] {failure.message_en}")
-            console.print(f"  [dim]{'':{len(failure.reason_code)}}[/dim] {failure.message_no}")
+        examples.setdefault(failure.reason_code, failure)
+    table(
+        "One example per reason (English for ops, Norwegian for the tenant's log)",
+        [
+            {"reason": code, "message": f"{f.message_en}\n{f.message_no}"}
+            for code, f in examples.items()
+        ],
+    )
 
 
 def _rows(data: Any) -> list[dict[str, Any]]:

@@ -9,16 +9,14 @@ import asyncio
 import time
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
+from cli.demo_style import console  # the demo's one output style
 from sandboxes.live_edits import svenn_edit, svenn_records, tripletex_edit, tripletex_records
 from sandboxes.pair import SandboxPair, data_writes
 from store.failures import open_failures
 from store.links import created_pairs
 from store.state import StateStore
-
-console = Console()
 
 
 def _agreeing_customers(store: StateStore, tenant: str) -> list[tuple[str, str]]:

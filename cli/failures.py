@@ -12,6 +12,7 @@ import datetime as dt
 import getpass
 import io
 import json
+import os
 import sys
 from enum import StrEnum
 from typing import Annotated, Any
@@ -25,6 +26,15 @@ from store.models import FailedRecord
 from sync.rules import ReasonCode
 
 CLI = ".venv/bin/svenn-sync"
+
+
+def cli() -> str:
+    """The CLI as the next command must be typed: with the store setting this one was given
+    (so a hint printed while reading the demo's store reads it too)."""
+    data_dir = os.environ.get("SVENN_SYNC_DATA_DIR")
+    return f"SVENN_SYNC_DATA_DIR={data_dir} {CLI}" if data_dir else CLI
+
+
 PAGE = 50
 app = typer.Typer(help="The failed-record log: list, explain, retry.", no_args_is_help=True)
 console = Console()
@@ -101,7 +111,7 @@ def _known_tenant(session: Any, tenant: str) -> None:
     if get_integration(session, tenant) is None and not has_failures(session, tenant):
         _fail(
             f"no tenant {tenant!r}: it has no integration and no failed records "
-            f"(`{CLI} integrations list` shows the tenants)"
+            f"(`{cli()} integrations list` shows the tenants)"
         )
 
 
@@ -136,7 +146,7 @@ def print_table(rows: list[FailedRecord], out: Console) -> None:
 
 
 def _page_hint(command: list[str], shown_to: int, total: int) -> str:
-    return " ".join([CLI, *command, "--offset", str(shown_to)]) if shown_to < total else ""
+    return " ".join([cli(), *command, "--offset", str(shown_to)]) if shown_to < total else ""
 
 
 @app.command("list")
@@ -172,7 +182,7 @@ def list_command(
             )
             plain = [_plain(r) for r in rows]
             if output is Format.TABLE:
-                _print_page(tenant, rows, total, offset, entity, reason, status)
+                _print_page(tenant, rows, total, offset, entity, reason, status, limit)
     if output is Format.JSON:
         print(json.dumps(plain, ensure_ascii=False, indent=2))
     elif output is Format.CSV:
@@ -193,6 +203,7 @@ def _print_page(
     entity: Any,
     reason: Any,
     status: StatusChoice,
+    limit: int | None = PAGE,
 ) -> None:
     which = "" if status is StatusChoice.ALL else f"{status.value} "
     if not rows:
@@ -203,13 +214,14 @@ def _print_page(
     command += ["--entity", entity.value] if entity else []
     command += ["--reason", reason] if reason else []
     command += [] if status is StatusChoice.OPEN else ["--status", status.value]
+    command += [] if limit in (None, PAGE) else ["--limit", str(limit)]
     shown_to = offset + len(rows)
     console.print(f"{which}rows {offset + 1}–{shown_to} of {total}", highlight=False)
     hint = _page_hint(command, shown_to, total)
     if hint:
         console.print(f"next page: {hint}", highlight=False, soft_wrap=True)
     console.print(
-        f"one record's story: {CLI} failures explain {tenant} {rows[0].id}",
+        f"one record's story: {cli()} failures explain {tenant} {rows[0].id}",
         highlight=False,
         soft_wrap=True,
     )
@@ -231,11 +243,11 @@ def explain_command(tenant: str, failure_id: int = typer.Argument(..., metavar="
             if row is None:
                 _fail(
                     f"{tenant} has no failed record {failure_id} "
-                    f"(`{CLI} failures list {tenant}` shows the ids)"
+                    f"(`{cli()} failures list {tenant}` shows the ids)"
                 )
             assert row is not None
             links = links_for(session, tenant, row.entity)
-            text = story(row, links, CLI)
+            text = story(row, links, cli())
     console.print(text, highlight=False, soft_wrap=True)
 
 

@@ -1,13 +1,36 @@
-"""The README's run command does what it says (on a small world, in this process)."""
+"""The README's run command does what it says (on a small world, in this process), and every
+command it suggests at the end works exactly as printed, in a clean shell, on the demo's data."""
 
 from __future__ import annotations
 
+import csv
+import io
+import os
+import re
+import subprocess
+from pathlib import Path
+
 import pytest
 
-from cli import demo
+from cli import demo, demo_style
 from config.settings import load_settings
 
 pytestmark = pytest.mark.scenario
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_as_printed(line: str) -> subprocess.CompletedProcess[str]:
+    """A printed command in a clean shell from the repository root (no settings exported)."""
+    clean = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
+    return subprocess.run(
+        ["sh", "-c", line], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=300
+    )
+
+
+def printed_after(label: str, text: str) -> str:
+    found = re.search(rf"^{re.escape(label)} (.+)$", text, re.M)
+    assert found, f"no '{label}' line in:\n{text}"
+    return found.group(1)
 
 
 def test_demo_activates_approves_syncs_and_reruns_without_writes(
@@ -22,13 +45,16 @@ def test_demo_activates_approves_syncs_and_reruns_without_writes(
     ):
         monkeypatch.setenv(name, "")  # restored after the test: the demo sets its own
     monkeypatch.delenv("SVENN_SYNC_DATABASE_SCHEMA")
-    monkeypatch.setattr(demo, "console", demo.Console(width=200, force_terminal=False))
+    monkeypatch.setattr(demo_style, "console", demo_style.Console(width=80, force_terminal=False))
+    monkeypatch.setattr(demo, "console", demo_style.console)
+    monkeypatch.setattr(demo_style, "HINTS", [])
     try:
         demo.run_demo("small", data_dir=tmp_path)
     finally:
         load_settings.cache_clear()
-    out = capsys.readouterr().out
-    assert "refused: KEY_LACKS_ENTITLEMENTS" in out
+    captured = capsys.readouterr()
+    out = captured.out
+    assert "Refused, as it should be; the tenant reads: KEY_LACKS_ENTITLEMENTS" in out
     assert "status: review; writes so far: Tripletex 0, Svenn 0" in out
     assert "initial sync finished: active" in out
     assert "writes during the second run: 0" in out
@@ -39,3 +65,30 @@ def test_demo_activates_approves_syncs_and_reruns_without_writes(
     assert "writes by the baseline tick: 0" in out
     assert "conflict logged" in out
     assert "writes: 0" in out.split("echo tick")[1]
+    # The refusal staged on purpose is not an error, and no library chatter leaks out.
+    assert "ERROR" not in out + captured.err
+    assert "temporary directory" not in out + captured.err
+    # Tables and prose fit 80 columns; commands stay on one line so they copy whole.
+    assert max(len(line) for line in out.splitlines() if not line.startswith("  $ ")) <= 80
+
+    hints = demo_style.HINTS
+    assert len(hints) >= 3
+    for line in hints:
+        assert f"  $ {line}" in out  # printed exactly as collected
+        done = run_as_printed(line)
+        assert done.returncode == 0, (line, done.stderr)
+        assert done.stdout.strip(), line
+        assert "no integrations yet" not in done.stdout  # it read the demo's store
+    list_hint = next(h for h in hints if h.endswith("failures list t-demo"))
+    listed = run_as_printed(list_hint)
+    assert re.search(r"open rows 1–\d+ of \d+", listed.stdout)
+    story = run_as_printed(printed_after("one record's story:", listed.stdout))
+    assert story.returncode == 0 and "Rule:" in story.stdout, story.stderr
+    paged = run_as_printed(
+        next(h for h in hints if h.endswith("failures list t-demo")) + " --limit 5"
+    )
+    following = run_as_printed(printed_after("next page:", paged.stdout))
+    assert following.returncode == 0 and "open rows 6–10 of" in following.stdout
+    as_csv = run_as_printed(next(h for h in hints if "--format csv" in h))
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert rows and {"message_en", "message_no", "target_error", "reason_code"} <= set(rows[0])
