@@ -24,6 +24,7 @@ os.environ.setdefault("PREFECT_FLOW_DEFAULT_PAUSE_INPUT_POLL_INTERVAL", "0.2")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import pytest  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 
@@ -32,6 +33,11 @@ from store.migrate import upgrade  # noqa: E402
 from store.models import Base  # noqa: E402
 from store.state import StateStore  # noqa: E402
 from store.token_cipher import TokenCipher  # noqa: E402
+
+# Property tests judge behaviour, not speed: a loaded 2-core CI machine must not fail them on
+# hypothesis's per-example deadline (speed is measured by bench/).
+hypothesis_settings.register_profile("svenn-sync", deadline=None)
+hypothesis_settings.load_profile("svenn-sync")
 
 TEST_KEY = "u0M1lK7rXg2m7o2aJ0P9s9B0V6kq4w3nZq1yV8cT5hE="
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

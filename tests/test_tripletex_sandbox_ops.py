@@ -216,21 +216,16 @@ def _retry_put(url: str, employee_token: str = TOKEN_A) -> httpx.Response:
             time.sleep(0.1)
 
 
-def test_bulk_create_and_paged_read_are_fast() -> None:
+def test_bulk_create_and_paged_read_hold_ten_thousand_customers() -> None:
+    # How fast is bench/bench_tripletex.py's figure, not a timed assertion here.
     with sandbox(rate_limit=0) as (_, _, client):
-        started = time.monotonic()
         for chunk in range(10):
             body = [{"name": f"Kunde {chunk}-{i}"} for i in range(1000)]
             assert client.post("/customer/list", json=body, timeout=30).status_code == 201
-        created = time.monotonic() - started
-        started = time.monotonic()
         seen = 0
         for start in range(0, 10_001, 1000):
             page = client.get(
                 "/customer", params={"from": start, "count": 1000, "fields": "id,version,name"}
             )
             seen += page.json()["count"]
-        read = time.monotonic() - started
     assert seen == 10_001
-    assert read < 2.0, f"reading 10k customers took {read:.2f}s"
-    assert created < 10.0, f"creating 10k customers took {created:.2f}s"
