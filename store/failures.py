@@ -8,7 +8,6 @@ redacted before they are stored: secrets never reach this table.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from store.models import FailedRecord, FailureStatus
-
-SECRET_KEY = re.compile(r"token|secret|password|passwd|api[-_]?key|authorization|iban|bank", re.I)
-REDACTED = "[redacted]"
+from sync.redaction import redact
 
 
 @dataclass(frozen=True)
@@ -47,15 +44,6 @@ class Failure:
         if self.tripletex_id:
             return f"tripletex:{self.tripletex_id}"
         return f"svenn:{self.svenn_id}"
-
-
-def redact(value: Any) -> Any:
-    """A copy of ``value`` with every secret-looking key's value replaced."""
-    if isinstance(value, dict):
-        return {k: REDACTED if SECRET_KEY.search(str(k)) else redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
 
 
 def record_failures(session: Session, failures: Iterable[Failure]) -> int:

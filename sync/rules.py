@@ -70,6 +70,7 @@ class ReasonCode(StrEnum):
     CHANGE_NOT_SYNCED = "CHANGE_NOT_SYNCED"
     DELETE_NOT_SYNCED = "DELETE_NOT_SYNCED"
     STALE_VERSION = "STALE_VERSION"
+    MALFORMED_RECORD = "MALFORMED_RECORD"
 
 
 # (English, Norwegian bokmål); placeholders are filled from ``message(code, **context)``.
@@ -251,6 +252,14 @@ MESSAGES: dict[ReasonCode, tuple[str, str]] = {
         "next change.",
         "«{name}» ble endret igjen i {system} mens vi skrev, to ganger; det prøves igjen ved "
         "neste endring.",
+    ),
+    # Filled by sync.malformed.malformed_failure: the value is shown as received (as JSON).
+    ReasonCode.MALFORMED_RECORD: (
+        "{system} sent {entity} {record_id} with a field that cannot be read: '{field}' is "
+        "{value} ({problem}). Fix the record in {system}; the rest of the sync went on.",
+        "{system} sendte {entity_no} {record_id} med et felt som ikke kan leses: «{field}» er "
+        "{value} ({problem_no}). Rett oppføringen i {system}; resten av synkroniseringen "
+        "fortsatte.",
     ),
 }
 

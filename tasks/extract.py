@@ -13,6 +13,7 @@ from connectors.svenn.client import SvennClient
 from connectors.tripletex.client import TripletexClient
 from expectations.frames import extract_frame
 from expectations.runner import ExpectationFailure, validate_frame
+from sync.malformed import MalformedRecord, malformed_failure
 from sync.plan import PlannedFailure, failure_for
 from sync.records import SYNC_ORDER, Direction, Entity, Record, System
 from sync.rules import ReasonCode
@@ -32,14 +33,17 @@ class Extracts:
     svenn: dict[Entity, list[Record]] = field(default_factory=dict)
     tripletex_employee_id: str | None = None
     tripletex_project_managers: set[str] = field(default_factory=set)
+    # Records either side sent that could not be read: each becomes a failed record.
+    malformed: list[MalformedRecord] = field(default_factory=list)
 
     def side(self, system: System) -> dict[Entity, list[Record]]:
         """One system's records."""
         return self.tripletex if system is System.TRIPLETEX else self.svenn
 
     def total(self) -> int:
-        """Records read on both sides."""
-        return sum(len(r) for side in (self.tripletex, self.svenn) for r in side.values())
+        """Records read on both sides (those that could not be read included)."""
+        read = sum(len(r) for side in (self.tripletex, self.svenn) for r in side.values())
+        return read + len(self.malformed)
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Records read, per system and entity."""
@@ -51,7 +55,7 @@ class Extracts:
 
 async def _read_tripletex(
     tx: TripletexClient,
-) -> tuple[dict[Entity, list[Record]], str, set[str]]:
+) -> tuple[dict[Entity, list[Record]], str, set[str], list[MalformedRecord]]:
     employees, customers, projects, me, managers = await asyncio.gather(
         tx.list_employees(),
         tx.list_customers(include_inactive=True),
@@ -64,24 +68,26 @@ async def _read_tripletex(
         Entity.CUSTOMER: list(customers),
         Entity.PROJECT: list(projects),
     }
-    return side, str(me.employee_id), managers
+    malformed = employees.malformed + customers.malformed + projects.malformed
+    return side, str(me.employee_id), managers, malformed
 
 
-async def _read_svenn(sv: SvennClient) -> dict[Entity, list[Record]]:
+async def _read_svenn(sv: SvennClient) -> tuple[dict[Entity, list[Record]], list[MalformedRecord]]:
     employees, customers, projects = await asyncio.gather(
         sv.list_employees(), sv.list_customers(), sv.list_projects()
     )
-    return {
+    side: dict[Entity, list[Record]] = {
         Entity.EMPLOYEE: list(employees),
         Entity.CUSTOMER: list(customers),
         Entity.PROJECT: list(projects),
     }
+    return side, employees.malformed + customers.malformed + projects.malformed
 
 
 @task(name="extract-both-sides", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
 async def extract_both_sides(tx: TripletexClient, sv: SvennClient) -> Extracts:
     """Read every customer, employee and project on both sides, concurrently."""
-    (tripletex, employee_id, managers), svenn = await asyncio.gather(
+    (tripletex, employee_id, managers, tx_bad), (svenn, sv_bad) = await asyncio.gather(
         _read_tripletex(tx), _read_svenn(sv)
     )
     return Extracts(
@@ -89,6 +95,7 @@ async def extract_both_sides(tx: TripletexClient, sv: SvennClient) -> Extracts:
         svenn=svenn,
         tripletex_employee_id=employee_id,
         tripletex_project_managers=managers,
+        malformed=tx_bad + sv_bad,
     )
 
 
@@ -97,8 +104,13 @@ Excluded = dict[Entity, list[PlannedFailure]]
 
 @task(name="check-extracts", cache_policy=NO_CACHE)
 def check_extracts(extracts: Extracts) -> Excluded:
-    """Run the extract suites; each row that fails becomes a planned failure, the rest go on."""
+    """Run the extract suites; each row that fails becomes a planned failure, the rest go on.
+
+    Records that could not be read at all are failures too (``MALFORMED_RECORD``).
+    """
     excluded: Excluded = {e: [] for e in SYNC_ORDER}
+    for bad in extracts.malformed:
+        excluded.setdefault(bad.entity, []).append(malformed_failure(bad))
     for system, direction in (
         (System.TRIPLETEX, Direction.TRIPLETEX_TO_SVENN),
         (System.SVENN, Direction.SVENN_TO_TRIPLETEX),

@@ -461,12 +461,11 @@ async def test_500_on_batch_create_is_looked_up_then_sent_again_once(
 
 def test_session_dates_follow_the_norwegian_calendar() -> None:
     # Between 00:00 and 01:00/02:00 in Oslo the UTC date is still yesterday: a session asked
-    # for "UTC tomorrow" would end today in Norway, and Tripletex refuses it.
-    from zoneinfo import ZoneInfo
+    # for "UTC tomorrow" would end today in Norway, and Tripletex refuses it. The boundary
+    # itself, with frozen clocks, is in test_tripletex_session_clock.py.
+    from connectors.tripletex.clock import OSLO, oslo_today
+    from connectors.tripletex.session import TripletexSession
 
-    from connectors.tripletex.session import TripletexSession, norway_now
-
-    oslo = dt.datetime.now(ZoneInfo("Europe/Oslo")).replace(tzinfo=None)
-    assert abs(norway_now() - oslo) < dt.timedelta(seconds=5)
+    assert oslo_today() == dt.datetime.now(OSLO).date()
     session = TripletexSession(None, None, CONSUMER, EMPLOYEE_TOKEN)  # type: ignore[arg-type]
-    assert abs(session._now() - oslo) < dt.timedelta(seconds=5)
+    assert oslo_today(session.now) == dt.datetime.now(OSLO).date()

@@ -15,6 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.errors import FieldError, ValidationFailedError
+from connectors.fields import Fields
+from sync.malformed import MalformedFieldError, Problem
 from sync.records import (
     Activity,
     Address,
@@ -67,6 +69,8 @@ HOURS_FIELDS: dict[str, str] = {
     "status": "status",
 }
 WRITABLE_HOUR_STATUSES = frozenset({"draft", "submitted"})
+HOUR_STATUSES = frozenset({"draft", "submitted", "approved", "rejected"})
+PROJECT_STATUSES = frozenset({"active", "closed"})
 
 
 class UnmappableRecordError(ValidationFailedError):
@@ -76,86 +80,113 @@ class UnmappableRecordError(ValidationFailedError):
 # --- reading -------------------------------------------------------------------------------
 
 
-def address_from_svenn(data: Mapping[str, Any] | None) -> Address | None:
-    """A Svenn address; ``None`` when absent or when every part is empty."""
-    if not data:
+def _address(fields: Fields | None) -> Address | None:
+    if fields is None:
         return None
     address = Address(
-        address_line1=data.get("addressLine1"),
-        address_line2=data.get("addressLine2"),
-        postal_code=data.get("postalCode"),
-        city=data.get("city"),
-        country_code=data.get("countryCode"),
+        address_line1=fields.text("addressLine1"),
+        address_line2=fields.text("addressLine2"),
+        postal_code=fields.text("postalCode"),
+        city=fields.text("city"),
+        country_code=fields.text("countryCode"),
     )
     return None if address == Address() else address
 
 
+def _record_id(fields: Fields) -> str:
+    value = fields.text("id", required=True)
+    if not value:
+        raise MalformedFieldError("id", value, Problem.MISSING)
+    return value
+
+
+def _customer_number(fields: Fields) -> int | str | None:
+    """Svenn allows numbers and free text here (text is reported by the sync rules)."""
+    value = fields.row.get("customerNumber")
+    if value is None or isinstance(value, str):
+        return value
+    return fields.integer("customerNumber")
+
+
+def address_from_svenn(data: Mapping[str, Any] | None) -> Address | None:
+    """A Svenn address; ``None`` when absent or when every part is empty."""
+    return _address(Fields(data, "postalAddress") if data else None)
+
+
 def customer_from_svenn(data: Mapping[str, Any]) -> Customer:
-    """A Svenn customer as a canonical :class:`Customer`."""
+    """A Svenn customer as a canonical :class:`Customer` (MalformedFieldError on bad fields)."""
+    f = Fields(data)
     return Customer(
-        id=str(data["id"]),
-        version=data.get("version"),
-        name=data["name"],
-        organization_number=data.get("organizationNumber"),
-        customer_number=data.get("customerNumber"),
-        email=data.get("email"),
-        phone=data.get("phone"),
-        postal_address=address_from_svenn(data.get("postalAddress")),
-        is_active=bool(data.get("active", True)),
+        id=_record_id(f),
+        version=f.integer("version"),
+        name=f.text("name") or "",
+        organization_number=f.text("organizationNumber"),
+        customer_number=_customer_number(f),
+        email=f.text("email"),
+        phone=f.text("phone"),
+        postal_address=_address(f.nested("postalAddress")),
+        is_active=f.boolean("active", True),
     )
 
 
 def employee_from_svenn(data: Mapping[str, Any]) -> Employee:
     """A Svenn employee as a canonical :class:`Employee`."""
+    f = Fields(data)
     return Employee(
-        id=str(data["id"]),
-        version=data.get("version"),
-        first_name=data["firstName"],
-        last_name=data.get("lastName"),
-        email=data.get("email"),
-        phone=data.get("phone"),
-        employee_number=data.get("employeeNumber"),
-        date_of_birth=_date(data.get("dateOfBirth")),
-        is_active=bool(data.get("active", True)),
+        id=_record_id(f),
+        version=f.integer("version"),
+        first_name=f.text("firstName") or "",
+        last_name=f.text("lastName"),
+        email=f.text("email"),
+        phone=f.text("phone"),
+        employee_number=f.text("employeeNumber"),
+        date_of_birth=f.date("dateOfBirth"),
+        is_active=f.boolean("active", True),
     )
 
 
 def project_from_svenn(data: Mapping[str, Any]) -> Project:
     """A Svenn project as a canonical :class:`Project` (``status`` closed → ``is_closed``)."""
+    f = Fields(data)
     return Project(
-        id=str(data["id"]),
-        version=data.get("version"),
-        name=data["name"],
-        number=data.get("number"),
-        customer_id=data.get("customerId"),
-        project_manager_id=data.get("projectManagerId"),
-        parent_project_id=data.get("parentProjectId"),
-        start_date=_date(data.get("startDate")),
-        end_date=_date(data.get("endDate")),
-        is_closed=data.get("status") == "closed",
+        id=_record_id(f),
+        version=f.integer("version"),
+        name=f.text("name") or "",
+        number=f.text("number"),
+        customer_id=f.text("customerId"),
+        project_manager_id=f.text("projectManagerId"),
+        parent_project_id=f.text("parentProjectId"),
+        start_date=f.date("startDate"),
+        end_date=f.date("endDate"),
+        is_closed=f.choice("status", PROJECT_STATUSES, "active") == "closed",
         is_internal=False,
     )
 
 
 def activity_from_svenn(data: Mapping[str, Any]) -> Activity:
     """A Svenn activity as a canonical :class:`Activity` (its ``code`` is the number)."""
-    return Activity(id=str(data["id"]), name=data["name"], number=data.get("code"))
+    f = Fields(data)
+    return Activity(id=_record_id(f), name=f.text("name") or "", number=f.text("code"))
 
 
 def hours_from_svenn(data: Mapping[str, Any]) -> HourEntry:
     """A Svenn hours row as a canonical :class:`HourEntry`."""
+    f = Fields(data)
+    hours = f.number("hours", required=True)
+    if hours is None or not Decimal(0) <= hours <= Decimal(24):
+        raise MalformedFieldError("hours", f.row.get("hours"), Problem.NOT_ALLOWED)
     return HourEntry(
-        id=str(data["id"]),
-        version=data.get("version"),
-        employee_id=str(data["employeeId"]),
-        project_id=data.get("projectId"),
-        activity_id=data.get("activityId"),
-        date=dt.date.fromisoformat(data["date"]),
-        hours=_hours(data["hours"]),
-        comment=data.get("comment"),
-        status=data.get("status", "draft"),
-        approved_by=data.get("approvedBy"),
-        approved_at=_datetime(data.get("approvedAt")),
+        id=_record_id(f),
+        version=f.integer("version"),
+        employee_id=f.text("employeeId", required=True) or "",
+        project_id=f.text("projectId"),
+        activity_id=f.text("activityId"),
+        date=f.date("date", required=True) or dt.date.min,
+        hours=_hours(hours),
+        comment=f.text("comment"),
+        status=f.choice("status", HOUR_STATUSES, "draft"),
+        approved_by=f.text("approvedBy"),
+        approved_at=f.datetime("approvedAt"),
     )
 
 
@@ -305,17 +336,7 @@ def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
-
-
-def _datetime(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def _hours(value: float | int | str) -> Decimal:
+def _hours(value: Decimal | float | int | str) -> Decimal:
     """Hours as a plain decimal: ``7.0`` and ``7`` both give ``Decimal("7")``, no exponent."""
     number = Decimal(str(value))
     if number == number.to_integral_value():

@@ -13,15 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors.http import ApiClient, Connector, HttpPolicy
+from connectors.records import RecordList, read_record, read_records
 from connectors.svenn.changes import ChangePage, change_page_from_svenn
 from connectors.svenn.errors import svenn_error_factory
 from connectors.svenn.mapping import (
+    FIELD_NAMES,
     RECORD_READERS,
     activity_from_svenn,
-    customer_from_svenn,
-    employee_from_svenn,
-    hours_from_svenn,
-    project_from_svenn,
 )
 from sync.records import (
     Activity,
@@ -32,6 +30,7 @@ from sync.records import (
     HourStatus,
     Project,
     Record,
+    System,
 )
 
 Json = dict[str, Any]
@@ -100,27 +99,37 @@ class SvennReader(Connector):
                 return
             query["after"] = body["next"]
 
-    async def _list(
-        self, path: str, reader: Callable[[Mapping[str, Any]], Any], **params: Any
-    ) -> list[Any]:
+    async def _rows(self, path: str, **params: Any) -> list[Json]:
+        """Every row of a list endpoint (parameters that are ``None`` are left out)."""
         query = {k: v for k, v in params.items() if v is not None}
-        return [reader(item) async for page in self.iter_pages(path, query) for item in page]
+        return [item async for page in self.iter_pages(path, query) for item in page]
 
-    async def list_customers(self, *, active: bool | None = None) -> list[Customer]:
+    def _records(self, entity: Entity, rows: Iterable[Json]) -> RecordList[Any]:
+        """Rows mapped one by one; those that cannot be read land in ``.malformed``."""
+        return read_records(
+            System.SVENN,
+            entity,
+            rows,
+            RECORD_READERS[entity],
+            field_names=FIELD_NAMES[entity],
+            redact=self.api.redact,
+        )
+
+    async def list_customers(self, *, active: bool | None = None) -> RecordList[Customer]:
         """Every customer (optionally only active or inactive ones)."""
-        return await self._list("/customers", customer_from_svenn, active=_flag(active))
+        return self._records(Entity.CUSTOMER, await self._rows("/customers", active=_flag(active)))
 
-    async def list_employees(self, *, active: bool | None = None) -> list[Employee]:
+    async def list_employees(self, *, active: bool | None = None) -> RecordList[Employee]:
         """Every employee (optionally only active or inactive ones)."""
-        return await self._list("/employees", employee_from_svenn, active=_flag(active))
+        return self._records(Entity.EMPLOYEE, await self._rows("/employees", active=_flag(active)))
 
-    async def list_projects(self, *, status: str | None = None) -> list[Project]:
+    async def list_projects(self, *, status: str | None = None) -> RecordList[Project]:
         """Every project (optionally only ``active`` or ``closed`` ones)."""
-        return await self._list("/projects", project_from_svenn, status=status)
+        return self._records(Entity.PROJECT, await self._rows("/projects", status=status))
 
     async def list_activities(self) -> list[Activity]:
         """Every activity."""
-        return await self._list("/activities", activity_from_svenn)
+        return [activity_from_svenn(row) for row in await self._rows("/activities")]
 
     async def list_hours(
         self,
@@ -130,34 +139,47 @@ class SvennReader(Connector):
         date_to: dt.date | None = None,
         employee_id: str | None = None,
         project_id: str | None = None,
-    ) -> list[HourEntry]:
+    ) -> RecordList[HourEntry]:
         """Hours, filtered by status and an inclusive date range when given."""
-        return await self._list(
+        rows = await self._rows(
             "/hours",
-            hours_from_svenn,
             status=status,
             dateFrom=date_from.isoformat() if date_from else None,
             dateTo=date_to.isoformat() if date_to else None,
             employeeId=employee_id,
             projectId=project_id,
         )
+        return self._records(Entity.HOURS, rows)
 
     async def get(self, entity: Entity, record_id: str) -> Record:
-        """One record by id (NotFoundError when it does not exist)."""
-        return RECORD_READERS[entity](await self._get_json(entity, record_id))
+        """One record by id (NotFoundError when it does not exist, MalformedRecordError when
+        it cannot be read)."""
+        return self._one(entity, await self._get_json(entity, record_id))
 
-    async def get_many(self, entity: Entity, ids: Iterable[str]) -> list[Record]:
-        """The records with these ids (unknown or deleted ids are left out), in id order."""
-        path, reader = RESOURCE[entity], RECORD_READERS[entity]
-        found: list[Record] = []
+    async def get_many(self, entity: Entity, ids: Iterable[str]) -> RecordList[Record]:
+        """The records with these ids (unknown or deleted ids are left out), in id order;
+        those that cannot be read are in ``.malformed``."""
+        found: RecordList[Record] = RecordList()
         for chunk in _id_chunks(dict.fromkeys(ids)):
-            found += await self._list(path, reader, ids=",".join(chunk))
+            part = self._records(entity, await self._rows(RESOURCE[entity], ids=",".join(chunk)))
+            found += part
+            found.malformed += part.malformed
         return found
 
     async def find_by_external_ref(self, entity: Entity, external_ref: str) -> Record | None:
         """The record carrying this ``externalRef``, if there is one."""
         rows = await self._find_json(entity, external_ref)
-        return RECORD_READERS[entity](rows) if rows is not None else None
+        return self._one(entity, rows) if rows is not None else None
+
+    def _one(self, entity: Entity, row: Json) -> Record:
+        return read_record(
+            System.SVENN,
+            entity,
+            row,
+            RECORD_READERS[entity],
+            field_names=FIELD_NAMES[entity],
+            redact=self.api.redact,
+        )
 
     async def _get_json(self, entity: Entity, record_id: str) -> Json:
         path = RESOURCE[entity]

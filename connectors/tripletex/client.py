@@ -11,20 +11,30 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from connectors.errors import ApiError, AuthenticationError, PermissionDeniedError
 from connectors.http import ApiClient, Connector, HttpPolicy
+from connectors.records import RecordList, read_records
 from connectors.tripletex import mapping as m
+from connectors.tripletex.clock import Clock, oslo_today, utc_now
 from connectors.tripletex.entities import CUSTOMERS, EMPLOYEES, ENTITIES, PROJECTS, EntityApi
 from connectors.tripletex.errors import TripletexAuthenticationError, tripletex_error
 from connectors.tripletex.reading import PAGE_SIZE, read_all_pages, read_changed_pages
 from connectors.tripletex.session import SessionAuth, TripletexSession
 from connectors.tripletex.timesheet import TripletexTimesheet
 from connectors.tripletex.writing import TripletexWrites
-from sync.records import Activity, Customer, Employee, Project, Record
+from sync.records import Activity, Customer, Employee, Entity, Project, Record, System
+
+R = TypeVar("R")
+ENTITY_OF: dict[str, Entity] = {
+    "customer": Entity.CUSTOMER,
+    "employee": Entity.EMPLOYEE,
+    "project": Entity.PROJECT,
+    "timesheet_entry": Entity.HOURS,
+}
 
 ID_CHUNK = 100
 PROBES: dict[str, str] = {
@@ -58,6 +68,7 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
         company_id: int = 0,
         batch_size: int = 100,
+        now: Clock = utc_now,
     ) -> None:
         self._auth = SessionAuth(company_id)
         self.api = ApiClient(
@@ -69,7 +80,9 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
             error_factory=tripletex_error,
             system="tripletex",
         )
-        self.session = TripletexSession(self.api, self._auth, consumer_token, employee_token)
+        self.session = TripletexSession(
+            self.api, self._auth, consumer_token, employee_token, now=now
+        )
         self.batch_size = batch_size
         self._concurrency = max(1, self.api.policy.max_connections // 2)
 
@@ -112,7 +125,7 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
         a dropped connection once the policy's retries are spent) is raised, because it says
         nothing about the key.
         """
-        today = dt.date.today()
+        today = oslo_today(self.session.now)
         result: dict[str, str | None] = {}
         for area, path in PROBES.items():
             params: dict[str, Any] = {"from": 0, "count": 1, "fields": "id"}
@@ -127,6 +140,16 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
 
     # --- reading ---------------------------------------------------------------------------
 
+    def _records(
+        self, entity: Entity, rows: Iterable[Mapping[str, Any]], mapper: Callable[[Any], R]
+    ) -> RecordList[R]:
+        """Rows mapped one by one; those that cannot be read land in ``.malformed``."""
+        return read_records(System.TRIPLETEX, entity, rows, mapper, redact=self.api.redact)
+
+    def _employee_mapper(self) -> Callable[[Mapping[str, Any]], Employee]:
+        today = oslo_today(self.session.now)  # employments end on Oslo dates
+        return lambda raw: m.employee_from_tripletex(raw, today=today)
+
     async def _read(self, path: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         return await read_all_pages(
             self.call, path, params, concurrency=self._concurrency, endpoint=f"GET {path}"
@@ -134,7 +157,7 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
 
     async def list_customers(
         self, *, changed_since: dt.datetime | None = None, include_inactive: bool = True
-    ) -> list[Customer]:
+    ) -> RecordList[Customer]:
         """Every customer (active ones, and inactive ones unless told otherwise)."""
         params: dict[str, Any] = {"fields": m.CUSTOMER_FIELDS}
         if changed_since is not None:
@@ -143,30 +166,31 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
         raw: list[dict[str, Any]] = []
         for inactive in states:  # Tripletex's isInactive filter defaults to false
             raw += await self._read("/customer", params | {"isInactive": _flag(inactive)})
-        return [m.customer_from_tripletex(r) for r in sorted(raw, key=lambda r: int(r["id"]))]
+        return self._records(Entity.CUSTOMER, sorted(raw, key=_id_order), m.customer_from_tripletex)
 
-    async def list_employees(self) -> list[Employee]:
+    async def list_employees(self) -> RecordList[Employee]:
         """Every employee (no contacts)."""
         raw = await self._read("/employee", {"fields": m.EMPLOYEE_FIELDS})
-        today = dt.date.today()
-        return [m.employee_from_tripletex(r, today=today) for r in raw]
+        return self._records(Entity.EMPLOYEE, raw, self._employee_mapper())
 
     async def list_project_manager_ids(self) -> set[str]:
         """Ids of the employees Tripletex accepts as project manager (one cheap read)."""
         params = {"assignableProjectManagers": "true", "fields": "id"}
         return {str(r["id"]) for r in await self._read("/employee", params)}
 
-    async def list_projects(self) -> list[Project]:
+    async def list_projects(self) -> RecordList[Project]:
         """Every project, closed ones included."""
         raw = await self._read("/project", {"fields": m.PROJECT_FIELDS})
-        return [m.project_from_tripletex(r) for r in raw]
+        return self._records(Entity.PROJECT, raw, m.project_from_tripletex)
 
     async def list_activities(self) -> list[Activity]:
         """Every activity."""
         raw = await self._read("/activity", {"fields": m.ACTIVITY_FIELDS})
         return [m.activity_from_tripletex(r) for r in raw]
 
-    async def list_timesheet_entries(self, date_from: dt.date, date_to: dt.date) -> list[Record]:
+    async def list_timesheet_entries(
+        self, date_from: dt.date, date_to: dt.date
+    ) -> RecordList[Record]:
         """Timesheet entries with ``date_from <= date < date_to`` (Tripletex's own convention)."""
         params = {
             "fields": m.TIMESHEET_FIELDS,
@@ -174,7 +198,7 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
             "dateTo": date_to.isoformat(),
         }
         raw = await self._read("/timesheet/entry", params)
-        return [m.hour_entry_from_tripletex(r) for r in raw]
+        return self._records(Entity.HOURS, raw, m.hour_entry_from_tripletex)
 
     async def _by_ids(self, entity: EntityApi, ids: Iterable[str]) -> list[dict[str, Any]]:
         wanted = sorted({str(i) for i in ids}, key=int)
@@ -188,21 +212,23 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
                 raw += await self._read(entity.path, params)
         return raw
 
-    async def get_customers_by_ids(self, ids: Iterable[str]) -> list[Customer]:
+    async def get_customers_by_ids(self, ids: Iterable[str]) -> RecordList[Customer]:
         """The customers with these ids (active or not); unknown ids are left out."""
-        return [m.customer_from_tripletex(r) for r in await self._by_ids(CUSTOMERS, ids)]
+        raw = await self._by_ids(CUSTOMERS, ids)
+        return self._records(Entity.CUSTOMER, raw, m.customer_from_tripletex)
 
-    async def get_employees_by_ids(self, ids: Iterable[str]) -> list[Employee]:
+    async def get_employees_by_ids(self, ids: Iterable[str]) -> RecordList[Employee]:
         """The employees with these ids; unknown ids are left out."""
-        today = dt.date.today()
         raw = await self._by_ids(EMPLOYEES, ids)
-        return [m.employee_from_tripletex(r, today=today) for r in raw]
+        return self._records(Entity.EMPLOYEE, raw, self._employee_mapper())
 
-    async def get_projects_by_ids(self, ids: Iterable[str]) -> list[Project]:
+    async def get_projects_by_ids(self, ids: Iterable[str]) -> RecordList[Project]:
         """The projects with these ids (closed ones fetched one by one: Tripletex issue #101)."""
         wanted = {str(i) for i in ids}
-        found = [m.project_from_tripletex(r) for r in await self._by_ids(PROJECTS, wanted)]
-        for missing in sorted(wanted - {p.id for p in found}, key=int):
+        raw = await self._by_ids(PROJECTS, wanted)
+        found = self._records(Entity.PROJECT, raw, m.project_from_tripletex)
+        seen = {p.id for p in found} | {bad.record_id for bad in found.malformed}
+        for missing in sorted(wanted - seen, key=int):
             try:
                 response = await self.call(
                     "GET", f"/project/{missing}", params={"fields": m.PROJECT_FIELDS}
@@ -211,12 +237,16 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
                 if error.status == 404:
                     continue
                 raise
-            found.append(m.project_from_tripletex(response.json()["value"]))
+            one = self._records(
+                Entity.PROJECT, [response.json()["value"]], m.project_from_tripletex
+            )
+            found += one
+            found.malformed += one.malformed
         return found
 
     async def list_changed(
         self, entity: str, digest: str | None
-    ) -> tuple[list[Record] | None, str]:
+    ) -> tuple[RecordList[Record] | None, str]:
         """All records of ``entity`` unless unchanged since ``digest`` (then ``None``)."""
         api = ENTITIES[entity]
         raw, new_digest = await read_changed_pages(
@@ -224,7 +254,8 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
         )
         if raw is None:
             return None, new_digest
-        return [_map(api, r) for r in raw], new_digest
+        mapper = self._employee_mapper() if api is EMPLOYEES else api.from_json
+        return self._records(ENTITY_OF[api.name], raw, mapper), new_digest
 
     async def poll_versions(
         self, entity: str, digest: str | None
@@ -255,10 +286,12 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
         return {str(r["id"]): int(r.get("version") or 0) for r in raw}
 
 
-def _map(api: EntityApi, raw: Mapping[str, Any]) -> Record:
-    if api is EMPLOYEES:
-        return m.employee_from_tripletex(raw, today=dt.date.today())
-    return api.from_json(raw)
+def _id_order(row: Mapping[str, Any]) -> tuple[int, int, str]:
+    """Sort by numeric id; a malformed id sorts last instead of failing the whole read."""
+    value = row.get("id")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (0, value, "")
+    return (1, 0, str(value))
 
 
 def _flag(value: bool) -> str:

@@ -23,8 +23,9 @@ import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from connectors.fields import Fields
+from connectors.tripletex.clock import OSLO
 from sync.records import Activity, Address, Customer, Employee, HourEntry, Project
 
 JsonDict = dict[str, Any]
@@ -50,58 +51,62 @@ TIMESHEET_FIELDS = "id,version,employee(id),project(id),activity(id),date,hours,
 VERSION_FIELDS = "id,version"
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
+def _blank_none(value: str | None) -> str | None:
+    """Tripletex sends empty strings for "not set"."""
+    return value if value is not None and value.strip() else None
+
+
+def _text(fields: Fields, key: str) -> str | None:
+    return _blank_none(fields.text(key))
+
+
+def _record_id(fields: Fields) -> str | None:
+    value = fields.integer("id")
+    return str(value) if value is not None else None
+
+
+def _ref_id(fields: Fields, key: str) -> str | None:
+    ref = fields.nested(key)
+    if ref is None:
         return None
-    text = str(value)
-    return text if text.strip() else None
-
-
-def _ref_id(value: Any) -> str | None:
-    if isinstance(value, Mapping) and value.get("id") is not None:
-        return str(value["id"])
-    return None
+    value = ref.integer("id")
+    return str(value) if value is not None else None
 
 
 def _ref(record_id: str | None) -> JsonDict | None:
     return {"id": int(record_id)} if record_id is not None else None
 
 
-def _date(value: Any) -> dt.date | None:
-    return dt.date.fromisoformat(str(value)[:10]) if value else None
-
-
 def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _version(raw: Mapping[str, Any]) -> int | None:
-    value = raw.get("version")
-    return int(value) if value is not None else None
 
 
 def _drop_none(data: JsonDict) -> JsonDict:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def address_from_tripletex(raw: Any) -> Address | None:
-    """A Tripletex Address → canonical Address (``None`` when every field is empty)."""
-    if not isinstance(raw, Mapping):
+def _address(fields: Fields | None) -> Address | None:
+    if fields is None:
         return None
-    country = raw.get("country")
+    country = fields.nested("country")
     country_code = None
-    if isinstance(country, Mapping):
-        iso = _text(country.get("isoAlpha2Code"))
-        country_id = country.get("id")
-        country_code = iso or (COUNTRY_CODES.get(int(country_id)) if country_id else None)
+    if country is not None:
+        iso = _text(country, "isoAlpha2Code")
+        country_id = country.integer("id")
+        country_code = iso or (COUNTRY_CODES.get(country_id) if country_id else None)
     address = Address(
-        address_line1=_text(raw.get("addressLine1")),
-        address_line2=_text(raw.get("addressLine2")),
-        postal_code=_text(raw.get("postalCode")),
-        city=_text(raw.get("city")),
+        address_line1=_text(fields, "addressLine1"),
+        address_line2=_text(fields, "addressLine2"),
+        postal_code=_text(fields, "postalCode"),
+        city=_text(fields, "city"),
         country_code=country_code,
     )
     return address if address != Address() else None
+
+
+def address_from_tripletex(raw: Any) -> Address | None:
+    """A Tripletex Address → canonical Address (``None`` when every field is empty)."""
+    return _address(Fields(raw, "postalAddress") if raw else None)
 
 
 def address_to_tripletex(address: Address) -> JsonDict:
@@ -119,18 +124,19 @@ def address_to_tripletex(address: Address) -> JsonDict:
 
 
 def customer_from_tripletex(raw: Mapping[str, Any]) -> Customer:
-    """Tripletex Customer JSON → canonical Customer."""
-    number = raw.get("customerNumber")
+    """Tripletex Customer JSON → canonical Customer (raises MalformedFieldError on bad fields)."""
+    f = Fields(raw)
+    number = f.integer("customerNumber") if f.row.get("customerNumber") != "" else None
     return Customer(
-        id=str(raw["id"]) if raw.get("id") is not None else None,
-        version=_version(raw),
-        name=str(raw.get("name") or ""),
-        organization_number=_text(raw.get("organizationNumber")),
-        customer_number=int(number) if number not in (None, 0, "") else None,
-        email=_text(raw.get("email")),
-        phone=_text(raw.get("phoneNumber")),
-        postal_address=address_from_tripletex(raw.get("postalAddress")),
-        is_active=not bool(raw.get("isInactive", False)),
+        id=_record_id(f),
+        version=f.integer("version"),
+        name=f.text("name") or "",
+        organization_number=_text(f, "organizationNumber"),
+        customer_number=number or None,
+        email=_text(f, "email"),
+        phone=_text(f, "phoneNumber"),
+        postal_address=_address(f.nested("postalAddress")),
+        is_active=not f.boolean("isInactive", False),
     )
 
 
@@ -162,24 +168,29 @@ def _with_identity(
 
 def employee_is_active(employments: Any, today: dt.date | None) -> bool:
     """Active unless the employee has employments and every one ended before ``today``."""
-    if not isinstance(employments, list) or not employments or today is None:
+    return _employments_active(Fields({"employments": employments}), today)
+
+
+def _employments_active(fields: Fields, today: dt.date | None) -> bool:
+    ends = [e.date("endDate") for e in fields.items("employments")]
+    if not ends or today is None:
         return True
-    ends = [_date(e.get("endDate")) if isinstance(e, Mapping) else None for e in employments]
     return any(end is None or end >= today for end in ends)
 
 
 def employee_from_tripletex(raw: Mapping[str, Any], *, today: dt.date | None = None) -> Employee:
     """Tripletex Employee JSON → canonical Employee (``today`` decides ended employments)."""
+    f = Fields(raw)
     return Employee(
-        id=str(raw["id"]) if raw.get("id") is not None else None,
-        version=_version(raw),
-        first_name=str(raw.get("firstName") or ""),
-        last_name=_text(raw.get("lastName")),
-        email=_text(raw.get("email")),
-        phone=_text(raw.get("phoneNumberMobile")),
-        employee_number=_text(raw.get("employeeNumber")),
-        date_of_birth=_date(raw.get("dateOfBirth")),
-        is_active=employee_is_active(raw.get("employments"), today),
+        id=_record_id(f),
+        version=f.integer("version"),
+        first_name=f.text("firstName") or "",
+        last_name=_text(f, "lastName"),
+        email=_text(f, "email"),
+        phone=_text(f, "phoneNumberMobile"),
+        employee_number=_text(f, "employeeNumber"),
+        date_of_birth=f.date("dateOfBirth"),
+        is_active=_employments_active(f, today),
     )
 
 
@@ -204,18 +215,19 @@ def employee_to_tripletex(
 
 def project_from_tripletex(raw: Mapping[str, Any]) -> Project:
     """Tripletex Project JSON → canonical Project."""
+    f = Fields(raw)
     return Project(
-        id=str(raw["id"]) if raw.get("id") is not None else None,
-        version=_version(raw),
-        name=str(raw.get("name") or ""),
-        number=_text(raw.get("number")),
-        customer_id=_ref_id(raw.get("customer")),
-        project_manager_id=_ref_id(raw.get("projectManager")),
-        parent_project_id=_ref_id(raw.get("mainProject")),
-        start_date=_date(raw.get("startDate")),
-        end_date=_date(raw.get("endDate")),
-        is_closed=bool(raw.get("isClosed", False)),
-        is_internal=bool(raw.get("isInternal", False)),
+        id=_record_id(f),
+        version=f.integer("version"),
+        name=f.text("name") or "",
+        number=_text(f, "number"),
+        customer_id=_ref_id(f, "customer"),
+        project_manager_id=_ref_id(f, "projectManager"),
+        parent_project_id=_ref_id(f, "mainProject"),
+        start_date=f.date("startDate"),
+        end_date=f.date("endDate"),
+        is_closed=f.boolean("isClosed", False),
+        is_internal=f.boolean("isInternal", False),
     )
 
 
@@ -239,25 +251,27 @@ def project_to_tripletex(project: Project, *, include_identity: bool = False) ->
 
 def activity_from_tripletex(raw: Mapping[str, Any]) -> Activity:
     """Tripletex Activity JSON → canonical Activity."""
+    f = Fields(raw)
     return Activity(
-        id=str(raw["id"]) if raw.get("id") is not None else None,
-        name=str(raw.get("name") or ""),
-        number=_text(raw.get("number")),
-        is_project_activity=bool(raw.get("isProjectActivity", True)),
+        id=_record_id(f),
+        name=f.text("name") or "",
+        number=_text(f, "number"),
+        is_project_activity=f.boolean("isProjectActivity", True),
     )
 
 
 def hour_entry_from_tripletex(raw: Mapping[str, Any]) -> HourEntry:
     """Tripletex TimesheetEntry JSON → canonical HourEntry (status ``approved``)."""
+    f = Fields(raw)
     return HourEntry(
-        id=str(raw["id"]) if raw.get("id") is not None else None,
-        version=_version(raw),
-        employee_id=_ref_id(raw.get("employee")) or "",
-        project_id=_ref_id(raw.get("project")),
-        activity_id=_ref_id(raw.get("activity")),
-        date=_date(raw.get("date")) or dt.date.min,
-        hours=Decimal(str(raw.get("hours") or 0)),
-        comment=_text(raw.get("comment")),
+        id=_record_id(f),
+        version=f.integer("version"),
+        employee_id=_ref_id(f, "employee") or "",
+        project_id=_ref_id(f, "project"),
+        activity_id=_ref_id(f, "activity"),
+        date=f.date("date", required=True) or dt.date.min,
+        hours=f.number("hours") or Decimal(0),
+        comment=_text(f, "comment"),
     )
 
 
@@ -273,9 +287,6 @@ def hour_entry_to_tripletex(entry: HourEntry, *, include_identity: bool = False)
     }
     data = _drop_none(data)
     return _with_identity(data, entry.id, entry.version, include_identity)
-
-
-OSLO = ZoneInfo("Europe/Oslo")  # Tripletex is a Norwegian system: its times are Oslo time
 
 
 def tripletex_time(moment: dt.datetime) -> str:

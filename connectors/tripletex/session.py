@@ -3,9 +3,8 @@
 A session token is made with ``POST /token/session/:create`` and used as the password of HTTP
 Basic auth (username: the company id, ``0`` for the token owner's own company). It expires at
 midnight starting its ``expirationDate``; we ask for tomorrow and renew when that day begins
-(or earlier, on a 401). "Today" is Tripletex's: the date in Norway, which between 00:00 and
-01:00/02:00 Oslo time is a day ahead of UTC (a UTC date there asks for a session that ends today,
-and Tripletex refuses it).
+(or earlier, on a 401). "Tomorrow" and "midnight" are Oslo's: Tripletex refuses an
+``expirationDate`` that is not after *its* today, whatever the machine's zone.
 """
 
 from __future__ import annotations
@@ -13,22 +12,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 
 import httpx
 
 from connectors.errors import ApiError, RateLimitedError, TransientError
 from connectors.http import ApiClient
+from connectors.tripletex.clock import Clock, aware, oslo_midnight, oslo_today, utc_now
 from connectors.tripletex.errors import TripletexAuthenticationError
-from connectors.tripletex.mapping import OSLO
 
 CREATE_PATH = "/token/session/:create"
 RENEW_MARGIN = dt.timedelta(minutes=10)
-
-
-def norway_now() -> dt.datetime:
-    """Wall-clock time in Norway, naive: the clock Tripletex's session dates follow."""
-    return dt.datetime.now(OSLO).replace(tzinfo=None)
 
 
 class SessionAuth(httpx.Auth):
@@ -63,13 +57,13 @@ class TripletexSession:
         consumer_token: str,
         employee_token: str,
         *,
-        now: Callable[[], dt.datetime] = norway_now,
+        now: Clock = utc_now,
     ) -> None:
         self._api = api
         self._auth = auth
         self._consumer_token = consumer_token
         self._employee_token = employee_token
-        self._now = now
+        self.now = now
         self._expires_at: dt.datetime | None = None
         self._lock = asyncio.Lock()
         self.generation = 0  # bumped on every new token; lets concurrent 401s renew once
@@ -82,7 +76,7 @@ class TripletexSession:
         """True before the first session and shortly before the current one expires."""
         if self._auth.token is None or self._expires_at is None:
             return True
-        return self._now() >= self._expires_at - RENEW_MARGIN
+        return aware(self.now()) >= self._expires_at - RENEW_MARGIN
 
     async def ensure(self) -> None:
         """Have a valid session token (create or renew one if needed)."""
@@ -97,7 +91,7 @@ class TripletexSession:
             await self._create()
 
     async def _create(self) -> None:
-        expiration = self._now().date() + dt.timedelta(days=1)
+        expiration = oslo_today(self.now) + dt.timedelta(days=1)
         body = {
             "consumerToken": self._consumer_token,
             "employeeToken": self._employee_token,
@@ -124,5 +118,5 @@ class TripletexSession:
         self._api.add_secret(token)
         self._auth.token = token
         self._api.add_secret(self._auth.header_value())
-        self._expires_at = dt.datetime.combine(expiration, dt.time())
+        self._expires_at = oslo_midnight(expiration)
         self.generation += 1
