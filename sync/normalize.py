@@ -38,6 +38,20 @@ _EMAIL = re.compile(
     r"^[a-z0-9._%+\-']+@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9\-]+)*\.[a-z]{2,}$"
 )
 _POSTCODE_NOISE = re.compile(r"^\s*(?:NO-|N-)?|\s+$", flags=re.IGNORECASE)
+# C0 and C1 control characters, DEL, and the bidi overrides that reorder what a reader sees.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = re.compile(r"[\t\n\r\u2028\u2029]+")
+
+
+def without_controls(raw: str, *, multiline: bool = False) -> str:
+    """``raw`` without control characters: never copied to the other system.
+
+    Single-line fields (names, numbers, e-mails...) turn tabs and line breaks into one space;
+    ``multiline`` fields (comments) keep tabs and newlines, with CR LF and CR read as LF.
+    """
+    if not multiline:
+        return _CONTROLS.sub("", _LINE_BREAKS.sub(" ", raw))
+    return _CONTROLS.sub("", raw.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def org_number_check_digit(first8: str) -> int | None:

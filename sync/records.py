@@ -18,7 +18,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from sync.normalize import without_controls
 
 
 class Entity(StrEnum):
@@ -44,7 +46,24 @@ class Direction(StrEnum):
     SVENN_TO_TRIPLETEX = "svenn_to_tripletex"
 
 
-class Address(BaseModel):
+class CleanText(BaseModel):
+    """Text fields hold no control characters (NUL, ESC, ...), whichever system sent them.
+
+    Tabs and line breaks become a space except in ``multiline_fields``. See
+    :func:`sync.normalize.without_controls`.
+    """
+
+    multiline_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _without_controls(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str):
+            return without_controls(value, multiline=info.field_name in cls.multiline_fields)
+        return value
+
+
+class Address(CleanText):
     """A postal address as both systems hold it."""
 
     model_config = ConfigDict(frozen=True)
@@ -56,7 +75,7 @@ class Address(BaseModel):
     country_code: str | None = None  # ISO 3166-1 alpha-2, e.g. "NO"
 
 
-class Record(BaseModel):
+class Record(CleanText):
     """Base of every canonical record: the id and version on its own system."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -139,7 +158,7 @@ class Project(Record):
     is_internal: bool = False
 
 
-class Activity(BaseModel):
+class Activity(CleanText):
     """What hours are registered as (normal time, overtime, travel...). Read-only for sync."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -157,6 +176,7 @@ class HourEntry(Record):
     """Hours one employee registered on one date, project and activity."""
 
     entity: ClassVar[Entity] = Entity.HOURS
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"comment"})
     reference_fields: ClassVar[frozenset[str]] = frozenset(
         {"employee_id", "project_id", "activity_id"}
     )
