@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from uuid import UUID
 
+from prefect.states import State
 from pydantic import SecretStr
 
 from store.activation_runs import stop_waiting, waiting_run
@@ -115,10 +117,19 @@ def decide(store: StateStore, tenant: str, decision: str, approver: str, reason:
     if answered:
         return note
     from flows.activate import ApprovalDecision, record_decision
-    from flows.initial_sync import initial_sync
 
     status = record_decision.fn(store, tenant, ApprovalDecision(**form), None)  # type: ignore[arg-type]
     if status != IntegrationStatus.APPROVED.value:
         return f"{note}{tenant} is {status}"
-    result = asyncio.run(initial_sync(tenant))
-    return f"{note}{tenant} approved by {approver}; initial sync finished: {result['status']}"
+    synced: State[dict[str, Any]] = asyncio.run(sync_with_state(tenant))
+    if not synced.is_completed():
+        raise DecisionError(f"{note}{tenant} approved by {approver}, but: {synced.message}")
+    done = synced.result()["status"]
+    return f"{note}{tenant} approved by {approver}; initial sync finished: {done}"
+
+
+async def sync_with_state(tenant: str) -> State[dict[str, Any]]:
+    """Run the initial sync and return its final state (a stopped run is an answer here)."""
+    from flows.initial_sync import initial_sync
+
+    return await initial_sync(tenant, return_state=True)

@@ -30,6 +30,7 @@ from tasks.approval import signs_of_life, take_review
 from tasks.extract import check_extracts, extract_both_sides
 from tasks.planning import preview_plan
 from tasks.report import CLI, artifact_key, plan_summary, publish_plan, tenant_run_name
+from tasks.stopping import record_stop, why_no_preview
 from tasks.tenant import state_store, tenant_clients
 
 APPROVAL_PAUSE_KEY = "approval"
@@ -137,7 +138,13 @@ async def activate(
         return await refused(tenant, parties)
     logger.info("%s is in review: %s", tenant, parties.describe())
     with signs_of_life(store, tenant, run_id, settings.activation_heartbeat_seconds):
-        summary = await preview(store, tenant, parties)
+        try:
+            summary = await preview(store, tenant, parties)
+        except Exception as error:  # no plan to show: leave review, never invite a blind yes
+            reason = why_no_preview(error)
+            status = record_stop(store, tenant, reason, run_id)
+            logger.error("activation of %s stopped, %s: %s", tenant, status, reason)
+            return Failed(message=reason)
         if approval_timeout_seconds == 0:  # do not wait: approve later in the UI or the CLI
             logger.info("%s stays in review until `%s approve %s --by NAME`", tenant, CLI, tenant)
             return IntegrationStatus.REVIEW.value
@@ -160,5 +167,7 @@ async def activate(
     logger.info("%s %s by %s", tenant, status, decision.approver)
     if status != IntegrationStatus.APPROVED.value:
         return status
-    result = await initial_sync(tenant)
-    return str(result["status"])
+    synced = await initial_sync(tenant, return_state=True)
+    if not synced.is_completed():
+        return synced  # the sync's own one-sentence reason (it is also the integration's)
+    return str((await synced.aresult())["status"])

@@ -18,6 +18,7 @@ from prefect.runtime import flow_run
 from prefect.states import Failed
 
 from config.settings import load_settings
+from connectors.errors import ApiError
 from connectors.svenn.client import SvennClient
 from connectors.tripletex.client import TripletexClient
 from store.failures import open_failures
@@ -36,6 +37,7 @@ from tasks.apply import Applier
 from tasks.extract import Excluded, Extracts, check_extracts, extract_both_sides
 from tasks.planning import plan_one
 from tasks.report import Progress, failure_row, publish_summary, tenant_run_name
+from tasks.stopping import record_stop, why_stopped
 from tasks.tenant import state_store, tenant_clients
 from tasks.verify import verify_after_sync
 
@@ -179,6 +181,15 @@ async def initial_sync(tenant: str) -> dict[str, Any]:
         return Failed(message=refusal)  # type: ignore[return-value]
     try:
         return await sync_tenant(store, tenant, run_id)
+    except Exception as error:  # a run that gives up says why, and leaves a state to act on
+        reason = why_stopped(error)
+        status = record_stop(store, tenant, reason, run_id)
+        get_run_logger().error("initial sync of %s stopped, %s: %s", tenant, status, reason)
+        if isinstance(error, ApiError | NotApprovedError):
+            # An answer, not a crash: the run ends Failed with this one sentence, no traceback
+            # (Prefect makes a returned state the run's state; a direct caller gets it raised).
+            return Failed(message=reason)  # type: ignore[return-value]
+        raise
     finally:
         let_go(store, tenant, run_id)
 
