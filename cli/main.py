@@ -141,8 +141,9 @@ def demo(
 ) -> None:
     """Run the whole story on embedded defaults: sandboxes, activation, approval, sync."""
     from cli.demo import run_demo
+    from cli.prefect_server import prefect_api
 
-    with clear_errors():
+    with clear_errors(), prefect_api():
         run_demo(size)
 
 
@@ -171,8 +172,9 @@ def activate_command(
     from pydantic import SecretStr
 
     from cli.operate import activate_tenant
+    from cli.prefect_server import prefect_api
 
-    with clear_errors():
+    with clear_errors(), prefect_api():
         open_store(migrate=True)
         accepted, text = activate_tenant(
             tenant, SecretStr(tripletex_token), SecretStr(svenn_key), wait
@@ -184,8 +186,9 @@ def activate_command(
 
 def _decide(tenant: str, decision: str, by: str, reason: str) -> None:
     from cli.operate import DecisionError, decide
+    from cli.prefect_server import prefect_api
 
-    with clear_errors():
+    with clear_errors(), prefect_api():
         store = open_store(migrate=True)
         try:
             console.print(decide(store, tenant, decision, by, reason))

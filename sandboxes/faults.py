@@ -28,6 +28,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
 
+from sandboxes import mutations
+
 FaultKind = Literal["latency", "429", "500", "503", "timeout", "drop", "timeout_after"]
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -122,6 +124,7 @@ def install(app: FastAPI, injector: FaultInjector, tenant_of: Any) -> None:
     """
     app.add_middleware(FaultMiddleware, injector=injector, tenant_of=tenant_of)
     app.include_router(admin_router(injector))
+    mutations.install(app)  # records served malformed on request (robustness tests)
 
 
 class FaultMiddleware:

@@ -60,9 +60,8 @@ def _text(fields: Fields, key: str) -> str | None:
     return _blank_none(fields.text(key))
 
 
-def _record_id(fields: Fields) -> str | None:
-    value = fields.integer("id")
-    return str(value) if value is not None else None
+def _record_id(fields: Fields) -> str:
+    return str(fields.integer("id", required=True))
 
 
 def _ref_id(fields: Fields, key: str) -> str | None:

@@ -1,0 +1,99 @@
+"""kill -9 of the CLI leaves no process behind: its temporary Prefect server dies with it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sandboxes.pair import sandbox_pair
+from tests.conftest import TEST_KEY
+
+pytestmark = [
+    pytest.mark.scenario,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and prctl"),
+]
+CLI = Path(sys.executable).with_name("svenn-sync")
+
+
+def children(pid: int) -> set[int]:
+    """Every living descendant of ``pid`` (from /proc)."""
+    found: set[int] = set()
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return found
+    for task in tasks:
+        try:
+            text = Path(f"/proc/{pid}/task/{task}/children").read_text()
+        except FileNotFoundError:
+            continue
+        for child in map(int, text.split()):
+            found |= {child} | children(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_kill_9_of_the_cli_leaves_no_prefect_server_running(tmp_path: Path) -> None:
+    with sandbox_pair(size="small", seed=3) as pair:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "CI"))}
+        env |= {
+            "PREFECT_HOME": str(tmp_path / "prefect"),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "SVENN_SYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'state.db'}",
+            "SVENN_SYNC_TRIPLETEX_BASE_URL": pair.tripletex_url,
+            "SVENN_SYNC_SVENN_BASE_URL": pair.svenn_url,
+            "SVENN_SYNC_TRIPLETEX_CONSUMER_TOKEN": pair.consumer_token,
+            "SVENN_SYNC_ENCRYPTION_KEY": TEST_KEY,
+            "TRIPLETEX_EMPLOYEE_TOKEN": pair.employee_token,
+            "SVENN_API_KEY": pair.svenn_api_key,
+        }
+        env.pop("SVENN_SYNC_DATABASE_SCHEMA", None)
+        cli = subprocess.Popen(
+            [str(CLI), "activate", pair.tenant, "--wait", "600"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        everything: set[int] = set()
+        try:
+            deadline = time.monotonic() + 300
+            server: set[int] = set()
+            while time.monotonic() < deadline and cli.poll() is None:
+                server = {
+                    pid
+                    for pid in children(cli.pid)
+                    if b"uvicorn" in Path(f"/proc/{pid}/cmdline").read_bytes()
+                }
+                if server:
+                    break
+                time.sleep(0.5)
+            assert server, "the CLI never started its temporary Prefect server"
+            time.sleep(3)  # let it get to work (activation) before it is killed
+            everything = children(cli.pid)
+            os.kill(cli.pid, signal.SIGKILL)
+            cli.wait(timeout=10)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and any(alive(p) for p in everything):
+                time.sleep(0.5)
+            survivors = [p for p in everything if alive(p)]
+            assert not survivors, f"processes outlived the killed CLI: {survivors}"
+        finally:
+            if cli.poll() is None:
+                cli.kill()
+                cli.wait()
+            for pid in everything:
+                if alive(pid):
+                    os.kill(pid, signal.SIGKILL)
