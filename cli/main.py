@@ -29,6 +29,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(integrations_app, name="integrations")
 app.add_typer(failures_app, name="failures")
 app.add_typer(hours_app, name="hours")
+prefect_app = typer.Typer(help="Prefect housekeeping: zombie runs.", no_args_is_help=True)
+app.add_typer(prefect_app, name="prefect")
 
 console = Console()
 F = TypeVar("F", bound=Callable[..., Any])
@@ -96,6 +98,13 @@ def integrations_list() -> None:
         "last ok tick",
         "lag",
         "last error",
+        "tenant",
+        "status",
+        "tripletex company",
+        "decided by",
+        "decided at",
+        "reason",
+        "last error",
     )
     for row in rows:
         table.add_row(
@@ -107,6 +116,7 @@ def integrations_list() -> None:
             row.decided_at.isoformat(timespec="seconds") if row.decided_at else "",
             row.decision_reason or "",
             *realtime_columns(row),
+            row.last_error or "",
         )
     console.print(table if rows else "no integrations yet")
 
@@ -230,3 +240,63 @@ def intake_command(
             serve(host, port)
         except IntakeUnavailableError as error:
             fail(str(error))
+
+
+@app.command("initial-sync")
+def initial_sync_command(tenant: str) -> None:
+    """Run (or rerun, after a stop) the initial sync of an approved tenant."""
+    import asyncio
+
+    from cli.prefect_server import prefect_api
+    from flows.initial_sync import run_initial_sync
+
+    with clear_errors(), prefect_api():
+        open_store(migrate=True)
+        code = asyncio.run(run_initial_sync(tenant))
+    if code:
+        raise typer.Exit(code)
+
+
+@prefect_app.command("setup")
+def prefect_setup() -> None:
+    """On a Prefect server: create the automation that marks silent (killed) runs Crashed."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    from cli.prefect_server import prefect_api
+    from cli.zombies import AUTOMATION_NAME, ensure_zombie_automation
+
+    async def setup() -> bool:
+        async with get_client() as client:
+            return await ensure_zombie_automation(client)
+
+    with clear_errors(), prefect_api():
+        created = asyncio.run(setup())
+    console.print(f"automation {AUTOMATION_NAME!r} {'created' if created else 'already there'}")
+
+
+@prefect_app.command("sweep")
+def prefect_sweep(
+    grace_seconds: int = typer.Option(0, help="Silence that makes a run a zombie (0: default)."),
+) -> None:
+    """Mark Crashed the Running/Paused flow runs that stopped sending heartbeats."""
+    import asyncio
+    import datetime as dt
+
+    from prefect.client.orchestration import get_client
+
+    from cli.prefect_server import prefect_api
+    from cli.zombies import Zombie, crash_zombie_runs
+
+    async def sweep() -> list[Zombie]:
+        grace = dt.timedelta(seconds=grace_seconds) if grace_seconds > 0 else None
+        async with get_client() as client:
+            return await crash_zombie_runs(client, grace=grace)
+
+    with clear_errors(), prefect_api():
+        crashed = asyncio.run(sweep())
+    for zombie in crashed:
+        console.print(f"marked crashed: {zombie.name} ({zombie.id}, was {zombie.flow_state})")
+    if not crashed:
+        console.print("no zombie flow runs")

@@ -8,6 +8,7 @@ tenant no person approved, and can be rerun after a crash at any point.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -47,7 +48,8 @@ def start_initial_sync(
     store: StateStore, tenant: str, run_id: str, lease_seconds: float
 ) -> str | None:
     """The gate: only an approved tenant syncs, one run at a time. A run that died mid-way
-    resumes from syncing once its lease has run out. Returns why it may not start, if so."""
+    resumes from syncing once its lease has run out. Returns why the run may not start (one
+    sentence, with the time to wait when another run holds the tenant), or ``None``."""
     try:
         with store.sessions.begin() as session:
             lease = dt.timedelta(seconds=lease_seconds)
@@ -177,7 +179,8 @@ async def initial_sync(tenant: str) -> dict[str, Any]:
     store = state_store(settings)
     run_id = flow_run.get_id() or f"local-{uuid.uuid4()}"
     refusal = start_initial_sync(store, tenant, run_id, settings.sync_lease_seconds)
-    if refusal is not None:  # the run ends Failed with one sentence (a caller gets it raised)
+    if refusal is not None:  # a refusal is an answer, not a crash: one sentence, no traceback
+        get_run_logger().warning("initial sync of %s refused: %s", tenant, refusal)
         return Failed(message=refusal)  # type: ignore[return-value]
     try:
         return await sync_tenant(store, tenant, run_id)
@@ -222,8 +225,17 @@ async def sync_tenant(store: StateStore, tenant: str, run_id: str) -> dict[str, 
     return {"status": status, "entities": rows, "open_failures": len(failures)}
 
 
+async def run_initial_sync(tenant: str) -> int:
+    """Run the flow for ``tenant``; print its outcome in one line; the exit code (0: done)."""
+    state = await initial_sync(tenant, return_state=True)
+    if not state.is_completed():
+        print(f"error: {state.message}", file=sys.stderr)
+        return 1
+    print(f"{tenant}: initial sync finished: {(await state.aresult())['status']}")
+    return 0
+
+
 if __name__ == "__main__":  # `python -m flows.initial_sync TENANT` (used by the crash tests)
     import asyncio
-    import sys
 
-    asyncio.run(initial_sync(sys.argv[1]))
+    sys.exit(asyncio.run(run_initial_sync(sys.argv[1])))

@@ -92,6 +92,8 @@ def transition(
         integration.decided_by = integration.decided_at = integration.decision_reason = None
     if to is S.ACTIVE:
         integration.activated_at = now
+    if to in (S.ACTIVE, S.REVIEW):  # a fresh start: an earlier stop's reason no longer holds
+        integration.last_error = None
     if to is S.FAILED:
         integration.last_error = reason
     session.add(

@@ -1,4 +1,5 @@
-"""kill -9 of the CLI leaves no process behind: its temporary Prefect server dies with it."""
+"""kill -9 of the CLI leaves no process behind (its temporary Prefect server dies with it), and
+the run it was running is marked Crashed by the next CLI instead of staying Running."""
 
 from __future__ import annotations
 
@@ -90,6 +91,18 @@ def test_kill_9_of_the_cli_leaves_no_prefect_server_running(tmp_path: Path) -> N
                 time.sleep(0.5)
             survivors = [p for p in everything if alive(p)]
             assert not survivors, f"processes outlived the killed CLI: {survivors}"
+            # The killed activation run does not stay Running/Paused: the next CLI marks it
+            # Crashed (no heartbeat since the kill).
+            time.sleep(2)
+            sweep = subprocess.run(
+                [str(CLI), "prefect", "sweep", "--grace-seconds", "1"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert sweep.returncode == 0, sweep.stderr
+            assert "marked crashed: " in sweep.stdout, sweep.stdout
         finally:
             if cli.poll() is None:
                 cli.kill()

@@ -77,6 +77,7 @@ def reset(pair, engine) -> None:
 def outcome(store, tenant) -> tuple[str, set[tuple[str, str, str]], list[Any]]:
     with store.sessions() as session:
         integration = get_integration(session, tenant)
+        assert integration is not None
         links = {
             (e.value, link.tripletex_id, link.svenn_id)
             for e in SYNC_ORDER

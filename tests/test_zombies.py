@@ -1,0 +1,54 @@
+"""Killed runs are marked Crashed (Prefect heartbeats), not left Running forever."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from prefect import flow
+from prefect.client.orchestration import get_client
+from prefect.events.schemas.automations import EventTrigger, Posture
+from prefect.states import Paused, Running
+
+from cli.zombies import AUTOMATION_NAME, GRACE, MESSAGE, crash_zombie_runs, ensure_zombie_automation
+
+
+@flow(name="zombie-candidate")
+def candidate() -> None:
+    """Never run: only its runs' states are set."""
+
+
+def test_the_zombie_automation_is_created_once_with_a_heartbeat_trigger(prefect_harness) -> None:
+    async def scenario() -> None:
+        async with get_client() as client:
+            assert await ensure_zombie_automation(client) is True
+            assert await ensure_zombie_automation(client) is False
+            [automation] = await client.read_automations_by_name(AUTOMATION_NAME)
+            trigger = automation.trigger
+            assert isinstance(trigger, EventTrigger)
+            assert trigger.posture == Posture.Proactive
+            assert trigger.within == GRACE
+            assert "prefect.flow-run.heartbeat" in trigger.after
+            assert automation.actions[0].type == "change-flow-run-state"
+
+    asyncio.run(scenario())
+
+
+def test_runs_with_no_sign_of_life_are_marked_crashed_and_live_ones_are_left(
+    prefect_harness,
+) -> None:
+    async def scenario() -> None:
+        async with get_client() as client:
+            running = await client.create_flow_run(candidate, state=Running())
+            paused = await client.create_flow_run(candidate, state=Paused())
+            now = dt.datetime.now(dt.UTC)
+            assert await crash_zombie_runs(client, now=now) == []  # both just showed life
+            later = now + 2 * GRACE
+            crashed = await crash_zombie_runs(client, now=later)
+            ours = {z.id: z.flow_state for z in crashed}
+            assert ours[str(running.id)] == "Running" and ours[str(paused.id)] == "Paused"
+            for run_id in (running.id, paused.id):
+                state = (await client.read_flow_run(run_id)).state
+                assert state is not None and state.is_crashed() and state.message == MESSAGE
+
+    asyncio.run(scenario())
