@@ -135,17 +135,9 @@ def read_records(
     return records
 
 
-def read_record(
-    system: System,
-    entity: Entity,
-    row: Any,
-    mapper: Callable[[Any], T],
-    *,
-    field_names: Mapping[str, str] | None = None,
-    redact: Callable[[str], str] | None = None,
-) -> T:
-    """Map one row; raises :class:`MalformedRecordError` when it cannot be read."""
-    found = read_records(system, entity, [row], mapper, field_names=field_names, redact=redact)
+def single(found: RecordList[T]) -> T:
+    """The one record ``found`` holds; raises :class:`MalformedRecordError` when it could not
+    be read."""
     if found.malformed:
         raise MalformedRecordError(found.malformed[0])
     return found[0]

@@ -42,9 +42,9 @@ def test_runs_with_no_sign_of_life_are_marked_crashed_and_live_ones_are_left(
             running = await client.create_flow_run(candidate, state=Running())
             paused = await client.create_flow_run(candidate, state=Paused())
             now = dt.datetime.now(dt.UTC)
-            assert await crash_zombie_runs(client, now=now) == []  # both just showed life
+            assert await crash_zombie_runs(client, grace=GRACE, now=now) == []  # just showed life
             later = now + 2 * GRACE
-            crashed = await crash_zombie_runs(client, now=later)
+            crashed = await crash_zombie_runs(client, grace=GRACE, now=later)
             ours = {z.id: z.flow_state for z in crashed}
             assert ours[str(running.id)] == "Running" and ours[str(paused.id)] == "Paused"
             for run_id in (running.id, paused.id):

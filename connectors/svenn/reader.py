@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors.http import ApiClient, Connector, HttpPolicy
-from connectors.records import RecordList, read_record, read_records
+from connectors.records import RecordList, read_records, single
 from connectors.svenn.changes import ChangePage, change_page_from_svenn
 from connectors.svenn.errors import svenn_error_factory
 from connectors.svenn.mapping import (
@@ -172,14 +172,8 @@ class SvennReader(Connector):
         return self._one(entity, rows) if rows is not None else None
 
     def _one(self, entity: Entity, row: Json) -> Record:
-        return read_record(
-            System.SVENN,
-            entity,
-            row,
-            RECORD_READERS[entity],
-            field_names=FIELD_NAMES[entity],
-            redact=self.api.redact,
-        )
+        record: Record = single(self._records(entity, [row]))
+        return record
 
     async def _get_json(self, entity: Entity, record_id: str) -> Json:
         path = RESOURCE[entity]

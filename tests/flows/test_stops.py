@@ -54,7 +54,7 @@ def integration(store, tenant):
     ("system", "spec", "says"),
     [
         ("tripletex", {"kind": "429", "rate": 1.0, "method": "POST"}, "HTTP 429"),
-        ("svenn", {"kind": "500", "rate": 1.0, "method": "POST"}, "did not confirm a write"),
+        ("tripletex", {"kind": "500", "rate": 1.0, "method": "POST"}, "did not confirm a write"),
         ("tripletex", {"kind": "503", "rate": 1.0, "path_prefix": "/v2/project"}, "could not be"),
     ],
 )
