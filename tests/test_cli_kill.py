@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -37,6 +38,16 @@ def children(pid: int) -> set[int]:
         for child in map(int, text.split()):
             found |= {child} | children(child)
     return found
+
+
+def in_review(tmp_path: Path) -> bool:
+    """The activation run has put the tenant in review (read from the CLI's SQLite store)."""
+    try:
+        with sqlite3.connect(tmp_path / "state.db") as db:
+            rows = db.execute("SELECT status FROM integrations").fetchall()
+    except sqlite3.Error:
+        return False
+    return ("review",) in rows
 
 
 def alive(pid: int) -> bool:
@@ -82,7 +93,9 @@ def test_kill_9_of_the_cli_leaves_no_prefect_server_running(tmp_path: Path) -> N
                     break
                 time.sleep(0.5)
             assert server, "the CLI never started its temporary Prefect server"
-            time.sleep(3)  # let it get to work (activation) before it is killed
+            while time.monotonic() < deadline and cli.poll() is None and not in_review(tmp_path):
+                time.sleep(0.5)  # the activation run is under way (its flow run exists)
+            assert in_review(tmp_path), "the activation never got to review"
             everything = children(cli.pid)
             os.kill(cli.pid, signal.SIGKILL)
             cli.wait(timeout=10)
