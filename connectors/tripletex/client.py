@@ -26,6 +26,7 @@ from connectors.tripletex.reading import PAGE_SIZE, read_all_pages, read_changed
 from connectors.tripletex.session import SessionAuth, TripletexSession
 from connectors.tripletex.timesheet import TripletexTimesheet
 from connectors.tripletex.writing import TripletexWrites
+from sync.malformed import MalformedFieldError, Problem
 from sync.records import Activity, Customer, Employee, Entity, Project, Record, System
 
 R = TypeVar("R")
@@ -143,8 +144,16 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
     def _records(
         self, entity: Entity, rows: Iterable[Mapping[str, Any]], mapper: Callable[[Any], R]
     ) -> RecordList[R]:
-        """Rows mapped one by one; those that cannot be read land in ``.malformed``."""
-        return read_records(System.TRIPLETEX, entity, rows, mapper, redact=self.api.redact)
+        """Rows mapped one by one; those that cannot be read (or have no id) land in
+        ``.malformed``."""
+
+        def identified(row: Any) -> R:
+            record = mapper(row)
+            if getattr(record, "id", None) is None:
+                raise MalformedFieldError("id", None, Problem.MISSING)
+            return record
+
+        return read_records(System.TRIPLETEX, entity, rows, identified, redact=self.api.redact)
 
     def _employee_mapper(self) -> Callable[[Mapping[str, Any]], Employee]:
         today = oslo_today(self.session.now)  # employments end on Oslo dates

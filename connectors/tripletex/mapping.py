@@ -60,8 +60,10 @@ def _text(fields: Fields, key: str) -> str | None:
     return _blank_none(fields.text(key))
 
 
-def _record_id(fields: Fields) -> str:
-    return str(fields.integer("id", required=True))
+def _record_id(fields: Fields) -> str | None:
+    """The id (absent in create bodies; a record *read* without one is malformed)."""
+    value = fields.integer("id")
+    return str(value) if value is not None else None
 
 
 def _ref_id(fields: Fields, key: str) -> str | None:
