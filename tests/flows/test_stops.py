@@ -54,7 +54,11 @@ def integration(store, tenant):
     ("system", "spec", "says"),
     [
         ("tripletex", {"kind": "429", "rate": 1.0, "method": "POST"}, "HTTP 429"),
-        ("tripletex", {"kind": "500", "rate": 1.0, "method": "POST"}, "did not confirm a write"),
+        (
+            "tripletex",
+            {"kind": "500", "rate": 1.0, "method": "POST", "path_prefix": "/v2/customer/list"},
+            "did not confirm a write",
+        ),
         ("tripletex", {"kind": "503", "rate": 1.0, "path_prefix": "/v2/project"}, "could not be"),
     ],
 )
