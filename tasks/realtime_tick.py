@@ -233,6 +233,7 @@ class TenantTick:
         missing = sorted(ids - set(side.records))
         if side.full or not missing:
             return
+        found: list[Record]
         if system == "svenn":
             found = await self.sv.get_many(entity, missing)
         else:
