@@ -44,7 +44,6 @@ class Settings(BaseSettings):
     svenn_base_url: str = "http://127.0.0.1:8702/api/v1"
     encryption_key: SecretStr = SecretStr(DEMO_ENCRYPTION_KEY)
     realtime_poll_seconds: float = Field(default=5.0, gt=0)
-    hours_poll_seconds: float = Field(default=300.0, gt=0)
     approval_timeout_seconds: int = Field(default=24 * 3600, gt=0)
     # A run that shows no sign of life for this long (killed, machine lost) may be taken over.
     sync_lease_seconds: float = Field(default=120.0, gt=0)
