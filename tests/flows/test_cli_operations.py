@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from prefect.settings import PREFECT_API_URL
@@ -13,6 +15,7 @@ from store.integrations import get_integration
 from tests.flows.conftest import run_activation, writes
 
 pytestmark = pytest.mark.scenario
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def svenn_sync(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -75,3 +78,42 @@ def test_cli_reject_needs_a_reason_and_records_it(pipeline, sandboxes, state_sto
     again = svenn_sync("approve", sandboxes.tenant, "--by", "kari@ops")
     assert again.returncode == 1
     assert "is rejected, not in review" in again.stderr
+
+
+def _plan_hints(tenant: str) -> dict[str, str]:
+    """The approve and reject commands the plan artifact prints, with its placeholders filled
+    the way a person would (NAME, WHY)."""
+    from prefect.artifacts import Artifact
+
+    plan = Artifact.get(f"plan-{tenant}")
+    assert plan is not None and isinstance(plan.data, str)
+    commands = re.findall(r"`([^`]*svenn-sync (?:approve|reject) [^`]*)`", plan.data)
+    assert len(commands) == 2, plan.data
+    filled = [c.replace("NAME", "kari@ops").replace("WHY", "'wrong company'") for c in commands]
+    return {c.split()[1]: c for c in filled}
+
+
+def _as_printed(line: str) -> subprocess.CompletedProcess[str]:
+    """A printed command in a shell at the repository root, with this deployment's settings."""
+    environment = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value())
+    return subprocess.run(
+        ["sh", "-c", line], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_the_plan_artifacts_reject_hint_works_as_printed(pipeline, sandboxes, state_store):
+    run_activation(sandboxes)
+    done = _as_printed(_plan_hints(sandboxes.tenant)["reject"])
+    assert done.returncode == 0, done.stderr
+    assert status_of(state_store, sandboxes.tenant) == "rejected"
+    with state_store.sessions() as session:
+        integration = get_integration(session, sandboxes.tenant)
+        assert integration is not None and integration.decision_reason == "wrong company"
+
+
+def test_the_plan_artifacts_approve_hint_works_as_printed(pipeline, sandboxes, state_store):
+    run_activation(sandboxes)
+    done = _as_printed(_plan_hints(sandboxes.tenant)["approve"])
+    assert done.returncode == 0, done.stderr
+    assert "initial sync finished: active" in done.stdout
+    assert status_of(state_store, sandboxes.tenant) == "active"

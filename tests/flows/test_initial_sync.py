@@ -252,3 +252,30 @@ def test_a_second_run_is_refused_while_another_live_run_holds_the_tenant(
     )
     assert writes(sandboxes.tripletex_root) == []
     assert writes(sandboxes.svenn_root) == []
+
+
+def test_step_logs_say_what_the_plan_said(pipeline, sandboxes, state_store, caplog):
+    """What the run log says each step did is what the approver's plan said it would do."""
+    import logging
+
+    run_logger = logging.getLogger("prefect.flow_runs")
+    run_logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.INFO, logger="prefect.flow_runs"):
+            activate_and_approve(sandboxes, state_store)
+    finally:
+        run_logger.removeHandler(caplog.handler)
+    preview = {row["entity"]: row for row in _table(Artifact.get("plan-counts-t-demo"))}
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for entity in ("employee", "customer", "project"):
+        planned = preview[entity]
+        one = re.search(
+            rf"step 1 {entity}: (\d+) linked, (\d+) created in Svenn, (\d+) failed", logged
+        )
+        two = re.search(rf"step 2 {entity}: (\d+) created in Tripletex, (\d+) failed", logged)
+        assert one and two, logged
+        assert int(one[1]) == planned["already_linked"] + planned["to_link"], entity
+        assert int(one[2]) == planned["to_create_in_svenn"], entity
+        assert int(two[1]) == planned["to_create_in_tripletex"], entity
+        # Records refused before sending (e.g. a manager without access) are logged by step 2.
+        assert int(one[3]) + int(two[2]) == planned["will_fail"], entity
