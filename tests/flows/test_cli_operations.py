@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prefect.settings import PREFECT_API_URL
@@ -85,7 +86,7 @@ def _plan_hints(tenant: str) -> dict[str, str]:
     the way a person would (NAME, WHY)."""
     from prefect.artifacts import Artifact
 
-    plan = Artifact.get(f"plan-{tenant}")
+    plan: Any = Artifact.get(f"plan-{tenant}")  # the sync form of a dual sync/async call
     assert plan is not None and isinstance(plan.data, str)
     commands = re.findall(r"`([^`]*svenn-sync (?:approve|reject) [^`]*)`", plan.data)
     assert len(commands) == 2, plan.data
