@@ -25,7 +25,7 @@ demo: install
 	.venv/bin/python -m cli demo
 
 test: install
-	.venv/bin/pytest -n 2 --dist loadfile
+	.venv/bin/pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 lint: install
 	.venv/bin/ruff check .

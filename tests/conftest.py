@@ -118,3 +118,37 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=240):
         yield
+
+
+# --- Scheduling on 2 cores (`make test`: xdist, one file per worker at a time) -------------------
+# The slow end-to-end modules run first and the many quick unit modules fill the end, so neither
+# worker sits idle while the other finishes one long file (xdist's own order puts the files with
+# the most tests first, which left a 6-minute scenario file running alone at the end). The
+# server-path modules share one worker, so the real Prefect server they need starts once.
+SERVER_PATH = "tests/server/"
+
+
+def _module_of(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    slow = {_module_of(item) for item in items if item.get_closest_marker("scenario")}
+
+    def weight(item: pytest.Item) -> int:
+        module = _module_of(item)
+        return 0 if module.startswith(SERVER_PATH) else 1 if module in slow else 2
+
+    items.sort(key=weight)  # stable: files stay whole and in order within each group
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class ServerPathTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return SERVER_PATH if nodeid.startswith(SERVER_PATH) else super()._split_scope(nodeid)
+
+    return ServerPathTogether(config, log)  # type: ignore[arg-type]
