@@ -17,6 +17,7 @@ from rich.table import Table
 
 from cli.failures import app as failures_app
 from cli.hours import app as hours_app
+from cli.worker import POOL
 from config.settings import SettingsError, load_settings
 from store.db import StoreConfigError
 from store.state import StateStore
@@ -255,6 +256,20 @@ def initial_sync_command(tenant: str) -> None:
         code = asyncio.run(run_initial_sync(tenant))
     if code:
         raise typer.Exit(code)
+
+
+@app.command("worker", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def worker_command(
+    ctx: typer.Context,
+    pool: str = typer.Option(POOL, help="The work pool (prefect.yaml uses svenn-sync)."),
+) -> None:
+    """Start a Prefect worker on the pool; it stops on SIGTERM even when started with `&`.
+
+    Other options go to `prefect worker start` (e.g. `--name`, `--limit`).
+    """
+    from cli.worker import become_worker
+
+    become_worker(pool, ctx.args)
 
 
 @prefect_app.command("setup")
