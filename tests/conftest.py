@@ -34,6 +34,9 @@ from store.models import Base  # noqa: E402
 from store.state import StateStore  # noqa: E402
 from store.token_cipher import TokenCipher  # noqa: E402
 
+# The checked Tripletex sandbox `client` fixture (tests/tripletex_sandbox_support.py).
+pytest_plugins = ["tests.tripletex_sandbox_support"]
+
 # Property tests judge behaviour, not speed: a loaded 2-core CI machine must not fail them on
 # hypothesis's per-example deadline (speed is measured by bench/).
 hypothesis_settings.register_profile("svenn-sync", deadline=None)

@@ -2,27 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
-
-from tests.tripletex_sandbox_support import new_checker, sandbox
-
-CHECKER = new_checker()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def spec_clean() -> Iterator[None]:
-    yield
-    CHECKER.assert_clean()
-
-
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with sandbox(CHECKER) as (_, _, running):
-        yield running
 
 
 def messages(response: httpx.Response) -> list[tuple[str | None, str]]:

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import pytest
 
 from sandboxes.openapi_check import TRIPLETEX_SPEC, OpenAPIChecker
 from sandboxes.runner import serve_in_thread
@@ -107,3 +108,18 @@ def sandbox(checker: OpenAPIChecker | None = None, **options: Any) -> Iterator[A
 def new_checker() -> OpenAPIChecker:
     """A checker against the real Tripletex spec."""
     return OpenAPIChecker(TRIPLETEX_SPEC, server_prefix="/v2")
+
+
+@pytest.fixture(scope="module")
+def checker() -> Iterator[OpenAPIChecker]:
+    """One spec checker per test module; every exchange its tests made must be clean at the end."""
+    found = new_checker()
+    yield found
+    found.assert_clean()
+
+
+@pytest.fixture
+def client(checker: OpenAPIChecker) -> Iterator[httpx.Client]:
+    """A client on a freshly seeded sandbox, every exchange checked against the real spec."""
+    with sandbox(checker) as (_, _, running):
+        yield running

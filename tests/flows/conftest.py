@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+from prefect.settings import PREFECT_API_URL
 
 from config.settings import load_settings
 from sandboxes.openapi_check import SVENN_SPEC, TRIPLETEX_SPEC, OpenAPIChecker
@@ -180,3 +185,28 @@ class ActivationInBackground:
         """The run's result once it has finished."""
         self.thread.join(timeout=timeout)
         return self.outcome.get("result")
+
+
+def kill_when(module_args: list[str], ready: Callable[[], bool], *, within: float = 180) -> bool:
+    """Run ``python -m <module_args>`` against this test's Prefect server and SIGKILL it as soon
+    as ``ready()`` holds (polled); True if it was killed, False if it ended first or timed out."""
+    env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value())
+    process = subprocess.Popen(
+        [sys.executable, "-m", *module_args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + within
+    try:
+        while process.poll() is None and time.monotonic() < deadline:
+            if ready():
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait()
+                return True
+            time.sleep(0.01)
+        return False
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

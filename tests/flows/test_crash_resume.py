@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 
@@ -19,7 +16,6 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from prefect.settings import PREFECT_API_URL
 
 from flows.activate import ApprovalDecision, record_decision
 from flows.initial_sync import initial_sync
@@ -29,7 +25,7 @@ from store.integrations import get_integration
 from store.links import links_for
 from store.models import Base
 from sync.records import Entity
-from tests.flows.conftest import run_activation, writes
+from tests.flows.conftest import kill_when, run_activation, writes
 
 pytestmark = pytest.mark.scenario
 
@@ -64,27 +60,13 @@ def clear_faults(pair):
 
 def run_and_kill(pair, kill_after_writes: int) -> bool:
     """Start the sync in a subprocess; SIGKILL it after that many writes. True if killed."""
-    env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value())
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flows.initial_sync", pair.tenant],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    return kill_when(
+        ["flows.initial_sync", pair.tenant],
+        lambda: (
+            len(writes(pair.tripletex_root)) + len(writes(pair.svenn_root)) >= kill_after_writes
+        ),
+        within=120,
     )
-    deadline = time.monotonic() + 120
-    try:
-        while process.poll() is None and time.monotonic() < deadline:
-            done = len(writes(pair.tripletex_root)) + len(writes(pair.svenn_root))
-            if done >= kill_after_writes:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
-                return True
-            time.sleep(0.01)
-        return False
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def assert_consistent(pair, store):

@@ -4,18 +4,14 @@ between a POST and the ledger write: the rerun adopts the entry by its key, neve
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import time
 from typing import Any
 
 import httpx
 import pytest
-from prefect.settings import PREFECT_API_URL
 
 from flows.export_hours import export_hours
+from tests.flows.conftest import kill_when
 from tests.flows.test_export_hours import (
     assert_exactly_once,
     export,
@@ -83,26 +79,7 @@ def test_export_rides_out_5xx_timeouts_and_429s_on_batch_writes(
 def run_and_kill_after_first_post(pair: Any) -> bool:
     """Export in a subprocess; SIGKILL it once its first batch POST was performed (its answer
     is held by the sandbox, so the ledger write has not happened). True if killed."""
-    env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value())
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flows.export_hours", pair.tenant],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 180
-    try:
-        while process.poll() is None and time.monotonic() < deadline:
-            if tripletex_entries(pair):  # the POST went through; its answer is still held
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
-                return True
-            time.sleep(0.01)
-        return False
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    return kill_when(["flows.export_hours", pair.tenant], lambda: bool(tripletex_entries(pair)))
 
 
 def test_killed_between_the_post_and_the_ledger_write_the_rerun_adopts(

@@ -8,21 +8,16 @@ and its commit. Ticks in this process then finish the job.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from prefect.settings import PREFECT_API_URL
 
 from sandboxes.live_edits import svenn_edit, svenn_records, tripletex_edit, tripletex_records
 from sync.merge import same_value
-from tests.flows.conftest import writes
+from tests.flows.conftest import kill_when, writes
 from tests.flows.realtime_support import synced_once, tick
 
 pytestmark = pytest.mark.scenario
@@ -46,26 +41,10 @@ def hold_write_answers(pair, on: bool) -> None:
 
 
 def run_and_kill(kill_after: int, pair) -> bool:
-    env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value())
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flows.realtime_sync", "1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    return kill_when(
+        ["flows.realtime_sync", "1"],
+        lambda: len(writes(pair.tripletex_root)) + len(writes(pair.svenn_root)) >= kill_after,
     )
-    deadline = time.monotonic() + 180
-    try:
-        while process.poll() is None and time.monotonic() < deadline:
-            if len(writes(pair.tripletex_root)) + len(writes(pair.svenn_root)) >= kill_after:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
-                return True
-            time.sleep(0.02)
-        return False
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 @settings(
