@@ -76,6 +76,11 @@ class World:
     truth: dict[Entity, dict[str, str]]
     # ids (either side) generated to be ambiguous: a Tripletex record and its Svenn duplicates.
     ambiguous: set[str]
+    # ground truth: "tripletex:<id>" / "svenn:<id>" -> the real-world thing it is a copy of
+    # ("customer:17"); duplicates inside one system point at the same thing.
+    origin: dict[str, str] = field(default_factory=dict)
+    # shaped real-world things (see sandboxes.datagen_shapes): shape -> their origin keys
+    shapes: dict[str, list[str]] = field(default_factory=dict)
 
 
 def world_size(size: str | int | WorldSize) -> WorldSize:
@@ -167,6 +172,9 @@ class _Builder:
             Entity.EMPLOYEE: {}, Entity.CUSTOMER: {}, Entity.PROJECT: {}
         }  # fmt: skip
         self.ambiguous: set[str] = set()
+        self.origin: dict[str, str] = {}
+        self.shapes: dict[str, list[str]] = {}
+        self.accountants: list[str] = []  # e-mails of accountants that clients give as theirs
         self.broken_rules: set[str] = set()
         self.tenant_domain = f"{self.rng.choice(TENANT_DOMAIN_WORDS)}-{self._slug_last()}.no"
         # base index -> (tripletex record, svenn record) for cross references
@@ -182,9 +190,15 @@ class _Builder:
         add_projects(self)
         self._add_activities()
         self._add_hours()
-        return World(self.tripletex, self.svenn, self.truth, self.ambiguous)
+        return World(
+            self.tripletex, self.svenn, self.truth, self.ambiguous, self.origin, self.shapes
+        )
 
     # --- ids, randomness and uniqueness ---------------------------------------------------
+
+    def came_from(self, side: str, record_id: str, entity: Entity, index: int) -> None:
+        """Record ground truth: this record is a copy of real-world thing ``index``."""
+        self.origin[f"{side}:{record_id}"] = f"{entity.value}:{index}"
 
     def tripletex_id(self) -> str:
         """Next Tripletex id ("1", "2", ...), unique across entities."""

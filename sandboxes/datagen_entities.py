@@ -11,6 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from sandboxes.datagen_shapes import (
+    CUSTOMER_SHAPES,
+    EMPLOYEE_SHAPES,
+    PROJECT_SHAPES,
+    Placed,
+    note,
+    older_customer,
+    older_employee,
+    older_project,
+    place_shapes,
+    shaped_customer,
+)
 from sync import normalize
 from sync.records import Customer, Employee, Entity, Project
 
@@ -23,15 +35,23 @@ START, END = dt.date(2023, 1, 1), dt.date(2025, 8, 31)
 def add_employees(b: _Builder) -> None:
     """Employees on both sides; some Svenn ones without e-mail or last name."""
     pairs: list[tuple[str | None, str | None]] = []
-    for number, side in enumerate(b.sides(b.size.employees), start=1001):
-        base = _employee_base(b, str(number))
+    roles = b.sides(b.size.employees)
+    placed = place_shapes(b, roles, EMPLOYEE_SHAPES)
+    for index, side in enumerate(roles):
+        base = _employee_base(b, str(1001 + index))
+        shape = placed.get(index)
+        note(b, Entity.EMPLOYEE, index, shape)
         t_id = s_id = None
         if side in ("both", "tripletex"):
             t_id = b.tripletex_id()
             b.tripletex.employees.append(base.model_copy(update={"id": t_id}))
+            b.came_from("tripletex", t_id, Entity.EMPLOYEE, index)
         if side in ("both", "svenn"):
-            svenn = _svenn_employee(b, base, side)
-            s_id = _add_svenn(b, Entity.EMPLOYEE, b.svenn.employees, svenn, "emp", t_id)
+            svenn = _svenn_employee(b, base, side, keep=shape is not None)
+            older = older_employee(b, svenn) if shape else None
+            s_id = _add_svenn(
+                b, Entity.EMPLOYEE, b.svenn.employees, svenn, "emp", t_id, index, older
+            )
         pairs.append((t_id, s_id))
     b.pairs[Entity.EMPLOYEE] = pairs
 
@@ -67,8 +87,11 @@ def _digits(b: _Builder) -> str:
     return "" if b.chance(0.7) else str(b.rng.randint(2, 99))
 
 
-def _svenn_employee(b: _Builder, base: Employee, side: Side) -> Employee:
+def _svenn_employee(b: _Builder, base: Employee, side: Side, *, keep: bool) -> Employee:
+    """The Svenn copy; ``keep`` (a shaped person) keeps the e-mail and number it is found by."""
     update: dict[str, object] = {"phone": b.phone()}
+    if keep:
+        return base.model_copy(update=update)
     if side == "svenn":
         if b.rule_break("employee_no_email", 0.06):
             update["email"] = None
@@ -107,16 +130,25 @@ def _employees_match(t: Employee, s: Employee) -> bool:
 def add_customers(b: _Builder) -> None:
     """Customers on both sides; Tripletex inactive ones, Svenn non-numeric numbers."""
     pairs: list[tuple[str | None, str | None]] = []
-    for number, side in enumerate(b.sides(b.size.customers), start=10001):
-        base = _customer_base(b, number)
+    roles = b.sides(b.size.customers)
+    placed = place_shapes(b, roles, CUSTOMER_SHAPES)
+    base: Customer | None = None
+    for index, side in enumerate(roles):
+        shape = placed.get(index)
+        base = shaped_customer(b, _customer_base(b, 10001 + index), shape, base)
+        note(b, Entity.CUSTOMER, index, shape)
         t_id = s_id = None
         if side in ("both", "tripletex"):
             t_id = b.tripletex_id()
             active = side == "both" or not b.rule_break("customer_inactive", 0.05)
             b.tripletex.customers.append(base.model_copy(update={"id": t_id, "is_active": active}))
+            b.came_from("tripletex", t_id, Entity.CUSTOMER, index)
         if side in ("both", "svenn"):
-            svenn = _svenn_customer(b, base, side)
-            s_id = _add_svenn(b, Entity.CUSTOMER, b.svenn.customers, svenn, "cus", t_id)
+            svenn = _svenn_customer(b, base, side, shape)
+            older = older_customer(b, svenn) if _is(shape, "svenn_duplicate") else None
+            s_id = _add_svenn(
+                b, Entity.CUSTOMER, b.svenn.customers, svenn, "cus", t_id, index, older
+            )
             if side == "both" and s_id not in b.ambiguous:
                 b.linkable_customers.add(len(pairs))
         pairs.append((t_id, s_id))
@@ -141,6 +173,10 @@ def _company_name(b: _Builder) -> str:
     return f"{stem} {suffix}".strip()
 
 
+def _is(placed: Placed | None, shape: str) -> bool:
+    return placed is not None and not placed.anchor and placed.shape == shape
+
+
 def _customer_base(b: _Builder, number: int) -> Customer:
     name = b.unique("company", lambda: _company_name(b), normalize.company_stem)
     domain = normalize.company_stem(name).replace(" ", "")
@@ -156,10 +192,18 @@ def _customer_base(b: _Builder, number: int) -> Customer:
     )
 
 
-def _svenn_customer(b: _Builder, base: Customer, side: Side) -> Customer:
+def _svenn_customer(b: _Builder, base: Customer, side: Side, shape: Placed | None) -> Customer:
+    """The Svenn copy, written the way people type. A shaped company (and its partner) keeps
+    what tells it apart: its org number and legal form, in any spelling."""
     update: dict[str, object] = {"phone": b.phone()}
     if base.organization_number and b.messy:
         update["organization_number"] = _messy_org_number(b, base.organization_number)
+    if shape is not None:
+        if b.mess(0.4):
+            update["email"] = _messy_email(b, base.email)
+        if b.mess(0.6):
+            update["name"] = _name_variant(b, base.name, keep_form=True)
+        return base.model_copy(update=update)
     if side == "svenn":
         if b.rule_break("customer_number_text", 0.05):
             update["customer_number"] = f"K-{base.customer_number}"
@@ -211,10 +255,14 @@ def add_projects(b: _Builder) -> None:
     s_customers = [i for i, (_, s) in enumerate(customers) if s]
     shared_customers = [i for i, (t, s) in enumerate(customers) if t and s]
     t_projects: list[str] = []
-    for number, side in enumerate(b.sides(b.size.projects), start=1001):
+    roles = b.sides(b.size.projects)
+    placed = place_shapes(b, roles, PROJECT_SHAPES)
+    for index, side in enumerate(roles):
         pool = {"both": shared_customers, "tripletex": t_customers, "svenn": s_customers}[side]
         customer = b.rng.choice(pool) if pool else None
-        base = _project_base(b, str(number), customer)
+        shape = placed.get(index) if customer is not None else None  # same name + customer
+        note(b, Entity.PROJECT, index, shape)
+        base = _project_base(b, str(1001 + index), customer)
         t_id = None
         if side in ("both", "tripletex"):
             t_id = b.tripletex_id()
@@ -224,11 +272,14 @@ def add_projects(b: _Builder) -> None:
             elif side == "tripletex" and t_projects and b.rule_break("subproject", 0.06):
                 update["parent_project_id"] = b.rng.choice(t_projects)
             b.tripletex.projects.append(base.model_copy(update=update))
+            b.came_from("tripletex", t_id, Entity.PROJECT, index)
             t_projects.append(t_id)
         if side in ("both", "svenn"):
             svenn = base.model_copy(update=_project_refs(b, customer, employees, 1))
-            svenn = _svenn_project(b, svenn, side, customer in b.linkable_customers)
-            _add_svenn(b, Entity.PROJECT, b.svenn.projects, svenn, "prj", t_id)
+            if shape is None:
+                svenn = _svenn_project(b, svenn, side, customer in b.linkable_customers)
+            older = older_project(svenn) if shape else None
+            _add_svenn(b, Entity.PROJECT, b.svenn.projects, svenn, "prj", t_id, index, older)
 
 
 def _project_base(b: _Builder, number: str, customer: int | None) -> Project:
@@ -271,20 +322,28 @@ def _svenn_project(b: _Builder, project: Project, side: Side, linkable: bool) ->
 
 def _add_svenn(
     b: _Builder, entity: Entity, target: list[Customer] | list[Employee] | list[Project],
-    record: Customer | Employee | Project, prefix: str, tripletex_id: str | None,
+    record: Customer | Employee | Project, prefix: str, tripletex_id: str | None, index: int,
+    older: Customer | Employee | Project | None = None,
 ) -> str:  # fmt: skip
-    """Append the Svenn copy (and, rarely, a duplicate of it); record truth and ambiguity."""
+    """Append the Svenn copy (after ``older``, a shaped duplicate made before it, or rarely
+    followed by an exact copy, ambiguous on purpose); record truth, origin and ambiguity."""
+    if older is not None:
+        older_id = b.svenn_id(prefix)
+        target.append(older.model_copy(update={"id": older_id}))  # type: ignore[arg-type]
+        b.came_from("svenn", older_id, entity, index)
     s_id = b.svenn_id(prefix)
     target.append(record.model_copy(update={"id": s_id}))  # type: ignore[arg-type]
+    b.came_from("svenn", s_id, entity, index)
     if tripletex_id is None:
         return s_id
     b.truth[entity][tripletex_id] = s_id
-    if b.rule_break(f"duplicate_{prefix}", 0.03):
+    if older is None and b.rule_break(f"duplicate_{prefix}", 0.03):
         twin = b.svenn_id(prefix)
         copy = record.model_copy(
             update={"id": twin, "phone": b.phone()} if entity != Entity.PROJECT else {"id": twin}
         )
         target.append(copy)  # type: ignore[arg-type]
+        b.came_from("svenn", twin, entity, index)
         b.ambiguous.update({tripletex_id, s_id, twin})
     return s_id
 
@@ -306,7 +365,7 @@ def _messy_email(b: _Builder, value: str | None) -> str | None:
     return b.rng.choice((f" {value.upper()}", f"{local.title()}@{domain.upper()} ", value.title()))
 
 
-def _name_variant(b: _Builder, name: str) -> str:
+def _name_variant(b: _Builder, name: str, *, keep_form: bool = False) -> str:
     options = [
         name.upper(),
         name.lower(),
@@ -314,7 +373,9 @@ def _name_variant(b: _Builder, name: str) -> str:
         name.replace(" ", " ", 1),
     ]
     if name.endswith(" AS"):
-        options += [name[:-3] + " A/S", name[:-3] + " A.S.", name[:-3]]
+        options += [name[:-3] + " A/S", name[:-3] + " A.S.", name[:-3] + " as"]
+        if not keep_form:
+            options.append(name[:-3])
     if name.endswith(" A/S"):
         options += [name[:-4] + " AS"]
     if " & " in name:

@@ -1,0 +1,75 @@
+"""The whole initial-sync plan over every entity, as the preview shows it and the run applies it.
+
+Pure: both sides' records, what is already linked and what sits out go in; the plan comes out.
+Entities are planned in sync order; records a run would create stand in for their future ids
+("new:<id>"), so projects see the customers and managers that steps 1 and 2 would create before
+them, and each target's own refusals (:mod:`sync.target_rules`) are part of the plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sync.plan import PlannedFailure, SyncPlan, plan_entity
+from sync.records import SYNC_ORDER, Direction, Entity, Record
+from sync.target_rules import TargetFacts, prepare_creates
+
+
+def plan_initial_sync(
+    tripletex: Mapping[Entity, Sequence[Record]],
+    svenn: Mapping[Entity, Sequence[Record]],
+    *,
+    linked: Mapping[Entity, Mapping[str, str]],
+    excluded: Mapping[Entity, Sequence[PlannedFailure]] | None = None,
+    fallback_manager: str | None = None,
+    project_managers: frozenset[str] | None = None,
+) -> SyncPlan:
+    """Plan every entity; ``linked`` maps Tripletex id → Svenn id per entity (earlier runs),
+    ``fallback_manager``/``project_managers`` are the Tripletex facts for project creates."""
+    plan = SyncPlan()
+    customer_links: dict[str, str] = {}
+    to_svenn: dict[Entity, dict[str, str]] = {Entity.CUSTOMER: {}, Entity.EMPLOYEE: {}}
+    to_tripletex: dict[Entity, dict[str, str]] = {Entity.CUSTOMER: {}, Entity.EMPLOYEE: {}}
+    for entity in SYNC_ORDER:
+        before = linked.get(entity, {})
+        entity_plan = plan_entity(
+            entity,
+            tripletex.get(entity, ()),
+            svenn.get(entity, ()),
+            linked=before,
+            customer_links=customer_links,
+            excluded=(excluded or {}).get(entity, ()),
+        )
+        pairs = dict(before) | {link.tripletex_id: link.svenn_id for link in entity_plan.links}
+        if entity is Entity.CUSTOMER:
+            customer_links = pairs
+        step_one, refused_one = prepare_creates(
+            entity_plan.create_in_svenn,
+            Direction.TRIPLETEX_TO_SVENN,
+            TargetFacts(
+                existing=svenn.get(entity, ()),
+                customers=to_svenn[Entity.CUSTOMER],
+                employees=to_svenn[Entity.EMPLOYEE],
+            ),
+        )
+        step_two, refused_two = prepare_creates(
+            entity_plan.create_in_tripletex,
+            Direction.SVENN_TO_TRIPLETEX,
+            TargetFacts(
+                existing=tripletex.get(entity, ()),
+                customers=to_tripletex[Entity.CUSTOMER],
+                employees=to_tripletex[Entity.EMPLOYEE],
+                fallback_manager=fallback_manager,
+                project_managers=project_managers,
+            ),
+        )
+        entity_plan.create_in_svenn = [source for source, _ in step_one]
+        entity_plan.create_in_tripletex = [source for source, _ in step_two]
+        entity_plan.failures += refused_one + refused_two
+        if entity in to_svenn:
+            to_svenn[entity] = pairs | {str(s.id): f"new:{s.id}" for s, _ in step_one}
+            to_tripletex[entity] = {sv: tx for tx, sv in pairs.items()} | {
+                str(s.id): f"new:{s.id}" for s, _ in step_two
+            }
+        plan.entities[entity] = entity_plan
+    return plan
