@@ -103,11 +103,18 @@ def generate_world(
     seed: int = 0,
     overlap: float = 0.5,
     messy: bool = True,
+    shape_share: float | None = None,
 ) -> World:
-    """Generate both sides' data and the truth map, deterministically for ``seed``."""
+    """Generate both sides' data and the truth map, deterministically for ``seed``.
+
+    ``shape_share``: the share of things in each real-world shape of a messy world
+    (:mod:`sandboxes.datagen_shapes`; a few of each by default)."""
     if not 0.0 <= overlap <= 1.0:
         raise ValueError("overlap must be between 0 and 1")
-    return _Builder(world_size(size), seed, overlap, messy).build()
+    builder = _Builder(world_size(size), seed, overlap, messy)
+    if shape_share is not None:
+        builder.shape_share = shape_share
+    return builder.build()
 
 
 # --- vocabulary ---------------------------------------------------------------------------
@@ -175,6 +182,7 @@ class _Builder:
         self.origin: dict[str, str] = {}
         self.shapes: dict[str, list[str]] = {}
         self.accountants: list[str] = []  # e-mails of accountants that clients give as theirs
+        self.shape_share = 0.01  # of the things, in each real-world shape (datagen_shapes)
         self.broken_rules: set[str] = set()
         self.tenant_domain = f"{self.rng.choice(TENANT_DOMAIN_WORDS)}-{self._slug_last()}.no"
         # base index -> (tripletex record, svenn record) for cross references

@@ -50,8 +50,9 @@ def add_employees(b: _Builder) -> None:
             svenn = _svenn_employee(b, base, side, keep=shape is not None)
             older = older_employee(b, svenn) if shape else None
             s_id = _add_svenn(
-                b, Entity.EMPLOYEE, b.svenn.employees, svenn, "emp", t_id, index, older
-            )
+                b, Entity.EMPLOYEE, b.svenn.employees, svenn, "emp", t_id, index, older,
+                shaped=shape is not None,
+            )  # fmt: skip
         pairs.append((t_id, s_id))
     b.pairs[Entity.EMPLOYEE] = pairs
 
@@ -147,8 +148,9 @@ def add_customers(b: _Builder) -> None:
             svenn = _svenn_customer(b, base, side, shape)
             older = older_customer(b, svenn) if _is(shape, "svenn_duplicate") else None
             s_id = _add_svenn(
-                b, Entity.CUSTOMER, b.svenn.customers, svenn, "cus", t_id, index, older
-            )
+                b, Entity.CUSTOMER, b.svenn.customers, svenn, "cus", t_id, index, older,
+                shaped=shape is not None,
+            )  # fmt: skip
             if side == "both" and s_id not in b.ambiguous:
                 b.linkable_customers.add(len(pairs))
         pairs.append((t_id, s_id))
@@ -279,7 +281,10 @@ def add_projects(b: _Builder) -> None:
             if shape is None:
                 svenn = _svenn_project(b, svenn, side, customer in b.linkable_customers)
             older = older_project(svenn) if shape else None
-            _add_svenn(b, Entity.PROJECT, b.svenn.projects, svenn, "prj", t_id, index, older)
+            _add_svenn(
+                b, Entity.PROJECT, b.svenn.projects, svenn, "prj", t_id, index, older,
+                shaped=shape is not None,
+            )  # fmt: skip
 
 
 def _project_base(b: _Builder, number: str, customer: int | None) -> Project:
@@ -323,10 +328,11 @@ def _svenn_project(b: _Builder, project: Project, side: Side, linkable: bool) ->
 def _add_svenn(
     b: _Builder, entity: Entity, target: list[Customer] | list[Employee] | list[Project],
     record: Customer | Employee | Project, prefix: str, tripletex_id: str | None, index: int,
-    older: Customer | Employee | Project | None = None,
+    older: Customer | Employee | Project | None = None, *, shaped: bool = False,
 ) -> str:  # fmt: skip
-    """Append the Svenn copy (after ``older``, a shaped duplicate made before it, or rarely
-    followed by an exact copy, ambiguous on purpose); record truth, origin and ambiguity."""
+    """Append the Svenn copy (after ``older``, a shaped duplicate made before it; or, for things
+    not ``shaped``, rarely followed by an exact copy, ambiguous on purpose); record truth,
+    origin and ambiguity."""
     if older is not None:
         older_id = b.svenn_id(prefix)
         target.append(older.model_copy(update={"id": older_id}))  # type: ignore[arg-type]
@@ -337,7 +343,7 @@ def _add_svenn(
     if tripletex_id is None:
         return s_id
     b.truth[entity][tripletex_id] = s_id
-    if older is None and b.rule_break(f"duplicate_{prefix}", 0.03):
+    if not shaped and b.rule_break(f"duplicate_{prefix}", 0.03):
         twin = b.svenn_id(prefix)
         copy = record.model_copy(
             update={"id": twin, "phone": b.phone()} if entity != Entity.PROJECT else {"id": twin}

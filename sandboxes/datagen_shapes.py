@@ -1,6 +1,6 @@
 """The shapes of real-world mess (issue 11), placed among generated companies, people and jobs.
 
-A messy world holds a few of each shape (about :data:`SHAPE_SHARE` of the things, at least one):
+A messy world holds a few of each shape (by default 1 % of the things each, at least one):
 
 customers
 - ``svenn_duplicate``: Svenn holds the company twice, an older record without org number or
@@ -34,7 +34,6 @@ from sync.records import Customer, Employee, Entity, Project
 if TYPE_CHECKING:
     from sandboxes.datagen import Side, _Builder
 
-SHAPE_SHARE = 0.01
 PAIRED = frozenset({"shared_accountant", "namesake", "enk_vs_as"})
 CUSTOMER_SHAPES = ("svenn_duplicate", "shared_accountant", "namesake", "enk_vs_as")
 EMPLOYEE_SHAPES = ("svenn_duplicate",)
@@ -53,8 +52,8 @@ def place_shapes(b: _Builder, roles: list[Side], shapes: tuple[str, ...]) -> dic
     """Index of a thing → its shape, a few of each; nothing in a clean world."""
     if not b.messy or len(roles) < 2:
         return {}
-    per_shape = max(1, round(len(roles) * SHAPE_SHARE))
-    wanted = [shape for shape in shapes for _ in range(per_shape)]
+    per_shape = max(1, round(len(roles) * b.shape_share))
+    wanted = [shape for _ in range(per_shape) for shape in shapes]  # round robin
     slots = list(range(1, len(roles), 2))  # (i-1, i): pairs never overlap
     b.rng.shuffle(slots)
     placed: dict[int, Placed] = {}
@@ -114,7 +113,7 @@ def shaped_customer(
 def _accountants(b: _Builder) -> list[str]:
     """A few accountants' e-mails, each given by the clients that use that accountant."""
     if not b.accountants:
-        count = max(1, round(b.size.customers * SHAPE_SHARE / 2))
+        count = max(1, round(b.size.customers * b.shape_share / 2))
         names = {(normalize.text(b.fake.last_name()) or "x").replace(" ", "") for _ in range(count)}
         b.accountants = [f"post@{name}regnskap.no" for name in sorted(names)]
     return b.accountants

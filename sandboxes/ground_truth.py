@@ -108,7 +108,9 @@ def judge(
     return outcome
 
 
-def judge_plan(world: World, plan: SyncPlan, entities: Iterable[Entity] = SYNC_ORDER) -> SyncOutcome:
+def judge_plan(
+    world: World, plan: SyncPlan, entities: Iterable[Entity] = SYNC_ORDER
+) -> SyncOutcome:
     """Judge a plan of a first sync of ``world`` as if it were applied: each record to create
     becomes a copy "new:<id>" on the other side, linked to its source."""
     links: list[tuple[str, str]] = []
