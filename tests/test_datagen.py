@@ -143,3 +143,45 @@ def test_bench_preset_has_the_sizes_the_benchmarks_promise():
     world = generate_world("bench", seed=0)
     assert len(world.tripletex.customers) == 10_000
     assert len(world.svenn.employees) >= 500
+
+
+def test_every_record_knows_the_real_world_thing_it_is_a_copy_of(world):
+    sides = {"tripletex": world.tripletex, "svenn": world.svenn}
+    keys = {
+        f"{side}:{r.id}"
+        for side, data in sides.items()
+        for r in [*data.customers, *data.employees, *data.projects]
+    }
+    assert set(world.origin) == keys
+    for entity, pairs in world.truth.items():
+        for t_id, s_id in pairs.items():
+            assert world.origin[f"tripletex:{t_id}"] == world.origin[f"svenn:{s_id}"]
+            assert world.origin[f"svenn:{s_id}"].startswith(entity.value)
+
+
+def test_messy_worlds_hold_a_few_of_each_real_world_shape_and_clean_ones_none():
+    world = generate_world("demo", seed=2)
+    assert {shape: len(things) for shape, things in world.shapes.items()} == {
+        "customer.svenn_duplicate": 4,
+        "customer.shared_accountant": 4,
+        "customer.namesake": 4,
+        "customer.enk_vs_as": 4,
+        "employee.svenn_duplicate": 1,
+        "project.svenn_duplicate": 1,
+    }
+    customers = {f"svenn:{c.id}": c for c in world.svenn.customers}
+    customers |= {f"tripletex:{c.id}": c for c in world.tripletex.customers}
+
+    def copies(thing: str) -> list:
+        return [customers[k] for k, v in world.origin.items() if v == thing and k in customers]
+
+    for thing in world.shapes["customer.svenn_duplicate"]:
+        svenn = [k for k, v in world.origin.items() if v == thing and k.startswith("svenn:")]
+        older, newer = (customers[k] for k in sorted(svenn))
+        assert older.organization_number is None and newer.organization_number
+        assert normalize.email(older.email) == normalize.email(newer.email)
+    for thing in world.shapes["customer.enk_vs_as"]:
+        assert {normalize.legal_form(c.name) for c in copies(thing)} == {"enk"}
+    for thing in world.shapes["customer.shared_accountant"]:
+        assert all("regnskap.no" in (c.email or "").lower() for c in copies(thing))
+    assert generate_world("small", seed=2, messy=False).shapes == {}

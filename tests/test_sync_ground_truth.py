@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from sandboxes.datagen import World, WorldSize, generate_world
 from sandboxes.ground_truth import judge_plan
 from sync.initial_plan import plan_initial_sync
-from sync.plan import SyncPlan
+from sync.plan import PlannedLink, SyncPlan
 from sync.records import Entity
 
 
@@ -104,3 +104,25 @@ def test_each_shape_ends_as_the_issue_asks_in_a_dense_world():
         shaped = world.shapes[f"customer.{shape}"]
         assert shaped and not set(shaped) & things_parked, shape
     assert judge_plan(world, plan).false_merges == []
+
+
+def test_the_judge_sees_a_false_merge_a_double_create_and_a_silent_drop():
+    world = generate_world(WorldSize(12, 3, 3, 0), seed=1, overlap=0.5)
+    plan = first_sync_plan(world)
+    customers = plan.entities[Entity.CUSTOMER]
+    assert judge_plan(world, plan).false_merges == []
+    first, second = customers.links[:2]
+    customers.links[:2] = [
+        PlannedLink(Entity.CUSTOMER, first.tripletex_id, second.svenn_id, "email"),
+        PlannedLink(Entity.CUSTOMER, second.tripletex_id, first.svenn_id, "email"),
+    ]
+    tripletex = {str(c.id): c for c in world.tripletex.customers}
+    customers.create_in_svenn.append(tripletex[customers.links[2].tripletex_id])
+    dropped = customers.create_in_tripletex.pop(0)  # neither created nor held back
+    outcome = judge_plan(world, plan)
+    assert len(outcome.false_merges) == 2
+    assert outcome.duplicates_created == [
+        f"svenn:{world.origin['tripletex:' + customers.links[2].tripletex_id]}"
+    ]
+    assert outcome.unaccounted == [f"svenn:{dropped.id}"]
+    assert outcome.missing == [world.origin[f"svenn:{dropped.id}"]]
