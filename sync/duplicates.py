@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sync.keys import DUPLICATE_KEYS, KeyRules
+from sync.keys import DUPLICATE_KEYS, KeyRules, KeyValues
 from sync.matching import same_key_pairs
 from sync.records import Entity
 
@@ -57,13 +57,14 @@ def find_duplicates(
     if rules is None or frame.empty or not leftovers:
         return []
     side = _ranked(frame, rules, set(kept), set(waiting), set(leftovers))
+    memo = KeyValues(side)
     left = side["left"].to_numpy()
     rank = side["rank"].to_numpy()
-    identity = {name: (of(side), of(side)) for name, of in rules.identities}
-    shared = _shared_values(rules, side, context)
+    identity = {name: (memo(of), memo(of)) for name, of in rules.identities}
+    shared = _shared_values(rules, memo, context)
     found: dict[str, Duplicate] = {}
     for key in rules.keys:
-        values = key.values(side)
+        values = memo(key.values)
         if key.name in shared:
             values = values.where(~values.isin(shared[key.name]), pd.NA)
         pairs = same_key_pairs(values, identity if key.weak else {})
@@ -97,7 +98,7 @@ def _ranked(
 
 
 def _shared_values(
-    rules: KeyRules, side: pd.DataFrame, context: pd.DataFrame | None
+    rules: KeyRules, side: KeyValues, context: pd.DataFrame | None
 ) -> dict[str, pd.Index]:
     """Values of the shared-prone key carried by records with two or more identity values."""
     if rules.shared is None:
@@ -105,9 +106,9 @@ def _shared_values(
     key_name, identity_name = rules.shared
     key_of = next(key.values for key in rules.keys if key.name == key_name)
     identity_of = dict(rules.identities)[identity_name]
-    frames = [side] if context is None or context.empty else [side, context]
+    sides = [side] if context is None or context.empty else [side, KeyValues(context)]
     carriers = pd.concat(
-        [pd.DataFrame({"k": key_of(f), "i": identity_of(f)}) for f in frames], ignore_index=True
+        [pd.DataFrame({"k": s(key_of), "i": s(identity_of)}) for s in sides], ignore_index=True
     ).dropna()
     distinct = carriers.groupby("k")["i"].nunique()
     return {key_name: distinct.index[distinct >= 2]}

@@ -64,6 +64,22 @@ class KeyRules:
     shared: tuple[str, str] | None = None
 
 
+class KeyValues:
+    """The values of each key function on one frame, each computed once: the passes, the
+    identities and the duplicate check ask for the same keys (the org number four times)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._found: dict[KeyFunction, pd.Series] = {}
+
+    def __call__(self, key_of: KeyFunction) -> pd.Series:
+        """``key_of(frame)``, remembered (an empty frame gives an empty series)."""
+        if key_of not in self._found:
+            empty = self.frame.empty
+            self._found[key_of] = pd.Series([], dtype="object") if empty else key_of(self.frame)
+        return self._found[key_of]
+
+
 def column(frame: pd.DataFrame, name: str) -> pd.Series:
     """The column, or an all-NA one when the frame has no such field."""
     if name in frame.columns:

@@ -24,8 +24,8 @@ import pandas as pd
 from sync.keys import (
     CUSTOMER_KEYS,
     EMPLOYEE_KEYS,
-    KeyFunction,
     KeyRules,
+    KeyValues,
     contradicting,
     project_keys,
 )
@@ -73,8 +73,13 @@ class MatchResult:
 
 def records_frame(records: Sequence[Record]) -> pd.DataFrame:
     """One row per record, one column per field; ``postal_address`` becomes ``postal_code``."""
-    rows = [dict(record) for record in records]
-    frame = pd.DataFrame(rows)
+    if records and len({type(record) for record in records}) == 1:
+        # Column by column from the models' own attributes: several times faster than a row
+        # of dicts per record on 100k records.
+        names = list(type(records[0]).model_fields)
+        frame = pd.DataFrame({name: [getattr(r, name) for r in records] for name in names})
+    else:
+        frame = pd.DataFrame([dict(record) for record in records])
     if "postal_address" in frame.columns:
         addresses = frame.pop("postal_address")
         frame["postal_code"] = [a.postal_code if a is not None else None for a in addresses]
@@ -112,13 +117,16 @@ def match_on_keys(
     """Run the key passes in order and collect links, ambiguities and leftovers."""
     sides = {"tripletex": _prepared(tripletex, "tripletex"), "svenn": _prepared(svenn, "svenn")}
     done = {side: pd.Series(False, index=frame.index) for side, frame in sides.items()}
-    identity = {name: (of(sides["tripletex"]), of(sides["svenn"])) for name, of in rules.identities}
+    values = {side: KeyValues(frame) for side, frame in sides.items()}
+    identity = {
+        name: (values["tripletex"](of), values["svenn"](of)) for name, of in rules.identities
+    }
     computed: list[tuple[str, pd.Series, pd.Series]] = []  # stronger keys, for conflicts
     linked: list[pd.DataFrame] = []
     apart: list[pd.DataFrame] = []
     result = MatchResult()
     for key in rules.keys:
-        every = {side: _key_values(frame, key.values) for side, frame in sides.items()}
+        every = {side: values[side](key.values) for side in sides}
         t_key, s_key = (every[side][~done[side].to_numpy()] for side in sides)
         pairs = _candidate_pairs(sides, t_key, s_key)
         lookalikes: dict[str, pd.DataFrame] = {}
@@ -160,13 +168,6 @@ def _prepared(frame: pd.DataFrame, side: str) -> pd.DataFrame:
     prepared["id"] = prepared["id"].astype(str)
     prepared.attrs["side"] = side
     return prepared
-
-
-def _key_values(frame: pd.DataFrame, key_of: KeyFunction) -> pd.Series:
-    """The key of every record of one side (NA where it has none)."""
-    if frame.empty:
-        return pd.Series([], dtype="object")
-    return key_of(frame)
 
 
 def same_key_pairs(values: pd.Series, identity: Identities) -> pd.DataFrame:

@@ -340,8 +340,9 @@ def _pair_identical(
 
 
 def _unique_by_fingerprint(records: Sequence[Record]) -> dict[str, str]:
-    counts = Counter(r.fingerprint() for r in records)
-    return {r.fingerprint(): str(r.id) for r in records if counts[r.fingerprint()] == 1}
+    prints = [r.fingerprint() for r in records]  # each once: a hash of a JSON dump
+    counts = Counter(prints)
+    return {fp: str(r.id) for fp, r in zip(prints, records, strict=True) if counts[fp] == 1}
 
 
 def _match(
