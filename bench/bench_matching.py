@@ -38,7 +38,7 @@ class Stopwatch:
         self.wall, self.cpu = time.perf_counter(), time.process_time()
 
     def lap(self) -> str:
-        """"W s (C s CPU)" since the previous lap."""
+        """ "W s (C s CPU)" since the previous lap."""
         wall, cpu = time.perf_counter(), time.process_time()
         text = f"{wall - self.wall:5.2f} s ({cpu - self.cpu:5.2f} s CPU)"
         self.wall, self.cpu = wall, cpu
