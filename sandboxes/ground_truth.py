@@ -90,11 +90,11 @@ def judge(
     after = {side: Counter[str]() for side in SIDES}
     for side in SIDES:
         for record_id in present.get(side, ()):
-            thing = origin.get(f"{side}:{record_id}")
-            if thing is None:
+            copy_of = origin.get(f"{side}:{record_id}")
+            if copy_of is None:
                 outcome.unexplained.append(f"{side}:{record_id}")
             else:
-                after[side][thing] += 1
+                after[side][copy_of] += 1
     things = set(world.origin.values())
     outcome.things = len(things)
     for thing in sorted(things):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -86,7 +87,7 @@ def _state(root: str, path: str) -> dict:
     return httpx.get(f"{root}/_admin/{path}/state").json()
 
 
-def _table(key: str) -> list[dict]:
-    artifact = Artifact.get(key)
+def _table(key: str) -> Any:
+    artifact: Any = Artifact.get(key)
     assert artifact is not None, key
     return json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
