@@ -8,7 +8,10 @@ with :func:`sync.malformed.malformed_failure`; callers that only need the record
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import InvalidOperation
 from typing import Any, TypeVar
@@ -21,6 +24,8 @@ from sync.records import Entity, System
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 ID_MAX = 64  # the store keeps ids of up to 64 characters
+_PLACEHOLDERS = itertools.count(1)  # stand-in ids for unreadable ids, unique in this process
+STAND_IN_ATTEMPTS = 4  # bad fields left out before a malformed record is taken as unreadable
 
 # pydantic error types → what is wrong, for a canonical model that refused a mapped value.
 _PYDANTIC_PROBLEMS = {
@@ -84,19 +89,61 @@ def malformed_record(
 ) -> MalformedRecord:
     """Describe why ``row`` could not be mapped (``field_names``: canonical → vendor name)."""
     record_id = _record_id(row.get("id") if isinstance(row, Mapping) else None)
+    field, value, problem = _what_failed(row, error, field_names)
+    if redact is not None and record_id is not None:
+        record_id = redact(record_id)
+    return MalformedRecord(system, entity, record_id, field, shown_value(value, redact), problem)
+
+
+def _what_failed(
+    row: Any, error: Exception, field_names: Mapping[str, str] | None
+) -> tuple[str, Any, Problem]:
+    """(field as the vendor names it, value as received, problem) of a failed mapping."""
     if isinstance(error, MalformedFieldError):
-        field, value, problem = error.field, error.value, error.problem
-    elif isinstance(error, ValidationError) and error.errors():
+        return error.field, error.value, error.problem
+    if isinstance(error, ValidationError) and error.errors():
         first = error.errors()[0]
         canonical = str(first["loc"][0]) if first["loc"] else "(record)"
         field = (field_names or {}).get(canonical, canonical)
         value = row.get(field) if isinstance(row, Mapping) else row
-        problem = _PYDANTIC_PROBLEMS.get(first["type"], Problem.NOT_ALLOWED)
-    else:
-        field, value, problem = "(record)", row, Problem.UNREADABLE
-    if redact is not None and record_id is not None:
-        record_id = redact(record_id)
-    return MalformedRecord(system, entity, record_id, field, shown_value(value, redact), problem)
+        return field, value, _PYDANTIC_PROBLEMS.get(first["type"], Problem.NOT_ALLOWED)
+    return "(record)", row, Problem.UNREADABLE
+
+
+def stand_in(
+    system: System,
+    row: Any,
+    error: Exception,
+    mapper: Callable[[Any], T],
+    *,
+    placeholder: int,
+    field_names: Mapping[str, str] | None = None,
+) -> T | None:
+    """What can be read of a row that failed to map: the bad fields left out (a required one
+    given as empty text), a bad id replaced by a placeholder no real record has.
+
+    It never syncs: it only takes part in matching, so that the record's counterpart is held
+    back instead of being linked to another record or created a second time.
+    """
+    if not isinstance(row, Mapping):
+        return None
+    candidate = dict(row)
+    fake_id = -placeholder if system is System.TRIPLETEX else f"?{placeholder}"
+    for _attempt in range(STAND_IN_ATTEMPTS):
+        name = re.split(r"[.\[]", _what_failed(candidate, error, field_names)[0])[0]
+        if name == "id" and candidate.get("id") != fake_id:
+            candidate["id"] = fake_id
+        elif name != "id" and name in candidate and candidate[name] != "":
+            del candidate[name]  # leave the bad value out
+        elif name != "id" and name not in candidate:
+            candidate[name] = ""  # a required field: empty text, if that reads
+        else:
+            return None
+        try:
+            return mapper(candidate)
+        except _MAPPING_ERRORS as again:
+            error = again
+    return None
 
 
 def _record_id(value: Any) -> str | None:
@@ -121,9 +168,18 @@ def read_records(
         try:
             records.append(mapper(row))
         except _MAPPING_ERRORS as error:
-            records.malformed.append(
-                malformed_record(system, entity, row, error, field_names=field_names, redact=redact)
+            bad = malformed_record(
+                system, entity, row, error, field_names=field_names, redact=redact
             )
+            standing = stand_in(
+                system,
+                row,
+                error,
+                mapper,
+                placeholder=next(_PLACEHOLDERS),
+                field_names=field_names,
+            )
+            records.malformed.append(dataclasses.replace(bad, stand_in=standing))
     if records.malformed:
         logger.warning(
             "%s: %d %s record(s) could not be read and were set aside: ids %s",

@@ -12,6 +12,7 @@ import json
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from enum import StrEnum
 from typing import Any
 
@@ -79,6 +80,10 @@ class MalformedRecord:
     field: str  # the field as the sending system names it, e.g. "dateOfBirth"
     value: str  # the value as received, as JSON, shortened and redacted
     problem: Problem
+    # What could be read of it (the bad field left out, a stand-in id if the id was bad): it
+    # takes part in matching only, so that its counterpart is held back instead of being
+    # linked to something else or created a second time. ``None`` when nothing could be read.
+    stand_in: Any = dataclass_field(default=None, compare=False, repr=False)
 
     @property
     def direction(self) -> Direction:

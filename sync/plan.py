@@ -19,7 +19,14 @@ from typing import Any
 
 from sync.duplicates import Duplicate, find_duplicates
 from sync.keys import key_label
-from sync.matching import Ambiguity, MatchResult, match_customers, match_employees, match_projects
+from sync.matching import (
+    Ambiguity,
+    Link,
+    MatchResult,
+    match_customers,
+    match_employees,
+    match_projects,
+)
 from sync.matching import records_frame as to_frame
 from sync.records import Direction, Employee, Entity, Record
 from sync.rules import ReasonCode, check_record, is_blocked, message
@@ -149,11 +156,16 @@ def plan_entity(
     linked: Mapping[str, str],
     customer_links: Mapping[str, str] | None = None,
     excluded: Iterable[PlannedFailure] = (),
+    unreadable: Mapping[str, Sequence[Record]] | None = None,
 ) -> EntityPlan:
     """Plan one entity: rules, then matching strongest key first, then the resume key.
 
     ``linked`` maps Tripletex id → Svenn id for links stored by earlier runs; ``excluded`` are
     failures found before planning (e.g. by the extract expectations), whose records sit out.
+    ``unreadable`` holds, per side ("tripletex", "svenn"), what could be read of the records
+    that failed to map (their ``MALFORMED_RECORD`` failures are in ``excluded``): they match
+    like any record but never link or get created, so whatever they match is held back
+    (``COUNTERPART_MALFORMED``) and nothing is matched differently because they are missing.
     """
     plan = EntityPlan(entity)
     plan.failures.extend(excluded)
@@ -161,20 +173,36 @@ def plan_entity(
     out_sv = {f.svenn_id for f in plan.failures if f.svenn_id}
     linked_sv = set(linked.values())
     plan.already_linked = sum(1 for r in tripletex if r.id in linked)
+    stand_ins = {
+        "tripletex": [r for r in (unreadable or {}).get("tripletex", ()) if r.id not in linked],
+        "svenn": [r for r in (unreadable or {}).get("svenn", ()) if r.id not in linked_sv],
+    }
+    unread = {side: {str(r.id) for r in records} for side, records in stand_ins.items()}
     tx = _eligible(tripletex, Direction.TRIPLETEX_TO_SVENN, set(linked) | out_tx, plan)
     sv = _eligible(svenn, Direction.SVENN_TO_TRIPLETEX, linked_sv | out_sv, plan)
+    tx += [r for r in stand_ins["tripletex"] if r.id not in {t.id for t in tx}]
+    sv += [r for r in stand_ins["svenn"] if r.id not in {s.id for s in sv}]
     result = _match(entity, tx, sv, customer_links or {})
-    plan.links.extend(
-        PlannedLink(entity, lk.tripletex_id, lk.svenn_id, lk.key) for lk in result.links
-    )
     by_tx = {str(r.id): r for r in tx}
     by_sv = {str(r.id): r for r in sv}
-    everything = {"tripletex": _by_id(tripletex), "svenn": _by_id(svenn)}
-    plan.failures.extend(_ambiguity_failure(a, everything) for a in result.ambiguous)
+    everything = {
+        "tripletex": _by_id([*tripletex, *stand_ins["tripletex"]]),
+        "svenn": _by_id([*svenn, *stand_ins["svenn"]]),
+    }
+    for lk in result.links:
+        if lk.tripletex_id in unread["tripletex"] or lk.svenn_id in unread["svenn"]:
+            plan.failures.extend(_counterpart_failures(lk, unread, everything))
+        else:
+            plan.links.append(PlannedLink(entity, lk.tripletex_id, lk.svenn_id, lk.key))
+    plan.failures.extend(
+        _ambiguity_failure(a, everything)
+        for a in result.ambiguous
+        if a.record_id not in unread[a.side]
+    )
     # Last, the resume key among what is left: a record we created just before a crash and
     # that has no identifier to match on is found again instead of being created twice.
-    left_tx = [by_tx[i] for i in result.unmatched_tripletex]
-    left_sv = [by_sv[i] for i in result.unmatched_svenn]
+    left_tx = [by_tx[i] for i in result.unmatched_tripletex if i not in unread["tripletex"]]
+    left_sv = [by_sv[i] for i in result.unmatched_svenn if i not in unread["svenn"]]
     resumed = _pair_identical(entity, left_tx, left_sv)
     plan.links.extend(resumed)
     paired_tx = {link.tripletex_id for link in resumed}
@@ -184,7 +212,7 @@ def plan_entity(
         "svenn": [r for r in left_sv if r.id not in paired_sv],
     }
     pairs = dict(linked) | {link.tripletex_id: link.svenn_id for link in plan.links}
-    held = _hold_back_duplicates(entity, everything, pairs, plan.failures, creates)
+    held = _hold_back_duplicates(entity, everything, pairs, plan.failures, creates, unread)
     plan.failures.extend(held)
     held_tx = {f.tripletex_id for f in held if f.tripletex_id}
     held_sv = {f.svenn_id for f in held if f.svenn_id}
@@ -203,16 +231,20 @@ def _hold_back_duplicates(
     pairs: Mapping[str, str],
     failed: Sequence[PlannedFailure],
     creates: Mapping[str, Sequence[Record]],
+    unread: Mapping[str, set[str]] | None = None,
 ) -> list[PlannedFailure]:
     """``DUPLICATE_IN_SOURCE`` failures for records to create that duplicate their own side.
 
     They are compared with the linked records and with those that failed (a rule, an
-    ambiguity): a record waiting for a fix exists, and must not get a twin meanwhile.
+    ambiguity, a record that could not be read): a record waiting for a fix exists, and must
+    not get a twin meanwhile.
     """
     linked = {"tripletex": dict(pairs), "svenn": {sv: tx for tx, sv in pairs.items()}}
     waiting = {
-        "tripletex": {str(f.tripletex_id) for f in failed if f.tripletex_id},
-        "svenn": {str(f.svenn_id) for f in failed if f.svenn_id},
+        "tripletex": {str(f.tripletex_id) for f in failed if f.tripletex_id}
+        | set((unread or {}).get("tripletex", ())),
+        "svenn": {str(f.svenn_id) for f in failed if f.svenn_id}
+        | set((unread or {}).get("svenn", ())),
     }
     frames: dict[str, Any] = {}
     for side, records in everything.items():
@@ -359,6 +391,39 @@ def _match(
     if entity is Entity.PROJECT:
         return match_projects(tx_frame, sv_frame, customer_links=customer_links)
     raise ValueError(f"the initial sync does not match {entity.value}")
+
+
+def _counterpart_failures(
+    link: Link, unread: Mapping[str, set[str]], everything: Mapping[str, Mapping[str, Record]]
+) -> list[PlannedFailure]:
+    """``COUNTERPART_MALFORMED`` for the readable side of a match with an unreadable record."""
+    failures: list[PlannedFailure] = []
+    for side, own, other_id in (
+        ("tripletex", link.tripletex_id, link.svenn_id),
+        ("svenn", link.svenn_id, link.tripletex_id),
+    ):
+        other = "svenn" if side == "tripletex" else "tripletex"
+        if own in unread[side]:
+            continue  # its own MALFORMED_RECORD failure says why
+        direction = (
+            Direction.TRIPLETEX_TO_SVENN if side == "tripletex" else Direction.SVENN_TO_TRIPLETEX
+        )
+        candidates_en, candidates_no = record_list([other_id], everything[other])
+        key_en, key_no = key_label(link.key)
+        failures.append(
+            failure_for(
+                everything[side][own],
+                direction,
+                ReasonCode.COUNTERPART_MALFORMED,
+                details={"counterpart": other_id, "key": link.key},
+                other=SIDES[other],
+                candidates=candidates_en,
+                candidates_no=candidates_no,
+                key=key_en,
+                key_no=key_no,
+            )
+        )
+    return failures
 
 
 def _ambiguity_failure(

@@ -71,6 +71,7 @@ class ReasonCode(StrEnum):
     DELETE_NOT_SYNCED = "DELETE_NOT_SYNCED"
     STALE_VERSION = "STALE_VERSION"
     MALFORMED_RECORD = "MALFORMED_RECORD"
+    COUNTERPART_MALFORMED = "COUNTERPART_MALFORMED"
 
 
 # (English, Norwegian bokmål); placeholders are filled from ``message(code, **context)``.
@@ -260,6 +261,16 @@ MESSAGES: dict[ReasonCode, tuple[str, str]] = {
         "{system} sendte {entity_no} {record_id} med et felt som ikke kan leses: «{field}» er "
         "{value} ({problem_no}). Rett oppføringen i {system}; resten av synkroniseringen "
         "fortsatte.",
+    ),
+    # A record whose counterpart (or a record it cannot be told from) could not be read: it is
+    # held back, not linked to something else and not created twice.
+    ReasonCode.COUNTERPART_MALFORMED: (
+        "'{name}' matches {candidates} in {other} by {key}, which {other} sent with a field "
+        "that cannot be read (see its MALFORMED_RECORD failure). Nothing was linked or created "
+        "for it: fix that record in {other}, then run the sync again.",
+        "«{name}» passer med {candidates_no} i {other} på {key_no}, som {other} sendte med et "
+        "felt som ikke kan leses (se feilen MALFORMED_RECORD for den). Ingenting er koblet eller "
+        "opprettet for den: rett den oppføringen i {other}, og kjør synkroniseringen på nytt.",
     ),
 }
 

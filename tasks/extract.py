@@ -40,6 +40,17 @@ class Extracts:
         """One system's records."""
         return self.tripletex if system is System.TRIPLETEX else self.svenn
 
+    def stand_ins(self, entity: Entity) -> dict[str, list[Record]]:
+        """Per side, what could be read of ``entity``'s malformed records (for matching only)."""
+        return {
+            system.value: [
+                m.stand_in
+                for m in self.malformed
+                if m.entity is entity and m.system is system and m.stand_in is not None
+            ]
+            for system in System
+        }
+
     def total(self) -> int:
         """Records read on both sides (those that could not be read included)."""
         read = sum(len(r) for side in (self.tripletex, self.svenn) for r in side.values())

@@ -36,6 +36,7 @@ def plan_one(
         linked=linked,
         customer_links=customer_links,
         excluded=excluded.get(entity, ()),
+        unreadable=extracts.stand_ins(entity),
     )
 
 
