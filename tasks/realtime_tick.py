@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.errors import ApiError, StaleVersionError
+from connectors.records import RecordList
 from connectors.svenn.client import SvennClient
 from connectors.svenn.errors import CursorExpiredError
 from connectors.tripletex.client import TripletexClient
@@ -40,6 +41,7 @@ from store.realtime import (
     update_link,
 )
 from store.state import StateStore
+from sync.malformed import malformed_failure
 from sync.plan import PlannedFailure, failure_for, plan_entity
 from sync.realtime import LinkDecision, LinkState, OnDelete, decide_link, version_changes
 from sync.records import SYNC_ORDER, Customer, Direction, Entity, Record
@@ -107,6 +109,18 @@ class Side:
     ids: set[str] = field(default_factory=set)
     records: dict[str, Record] = field(default_factory=dict)
     full: bool = False  # ``records`` holds every record of the entity
+    # Records read that could not be read (each logged as MALFORMED_RECORD): by id, never
+    # taken for deleted; ``blind`` when one's id could not be read either, so that no record
+    # missing from this tick's reads is taken for deleted.
+    unreadable: set[str] = field(default_factory=set)
+    blind: bool = False
+    stand_ins: list[Record] = field(default_factory=list)
+
+    def readable(self, record_id: str) -> bool:
+        """True when ``record_id`` was read, or its absence means it is gone."""
+        if record_id in self.unreadable:
+            return False
+        return record_id in self.records or not self.blind
 
 
 @dataclass
@@ -139,6 +153,7 @@ class TenantTick:
         self.report = TickReport(tenant)
         self.commit = Commit()
         self._semaphore = asyncio.Semaphore(WRITE_CONCURRENCY)
+        self._malformed_logged: set[tuple[str, str, str | None, str]] = set()
 
     async def run(self) -> TickReport:
         """Detect, decide, apply and commit every entity of the tenant."""
@@ -165,6 +180,8 @@ class TenantTick:
                 async for page in self.sv.iter_changes(cursor):
                     for entity, changed in page.ids_by_entity().items():
                         ids.setdefault(entity, set()).update(changed)
+                    for bad in page.malformed:  # an event naming no readable record
+                        self._take(bad.entity, Side(), RecordList(malformed=[bad]))
                     cursor = page.next_cursor
                 return ids, cursor, False
             except CursorExpiredError:
@@ -174,8 +191,10 @@ class TenantTick:
     async def _svenn_side(self, entity: Entity, ids: set[str], resync: bool) -> Side:
         if not resync:
             return Side(ids)
-        records = {str(r.id): r for r in await _svenn_list(self.sv, entity)}
-        return Side(set(records), records, full=True)
+        side = Side(full=True)
+        self._take(entity, side, await _svenn_list(self.sv, entity))
+        side.ids = set(side.records) | side.unreadable
+        return side
 
     async def _tripletex_side(self, entity: Entity, state: PollState) -> Side:
         seen, digest = await self.tx.poll_versions(entity.value, state.digest or None)
@@ -183,11 +202,32 @@ class TenantTick:
             self.commit.polls[entity] = state
             return Side()
         changed, vanished = version_changes(state.versions, seen)
-        self.commit.polls[entity] = PollState(digest, seen)
+        self.commit.polls[entity] = PollState(digest, dict(seen))
+        side = Side()
+        self._take(entity, side, RecordList(malformed=seen.malformed))
         if state.digest and len(changed) <= FULL_READ_ABOVE:
-            return Side(changed | vanished)
-        records = {str(r.id): r for r in await _tripletex_list(self.tx, entity)}
-        return Side(set(records) | vanished, records, full=True)
+            side.ids = changed | vanished
+            return side
+        side.full = True
+        self._take(entity, side, await _tripletex_list(self.tx, entity))
+        side.ids = set(side.records) | vanished
+        return side
+
+    def _take(self, entity: Entity, side: Side, found: RecordList[Record]) -> None:
+        """Add what was read to ``side``; log each record that could not be read, once."""
+        side.records.update({str(r.id): r for r in found})
+        for bad in found.malformed:
+            if bad.record_id is not None and bad.field != "id":
+                side.unreadable.add(bad.record_id)
+            else:
+                side.blind = True
+            if bad.stand_in is not None:
+                side.stand_ins.append(bad.stand_in)
+            key = (bad.system.value, bad.entity.value, bad.record_id, bad.field)
+            if key not in self._malformed_logged:
+                self._malformed_logged.add(key)
+                self.applier.fail([malformed_failure(bad)])
+                self.report.entities.setdefault(entity, EntityCounts()).failures += 1
 
     # --- decide and apply ------------------------------------------------------------------
 
@@ -208,6 +248,12 @@ class TenantTick:
         await self._fetch(
             entity, tripletex, {lk.tripletex_id for lk in touched} | tripletex.ids, "tripletex"
         )
+        # A record that could not be read is neither changed nor deleted: its link waits.
+        touched = [
+            lk
+            for lk in touched
+            if svenn.readable(lk.svenn_id) and tripletex.readable(lk.tripletex_id)
+        ]
         decisions = [
             (
                 decide_link(
@@ -233,12 +279,12 @@ class TenantTick:
         missing = sorted(ids - set(side.records))
         if side.full or not missing:
             return
-        found: list[Record]
+        found: RecordList[Record]
         if system == "svenn":
             found = await self.sv.get_many(entity, missing)
         else:
             found = await _tripletex_by_ids(self.tx, entity, missing)
-        side.records.update({str(r.id): r for r in found})
+        self._take(entity, side, found)
 
     async def _apply(
         self, entity: Entity, decision: LinkDecision, link: Link, svenn: Side, tripletex: Side
@@ -256,6 +302,9 @@ class TenantTick:
                         self._stale(entity, decision, sv_now, tx_now)
                         return
                     sv_now, tx_now = await self._reread(entity, link)
+                    if sv_now is None or tx_now is None:  # gone or unreadable: the next tick
+                        self._stale(entity, decision, sv_now, tx_now)  # sees which
+                        return
                     decision = decide_link(decision.link, sv_now, tx_now)
                     self.applier.fail(decision.log)
                 except ApiError as error:
@@ -374,7 +423,12 @@ class TenantTick:
                 for lk in links_for(session, self.tenant, Entity.CUSTOMER.value)
             }
         plan = plan_entity(
-            entity, unlinked_tx, unlinked_sv, linked=linked, customer_links=customers
+            entity,
+            unlinked_tx,
+            unlinked_sv,
+            linked=linked,
+            customer_links=customers,
+            unreadable={"svenn": svenn.stand_ins, "tripletex": tripletex.stand_ins},
         )
         new_ids = {f"svenn:{r.id}" for r in new_sv} | {f"tripletex:{r.id}" for r in new_tx}
         failures = [f for f in plan.failures if _key(f) in new_ids]
@@ -412,9 +466,9 @@ class TenantTick:
     async def _everything(self, entity: Entity, side: Side, system: str) -> list[Record]:
         if not side.full:
             if system == "svenn":
-                side.records.update({str(r.id): r for r in await _svenn_list(self.sv, entity)})
+                self._take(entity, side, await _svenn_list(self.sv, entity))
             else:
-                side.records.update({str(r.id): r for r in await _tripletex_list(self.tx, entity)})
+                self._take(entity, side, await _tripletex_list(self.tx, entity))
             side.full = True
         return list(side.records.values())
 
@@ -502,30 +556,30 @@ def _with_link_ids(row: PlannedFailure, link: LinkState) -> PlannedFailure:
     )
 
 
-async def _svenn_list(sv: SvennClient, entity: Entity) -> list[Record]:
+async def _svenn_list(sv: SvennClient, entity: Entity) -> RecordList[Any]:
     if entity is Entity.CUSTOMER:
-        return list(await sv.list_customers())
+        return await sv.list_customers()
     if entity is Entity.EMPLOYEE:
-        return list(await sv.list_employees())
-    return list(await sv.list_projects())
+        return await sv.list_employees()
+    return await sv.list_projects()
 
 
-async def _tripletex_list(tx: TripletexClient, entity: Entity) -> list[Record]:
+async def _tripletex_list(tx: TripletexClient, entity: Entity) -> RecordList[Any]:
     if entity is Entity.CUSTOMER:
-        return list(await tx.list_customers())
+        return await tx.list_customers()
     if entity is Entity.EMPLOYEE:
-        return list(await tx.list_employees())
-    return list(await tx.list_projects())
+        return await tx.list_employees()
+    return await tx.list_projects()
 
 
 async def _tripletex_by_ids(
     tx: TripletexClient, entity: Entity, ids: Iterable[str]
-) -> list[Record]:
+) -> RecordList[Any]:
     if entity is Entity.CUSTOMER:
-        return list(await tx.get_customers_by_ids(ids))
+        return await tx.get_customers_by_ids(ids)
     if entity is Entity.EMPLOYEE:
-        return list(await tx.get_employees_by_ids(ids))
-    return list(await tx.get_projects_by_ids(ids))
+        return await tx.get_employees_by_ids(ids)
+    return await tx.get_projects_by_ids(ids)
 
 
 async def _tripletex_update(tx: TripletexClient, record: Record) -> Record:

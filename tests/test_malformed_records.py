@@ -213,3 +213,35 @@ def test_a_secret_in_a_malformed_value_is_redacted_by_key_and_by_the_connectors_
         redact=lambda text: text.replace(SECRET, "[redacted]"),
     ).malformed[0]
     assert SECRET not in bad.value and "x" not in bad.value.replace("[redacted]", "")
+
+
+FEED_EVENT = {
+    "sequence": 7,
+    "entity": "customer",
+    "id": "c-1",
+    "operation": "update",
+    "version": 2,
+    "occurredAt": "2024-03-05T08:00:00Z",
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(sorted(FEED_EVENT)), BAD_VALUES)
+def test_a_malformed_change_feed_event_never_stops_the_page(field: str, value: Any) -> None:
+    from connectors.svenn.changes import change_page_from_svenn
+
+    bad = {**FEED_EVENT, "id": "c-2", field: value}
+    page = change_page_from_svenn(
+        {
+            "events": [FEED_EVENT, bad, dict(FEED_EVENT, id="c-3")],
+            "nextCursor": "9",
+            "hasMore": False,
+        }
+    )
+    ids = page.ids_by_entity().get(Entity.CUSTOMER, [])
+    assert ids[0] == "c-1" and ids[-1] == "c-3"  # the events around it are read
+    if field not in ("entity", "id"):
+        assert "c-2" in ids  # only entity and id are needed to sync: the change is kept
+    elif len(ids) == 2 and field == "id":
+        [malformed] = page.malformed  # the record cannot be named: one failed record
+        assert malformed.field == "id" and malformed.entity is Entity.CUSTOMER

@@ -12,8 +12,10 @@ import pytest
 
 from connectors.http import AuthenticationError, HttpPolicy, StaleVersionError
 from connectors.tripletex import TripletexClient, TripletexValidationError
+from connectors.tripletex.client import UNREADABLE_VERSION
 from sandboxes.openapi_check import TRIPLETEX_SPEC, OpenAPIChecker, SpecViolation
 from sandboxes.runner import serve_in_thread
+from sync.malformed import Problem
 from sync.records import Customer, Employee, HourEntry, Project
 
 COMPANY = 1001
@@ -469,3 +471,27 @@ def test_session_dates_follow_the_norwegian_calendar() -> None:
     assert oslo_today() == dt.datetime.now(OSLO).date()
     session = TripletexSession(None, None, CONSUMER, EMPLOYEE_TOKEN)  # type: ignore[arg-type]
     assert oslo_today(session.now) == dt.datetime.now(OSLO).date()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("value", ["x", 1.5, "٣", {"id": 1}])
+async def test_an_unreadable_version_or_id_in_a_version_list_costs_only_that_row(
+    sandbox: str, value: Any
+) -> None:
+    # Served malformed on purpose, so no spec check here: the answers break the spec.
+    admin(sandbox, "POST", "/_admin/mutations", json={
+        "path_prefix": "/v2/customer", "id": 10_002, "field": "version", "value": value
+    })  # fmt: skip
+    admin(sandbox, "POST", "/_admin/mutations", json={
+        "path_prefix": "/v2/customer", "id": 10_003, "field": "id", "value": value
+    })  # fmt: skip
+    async with TripletexClient(f"{sandbox}/v2", CONSUMER, EMPLOYEE_TOKEN, policy=FAST) as tx:
+        listed = await tx.list_versions("customer")
+        polled, _ = await tx.poll_versions("customer", None)
+    assert polled is not None
+    for versions in (listed, polled):
+        assert "10001" in versions and versions["10001"] >= 0
+        assert versions["10002"] == UNREADABLE_VERSION  # fetched, and set aside there
+        assert "10003" not in versions
+        [bad] = versions.malformed
+        assert bad.field == "id" and bad.problem is Problem.NOT_INTEGER

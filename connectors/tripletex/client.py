@@ -26,7 +26,7 @@ from connectors.tripletex.reading import PAGE_SIZE, read_all_pages, read_changed
 from connectors.tripletex.session import SessionAuth, TripletexSession
 from connectors.tripletex.timesheet import TripletexTimesheet
 from connectors.tripletex.writing import TripletexWrites
-from sync.malformed import MalformedFieldError, Problem
+from sync.malformed import MalformedFieldError, MalformedRecord, Problem
 from sync.records import Activity, Customer, Employee, Entity, Project, Record, System
 
 R = TypeVar("R")
@@ -45,6 +45,17 @@ PROBES: dict[str, str] = {
     "activities": "/activity",
     "timesheet": "/timesheet/entry",
 }
+
+
+UNREADABLE_VERSION = -1  # no real record has it: the record shows as changed, and is fetched
+
+
+class Versions(dict[str, int]):
+    """``id → version`` of a list; ``malformed``: rows whose id could not be read."""
+
+    def __init__(self, versions: Mapping[str, int] | None = None) -> None:
+        super().__init__(versions or {})
+        self.malformed: list[MalformedRecord] = []
 
 
 @dataclass(frozen=True)
@@ -266,9 +277,7 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
         mapper = self._employee_mapper() if api is EMPLOYEES else api.from_json
         return self._records(ENTITY_OF[api.name], raw, mapper), new_digest
 
-    async def poll_versions(
-        self, entity: str, digest: str | None
-    ) -> tuple[dict[str, int] | None, str]:
+    async def poll_versions(self, entity: str, digest: str | None) -> tuple[Versions | None, str]:
         """``id → version`` of ``entity`` unless unchanged since ``digest`` (then ``None``).
 
         One ``If-None-Match`` request per page when nothing changed (a 304). Customers are
@@ -280,9 +289,9 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
         )
         if raw is None:
             return None, new_digest
-        return {str(r["id"]): int(r.get("version") or 0) for r in raw}, new_digest
+        return self._versions(api, raw), new_digest
 
-    async def list_versions(self, entity: str) -> dict[str, int]:
+    async def list_versions(self, entity: str) -> Versions:
         """``id → version`` of every record of ``entity`` (cheap change detection)."""
         api = ENTITIES[entity]
         params = {"fields": "id,version"}
@@ -292,7 +301,26 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
                 raw += await self._read(api.path, params | {"isInactive": _flag(inactive)})
         else:
             raw = await self._read(api.path, params)
-        return {str(r["id"]): int(r.get("version") or 0) for r in raw}
+        return self._versions(api, raw)
+
+    def _versions(self, api: EntityApi, raw: Iterable[Mapping[str, Any]]) -> Versions:
+        """``id → version``, read row by row. A row with a readable id and an unreadable
+        version gets :data:`UNREADABLE_VERSION` (so it is fetched, and set aside there as a
+        malformed record); a row whose id cannot be read is left out, in ``.malformed``."""
+        rows = read_records(
+            System.TRIPLETEX,
+            ENTITY_OF[api.name],
+            raw,
+            m.version_from_tripletex,
+            redact=self.api.redact,
+        )
+        versions = Versions(dict(rows))
+        for bad in rows.malformed:
+            if bad.field != "id" and bad.record_id is not None:
+                versions[bad.record_id] = UNREADABLE_VERSION
+            else:
+                versions.malformed.append(bad)
+        return versions
 
 
 def _id_order(row: Mapping[str, Any]) -> tuple[int, int, str]:

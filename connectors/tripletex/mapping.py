@@ -26,6 +26,7 @@ from typing import Any
 
 from connectors.fields import Fields
 from connectors.tripletex.clock import OSLO
+from sync.malformed import MalformedFieldError, Problem
 from sync.records import Activity, Address, Customer, Employee, HourEntry, Project
 
 JsonDict = dict[str, Any]
@@ -248,6 +249,15 @@ def project_to_tripletex(project: Project, *, include_identity: bool = False) ->
     # Tripletex refuses nulls here; clearing a reference is not something we sync.
     data = _drop_none(data)
     return _with_identity(data, project.id, project.version, include_identity)
+
+
+def version_from_tripletex(raw: Mapping[str, Any]) -> tuple[str, int]:
+    """An ``id,version`` row → ``(id, version)`` (a record without a version counts as 0)."""
+    fields = Fields(raw)
+    record_id = _record_id(fields)
+    if record_id is None:
+        raise MalformedFieldError("id", raw.get("id"), Problem.MISSING)
+    return record_id, fields.integer("version") or 0
 
 
 def activity_from_tripletex(raw: Mapping[str, Any]) -> Activity:
