@@ -4,7 +4,8 @@ Hypothesis picks a side, an entity, one of its records and one field, and a valu
 never send; the sandbox serves that record so (``/_admin/mutations``) while the tenant is
 activated, approved and synced for real. The run ends as the same run without the mutation
 does; the record becomes one ``MALFORMED_RECORD`` failure naming the field (or, when the value
-happens to be readable, it syncs); every link not involving that record is made as before.
+happens to be readable, it syncs). Every link not involving that record, its counterpart or a
+project that refers to one of them is made as before, and no link is made that was not.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from store.failures import open_failures
@@ -95,17 +96,62 @@ def record_ids(pair, system: System, entity: Entity) -> list[str]:
     return sorted(str(r.id) for r in records)
 
 
-@pytest.mark.xfail(
-    reason="issue 14 (open): a malformed record on one side can cost links of another entity "
-    "(seen on a clean CI run: links missing beyond the mutated entity); cause not yet found",
-    strict=False,
-)
+# Fields the matching reads: when one of them is unreadable, what can be read of the record no
+# longer shows that key, so a record it was ambiguous with may now match one to one.
+MATCH_FIELDS = {
+    "organizationNumber", "customerNumber", "email", "name", "postalAddress", "employeeNumber",
+    "firstName", "lastName", "dateOfBirth", "number", "customer", "customerId",
+}  # fmt: skip
+# Why a record next to the malformed one may stay unlinked: its counterpart could not be read,
+# or (projects) its customer or manager is that record or its counterpart.
+KNOCK_ON = {
+    ReasonCode.MALFORMED_RECORD.value,
+    ReasonCode.COUNTERPART_MALFORMED.value,
+    ReasonCode.PROJECT_CUSTOMER_NOT_LINKED.value,
+    ReasonCode.PROJECT_MANAGER_NOT_LINKED.value,
+}
+
+
+def by_seeded_ids(pair, links: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    """Links with the ids of records the run created shown as "new" (created ids differ from
+    run to run: the sandboxes number them in order)."""
+    seeded = {
+        (system, entity.value): set(record_ids(pair, system, entity))
+        for system in System
+        for entity in SYNC_ORDER
+        if entity is not Entity.HOURS
+    }
+    return {
+        (
+            e,
+            tx if tx in seeded[(System.TRIPLETEX, e)] else "new",
+            sv if sv in seeded[(System.SVENN, e)] else "new",
+        )
+        for e, tx, sv in links
+    }
+
+
+def unreadable_version(system: System, entity: Entity, pick: int) -> dict[str, Any]:
+    return {"system": system, "entity": entity, "pick": pick, "field": "version", "value": "x"}
+
+
+# Found by hand before the fix (seed 7): a Svenn customer that made a Tripletex one ambiguous
+# (it got linked to the other candidate: a guess), one whose counterpart was then created in
+# Svenn a second time (refused only by the customer number), an employee like the first.
+EXAMPLES = [
+    unreadable_version(System.SVENN, Entity.CUSTOMER, 0),
+    unreadable_version(System.SVENN, Entity.CUSTOMER, 3),
+    unreadable_version(System.SVENN, Entity.EMPLOYEE, 1),
+]
+
+
 def test_one_malformed_record_never_stops_the_initial_sync(
     pipeline, sandboxes, state_store, migrated_engine
 ) -> None:
     tenant = sandboxes.tenant
     activate_and_approve(sandboxes, state_store)
     base_status, base_links, _ = outcome(state_store, tenant)
+    base = by_seeded_ids(sandboxes, base_links)
 
     @settings(
         max_examples=4,
@@ -114,6 +160,9 @@ def test_one_malformed_record_never_stops_the_initial_sync(
         database=None,
     )
     @given(mutations())
+    @example(EXAMPLES[0])
+    @example(EXAMPLES[1])
+    @example(EXAMPLES[2])
     def one_mutation(case: dict[str, Any]) -> None:
         reset(sandboxes, migrated_engine)
         system, entity = case["system"], case["entity"]
@@ -138,18 +187,17 @@ def test_one_malformed_record_never_stops_the_initial_sync(
         for failure in malformed:
             assert failure.record_key == f"{side}:{target}" or case["field"] == "id"
             assert case["field"] in failure.message_en and case["field"] in failure.message_no
-        # Every link of the mutated entity that did not involve the mutated record (or its
-        # counterpart) is made. (Other entities are not compared: see the report of issue 14.)
-        index = 1 if system is System.TRIPLETEX else 2
-        touched = {link for link in base_links if link[0] == entity.value and link[index] == target}
-        if not malformed:
-            return  # the value was readable: the record synced (or a rule stopped it) as usual
-        counterparts = {link[3 - index] for link in touched}
-        expected = {
-            link
-            for link in base_links - touched
-            if link[0] == entity.value and link[3 - index] not in counterparts
-        }
-        assert expected <= links
+        now = by_seeded_ids(sandboxes, links)
+        # Every link the run without the mutation made is made again, across all entities,
+        # unless one of its records is held back because of the malformed record; each such
+        # record has an open failed record that says why.
+        why = {(f.entity, f.record_key): f.reason_code for f in failures}
+        for e, tx, sv in base - now:
+            reasons = {why.get((e, f"tripletex:{tx}")), why.get((e, f"svenn:{sv}"))}
+            assert reasons & KNOCK_ON, f"{e} link {tx}↔{sv} lost ({reasons}) next to {case}"
+        # Nothing is linked that was not before (no guess because a record went missing),
+        # unless the unreadable field is one the matching reads.
+        if case["field"] not in MATCH_FIELDS:
+            assert now <= base, f"new links {now - base} next to {case}"
 
     one_mutation()
