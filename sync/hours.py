@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal, NamedTuple
@@ -50,6 +50,9 @@ class Content(NamedTuple):
         """Hours rounded to the cent, blank comments as ``None`` (Tripletex nulls ``""``)."""
         text = (comment or "").strip() or None
         return cls(Decimal(str(hours)).quantize(CENT), text)
+
+
+ANY_ENTRY = "*"  # in ``unread_entries``: an entry whose id could not be read
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,9 @@ class Links:
     task_names: Mapping[str, str]  # svenn activity (task) id → name
     activities: Mapping[str, ProjectActivities]  # tripletex project id → allowed activities
     standard_activity: str | None = None
+    # Svenn activities (tasks) that could not be read → the MALFORMED_RECORD message's
+    # placeholders: hours on them are held, never put on the standard activity by mistake.
+    unreadable_tasks: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def place_hours(hours: Iterable[HourEntry], links: Links) -> tuple[list[Placement], list[HeldHour]]:
@@ -182,6 +188,10 @@ def place_hours(hours: Iterable[HourEntry], links: Links) -> tuple[list[Placemen
         reason, context = _hold_reason(hour, links)
         if reason is not None:
             held.append(HeldHour(hour.id, reason, hour.date, context))
+            continue
+        unread = links.unreadable_tasks.get(hour.activity_id or "")
+        if unread is not None:
+            held.append(HeldHour(hour.id, ReasonCode.MALFORMED_RECORD, hour.date, unread))
             continue
         project = links.projects[str(hour.project_id)]
         allowed = links.activities.get(project, ProjectActivities(project, ()))
@@ -274,12 +284,20 @@ def plan_export(
     tripletex: Sequence[TripletexEntry],
     *,
     held: Sequence[HeldHour] = (),
+    unread_hours: Collection[str] | None = (),
+    unread_entries: Mapping[str, Mapping[str, str]] | None = None,
 ) -> ExportPlan:
     """Decide per key what to write so Tripletex holds the sum of the rows placed there.
 
     ``ledger``/``written`` are the store's rows for the window, ``tripletex`` the entries read
     for it. A row whose current entry is locked stays where it is (held ``HOURS_LOCKED``) so an
     hour is never in two entries at once; a row cannot move onto a locked entry either.
+
+    Records that could not be read change nothing: a Svenn hour in ``unread_hours`` (``None``:
+    one whose id could not be read, so any of them) that was sent stays where it is; a key whose
+    entry is in ``unread_entries`` (entry id → what is wrong, for the message; :data:`ANY_ENTRY`
+    when an entry's id could not be read) is held (``MALFORMED_RECORD``) instead of being
+    written as if the entry were gone.
     """
     theirs = {e.key: e for e in tripletex}
     ours = {w.key: w for w in written}
@@ -306,6 +324,10 @@ def plan_export(
             if now is not None:  # it stays counted where it is
                 rows_at.setdefault(now.key, []).append(_as_placement(now))
             continue
+        if want is None and now is not None and (unread_hours is None or hour_id in unread_hours):
+            stuck.add(hour_id)  # not readable now: not taken for withdrawn
+            rows_at.setdefault(now.key, []).append(_as_placement(now))
+            continue
         if want is not None:
             rows_at.setdefault(want.key, []).append(want)
 
@@ -330,7 +352,12 @@ def plan_export(
                 or ledger_by_id[r.svenn_hour_id].fingerprint != r.fingerprint
             )
         )
-        decision = _decide(key, rows, ours.get(key), theirs.get(key))
+        entry_id = getattr(ours.get(key), "entry_id", None)
+        unread = (unread_entries or {}).get(str(entry_id)) or (unread_entries or {}).get(ANY_ENTRY)
+        if unread is not None and entry_id is not None and key not in theirs:
+            decision = KeyPlan(key, "hold", hold=ReasonCode.MALFORMED_RECORD, hold_context=unread)
+        else:
+            decision = _decide(key, rows, ours.get(key), theirs.get(key))
         plan.keys.append(replace(decision, rows=rows, left=left, changed=changed))
         if decision.hold is not None:
             entry_id = decision.entry.id if decision.entry is not None else None

@@ -107,21 +107,28 @@ def shown_value(value: Any, redact: Callable[[str], str] | None = None) -> str:
     return text
 
 
+def malformed_context(
+    record: MalformedRecord, entity: tuple[str, str] | None = None
+) -> dict[str, str]:
+    """The ``MALFORMED_RECORD`` message's placeholders but ``system`` (``entity``: English and
+    Norwegian name of what was read, when it is not the record's entity)."""
+    problem_en, problem_no = PROBLEM_TEXT[record.problem]
+    entity_en, entity_no = entity or (record.entity.value, ENTITY_NO[record.entity])
+    return {
+        "entity": entity_en,
+        "entity_no": entity_no,
+        "record_id": record.record_id or "without id",
+        "field": record.field,
+        "value": record.value,
+        "problem": problem_en,
+        "problem_no": problem_no,
+    }
+
+
 def malformed_failure(record: MalformedRecord) -> PlannedFailure:
     """The failed record a malformed record becomes (reason ``MALFORMED_RECORD``)."""
     system = "Tripletex" if record.system is System.TRIPLETEX else "Svenn"
-    problem_en, problem_no = PROBLEM_TEXT[record.problem]
-    en, no = message(
-        ReasonCode.MALFORMED_RECORD,
-        system=system,
-        entity=record.entity.value,
-        entity_no=ENTITY_NO[record.entity],
-        record_id=record.record_id or "without id",
-        field=record.field,
-        value=record.value,
-        problem=problem_en,
-        problem_no=problem_no,
-    )
+    en, no = message(ReasonCode.MALFORMED_RECORD, system=system, **malformed_context(record))
     from_svenn = record.system is System.SVENN
     return PlannedFailure(
         entity=record.entity,

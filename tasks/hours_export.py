@@ -24,7 +24,7 @@ from connectors.svenn.errors import CursorExpiredError
 from connectors.tripletex.client import TripletexClient
 from connectors.tripletex.errors import LOCKED_CODE
 from store.cursors import get_cursor, set_cursor
-from store.failures import open_failures
+from store.failures import Failure, open_failures
 from store.hours_ledger import (
     begin_writes,
     ledger_dates,
@@ -43,6 +43,7 @@ from store.leases import (
 )
 from store.state import StateStore
 from sync.hours import (
+    ANY_ENTRY,
     Content,
     EntryKey,
     ExportPlan,
@@ -55,6 +56,7 @@ from sync.hours import (
     window_of,
 )
 from sync.hours_apply import ExportCounts, Intent, Outcome, Refusal, execute
+from sync.malformed import MalformedRecord, malformed_context, malformed_failure
 from sync.records import Entity, HourEntry
 from sync.rules import ReasonCode
 from tasks.apply import error_details, error_text, failed_item
@@ -284,26 +286,95 @@ async def _export_window(
     tx: TripletexClient,
     sv: SvennClient,
     window: tuple[dt.date, dt.date],
-    approved: list[HourEntry] | None,
+    approved: Sequence[HourEntry] | None,
 ) -> HoursReport:
     first, last = window
     if approved is None:
         approved = await sv.list_hours(status="approved", date_from=first, date_to=last)
+    unread = Unread.of(approved)
     approved = [h for h in approved if first <= h.date <= last]
     links = await _links(store, tenant, tx, sv, approved, settings.hours_standard_activity)
     placed, held = place_hours(approved, links)
+    unread.held = [h.svenn_hour_id for h in held if h.reason is ReasonCode.MALFORMED_RECORD]
     with store.sessions() as session:
         ledger, written = load_window(session, tenant, first, last)
     theirs = await tx.timesheet_entries(first, last)
-    plan = plan_export(placed, ledger, written, theirs, held=held)
+    unread.entries = theirs.malformed
+    plan = plan_export(
+        placed,
+        ledger,
+        written,
+        theirs,
+        held=held,
+        unread_hours=unread.hour_ids(),
+        unread_entries=unread.entry_contexts(),
+    )
     port = TripletexPort(tx, store, tenant, run_id)
     counts = await execute(plan, port, batch_size=settings.hours_batch_size)
     seen = {h.id for h in approved if h.id} | {r.svenn_hour_id for r in ledger}
-    log_failures(store, tenant, run_id, plan, counts, window, seen)
+    log_failures(store, tenant, run_id, plan, counts, window, seen, unread.failures(tenant, run_id))
     report = _report(tenant, window, plan, counts)
     report.totals = {k: float(v) for k, v in totals_per_employee(placed).items()}
     logger.info("hours export %s %s: %s", tenant, report.window, report.summary())
     return report
+
+
+ENTRY_NAMES = ("timesheet entry", "timeføring")
+TASK_NAMES = ("activity", "aktivitet")
+
+
+@dataclass
+class Unread:
+    """Svenn hours and Tripletex entries of a run that could not be read: each is a
+    ``MALFORMED_RECORD`` row, and none is taken for withdrawn or deleted."""
+
+    hours: list[MalformedRecord] = field(default_factory=list)
+    entries: list[MalformedRecord] = field(default_factory=list)
+    held: list[str | None] = field(default_factory=list)  # hours on an unreadable activity
+
+    @classmethod
+    def of(cls, approved: Sequence[HourEntry]) -> Unread:
+        """What could not be read of ``approved`` (a :class:`RecordList` keeps it)."""
+        return cls(list(getattr(approved, "malformed", ())))
+
+    def hour_ids(self) -> set[str] | None:
+        """Ids of the Svenn hours that could not be read (``None``: one's id is unreadable)."""
+        if any(m.record_id is None or m.field == "id" for m in self.hours):
+            return None
+        return {str(m.record_id) for m in self.hours} | {i for i in self.held if i}
+
+    def entry_contexts(self) -> dict[str, dict[str, str]]:
+        """Entry id (:data:`ANY_ENTRY` when it could not be read) → the message's
+        placeholders."""
+        return {
+            str(m.record_id) if m.record_id is not None and m.field != "id" else ANY_ENTRY: {
+                "system": "Tripletex",
+                **malformed_context(m, ENTRY_NAMES),
+            }
+            for m in self.entries
+        }
+
+    def failures(self, tenant: str, run_id: str) -> list[Failure]:
+        """One failed-record row per record that could not be read."""
+        rows = []
+        for bad in self.hours + self.entries:
+            planned = malformed_failure(bad)
+            rows.append(
+                Failure(
+                    tenant=tenant,
+                    entity=Entity.HOURS.value,
+                    direction=planned.direction.value,
+                    reason_code=planned.reason_code,
+                    message_en=planned.message_en,
+                    message_no=planned.message_no,
+                    svenn_id=planned.svenn_id,
+                    tripletex_id=planned.tripletex_id,
+                    target_error=planned.details,
+                    payload=None,
+                    flow_run_id=run_id,
+                )
+            )
+        return rows
 
 
 async def _links(
@@ -319,7 +390,16 @@ async def _links(
     projects = {s: t for t, s in stored_links(store, tenant, Entity.PROJECT).items()}
     if not approved:
         return Links(employees, projects, {}, {}, standard)
-    tasks = {str(a.id): a.name for a in await sv.list_activities()}
+    activities = await sv.list_activities()
+    tasks = {str(a.id): a.name for a in activities}
+    unreadable_tasks: dict[str, dict[str, str]] = {}
+    for bad in activities.malformed:
+        context = {"system": "Svenn", **malformed_context(bad, TASK_NAMES)}
+        if bad.record_id is not None and bad.field != "id":
+            unreadable_tasks[str(bad.record_id)] = context
+        else:  # whose id cannot be read: any activity the hours name that was not read
+            unknown = {h.activity_id for h in approved if h.activity_id not in tasks}
+            unreadable_tasks |= {str(i): context for i in unknown if i}
     wanted = sorted({projects[h.project_id] for h in approved if h.project_id in projects})
     gate = asyncio.Semaphore(ACTIVITY_READS)
 
@@ -328,7 +408,8 @@ async def _links(
             return await tx.activities_for_timesheet(project)
 
     found = await asyncio.gather(*(allowed(p) for p in wanted))
-    return Links(employees, projects, tasks, {a.project_id: a for a in found}, standard)
+    allowed_by_project = {a.project_id: a for a in found}
+    return Links(employees, projects, tasks, allowed_by_project, standard, unreadable_tasks)
 
 
 def _report(

@@ -11,7 +11,7 @@ keeps the trail without leaving work for anyone.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from store.failures import Failure, open_failures, record_failures, resolve_failures
@@ -36,7 +36,9 @@ def _failure(
     context: dict[str, Any],
     error: dict[str, Any] | None = None,
 ) -> Failure:
-    english, norwegian = message(reason, date=day.isoformat(), system="Tripletex", **context)
+    english, norwegian = message(
+        reason, **{"date": day.isoformat(), "system": "Tripletex"} | context
+    )
     return Failure(
         tenant=tenant,
         entity=HOURS,
@@ -135,9 +137,12 @@ def log_failures(
     counts: ExportCounts,
     window: tuple[dt.date, dt.date],
     seen: set[str],
+    unreadable: Sequence[Failure] = (),
 ) -> None:
-    """Record this run's failures, then resolve open hours rows in the window that passed."""
+    """Record this run's failures (``unreadable``: rows for records that could not be read),
+    then resolve open hours rows in the window that passed."""
     failing, changed_by_hand = hours_failures(tenant, run_id, plan, counts)
+    failing = _distinct([*unreadable, *failing])
     still_failing = {f.record_key for f in failing}
     first, last = window
     with store.sessions.begin() as session:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sync.hours import (
+    ANY_ENTRY,
     Content,
     EntryKey,
     ProjectActivities,
@@ -15,6 +16,7 @@ from sync.hours import (
     choose_activity,
     entry_content,
     place_hours,
+    plan_export,
     totals_per_employee,
 )
 from sync.records import HourEntry
@@ -204,3 +206,45 @@ def test_totals_per_employee_add_up_the_placed_hours() -> None:
 
 def test_plan_for_an_empty_world_is_empty() -> None:
     assert plan_for({}, Tripletex(), Store()).keys == []
+
+
+def _sent_two() -> tuple[dict[str, HourEntry], Tripletex, Store]:
+    svenn = {"h1": hour("h1"), "h2": hour("h2", date=DAY + dt.timedelta(days=1))}
+    tx, store = Tripletex(), Store()
+    export(svenn, tx, store)
+    assert len(tx.entries) == 2
+    return svenn, tx, store
+
+
+def test_an_hour_that_cannot_be_read_is_not_taken_for_withdrawn() -> None:
+    svenn, tx, store = _sent_two()
+    placed, _ = place_hours([svenn["h2"]], LINKS)  # h1 was served malformed
+    ledger, written = store.window()
+    entries = list(tx.entries.values())
+    day_one = {k.key.date: k.action for k in plan_export(placed, ledger, written, entries).keys}
+    assert day_one[DAY] == "delete"  # what a missing hour means when nothing was unreadable
+    for unread in ({"h1"}, None):  # by id, or "some hour whose id could not be read"
+        plan = plan_export(placed, ledger, written, entries, unread_hours=unread)
+        assert {k.key.date: k.action for k in plan.keys} == {
+            DAY: "keep",
+            DAY + dt.timedelta(days=1): "keep",
+        }
+
+
+def test_a_key_whose_entry_cannot_be_read_is_held_not_written_twice() -> None:
+    svenn, tx, store = _sent_two()
+    svenn["h1"] = hour("h1", hours=Decimal("3"))  # changed, so its entry would be rewritten
+    placed, _ = place_hours(svenn.values(), LINKS)
+    ledger, written = store.window()
+    first = next(e for e in tx.entries.values() if e.key.date == DAY)
+    readable = [e for e in tx.entries.values() if e.id != first.id]
+    blind = plan_export(placed, ledger, written, readable)
+    assert {k.key.date: k.action for k in blind.keys}[DAY] == "create"  # a second entry
+    context = {"system": "Tripletex", "field": "hours", "value": '"x"'}
+    for unread in ({first.id: context}, {ANY_ENTRY: context}):
+        plan = plan_export(placed, ledger, written, readable, unread_entries=unread)
+        [key] = [k for k in plan.keys if k.key.date == DAY]
+        assert key.action == "hold" and key.hold is ReasonCode.MALFORMED_RECORD
+        assert [(h.svenn_hour_id, h.reason) for h in plan.held] == [
+            ("h1", ReasonCode.MALFORMED_RECORD)
+        ]

@@ -127,9 +127,12 @@ class SvennReader(Connector):
         """Every project (optionally only ``active`` or ``closed`` ones)."""
         return self._records(Entity.PROJECT, await self._rows("/projects", status=status))
 
-    async def list_activities(self) -> list[Activity]:
-        """Every activity."""
-        return [activity_from_svenn(row) for row in await self._rows("/activities")]
+    async def list_activities(self) -> RecordList[Activity]:
+        """Every activity; those that cannot be read are in ``.malformed``."""
+        rows = await self._rows("/activities")
+        return read_records(
+            System.SVENN, Entity.HOURS, rows, activity_from_svenn, redact=self.api.redact
+        )
 
     async def list_hours(
         self,

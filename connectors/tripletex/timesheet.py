@@ -12,16 +12,18 @@ on purpose).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
 from connectors.errors import NotFoundError, OutcomeUnknownError, StaleVersionError
+from connectors.fields import Fields
+from connectors.records import RecordList, read_records
 from connectors.tripletex.reading import read_all_pages
 from sync.hours import Content, EntryKey, ProjectActivities, TripletexEntry
-from sync.records import HourEntry
+from sync.records import Entity, HourEntry, System
 
 ENTRY_FIELDS = "id,version,employee(id),project(id),activity(id),date,hours,comment,locked"
 ACTIVITY_FIELDS = "id,name,activityType"
@@ -29,22 +31,35 @@ GENERAL_TYPES = frozenset({"PROJECT_GENERAL_ACTIVITY", "GENERAL_ACTIVITY"})
 LARGEST_PAGE = 10_000  # the largest ``count`` Tripletex is reported to accept (FACTS §2)
 
 
-def _ref(raw: Mapping[str, Any], name: str) -> str:
-    value = raw.get(name)
-    return str(value["id"]) if isinstance(value, Mapping) and value.get("id") is not None else ""
+def _ref(fields: Fields, name: str) -> str:
+    ref = fields.nested(name)
+    value = ref.integer("id") if ref is not None else None
+    return str(value) if value is not None else ""
 
 
-def entry_from_tripletex(raw: Mapping[str, Any]) -> TripletexEntry:
-    """A TimesheetEntry JSON (with ``locked``) → :class:`TripletexEntry`."""
+def entry_from_tripletex(raw: Any) -> TripletexEntry:
+    """A TimesheetEntry JSON (with ``locked``) → :class:`TripletexEntry` (raises
+    :class:`~sync.malformed.MalformedFieldError` naming the field it cannot read)."""
+    fields = Fields(raw)
     key = EntryKey(
-        _ref(raw, "employee"),
-        dt.date.fromisoformat(str(raw["date"])),
-        _ref(raw, "project"),
-        _ref(raw, "activity"),
+        _ref(fields, "employee"),
+        fields.date("date", required=True) or dt.date.min,
+        _ref(fields, "project"),
+        _ref(fields, "activity"),
     )
-    content = Content.of(Decimal(str(raw.get("hours") or 0)), raw.get("comment"))
+    content = Content.of(fields.number("hours") or Decimal(0), fields.text("comment"))
+    entry_id = fields.integer("id", required=True)
     return TripletexEntry(
-        str(raw["id"]), int(raw.get("version") or 0), key, content, bool(raw.get("locked"))
+        str(entry_id), fields.integer("version") or 0, key, content, fields.boolean("locked", False)
+    )
+
+
+def _activity(raw: Any) -> tuple[str, str, bool]:
+    fields = Fields(raw)
+    return (
+        str(fields.integer("id", required=True)),
+        fields.text("name") or "",
+        fields.text("activityType") in GENERAL_TYPES,
     )
 
 
@@ -68,8 +83,9 @@ class TripletexTimesheet:
 
     async def timesheet_entries(
         self, first: dt.date, last: dt.date, *, ids: Sequence[str] = ()
-    ) -> list[TripletexEntry]:
-        """Entries dated ``first``..``last`` (inclusive), with ``locked``; one read per 10,000."""
+    ) -> RecordList[TripletexEntry]:
+        """Entries dated ``first``..``last`` (inclusive), with ``locked``; one read per 10,000.
+        Entries that cannot be read are in ``.malformed``."""
         params: dict[str, Any] = {
             "fields": ENTRY_FIELDS,
             "dateFrom": first.isoformat(),
@@ -84,21 +100,20 @@ class TripletexTimesheet:
             page_size=LARGEST_PAGE,
             endpoint="GET /timesheet/entry",
         )
-        return [entry_from_tripletex(r) for r in raw]
+        return read_records(System.TRIPLETEX, Entity.HOURS, raw, entry_from_tripletex)
 
     async def activities_for_timesheet(self, project_id: str) -> ProjectActivities:
         """The activities hours may be registered on for a project (``>forTimeSheet``)."""
         raw = await read_all_pages(
             self.call,
             "/activity/>forTimeSheet",
-            {"projectId": int(project_id), "fields": ACTIVITY_FIELDS},
+            {"projectId": project_id, "fields": ACTIVITY_FIELDS},
             endpoint="GET /activity/>forTimeSheet",
         )
-        allowed = tuple(
-            (str(r["id"]), str(r.get("name") or ""), r.get("activityType") in GENERAL_TYPES)
-            for r in raw
-        )
-        return ProjectActivities(project_id, allowed)
+        # An activity that cannot be read is left out (with a warning): hours that need it are
+        # then held back as HOURS_NO_ACTIVITY, a failed record that says why.
+        allowed = read_records(System.TRIPLETEX, Entity.HOURS, raw, _activity)
+        return ProjectActivities(project_id, tuple(allowed))
 
     async def post_entries(self, items: Sequence[tuple[EntryKey, Content]]) -> list[TripletexEntry]:
         """Create entries in one ``POST /timesheet/entry/list`` per ``batch_size``."""
