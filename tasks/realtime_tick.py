@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.errors import ApiError, StaleVersionError
-from connectors.records import RecordList
+from connectors.records import MalformedRecordError, RecordList
 from connectors.svenn.client import SvennClient
 from connectors.svenn.errors import CursorExpiredError
 from connectors.tripletex.client import TripletexClient
@@ -311,6 +311,9 @@ class TenantTick:
                     if error.retryable or error.status in (401, 403):
                         raise
                     self._rejected(entity, decision, sv_now, tx_now, error)
+                    return
+                except MalformedRecordError as error:  # read again to write, and unreadable
+                    self._take(entity, Side(), RecordList(malformed=[error.malformed]))
                     return
         counts.written_to_svenn += decision.svenn_write is not None
         counts.written_to_tripletex += decision.tripletex_write is not None

@@ -269,10 +269,12 @@ class SvennClient(SvennReader):
     async def close_project(self, project_id: str, *, version: int | None = None) -> Project:
         """Close a project (status closed); reads its version first when none is given."""
         if version is None:
-            current = await self._get_json(Entity.PROJECT, project_id)
-            if current.get("status") == "closed":
-                return project_from_svenn(current)
-            version = int(current["version"])
+            # read like any record: one that cannot be read raises MalformedRecordError
+            current = await self.get(Entity.PROJECT, project_id)
+            assert isinstance(current, Project)
+            if current.is_closed:
+                return current
+            version = current.version or 0
         data = await self._patch(Entity.PROJECT, project_id, version, {"status": "closed"})
         return project_from_svenn(data)
 
