@@ -132,6 +132,17 @@ BAD_VALUES = st.one_of(
     st.just({"id": "not-a-number"}),
 )
 
+# What a sandbox can serve: JSON has no NaN or infinity (httpx refuses to send them).
+SERVABLE_VALUES = BAD_VALUES.filter(lambda v: _servable(v))
+
+
+def _servable(value: Any) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError:
+        return False
+    return True
+
 
 @st.composite
 def mutated(draw: st.DrawFn) -> tuple[System, Entity, str, Any, dict[str, Any]]:

@@ -35,7 +35,7 @@ from tests.flows.test_export_hours import (
     tripletex_entries,
 )
 from tests.flows.test_initial_sync import activate_and_approve
-from tests.test_malformed_records import BAD_VALUES, SVENN_ROWS
+from tests.test_malformed_records import SERVABLE_VALUES, SVENN_ROWS
 
 pytestmark = pytest.mark.scenario
 
@@ -63,7 +63,7 @@ HOURS = (Decimal("0.25") * n for n in itertools.count(1))
 def mutations(draw: st.DrawFn) -> dict[str, Any]:
     kind = draw(st.sampled_from(sorted(KINDS)))
     field = draw(st.sampled_from(sorted(KINDS[kind][2])))
-    value = draw(BAD_VALUES)
+    value = draw(SERVABLE_VALUES)
     return {"kind": kind, "pick": draw(st.integers(0, 10_000)), "field": field, "value": value}
 
 

@@ -24,7 +24,7 @@ from store.models import Base
 from sync.records import SYNC_ORDER, Entity, System
 from sync.rules import ReasonCode
 from tests.flows.test_initial_sync import activate_and_approve
-from tests.test_malformed_records import BAD_VALUES, SVENN_ROWS, TRIPLETEX_ROWS
+from tests.test_malformed_records import SERVABLE_VALUES, SVENN_ROWS, TRIPLETEX_ROWS
 
 pytestmark = pytest.mark.scenario
 
@@ -48,7 +48,7 @@ def mutations(draw: st.DrawFn) -> dict[str, Any]:
     system = draw(st.sampled_from(list(System)))
     entity = draw(st.sampled_from(list(SYNC_ORDER)))
     field = draw(st.sampled_from(sorted(FIELDS[system][entity])))
-    value = draw(BAD_VALUES)
+    value = draw(SERVABLE_VALUES)
     # An API that serves a *readable* but different id is lying, not malformed: out of scope.
     readable_id = (
         isinstance(value, str) and value

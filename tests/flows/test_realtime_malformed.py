@@ -26,7 +26,7 @@ from store.models import FailedRecord
 from sync.records import Entity, System
 from sync.rules import ReasonCode
 from tests.flows.realtime_support import synced_once, tick
-from tests.test_malformed_records import BAD_VALUES, SVENN_ROWS, TRIPLETEX_ROWS, read
+from tests.test_malformed_records import SERVABLE_VALUES, SVENN_ROWS, TRIPLETEX_ROWS, read
 
 pytestmark = pytest.mark.scenario
 
@@ -43,7 +43,7 @@ PHONES = (f"+47{n}" for n in itertools.count(90000001))
 def mutations(draw: st.DrawFn) -> dict[str, Any]:
     system = draw(st.sampled_from(list(System)))
     field = draw(st.sampled_from(FIELDS[system]))
-    value = draw(BAD_VALUES)
+    value = draw(SERVABLE_VALUES)
     # A readable id that is another id is a lying API, not a malformed record: out of scope.
     readable_id = (
         isinstance(value, str) and value
