@@ -20,6 +20,7 @@ import asyncio
 import datetime as dt
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -172,9 +173,7 @@ async def quiet_and_fleet(args: argparse.Namespace, roots: tuple[str, str], stor
     pool = ClientPool()
     try:
         started = time.perf_counter()
-        await one_tick(
-            store, pool, concurrency=10
-        )  # baseline: compare once, create what is missing
+        await one_tick(store, pool)  # baseline: compare once, create what is missing
         print(f"setup: {args.tenants} tenants, baseline tick {time.perf_counter() - started:.1f} s")
         await one_tick(store, pool)  # our own creates come back once
         forget(roots)
@@ -298,8 +297,22 @@ async def latency(args: argparse.Namespace, roots: tuple[str, str], store: Any) 
             f"\n4. requests per applied change: {total} requests / {applied} changes = "
             f"{total / max(applied, 1):.2f}"
         )
+        print("   by endpoint: " + breakdown(requests(roots[0]) + requests(roots[1])))
     finally:
         await pool.aclose()
+
+
+def breakdown(rows: list[dict[str, Any]]) -> str:
+    """``METHOD path`` (ids folded to ``{id}``) → count, most frequent first."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        parts = row["path"].split("/")
+        path = "/".join(
+            "{id}" if re.search(r"\d", p) and not re.fullmatch(r"v\d+", p) else p for p in parts
+        )
+        key = f"{row['method']} {path}"
+        counts[key] = counts.get(key, 0) + 1
+    return ", ".join(f"{k} {n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def _visible(
@@ -335,12 +348,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--rate", type=float, default=4.0, help="edits per second")
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between ticks")
+    parser.add_argument("--only", choices=("fleet", "busy"), help="run one part only")
     args = parser.parse_args()
     print(f"cpus: {os.cpu_count()}; load: {os.getloadavg()[0]:.1f}")
     with sandboxes() as roots, tempfile.TemporaryDirectory() as tmp:
         store = configure(*roots, Path(tmp))
-        asyncio.run(quiet_and_fleet(args, roots, store))
-        asyncio.run(latency(args, roots, store))
+        if args.only != "busy":
+            asyncio.run(quiet_and_fleet(args, roots, store))
+        if args.only != "fleet":
+            asyncio.run(latency(args, roots, store))
 
 
 if __name__ == "__main__":

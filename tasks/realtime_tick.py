@@ -46,7 +46,7 @@ from sync.plan import PlannedFailure, failure_for, plan_entity
 from sync.realtime import LinkDecision, LinkState, OnDelete, decide_link, version_changes
 from sync.records import SYNC_ORDER, Customer, Direction, Entity, Record
 from sync.rules import ReasonCode
-from tasks.apply import Applier, rejection
+from tasks.apply import Applier, failed_item, rejection
 
 # Log rows a later sync of the record must not close: a person should read them.
 KEEP_OPEN = (
@@ -269,7 +269,13 @@ class TenantTick:
         counts.conflicts += sum(
             r.reason_code == ReasonCode.FIELD_CONFLICT for d, _ in decisions for r in d.log
         )
-        await asyncio.gather(*(self._apply(entity, d, lk, svenn, tripletex) for d, lk in decisions))
+        batched = await self._batch_tripletex_updates(entity, [d for d, _ in decisions])
+        await asyncio.gather(
+            *(
+                self._apply(entity, d, lk, svenn, tripletex, batched.get(lk.svenn_id))
+                for d, lk in decisions
+            )
+        )
         new_sv = [r for i, r in svenn.records.items() if i in svenn.ids and i not in by_sv]
         new_tx = [r for i, r in tripletex.records.items() if i in tripletex.ids and i not in by_tx]
         if new_sv or new_tx:
@@ -286,8 +292,45 @@ class TenantTick:
             found = await _tripletex_by_ids(self.tx, entity, missing)
         self._take(entity, side, found)
 
+    async def _batch_tripletex_updates(
+        self, entity: Entity, decisions: Sequence[LinkDecision]
+    ) -> dict[str, Record]:
+        """Send the tick's Tripletex updates of ``entity`` in ``PUT /<entity>/list`` batches.
+
+        Returns what Tripletex holds afterwards, by the link's Svenn id. A batch is
+        all-or-nothing: an item Tripletex names (``[i].field``) is taken out and the rest sent
+        again; a refusal without an index (a stale version, 409 code 8000) leaves the whole
+        rest to the per-record path, which re-reads, re-merges and retries each one once.
+        Employees have no ``PUT /employee/list``: they always go one by one.
+        """
+        update_many = _tripletex_update_many(self.tx, entity)
+        pending = [d for d in decisions if d.tripletex_write is not None]
+        if update_many is None or len(pending) < 2:
+            return {}
+        done: dict[str, Record] = {}
+        while len(pending) >= 2:
+            try:
+                written = await update_many([d.tripletex_write for d in pending])
+            except ApiError as error:
+                if error.retryable or error.status in (401, 403):
+                    raise
+                bad = failed_item(error)
+                if bad is None or bad >= len(pending):
+                    break
+                pending.pop(bad)  # goes one by one: a clean refusal, or a retry of a stale one
+                continue
+            done.update({d.link.svenn_id: r for d, r in zip(pending, written, strict=True)})
+            break
+        return done
+
     async def _apply(
-        self, entity: Entity, decision: LinkDecision, link: Link, svenn: Side, tripletex: Side
+        self,
+        entity: Entity,
+        decision: LinkDecision,
+        link: Link,
+        svenn: Side,
+        tripletex: Side,
+        tx_written: Record | None = None,
     ) -> None:
         counts = self.report.entities[entity]
         sv_now = svenn.records.get(link.svenn_id)
@@ -295,12 +338,15 @@ class TenantTick:
         async with self._semaphore:
             for attempt in (1, 2):
                 try:
-                    sv_after, tx_after = await self._write(entity, decision, sv_now, tx_now)
+                    sv_after, tx_after = await self._write(
+                        entity, decision, sv_now, tx_now, tx_written
+                    )
                     break
                 except StaleVersionError:
                     if attempt == 2:
                         self._stale(entity, decision, sv_now, tx_now)
                         return
+                    tx_written = None  # the re-merge below decides anew what to write there
                     sv_now, tx_now = await self._reread(entity, link)
                     if sv_now is None or tx_now is None:  # gone or unreadable: the next tick
                         self._stale(entity, decision, sv_now, tx_now)  # sees which
@@ -332,10 +378,18 @@ class TenantTick:
             self._note_version(entity, tx_after)
 
     async def _write(
-        self, entity: Entity, d: LinkDecision, sv_now: Record | None, tx_now: Record | None
+        self,
+        entity: Entity,
+        d: LinkDecision,
+        sv_now: Record | None,
+        tx_now: Record | None,
+        tx_written: Record | None = None,
     ) -> tuple[Record | None, Record | None]:
+        """Send one link's writes; ``tx_written``: its Tripletex update already went in a batch."""
         sv_after, tx_after = sv_now, tx_now
-        if d.tripletex_write is not None:
+        if tx_written is not None:
+            tx_after = tx_written
+        elif d.tripletex_write is not None:
             tx_after = await _tripletex_update(self.tx, d.tripletex_write)
         if d.svenn_write is not None:
             sv_after = await _svenn_update(self.sv, d.svenn_write, d.svenn_fields)
@@ -593,6 +647,11 @@ async def _tripletex_update(tx: TripletexClient, record: Record) -> Record:
     }[record.entity]
     result: Record = await update(record)
     return result
+
+
+def _tripletex_update_many(tx: TripletexClient, entity: Entity) -> Any:
+    """The batch update of ``entity`` (``PUT /<entity>/list``), or None where the spec has none."""
+    return {Entity.CUSTOMER: tx.update_customers, Entity.PROJECT: tx.update_projects}.get(entity)
 
 
 async def _svenn_update(sv: SvennClient, record: Record, fields: Sequence[str]) -> Record:

@@ -232,6 +232,20 @@ async def test_get_customers_by_ids_returns_only_those(tx: TripletexClient) -> N
 
 
 @pytest.mark.anyio
+async def test_customers_by_ids_cost_one_read_unless_some_are_inactive(
+    tx: TripletexClient,
+) -> None:
+    tx.api.counters.reset()
+    found = await tx.get_customers_by_ids(["10002", "10003", "10004"])
+    assert sorted(str(c.id) for c in found) == ["10002", "10003", "10004"]
+    assert tx.api.counters.by_endpoint["GET /customer"] == 1  # one ``id=`` read, active ones
+    tx.api.counters.reset()
+    found = await tx.get_customers_by_ids(["10002", "10010"])  # 10010 is inactive
+    assert sorted(str(c.id) for c in found) == ["10002", "10010"]
+    assert tx.api.counters.by_endpoint["GET /customer"] == 2
+
+
+@pytest.mark.anyio
 async def test_list_changed_returns_none_until_something_changes(tx: TripletexClient) -> None:
     first, digest = await tx.list_changed("project", None)
     assert first is not None and [p.id for p in first] == ["701"]
@@ -303,6 +317,41 @@ async def test_update_with_stale_version_raises_stale_version(tx: TripletexClien
         await tx.update_customer(customer.model_copy(update={"email": "annen@kunde.no"}))
     assert caught.value.status == 409
     assert caught.value.code == 8000
+
+
+@pytest.mark.anyio
+async def test_update_customers_sends_one_put_list_per_batch(
+    tx: TripletexClient, sandbox: str
+) -> None:
+    tx.batch_size = 2
+    before = await tx.get_customers_by_ids(["10002", "10003", "10004"])
+    changed = [c.model_copy(update={"email": f"ny{c.id}@kunde.no"}) for c in before]
+    tx.api.counters.reset()
+    after = await tx.update_customers(changed)
+    assert [c.email for c in after] == [f"ny{c.id}@kunde.no" for c in before]
+    assert all(a.version == b.version + 1 for a, b in zip(after, before, strict=True))
+    assert tx.api.counters.by_endpoint["PUT /customer/list"] == 2  # batches of 2: 2 + 1
+    stored = {r["id"]: r for r in rows(state_of(sandbox), "customer")}
+    assert stored[10003]["email"] == "ny10003@kunde.no"
+
+
+@pytest.mark.anyio
+async def test_a_stale_item_refuses_the_whole_batch(tx: TripletexClient, sandbox: str) -> None:
+    before = await tx.get_customers_by_ids(["10002", "10003"])
+    await tx.update_customer(before[1].model_copy(update={"email": "annen@kunde.no"}))
+    with pytest.raises(StaleVersionError):
+        await tx.update_customers([c.model_copy(update={"phone": "+4791234567"}) for c in before])
+    stored = {r["id"]: r for r in rows(state_of(sandbox), "customer")}
+    assert stored[10002].get("phoneNumber") != "+4791234567"  # nothing of the batch was written
+
+
+@pytest.mark.anyio
+async def test_update_projects_uses_put_list(tx: TripletexClient) -> None:
+    [project] = await tx.list_projects()
+    tx.api.counters.reset()
+    [after] = await tx.update_projects([project.model_copy(update={"name": "Bryggen 3"})])
+    assert after.name == "Bryggen 3" and after.version == (project.version or 0) + 1
+    assert tx.api.counters.by_endpoint["PUT /project/list"] == 1
 
 
 @pytest.mark.anyio

@@ -221,15 +221,26 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
         return self._records(Entity.HOURS, raw, m.hour_entry_from_tripletex)
 
     async def _by_ids(self, entity: EntityApi, ids: Iterable[str]) -> list[dict[str, Any]]:
+        """One ``id=1,2,3`` list read per chunk of ids. Customers: active ones first
+        (Tripletex's ``isInactive`` filter defaults to false and takes one value), then the
+        inactive filter only for the ids the first read did not return."""
         wanted = sorted({str(i) for i in ids}, key=int)
+        raw = await self._id_chunks(entity, wanted, {})
+        if entity is CUSTOMERS:
+            found = {str(r.get("id")) for r in raw}
+            rest = [i for i in wanted if i not in found]
+            raw += await self._id_chunks(entity, rest, {"isInactive": _flag(True)})
+        return raw
+
+    async def _id_chunks(
+        self, entity: EntityApi, ids: list[str], extra: Mapping[str, str]
+    ) -> list[dict[str, Any]]:
         raw: list[dict[str, Any]] = []
-        for start in range(0, len(wanted), ID_CHUNK):
-            params = {"fields": entity.fields, "id": ",".join(wanted[start : start + ID_CHUNK])}
+        for start in range(0, len(ids), ID_CHUNK):
+            params = {"fields": entity.fields, "id": ",".join(ids[start : start + ID_CHUNK])}
             if entity is CUSTOMERS:
-                for inactive in (False, True):
-                    raw += await self._read(entity.path, params | {"isInactive": _flag(inactive)})
-            else:
-                raw += await self._read(entity.path, params)
+                params["isInactive"] = _flag(False)
+            raw += await self._read(entity.path, params | dict(extra))
         return raw
 
     async def get_customers_by_ids(self, ids: Iterable[str]) -> RecordList[Customer]:

@@ -72,12 +72,14 @@ async def read_changed_pages(
     by a read of the (empty) next page, so records appended later are noticed too.
     """
     base = {"sorting": "id", **params, "count": page_size}
+    changed: dict[int, JsonDict] = {}  # the first page that answered 200, kept (not re-read)
     if digest:
         for index, tag in enumerate(digest.split(DIGEST_SEPARATOR)):
             page = {**base, "from": index * page_size}
             headers = {"If-None-Match": tag}
             response = await call("GET", path, params=page, headers=headers, endpoint=endpoint)
             if response.status_code != 304:
+                changed[index * page_size] = response.json()
                 break
         else:
             return None, digest
@@ -87,7 +89,10 @@ async def read_changed_pages(
     while True:
         page = {**base, "from": start}
         headers = {"If-None-Match": "none"}
-        body = (await call("GET", path, params=page, headers=headers, endpoint=endpoint)).json()
+        body = (
+            changed.pop(start, None)
+            or (await call("GET", path, params=page, headers=headers, endpoint=endpoint)).json()
+        )
         chunk = list(body.get("values") or [])
         values.extend(chunk)
         digests.append(str(body.get("versionDigest") or NO_DIGEST))

@@ -169,6 +169,37 @@ class TripletexWrites:
         """PUT the timesheet entry with its ``version``."""
         return await self._update(TIMESHEET_ENTRIES, record)
 
+    async def update_customers(self, records: Sequence[Customer]) -> list[Customer]:
+        """PUT many customers with their versions (``PUT /customer/list``), in batches."""
+        return await self._update_many(CUSTOMERS, records)
+
+    async def update_projects(self, records: Sequence[Project]) -> list[Project]:
+        """PUT many projects with their versions (``PUT /project/list``), in batches.
+
+        Employees have no ``PUT /employee/list`` in the spec: they are updated one by one.
+        """
+        return await self._update_many(PROJECTS, records)
+
+    async def _update_many(self, api: EntityApi, records: Sequence[R]) -> list[R]:
+        """The records as Tripletex holds them after the update, in order.
+
+        A batch is all-or-nothing: any refusal (409 code 8000 for a stale version of one item,
+        a 422 naming ``[i].field``) raises and nothing of that batch was written.
+        """
+        if any(r.id is None for r in records):
+            raise ValueError(f"cannot update a {api.name} without an id")
+        updated: list[R] = []
+        for start in range(0, len(records), max(1, self.batch_size)):
+            bodies = [api.to_json(r, True) for r in records[start : start + self.batch_size]]
+            response = await self.call("PUT", api.batch_path, json=bodies)
+            values = list(response.json().get("values") or [])
+            if len(values) != len(bodies):
+                raise ValueError(
+                    f"PUT {api.batch_path} answered {len(values)} values for {len(bodies)} items"
+                )
+            updated += [cast(R, api.from_json(v)) for v in values]
+        return updated
+
     async def _update(self, api: EntityApi, record: R) -> R:
         if record.id is None:
             raise ValueError(f"cannot update a {api.name} without an id")
