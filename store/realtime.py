@@ -2,7 +2,9 @@
 
 Per tenant and entity, the Tripletex poll keeps the list's ``versionDigest`` (cursor system
 ``tripletex``) and the ``id → version`` list it covers (system ``tripletex-versions``, JSON);
-the Svenn feed keeps one cursor for all entities (system ``svenn``, entity ``feed``). Write
+the Svenn feed keeps one cursor for all entities (system ``svenn``, entity ``feed``), and the
+versions our last tick wrote to Svenn (entity ``feed-echoes``: their feed events are our own
+writes coming back, and need no read). Write
 them in the same transaction as the links and failed records of the changes they cover.
 """
 
@@ -18,9 +20,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from store.cursors import get_cursor, set_cursor
-from store.models import Integration, Link
+from store.models import Cursor, Integration, Link
 
 SVENN_FEED = ("svenn", "feed")
+SVENN_ECHOES = ("svenn", "feed-echoes")
 DIGEST = "tripletex"
 VERSIONS = "tripletex-versions"
 
@@ -41,6 +44,39 @@ def svenn_cursor(session: Session, tenant: str) -> str | None:
 def set_svenn_cursor(session: Session, tenant: str, cursor: str) -> None:
     """Advance the Svenn feed cursor (with the changes it covers)."""
     set_cursor(session, tenant, *SVENN_FEED, cursor)
+
+
+@dataclass(frozen=True)
+class TickState:
+    """Everything a tick starts from, read in one query: the Svenn feed cursor, the Tripletex
+    poll per entity, and the Svenn versions our last tick wrote (its echoes in the feed)."""
+
+    cursor: str | None
+    polls: dict[str, PollState]
+    echoes: dict[str, dict[str, int]]
+
+
+def tick_state(session: Session, tenant: str, entities: Iterable[str]) -> TickState:
+    """The tenant's :class:`TickState` (one ``SELECT`` over its cursors)."""
+    rows = {
+        (row.system, row.entity): row.value
+        for row in session.scalars(select(Cursor).where(Cursor.tenant == tenant))
+    }
+    polls = {}
+    for entity in entities:
+        raw = rows.get((VERSIONS, entity))
+        versions = {str(k): int(v) for k, v in json.loads(raw).items()} if raw else {}
+        polls[entity] = PollState(rows.get((DIGEST, entity)), versions)
+    echoes_raw = rows.get(SVENN_ECHOES)
+    echoes = json.loads(echoes_raw) if echoes_raw else {}
+    return TickState(rows.get(SVENN_FEED), polls, echoes)
+
+
+def set_svenn_echoes(
+    session: Session, tenant: str, echoes: Mapping[str, Mapping[str, int]]
+) -> None:
+    """Store the Svenn versions this tick wrote, per entity (with the links they belong to)."""
+    set_cursor(session, tenant, *SVENN_ECHOES, json.dumps(echoes, sort_keys=True))
 
 
 def poll_state(session: Session, tenant: str, entity: str) -> PollState:

@@ -285,3 +285,9 @@ __all__ = [
     "version_changes",
     "with_fields",
 ]
+
+
+def feed_changes(newest: Mapping[str, int], echoes: Mapping[str, int]) -> set[str]:
+    """Ids the Svenn feed reports changed, less our own writes coming back: an id whose newest
+    feed version is the version our last tick wrote has not changed since (no read needed)."""
+    return {record_id for record_id, version in newest.items() if echoes.get(record_id) != version}

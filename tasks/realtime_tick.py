@@ -34,16 +34,23 @@ from store.models import Link
 from store.realtime import (
     PollState,
     drop_links,
-    poll_state,
     save_poll_state,
     set_svenn_cursor,
-    svenn_cursor,
+    set_svenn_echoes,
+    tick_state,
     update_link,
 )
 from store.state import StateStore
 from sync.malformed import malformed_failure
 from sync.plan import PlannedFailure, failure_for, plan_entity
-from sync.realtime import LinkDecision, LinkState, OnDelete, decide_link, version_changes
+from sync.realtime import (
+    LinkDecision,
+    LinkState,
+    OnDelete,
+    decide_link,
+    feed_changes,
+    version_changes,
+)
 from sync.records import SYNC_ORDER, Customer, Direction, Entity, Record
 from sync.rules import ReasonCode
 from tasks.apply import Applier, failed_item, rejection
@@ -134,6 +141,7 @@ class Commit:
     synced_keys: dict[Entity, set[str]] = field(default_factory=dict)
     polls: dict[Entity, PollState] = field(default_factory=dict)
     cursor: str | None = None
+    echoes: dict[str, dict[str, int]] = field(default_factory=dict)  # entity → id → version
 
 
 class TenantTick:
@@ -158,13 +166,16 @@ class TenantTick:
     async def run(self) -> TickReport:
         """Detect, decide, apply and commit every entity of the tenant."""
         with self.store.sessions() as session:
-            cursor = svenn_cursor(session, self.tenant)
-            polls = {e: poll_state(session, self.tenant, e.value) for e in SYNC_ORDER}
+            state = tick_state(session, self.tenant, [e.value for e in SYNC_ORDER])
+        cursor, echoes = state.cursor, state.echoes
+        polls = {e: state.polls[e.value] for e in SYNC_ORDER}
         self._loaded = (cursor, {e: (p.digest, dict(p.versions)) for e, p in polls.items()})
-        svenn_ids, self.commit.cursor, resync = await self._read_feed(cursor)
+        self._loaded_echoes = echoes
+        feed, self.commit.cursor, resync = await self._read_feed(cursor)
         self.report.resynced = resync
         for entity in SYNC_ORDER:
-            svenn = await self._svenn_side(entity, svenn_ids.get(entity, set()), resync)
+            ids = feed_changes(feed.get(entity, {}), echoes.get(entity.value, {}))
+            svenn = await self._svenn_side(entity, ids, resync)
             tripletex = await self._tripletex_side(entity, polls[entity])
             await self._sync_entity(entity, svenn, tripletex)
         self._store_commit()
@@ -172,14 +183,18 @@ class TenantTick:
 
     # --- detect -------------------------------------------------------------------------
 
-    async def _read_feed(self, cursor: str | None) -> tuple[dict[Entity, set[str]], str, bool]:
-        """Changed ids per entity from the feed, the cursor after them, and whether to resync."""
+    async def _read_feed(
+        self, cursor: str | None
+    ) -> tuple[dict[Entity, dict[str, int]], str, bool]:
+        """Changed ids (with their newest version) per entity from the feed, the cursor after
+        them, and whether to resync."""
         if cursor:
-            ids: dict[Entity, set[str]] = {}
+            ids: dict[Entity, dict[str, int]] = {}
             try:
                 async for page in self.sv.iter_changes(cursor):
-                    for entity, changed in page.ids_by_entity().items():
-                        ids.setdefault(entity, set()).update(changed)
+                    for event in page.events:
+                        seen = ids.setdefault(event.entity, {})
+                        seen[event.id] = max(event.version, seen.get(event.id, event.version))
                     for bad in page.malformed:  # an event naming no readable record
                         self._take(bad.entity, Side(), RecordList(malformed=[bad]))
                     cursor = page.next_cursor
@@ -361,6 +376,8 @@ class TenantTick:
                 except MalformedRecordError as error:  # read again to write, and unreadable
                     self._take(entity, Side(), RecordList(malformed=[error.malformed]))
                     return
+        if decision.svenn_write is not None and sv_after is not None:
+            self._note_echo(entity, link.svenn_id, sv_after)
         counts.written_to_svenn += decision.svenn_write is not None
         counts.written_to_tripletex += decision.tripletex_write is not None
         if decision.on_delete in (OnDelete.DEACTIVATE_IN_SVENN, OnDelete.CLOSE_IN_SVENN):
@@ -455,6 +472,11 @@ class TenantTick:
         else:
             poll.versions[record.id] = record.version
 
+    def _note_echo(self, entity: Entity, svenn_id: str, record: Record) -> None:
+        """Our own Svenn write's version, so the next tick does not read it back."""
+        if record.version is not None:
+            self.commit.echoes.setdefault(entity.value, {})[svenn_id] = record.version
+
     # --- new records -----------------------------------------------------------------------
 
     async def _new_records(
@@ -511,6 +533,9 @@ class TenantTick:
         if to_svenn:
             created = await self.applier.create_in_svenn(self.sv, entity, to_svenn, existing=all_sv)
             counts.created_in_svenn += len(created)
+            for record in created:
+                if record.id is not None:
+                    self._note_echo(entity, record.id, record)
             keys.update(f"tripletex:{r.id}" for r in to_svenn)
         if to_tripletex:
             created = await self._create_in_tripletex(entity, to_tripletex, all_tx)
@@ -553,7 +578,8 @@ class TenantTick:
         cursor, polls = self._loaded
         changed_polls = {e: p for e, p in c.polls.items() if (p.digest, p.versions) != polls.get(e)}
         moved = c.cursor is not None and c.cursor != cursor
-        if not (c.link_updates or c.unlinks or c.synced_keys or changed_polls or moved):
+        echoes = c.echoes != self._loaded_echoes
+        if not (c.link_updates or c.unlinks or c.synced_keys or changed_polls or moved or echoes):
             return  # a quiet tick stores nothing
         with self.store.sessions.begin() as session:
             for entity, svenn_id, sv, tx, merged in c.link_updates:
@@ -576,6 +602,8 @@ class TenantTick:
                 save_poll_state(session, self.tenant, entity.value, poll)
             if moved and c.cursor:
                 set_svenn_cursor(session, self.tenant, c.cursor)
+            if echoes:  # replaced whole: last tick's echoes were consumed by this tick's feed
+                set_svenn_echoes(session, self.tenant, c.echoes)
 
 
 def _state(link: Link) -> LinkState:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from sync.realtime import ON_DELETE, LinkState, OnDelete, decide_link, version_changes
+from sync.realtime import (
+    ON_DELETE,
+    LinkState,
+    OnDelete,
+    decide_link,
+    feed_changes,
+    version_changes,
+)
 from sync.records import Customer, Employee, Entity, Project, System
 
 SV = Customer(id="cus-1", version=3, name="Fjord AS", email="post@fjord.no", phone="+4791111111")
@@ -78,3 +85,10 @@ def test_deletes_follow_the_table():
 def test_version_changes_finds_new_changed_and_vanished_ids():
     changed, vanished = version_changes({"1": 1, "2": 4, "3": 0}, {"1": 1, "2": 5, "4": 0})
     assert changed == {"2", "4"} and vanished == {"3"}
+
+
+def test_the_feed_echo_of_our_own_svenn_write_needs_no_read():
+    newest = {"a": 3, "b": 5, "c": 1}
+    echoes = {"a": 3, "b": 4}  # we wrote a@3 and b@4; b has moved on since
+    assert feed_changes(newest, echoes) == {"b", "c"}
+    assert feed_changes(newest, {}) == {"a", "b", "c"}

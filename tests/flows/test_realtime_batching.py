@@ -69,6 +69,12 @@ def test_a_busy_tick_batches_tripletex_updates_and_reads_changes_once(
         assert sv_now[sv_id]["phone"] == f"+479200000{n}"
     forget(pair)
     assert tick(pair, store).writes == 0  # our batch comes back as an echo: nothing written
+    # ... and is not even read back: Tripletex's versions and Svenn's feed versions are the
+    # ones our writes answered with
+    tx = [(r["method"], r["path"]) for r in logged(pair.tripletex_root)]
+    sv = [(r["method"], r["path"]) for r in logged(pair.svenn_root)]
+    assert sorted(tx) == [("GET", "/v2/customer"), ("GET", "/v2/employee"), ("GET", "/v2/project")]
+    assert sv == [("GET", "/api/v1/changes")]
 
 
 def test_a_stale_version_inside_a_batch_is_re_read_re_merged_and_retried_per_record(
