@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import datetime as dt
 import os
+import pstats
 import random
 import re
 import statistics
@@ -168,7 +170,7 @@ def configure(tx_root: str, sv_root: str, data: Path) -> Any:
 async def quiet_and_fleet(args: argparse.Namespace, roots: tuple[str, str], store: Any) -> None:
     from tasks.tenant import ClientPool
 
-    tenants = add_tenants(*roots, args.tenants, records=3)
+    tenants = add_tenants(*roots, args.tenants, records=args.records)
     activate_in_store(store, tenants)
     pool = ClientPool()
     try:
@@ -177,9 +179,17 @@ async def quiet_and_fleet(args: argparse.Namespace, roots: tuple[str, str], stor
         print(f"setup: {args.tenants} tenants, baseline tick {time.perf_counter() - started:.1f} s")
         await one_tick(store, pool)  # our own creates come back once
         forget(roots)
+        profiler = cProfile.Profile() if args.profile else None
+        cpu = time.process_time()
         started = time.perf_counter()
+        if profiler:
+            profiler.enable()
         await one_tick(store, pool)
         wall = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
         tx, sv = requests(roots[0]), requests(roots[1])
         writes = [r for r in tx + sv if r["method"] != "GET"]
         per_tenant_tx = len(tx) / args.tenants / len(ENTITIES)
@@ -193,7 +203,8 @@ async def quiet_and_fleet(args: argparse.Namespace, roots: tuple[str, str], stor
         print(f"   writes: {len(writes)}")
         print(
             f"\n2. {args.tenants} active, quiet tenants, one tick: {wall:.2f} s wall "
-            f"(target < 10 s)"
+            f"(target < 10 s); this process used {cpu:.2f} s of CPU (the sandboxes, in their "
+            f"own processes, the rest); load average {os.getloadavg()[0]:.1f}"
         )
     finally:
         await pool.aclose()
@@ -352,6 +363,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=4.0, help="edits per second")
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between ticks")
     parser.add_argument("--only", choices=("fleet", "busy"), help="run one part only")
+    parser.add_argument("--records", type=int, default=3, help="customers per fleet tenant")
+    parser.add_argument("--profile", action="store_true", help="cProfile the quiet fleet tick")
     args = parser.parse_args()
     print(f"cpus: {os.cpu_count()}; load: {os.getloadavg()[0]:.1f}")
     with sandboxes() as roots, tempfile.TemporaryDirectory() as tmp:

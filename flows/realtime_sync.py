@@ -21,20 +21,28 @@ from prefect.runtime import flow_run
 
 from config.settings import load_settings
 from connectors.errors import AuthenticationError, PermissionDeniedError
-from store.leases import INITIAL_SYNC, REALTIME, live_leases, release_lease, try_acquire_lease
-from store.realtime import mark_tick, mark_ticks_ok
+from store.leases import INITIAL_SYNC, REALTIME, acquire_leases, live_leases, release_leases
+from store.realtime import TickState, mark_tick, mark_ticks_ok, tick_states
 from store.state import StateStore
+from sync.records import SYNC_ORDER
 from tasks.fleet import TenantOutcome, active_tenants, run_for_tenants
 from tasks.realtime_report import RunTotals, publish_realtime_summary, safe_error
 from tasks.realtime_tick import TenantTick, TickReport, tick_time
 from tasks.tenant import ClientPool, state_store
 
 
-async def tick_tenant(store: StateStore, pool: ClientPool, tenant: str, run_id: str) -> TickReport:
-    """One tick of one tenant (the caller holds its realtime lease)."""
+async def tick_tenant(
+    store: StateStore,
+    pool: ClientPool,
+    tenant: str,
+    run_id: str,
+    state: TickState | None = None,
+) -> TickReport:
+    """One tick of one tenant (the caller holds its realtime lease; ``state``: its cursors,
+    read already for the whole fleet)."""
     try:
         tx, sv = await pool.get(tenant)
-        return await TenantTick(store, tenant, tx, sv, run_id).run()
+        return await TenantTick(store, tenant, tx, sv, run_id, state=state).run()
     except Exception as error:
         if isinstance(error, AuthenticationError | PermissionDeniedError):
             await pool.drop(tenant)  # a new key after re-activation gets new clients
@@ -54,12 +62,8 @@ def take_turns(
     transaction for all of them)."""
     with store.sessions.begin() as session:
         syncing = live_leases(session, INITIAL_SYNC, ttl=initial_sync_lease)
-        return [
-            tenant
-            for tenant in tenants
-            if tenant not in syncing
-            and try_acquire_lease(session, tenant, REALTIME, run_id, ttl=lease)
-        ]
+        free = [tenant for tenant in tenants if tenant not in syncing]
+        return acquire_leases(session, free, REALTIME, run_id, ttl=lease)
 
 
 async def tick_all(
@@ -80,15 +84,16 @@ async def tick_all(
         store, active_tenants(store, shard=shard, shards=shards), run_id, lease, initial_sync_lease
     )
     try:
+        with store.sessions() as session:
+            states = tick_states(session, tenants, [e.value for e in SYNC_ORDER])
         outcomes = await run_for_tenants(
             tenants,
-            lambda tenant: tick_tenant(store, pool, tenant, run_id),
+            lambda tenant: tick_tenant(store, pool, tenant, run_id, states[tenant]),
             concurrency=concurrency,
         )
     finally:
         with store.sessions.begin() as session:
-            for tenant in tenants:
-                release_lease(session, tenant, REALTIME, run_id)
+            release_leases(session, tenants, REALTIME, run_id)
     with store.sessions.begin() as session:
         mark_ticks_ok(session, [t for t, o in outcomes.items() if o.ok], at=tick_time())
     return outcomes

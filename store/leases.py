@@ -11,7 +11,7 @@ live) without taking it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
@@ -27,6 +27,7 @@ RECONCILE = "reconcile"
 RETRY = "retry"
 
 Clock = Callable[[], dt.datetime]
+_CHUNK = 500  # tenants per statement (well under SQLite's and PostgreSQL's parameter limits)
 
 
 def _utcnow() -> dt.datetime:
@@ -112,6 +113,68 @@ def acquire_lease(
             raise LeaseHeldError(tenant, purpose, row.holder, int(age.total_seconds()), wait)
     row.holder, row.heartbeat_at = holder, moment
     session.flush()
+
+
+def acquire_leases(
+    session: Session,
+    tenants: Iterable[str],
+    purpose: str,
+    holder: str,
+    *,
+    ttl: dt.timedelta,
+    now: Clock = _utcnow,
+) -> list[str]:
+    """:func:`acquire_lease` for many tenants at once (a fleet run's turn): the tenants taken,
+    in order; those another live run holds are left out. Three statements per 500 tenants,
+    rows locked in tenant order (two runs never deadlock), race-free on PostgreSQL."""
+    names = list(dict.fromkeys(tenants))
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    moment = now()
+    taken: set[str] = set()
+    for start in range(0, len(names), _CHUNK):
+        chunk = names[start : start + _CHUNK]
+        missing = [{"tenant": t, "purpose": purpose, "holder": None} for t in chunk]
+        session.execute(
+            insert(Lease)
+            .values(missing)
+            .on_conflict_do_nothing(index_elements=["tenant", "purpose"])
+        )
+        query = (
+            select(Lease.tenant, Lease.holder, Lease.heartbeat_at)
+            .where(Lease.purpose == purpose, Lease.tenant.in_(chunk))
+            .order_by(Lease.tenant)
+            .with_for_update()
+        )
+        free = [
+            row.tenant
+            for row in session.execute(query)
+            if row.holder in (None, holder)
+            or row.heartbeat_at is None
+            or moment - _aware(row.heartbeat_at) >= ttl
+        ]
+        if free:
+            session.execute(
+                update(Lease)
+                .where(Lease.purpose == purpose, Lease.tenant.in_(free))
+                .values(holder=holder, heartbeat_at=moment)
+                .execution_options(synchronize_session=False)
+            )
+        taken.update(free)
+    return [t for t in names if t in taken]
+
+
+def release_leases(session: Session, tenants: Iterable[str], purpose: str, holder: str) -> None:
+    """:func:`release_lease` for many tenants (one statement per 500)."""
+    names = list(tenants)
+    for start in range(0, len(names), _CHUNK):
+        session.execute(
+            delete(Lease).where(
+                Lease.purpose == purpose,
+                Lease.holder == holder,
+                Lease.tenant.in_(names[start : start + _CHUNK]),
+            )
+        )
 
 
 def renew_lease(

@@ -58,10 +58,25 @@ class TickState:
 
 def tick_state(session: Session, tenant: str, entities: Iterable[str]) -> TickState:
     """The tenant's :class:`TickState` (one ``SELECT`` over its cursors)."""
-    rows = {
-        (row.system, row.entity): row.value
-        for row in session.scalars(select(Cursor).where(Cursor.tenant == tenant))
-    }
+    return tick_states(session, [tenant], entities)[tenant]
+
+
+def tick_states(
+    session: Session, tenants: Iterable[str], entities: Iterable[str]
+) -> dict[str, TickState]:
+    """:func:`tick_state` of many tenants (one ``SELECT`` per 500: a fleet tick's start)."""
+    names, wanted = list(tenants), list(entities)
+    rows: dict[str, dict[tuple[str, str], str]] = {t: {} for t in names}
+    for start in range(0, len(names), 500):
+        query = select(Cursor.tenant, Cursor.system, Cursor.entity, Cursor.value).where(
+            Cursor.tenant.in_(names[start : start + 500])
+        )
+        for row in session.execute(query):
+            rows[row.tenant][(row.system, row.entity)] = row.value
+    return {tenant: _tick_state(found, wanted) for tenant, found in rows.items()}
+
+
+def _tick_state(rows: Mapping[tuple[str, str], str], entities: Iterable[str]) -> TickState:
     polls = {}
     for entity in entities:
         raw = rows.get((VERSIONS, entity))

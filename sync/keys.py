@@ -35,6 +35,10 @@ KEY_LABELS: dict[str, tuple[str, str]] = {
     "name_customer": ("name and customer", "navn og kunde"),
     "legal_form": ("legal form", "selskapsform"),
     "date_of_birth": ("date of birth", "fødselsdato"),
+    "name_created_on_both_sides": (
+        "the same name, entered in both systems since the last sync",
+        "samme navn, registrert i begge systemer siden forrige synkronisering",
+    ),
 }
 
 

@@ -9,13 +9,15 @@ that ops and the tenant read.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from sync import normalize
 from sync.merge import FieldConflict, IgnoredChange, MergeDecision, merge_entity
-from sync.plan import PlannedFailure, failure_for
+from sync.plan import EntityPlan, PlannedFailure, PlannedLink, failure_for
 from sync.records import Direction, Entity, Record, System
 from sync.rules import ReasonCode
 
@@ -291,3 +293,50 @@ def feed_changes(newest: Mapping[str, int], echoes: Mapping[str, int]) -> set[st
     """Ids the Svenn feed reports changed, less our own writes coming back: an id whose newest
     feed version is the version our last tick wrote has not changed since (no read needed)."""
     return {record_id for record_id, version in newest.items() if echoes.get(record_id) != version}
+
+
+TWIN_KEY = "name_created_on_both_sides"
+
+
+def link_twins(
+    plan: EntityPlan, new_tripletex: Sequence[Record], new_svenn: Sequence[Record]
+) -> None:
+    """Link customers entered in both systems within one tick under the same name, where the
+    planner found no key (no org number, no postcode) and would create each on the other side:
+    that is one customer typed twice, not two. One to one only: two namesakes new on one side
+    are left as they are. Nothing may tell the two apart: an org number, customer number or
+    e-mail present on both and different keeps them apart. Changes ``plan`` in place."""
+    if plan.entity is not Entity.CUSTOMER:
+        return
+    to_svenn = {str(r.id): r for r in plan.create_in_svenn}
+    to_tripletex = {str(r.id): r for r in plan.create_in_tripletex}
+    tx = _unique_names([r for r in new_tripletex if str(r.id) in to_svenn])
+    sv = _unique_names([r for r in new_svenn if str(r.id) in to_tripletex])
+    for name, tx_record in tx.items():
+        sv_record = sv.get(name)
+        if sv_record is None or _told_apart(tx_record, sv_record):
+            continue
+        plan.links.append(PlannedLink(plan.entity, str(tx_record.id), str(sv_record.id), TWIN_KEY))
+        to_svenn.pop(str(tx_record.id))
+        to_tripletex.pop(str(sv_record.id))
+    plan.create_in_svenn[:] = list(to_svenn.values())
+    plan.create_in_tripletex[:] = list(to_tripletex.values())
+
+
+def _unique_names(records: Sequence[Record]) -> dict[str, Record]:
+    names = [normalize.company_name(getattr(r, "name", None)) for r in records]
+    counts = Counter(names)
+    return {n: r for n, r in zip(names, records, strict=True) if n and counts[n] == 1}
+
+
+def _told_apart(left: Record, right: Record) -> bool:
+    pairs = (
+        (normalize.org_number, "organization_number"),
+        (lambda v: None if v is None else str(v).strip() or None, "customer_number"),
+        (normalize.email, "email"),
+    )
+    for clean, name in pairs:
+        a, b = clean(getattr(left, name, None)), clean(getattr(right, name, None))
+        if a is not None and b is not None and a != b:
+            return True
+    return False

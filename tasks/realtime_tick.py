@@ -33,6 +33,7 @@ from store.links import links_for
 from store.models import Link
 from store.realtime import (
     PollState,
+    TickState,
     drop_links,
     save_poll_state,
     set_svenn_cursor,
@@ -49,6 +50,7 @@ from sync.realtime import (
     OnDelete,
     decide_link,
     feed_changes,
+    link_twins,
     version_changes,
 )
 from sync.records import SYNC_ORDER, Customer, Direction, Entity, Record
@@ -154,8 +156,11 @@ class TenantTick:
         tx: TripletexClient,
         sv: SvennClient,
         run_id: str | None = None,
+        *,
+        state: TickState | None = None,
     ) -> None:
         self.store, self.tenant, self.tx, self.sv = store, tenant, tx, sv
+        self._state = state
         self.applier = Applier(store, tenant, run_id)
         self.by = f"realtime sync run {run_id}" if run_id else "realtime sync"
         self.report = TickReport(tenant)
@@ -165,8 +170,10 @@ class TenantTick:
 
     async def run(self) -> TickReport:
         """Detect, decide, apply and commit every entity of the tenant."""
-        with self.store.sessions() as session:
-            state = tick_state(session, self.tenant, [e.value for e in SYNC_ORDER])
+        state = self._state
+        if state is None:
+            with self.store.sessions() as session:
+                state = tick_state(session, self.tenant, [e.value for e in SYNC_ORDER])
         cursor, echoes = state.cursor, state.echoes
         polls = {e: state.polls[e.value] for e in SYNC_ORDER}
         self._loaded = (cursor, {e: (p.digest, dict(p.versions)) for e, p in polls.items()})
@@ -509,6 +516,7 @@ class TenantTick:
             customer_links=customers,
             unreadable={"svenn": svenn.stand_ins, "tripletex": tripletex.stand_ins},
         )
+        link_twins(plan, new_tx, new_sv)  # one customer typed into both systems, no key
         new_ids = {f"svenn:{r.id}" for r in new_sv} | {f"tripletex:{r.id}" for r in new_tx}
         failures = [f for f in plan.failures if _key(f) in new_ids]
         self.applier.fail(failures)

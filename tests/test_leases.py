@@ -9,9 +9,11 @@ import pytest
 from store.leases import (
     LeaseHeldError,
     acquire_lease,
+    acquire_leases,
     live_lease,
     live_leases,
     release_lease,
+    release_leases,
     renew_lease,
     try_acquire_lease,
 )
@@ -71,3 +73,24 @@ def test_live_leases_lists_only_live_holders_of_one_purpose(state_store):
         acquire_lease(session, "c", "realtime", "run-c", ttl=TTL, now=at(100))
         live = live_leases(session, "initial-sync", ttl=TTL, now=at(120))
     assert set(live) == {"b"} and live["b"].holder == "run-b"
+
+
+def test_a_fleet_takes_every_free_lease_at_once_and_skips_live_holders(state_store):
+    tenants = [f"t{n:04d}" for n in range(1200)]  # more than one statement's chunk
+    with state_store.sessions.begin() as session:
+        acquire_lease(session, "t0007", "realtime", "run-1", ttl=TTL, now=at(0))  # live
+        acquire_lease(session, "t0008", "realtime", "run-1", ttl=TTL, now=at(-120))  # killed
+        acquire_lease(session, "t0009", "realtime", "run-2", ttl=TTL, now=at(-5))  # ours
+    with state_store.sessions.begin() as session:
+        taken = acquire_leases(session, tenants, "realtime", "run-2", ttl=TTL, now=at(0))
+    assert taken == [t for t in tenants if t != "t0007"]
+    with state_store.sessions.begin() as session:
+        assert live_lease(session, "t0008", "realtime", ttl=TTL, now=at(1)).holder == "run-2"
+        assert live_lease(session, "t1199", "realtime", ttl=TTL, now=at(1)).holder == "run-2"
+        with pytest.raises(LeaseHeldError):
+            acquire_lease(session, "t0500", "realtime", "run-3", ttl=TTL, now=at(1))
+    with state_store.sessions.begin() as session:
+        release_leases(session, tenants, "realtime", "run-2")
+    with state_store.sessions.begin() as session:
+        held = live_leases(session, "realtime", ttl=TTL, now=at(1))
+    assert set(held) == {"t0007"}  # only run-2's leases were released

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from sync.plan import EntityPlan
 from sync.realtime import (
     ON_DELETE,
     LinkState,
     OnDelete,
     decide_link,
     feed_changes,
+    link_twins,
     version_changes,
 )
 from sync.records import Customer, Employee, Entity, Project, System
@@ -92,3 +94,22 @@ def test_the_feed_echo_of_our_own_svenn_write_needs_no_read():
     echoes = {"a": 3, "b": 4}  # we wrote a@3 and b@4; b has moved on since
     assert feed_changes(newest, echoes) == {"b", "c"}
     assert feed_changes(newest, {}) == {"a", "b", "c"}
+
+
+def test_a_customer_typed_into_both_systems_in_one_tick_is_linked_not_duplicated():
+    sv_new = Customer(id="s1", name="Ny Kunde AS")
+    tx_new = Customer(id="t1", name="NY KUNDE AS", customer_number=10051)  # Tripletex numbers it
+    namesakes_sv = [Customer(id="s2", name="Dobbel AS"), Customer(id="s3", name="Dobbel AS")]
+    tx_dobbel = Customer(id="t2", name="Dobbel AS")
+    apart_sv = Customer(id="s4", name="Skilt AS", email="a@skilt.no")
+    apart_tx = Customer(id="t4", name="Skilt AS", email="b@skilt.no")
+    plan = EntityPlan(
+        Entity.CUSTOMER,
+        create_in_svenn=[tx_new, tx_dobbel, apart_tx],
+        create_in_tripletex=[sv_new, *namesakes_sv, apart_sv],
+    )
+    link_twins(plan, [tx_new, tx_dobbel, apart_tx], [sv_new, *namesakes_sv, apart_sv])
+    assert [(lk.svenn_id, lk.tripletex_id) for lk in plan.links] == [("s1", "t1")]
+    # two namesakes on one side are never guessed; different e-mails tell two apart
+    assert [r.id for r in plan.create_in_svenn] == ["t2", "t4"]
+    assert [r.id for r in plan.create_in_tripletex] == ["s2", "s3", "s4"]
