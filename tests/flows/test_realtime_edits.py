@@ -8,11 +8,13 @@ import asyncio
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from cli.operate import decide
 from sandboxes.live_edits import svenn_edit, svenn_records, tripletex_edit, tripletex_records
 from store.failures import open_failures
 from store.links import created_pairs, links_for
+from store.models import FailedRecord
 from sync.records import Entity
 from tests.flows.conftest import run_activation, writes
 from tests.flows.realtime_support import tick
@@ -132,6 +134,13 @@ def test_new_records_link_before_they_create_and_failures_resolve_when_fixed(
     with store.sessions() as session:
         rows = [f for f in open_failures(session, pair.tenant) if f.svenn_id == person["id"]]
     assert rows == []  # resolved, not just superseded
+    with store.sessions() as session:
+        closed = session.scalars(
+            select(FailedRecord).where(
+                FailedRecord.tenant == pair.tenant, FailedRecord.svenn_id == person["id"]
+            )
+        ).all()
+    assert closed and all(f.status == "resolved" and f.resolved_at for f in closed)
     forget_requests(pair)
     assert tick(pair, store).writes == 0
     assert writes(pair.tripletex_root) == [] and writes(pair.svenn_root) == []

@@ -4,6 +4,7 @@ disabling stops ticks, the run's artifacts, and what `integrations list` shows."
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 import pytest
@@ -84,7 +85,16 @@ def test_a_revoked_key_fails_one_tenant_visibly_and_the_others_sync(
         assert secret not in str(summary)
         assert secret not in caplog.text
     artifact = Artifact.get("realtime-sync-counts")
-    assert artifact is not None and "t-two" in str(artifact.data)
+    assert artifact is not None
+    table = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+    rows = {(row["tenant"], row["entity"]): row for row in table}  # per tenant and entity
+    two = rows["t-two", "customer"]
+    assert two["changes_read_svenn"] == 1
+    assert two["written_to_tripletex"] == 1 and two["created_in_tripletex"] == 1
+    assert {"written_to_svenn", "conflicts", "failures"} <= set(two)
+    assert "t-three" not in {tenant for tenant, _ in rows}  # its tick failed: no counts
+    markdown = Artifact.get("realtime-sync-summary")
+    assert markdown is not None and "t-three" in str(markdown.data)  # ... but it is named
 
     import cli.main
 
@@ -106,6 +116,46 @@ def test_disabling_an_integration_stops_its_ticks_at_the_next_tick(
     httpx.delete(f"{pair.tripletex_root}/_admin/requests").raise_for_status()
     svenn_edit_tenant(pair, "t-two", {"name": "Ny kunde etter stopp AS"})
     run_ticks()
+    assert [w for w in writes(pair.tripletex_root) if w["tenant"] == "2002"] == []
+
+
+def test_disabling_during_a_run_stops_the_tenants_ticks_from_the_next_tick(
+    pipeline, sandboxes, state_store, monkeypatch
+):
+    from tasks import tenant as tenant_wiring
+
+    pair, store = sandboxes, state_store
+    add_tenant(pair, store, "t-two")
+    run_ticks()  # t-two's first tick: its Svenn customer is created in Tripletex
+    disabled: list[bool] = []
+
+    async def ops_disable_mid_run(response: httpx.Response) -> None:
+        # while the run's first tick reads t-two's feed: ops disable it and someone adds a
+        # customer in Svenn; the run's next ticks must leave t-two alone
+        request = response.request
+        if disabled or not request.url.path.endswith("/changes"):
+            return
+        if request.headers.get("authorization") != "Bearer svenn-two":
+            return
+        disabled.append(True)
+        with store.sessions.begin() as session:
+            transition(session, "t-two", S.DISABLED, actor="kari@ops", reason="paused")
+        body = {
+            "entity": "customer",
+            "id": None,
+            "operation": "create",
+            "changes": {"name": "Ny kunde etter stopp AS"},
+        }
+        async with httpx.AsyncClient() as admin:
+            url = f"{pair.svenn_root}/_admin/tenants/t-two/edit"
+            (await admin.post(url, json=body)).raise_for_status()
+
+    hooks = dict(tenant_wiring.WIRING.event_hooks or {})
+    hooks["response"] = [*hooks.get("response", []), ops_disable_mid_run]
+    monkeypatch.setattr(tenant_wiring.WIRING, "event_hooks", hooks)
+    httpx.delete(f"{pair.tripletex_root}/_admin/requests").raise_for_status()
+    summary = run_ticks(3)
+    assert disabled and summary["ticks"] == 3
     assert [w for w in writes(pair.tripletex_root) if w["tenant"] == "2002"] == []
 
 
