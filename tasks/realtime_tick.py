@@ -65,6 +65,7 @@ KEEP_OPEN = (
 )
 FULL_READ_ABOVE = 300  # more changed ids than this: read the whole list instead of by id
 WRITE_CONCURRENCY = 4
+UNKNOWN_VERSION = -1  # a feed event without a version: never taken for our own echo
 
 
 @dataclass
@@ -201,7 +202,11 @@ class TenantTick:
                 async for page in self.sv.iter_changes(cursor):
                     for event in page.events:
                         seen = ids.setdefault(event.entity, {})
-                        seen[event.id] = max(event.version, seen.get(event.id, event.version))
+                        before = seen.get(event.id, 0)
+                        unknown = event.version is None or before == UNKNOWN_VERSION
+                        seen[event.id] = (
+                            UNKNOWN_VERSION if unknown else max(event.version or 0, before)
+                        )
                     for bad in page.malformed:  # an event naming no readable record
                         self._take(bad.entity, Side(), RecordList(malformed=[bad]))
                     cursor = page.next_cursor
