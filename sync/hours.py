@@ -132,6 +132,10 @@ class ProjectActivities:
 
     project_id: str
     allowed: tuple[tuple[str, str, bool], ...]
+    # The MALFORMED_RECORD message's placeholders when an activity of the project could not be
+    # read: hours whose task is not one of the readable activities are then held, not put on
+    # another activity by mistake.
+    unreadable: Mapping[str, str] | None = None
 
 
 def _norm(name: str | None) -> str:
@@ -196,6 +200,12 @@ def place_hours(hours: Iterable[HourEntry], links: Links) -> tuple[list[Placemen
         project = links.projects[str(hour.project_id)]
         allowed = links.activities.get(project, ProjectActivities(project, ()))
         task = links.task_names.get(hour.activity_id or "")
+        named = {_norm(name) for _, name, _ in allowed.allowed}
+        if allowed.unreadable is not None and (not task or _norm(task) not in named):
+            held.append(
+                HeldHour(hour.id, ReasonCode.MALFORMED_RECORD, hour.date, allowed.unreadable)
+            )
+            continue
         activity = choose_activity(task, allowed, links.standard_activity)
         if activity is None:
             held.append(

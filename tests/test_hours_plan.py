@@ -248,3 +248,18 @@ def test_a_key_whose_entry_cannot_be_read_is_held_not_written_twice() -> None:
         assert [(h.svenn_hour_id, h.reason) for h in plan.held] == [
             ("h1", ReasonCode.MALFORMED_RECORD)
         ]
+
+
+def test_hours_that_may_need_an_unreadable_tripletex_activity_are_held_not_moved() -> None:
+    context = {"system": "Tripletex", "field": "name", "value": "42"}
+    allowed = ProjectActivities("201", (("301", "Normaltid", True),), unreadable=context)
+    links = LINKS.__class__(**{**vars(LINKS), "activities": {"201": allowed}})
+    placed, held = place_hours(
+        [hour("h1"), hour("h2", activity_id="t-travel"), hour("h3", activity_id=None)], links
+    )
+    assert [(p.svenn_hour_id, p.key.activity_id) for p in placed] == [("h1", "301")]
+    assert {(h.svenn_hour_id, h.reason) for h in held} == {
+        ("h2", ReasonCode.MALFORMED_RECORD),  # "Reise" may be the activity that was unreadable
+        ("h3", ReasonCode.MALFORMED_RECORD),
+    }
+    assert all(h.context == context for h in held)

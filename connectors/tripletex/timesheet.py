@@ -23,6 +23,7 @@ from connectors.fields import Fields
 from connectors.records import RecordList, read_records
 from connectors.tripletex.reading import read_all_pages
 from sync.hours import Content, EntryKey, ProjectActivities, TripletexEntry
+from sync.malformed import malformed_context
 from sync.records import Entity, HourEntry, System
 
 ENTRY_FIELDS = "id,version,employee(id),project(id),activity(id),date,hours,comment,locked"
@@ -54,7 +55,8 @@ def entry_from_tripletex(raw: Any) -> TripletexEntry:
     )
 
 
-def _activity(raw: Any) -> tuple[str, str, bool]:
+def allowed_activity_from_tripletex(raw: Any) -> tuple[str, str, bool]:
+    """An activity of ``>forTimeSheet`` → (id, name, is general)."""
     fields = Fields(raw)
     return (
         str(fields.integer("id", required=True)),
@@ -110,10 +112,14 @@ class TripletexTimesheet:
             {"projectId": project_id, "fields": ACTIVITY_FIELDS},
             endpoint="GET /activity/>forTimeSheet",
         )
-        # An activity that cannot be read is left out (with a warning): hours that need it are
-        # then held back as HOURS_NO_ACTIVITY, a failed record that says why.
-        allowed = read_records(System.TRIPLETEX, Entity.HOURS, raw, _activity)
-        return ProjectActivities(project_id, tuple(allowed))
+        # An activity that cannot be read is left out; hours that may need it are held back
+        # (MALFORMED_RECORD naming it) instead of going to another activity.
+        allowed = read_records(System.TRIPLETEX, Entity.HOURS, raw, allowed_activity_from_tripletex)
+        unreadable = None
+        if allowed.malformed:
+            names = ("activity", "aktivitet")
+            unreadable = {"system": "Tripletex", **malformed_context(allowed.malformed[0], names)}
+        return ProjectActivities(project_id, tuple(allowed), unreadable)
 
     async def post_entries(self, items: Sequence[tuple[EntryKey, Content]]) -> list[TripletexEntry]:
         """Create entries in one ``POST /timesheet/entry/list`` per ``batch_size``."""

@@ -1,12 +1,12 @@
 """A record served malformed to the hours export (a Svenn hour row, a Svenn activity, a
-Tripletex timesheet entry) becomes a MALFORMED_RECORD failed record; the export goes on, and
-the record is never taken for withdrawn or deleted.
+Tripletex timesheet entry or activity) becomes a MALFORMED_RECORD failed record; the export goes
+on, and the record is never taken for withdrawn or deleted.
 
 After a real initial sync and a first export, hypothesis picks what to serve malformed (one
-exported hour, the activity of one, or the entry one was sent to), a field and a value the API
-would never send. That hour is edited in Svenn (so the run looks at it) and so is another one on
-another entry. The run must not raise, must export the other edit, must leave the malformed
-record's entry as it was (no delete, no second entry on the key) and log why.
+exported hour, its activity on either side, or the entry it was sent to), a field and a value
+the API would never send. That hour is edited in Svenn (so the run looks at it) and so is
+another one on another project. The run must not raise, must export the other edit, must leave
+the malformed record's entry as it was (no delete, no second entry on the key) and log why.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from connectors.records import read_records
 from connectors.svenn.mapping import activity_from_svenn, hours_from_svenn
-from connectors.tripletex.timesheet import entry_from_tripletex
+from connectors.tripletex.timesheet import allowed_activity_from_tripletex, entry_from_tripletex
 from sync.records import Entity, System
 from tests.flows.test_export_hours import (
     assert_exactly_once,
@@ -51,10 +51,17 @@ ENTRY_ROW = {
     "locked": False,
 }
 ACTIVITY_ROW = {"id": "act-1", "name": "Normaltid", "code": "100", "active": True}
+TX_ACTIVITY_ROW = {"id": 13, "name": "Normaltid", "activityType": "PROJECT_GENERAL_ACTIVITY"}
 KINDS = {  # what is served malformed: (system, path, a plain row, the connector's mapper)
     "svenn hour": (System.SVENN, "/api/v1/hours", SVENN_ROWS[Entity.HOURS], hours_from_svenn),
     "svenn activity": (System.SVENN, "/api/v1/activities", ACTIVITY_ROW, activity_from_svenn),
     "tripletex entry": (System.TRIPLETEX, "/v2/timesheet/entry", ENTRY_ROW, entry_from_tripletex),
+    "tripletex activity": (
+        System.TRIPLETEX,
+        "/v2/activity",
+        TX_ACTIVITY_ROW,
+        allowed_activity_from_tripletex,
+    ),
 }
 HOURS = (Decimal("0.25") * n for n in itertools.count(1))
 
@@ -104,7 +111,7 @@ def test_a_malformed_hour_activity_or_entry_costs_only_itself(
         rows = ledger(store, pair.tenant)
         by_key = Counter((r.employee_id, r.entry_date, r.project_id, r.activity_id)
                          for r in rows.values())  # fmt: skip
-        alone = sorted(  # hours alone on their entry, not touched by an earlier example
+        alone = sorted(  # hours alone on their entry, not served malformed by an earlier example
             i for i, r in rows.items()
             if by_key[(r.employee_id, r.entry_date, r.project_id, r.activity_id)] == 1
             and i not in used
@@ -112,11 +119,17 @@ def test_a_malformed_hour_activity_or_entry_costs_only_itself(
         assert len(alone) >= 2, "the world ran out of fresh hours"
         bad = alone[case["pick"] % len(alone)]
         activity = svenn_hours(pair)[bad]["activityId"]
-        # another hour, on another activity (hours on an unreadable activity are held too)
-        others = [i for i in alone if svenn_hours(pair)[i]["activityId"] != activity]
+        # another hour, on another activity and project (hours that may need an unreadable
+        # activity are held too)
+        others = [
+            i
+            for i in alone
+            if svenn_hours(pair)[i]["activityId"] != activity
+            and rows[i].project_id != rows[bad].project_id
+        ]
         assert others, "every fresh hour is on one activity"
         ok = others[case["pick"] % len(others)]
-        used.update({bad, ok})
+        used.add(bad)  # its edit may stay unexported (held): never pick it again
         before = entry_on(pair, rows[bad])
         earlier_runs = {f.flow_run_id for f in open_hours_failures(store, pair.tenant).values()}
         system, path, _, _ = KINDS[kind]
@@ -124,6 +137,7 @@ def test_a_malformed_hour_activity_or_entry_costs_only_itself(
             "svenn hour": bad,
             "svenn activity": activity,
             "tripletex entry": before["id"],
+            "tripletex activity": before["activity"]["id"],
         }[kind]
         ok_hours = next(HOURS)
         svenn_edit(pair, bad, "update", comment=f"endret {ok_hours}")
