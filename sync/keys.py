@@ -93,9 +93,14 @@ def column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 def joined(left: pd.Series, right: pd.Series) -> pd.Series:
     """``left|right`` where both parts are present and non-empty, else NA."""
-    left, right = left.astype("string"), right.astype("string")
-    ok = left.notna() & right.notna() & (left != "") & (right != "")
-    return (left + "|" + right).where(ok.fillna(False).astype(bool), pd.NA)
+    a, b = left.to_numpy(dtype=object), right.to_numpy(dtype=object)
+    gaps = pd.isna(a) | pd.isna(b)
+    values = [None if gap else _both(str(x), str(y)) for x, y, gap in zip(a, b, gaps, strict=True)]
+    return pd.Series(values, index=left.index, dtype="string")
+
+
+def _both(left: str, right: str) -> str | None:
+    return f"{left}|{right}" if left and right else None
 
 
 def stripped(series: pd.Series) -> pd.Series:
