@@ -21,11 +21,14 @@ def plan_initial_sync(
     *,
     linked: Mapping[Entity, Mapping[str, str]],
     excluded: Mapping[Entity, Sequence[PlannedFailure]] | None = None,
+    unreadable: Mapping[Entity, Mapping[str, Sequence[Record]]] | None = None,
     fallback_manager: str | None = None,
     project_managers: frozenset[str] | None = None,
 ) -> SyncPlan:
     """Plan every entity; ``linked`` maps Tripletex id → Svenn id per entity (earlier runs),
-    ``fallback_manager``/``project_managers`` are the Tripletex facts for project creates."""
+    ``unreadable`` the stand-ins of malformed records per entity and side (see
+    :func:`sync.plan.plan_entity`), ``fallback_manager``/``project_managers`` the Tripletex
+    facts for project creates."""
     plan = SyncPlan()
     customer_links: dict[str, str] = {}
     to_svenn: dict[Entity, dict[str, str]] = {Entity.CUSTOMER: {}, Entity.EMPLOYEE: {}}
@@ -39,6 +42,7 @@ def plan_initial_sync(
             linked=before,
             customer_links=customer_links,
             excluded=(excluded or {}).get(entity, ()),
+            unreadable=(unreadable or {}).get(entity),
         )
         pairs = dict(before) | {link.tripletex_id: link.svenn_id for link in entity_plan.links}
         if entity is Entity.CUSTOMER:

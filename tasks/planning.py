@@ -54,6 +54,7 @@ def preview_plan(
         extracts.svenn,
         linked={entity: stored_links(store, tenant, entity) for entity in SYNC_ORDER},
         excluded=excluded,
+        unreadable={entity: extracts.stand_ins(entity) for entity in SYNC_ORDER},
         fallback_manager=extracts.tripletex_employee_id,
         project_managers=frozenset(extracts.tripletex_project_managers),
     )

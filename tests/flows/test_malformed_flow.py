@@ -201,3 +201,33 @@ def test_one_malformed_record_never_stops_the_initial_sync(
             assert now <= base, f"new links {now - base} next to {case}"
 
     one_mutation()
+
+
+def test_the_preview_counts_a_malformed_record_as_the_sync_does(pipeline, sandboxes, state_store):
+    """The preview plans with what could be read of a malformed record, as the run does: the
+    Tripletex customer it matched is held back (COUNTERPART_MALFORMED) in both, not created."""
+    import json
+
+    from prefect.artifacts import Artifact
+
+    case = EXAMPLES[0]
+    target = record_ids(sandboxes, case["system"], case["entity"])[case["pick"]]
+    mutation = {
+        "path_prefix": PATHS[case["system"]][case["entity"]],
+        "id": target,
+        "field": case["field"],
+        "value": case["value"],
+    }
+    httpx.post(f"{sandboxes.svenn_root}/_admin/mutations", json=mutation).raise_for_status()
+    activate_and_approve(sandboxes, state_store)
+    tables: dict[str, Any] = {}
+    for name in ("plan-counts", "initial-sync-counts"):
+        artifact: Any = Artifact.get(f"{name}-{sandboxes.tenant}")
+        rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+        tables[name] = {row["entity"]: row for row in rows}
+    for entity in ("employee", "customer", "project"):
+        planned, happened = tables["plan-counts"][entity], tables["initial-sync-counts"][entity]
+        assert planned["to_link"] == happened["linked"], entity
+        assert planned["to_create_in_svenn"] == happened["created_in_svenn"], entity
+        assert planned["to_create_in_tripletex"] == happened["created_in_tripletex"], entity
+        assert planned["will_fail"] == happened["failed"], entity
