@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sync import normalize
+from sync import normalize_frames as frames
 from sync.records import Entity
 
 KeyFunction = Callable[[pd.DataFrame], pd.Series]
@@ -111,7 +111,7 @@ def stripped(series: pd.Series) -> pd.Series:
 
 def org_number(frame: pd.DataFrame) -> pd.Series:
     """Checksum-valid org number, NA otherwise."""
-    return normalize.org_number_series(column(frame, "organization_number"))
+    return frames.org_number_series(column(frame, "organization_number"))
 
 
 def customer_number(frame: pd.DataFrame) -> pd.Series:
@@ -124,18 +124,18 @@ def customer_number(frame: pd.DataFrame) -> pd.Series:
 
 def email(frame: pd.DataFrame) -> pd.Series:
     """Trimmed, lower-case, well-formed e-mail."""
-    return normalize.email_series(column(frame, "email"))
+    return frames.email_series(column(frame, "email"))
 
 
 def name_postcode(frame: pd.DataFrame) -> pd.Series:
     """Company name without its legal form, and postcode (the form is an identity)."""
-    name = normalize.company_stem_series(column(frame, "name"))
-    return joined(name, normalize.postal_code_series(column(frame, "postal_code")))
+    name = frames.company_stem_series(column(frame, "name"))
+    return joined(name, frames.postal_code_series(column(frame, "postal_code")))
 
 
 def legal_form(frame: pd.DataFrame) -> pd.Series:
     """The legal form at the end of the company name ("as", "enk"...), NA when absent."""
-    return normalize.legal_form_series(column(frame, "name"))
+    return frames.legal_form_series(column(frame, "name"))
 
 
 def birth_date(frame: pd.DataFrame) -> pd.Series:
@@ -146,7 +146,7 @@ def birth_date(frame: pd.DataFrame) -> pd.Series:
 
 def name_birth_date(frame: pd.DataFrame) -> pd.Series:
     """First given name + last surname, folded, and date of birth."""
-    name = normalize.person_name_series(column(frame, "first_name"), column(frame, "last_name"))
+    name = frames.person_name_series(column(frame, "first_name"), column(frame, "last_name"))
     return joined(name, birth_date(frame))
 
 
@@ -159,7 +159,7 @@ def project_name_customer(customer_of: Callable[[pd.DataFrame], pd.Series]) -> K
     """Project name (folded) + customer, the customer read by ``customer_of``."""
 
     def key(frame: pd.DataFrame) -> pd.Series:
-        return joined(normalize.text_series(column(frame, "name")), customer_of(frame))
+        return joined(frames.text_series(column(frame, "name")), customer_of(frame))
 
     return key
 

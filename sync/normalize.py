@@ -1,18 +1,16 @@
 """Normalisation of the values we match on: org numbers, e-mails, names, postcodes, phones.
 
-Pure functions, each with a pandas ``Series`` twin where matching needs speed. Both forms give
-the same answer for the same input (the tests hold them to that). Missing or malformed input
-normalises to ``None`` (scalar) or ``NA`` (series), and a missing key never matches anything.
+Pure functions; their pandas ``Series`` twins, for matching at speed, are in
+:mod:`sync.normalize_frames` (same answer for the same input: the tests hold them to that).
+Missing or malformed input normalises to ``None`` (scalar) or ``NA`` (series), and a missing key
+never matches anything.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from functools import lru_cache
-
-import pandas as pd
 
 ORG_NUMBER_WEIGHTS: tuple[int, ...] = (3, 2, 7, 6, 5, 4, 3, 2)
 
@@ -185,82 +183,3 @@ def phone(raw: str | None) -> str | None:
     if value.startswith("+") and value[1:].isdigit() and 8 <= len(value) - 1 <= 15:
         return value
     return None
-
-
-# --- vectorised twins -------------------------------------------------------------------
-
-
-def _as_text(series: pd.Series) -> pd.Series:
-    return series.astype("string")
-
-
-def _each_distinct(series: pd.Series, scalar: Callable[[str], str | None]) -> pd.Series:
-    """``scalar`` (memoised) on each present value, NA where missing or where it gives None.
-
-    A memoised call per row beats a chain of pandas ``.str`` steps (each of them a Python loop
-    over every row) several times over on 100k rows."""
-    values = series.to_numpy(dtype=object)
-    missing = pd.isna(values)
-    found = [
-        None if gap else scalar(v if isinstance(v, str) else str(v))
-        for v, gap in zip(values, missing, strict=True)
-    ]
-    return pd.Series(found, index=series.index, dtype="string")
-
-
-def org_number_series(series: pd.Series) -> pd.Series:
-    """Vectorised :func:`org_number`: NA where the number is missing or invalid."""
-    return _each_distinct(series, org_number)
-
-
-def email_series(series: pd.Series) -> pd.Series:
-    """Vectorised :func:`email`."""
-    return _each_distinct(series, email)
-
-
-def fold_series(series: pd.Series) -> pd.Series:
-    """Vectorised :func:`fold`."""
-    value = _as_text(series).str.casefold().str.translate(_FOLD)
-    rest = ~value.str.isascii().fillna(True).astype(bool)
-    if rest.any():
-        decomposed = value[rest].str.normalize("NFKD").str.replace(_COMBINING, "", regex=True)
-        value = value.where(~rest, decomposed)
-    return value
-
-
-def text_series(series: pd.Series) -> pd.Series:
-    """Vectorised :func:`text`."""
-    return _each_distinct(series, text)
-
-
-def company_name_series(series: pd.Series) -> pd.Series:
-    """Vectorised :func:`company_name` (missing names become "")."""
-    return _each_distinct(series, company_name).fillna("")
-
-
-def company_stem_series(series: pd.Series) -> pd.Series:
-    """Vectorised :func:`company_stem`."""
-    return _each_distinct(series, company_stem).fillna("")
-
-
-def legal_form_series(series: pd.Series) -> pd.Series:
-    """Vectorised :func:`legal_form` (NA where the name has none)."""
-    return _each_distinct(series, legal_form)
-
-
-def person_name_series(first: pd.Series, last: pd.Series) -> pd.Series:
-    """Vectorised :func:`person_name`."""
-
-    def words(series: pd.Series) -> pd.Series:
-        value = fold_series(series.fillna("")).str.replace(_NON_NAME, " ", regex=True)
-        return value.str.strip().str.replace(_SPACES, " ", regex=True)
-
-    given = words(first).str.split(" ", n=1).str[0].fillna("")
-    family = words(last).str.rsplit(" ", n=1).str[-1].fillna("")
-    both = (given + " " + family).str.strip()
-    return both
-
-
-def postal_code_series(series: pd.Series) -> pd.Series:
-    """Vectorised :func:`postal_code`."""
-    return _each_distinct(series, postal_code)

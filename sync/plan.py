@@ -287,8 +287,9 @@ def _duplicate_failure(
         counterpart = f", which is linked to {listed_en} in {SIDES[other]}"
         counterpart_no = f", som er koblet til {listed_no} i {SIDES[other]}"
     elif any(i in to_create for i in duplicate.duplicate_of):
-        counterpart = f", which will be created in {SIDES[other]}"
-        counterpart_no = f", som blir opprettet i {SIDES[other]}"
+        # "sent", not "created": the target may still refuse it (then it has its own row).
+        counterpart = f", which is the one the sync sends to {SIDES[other]}"
+        counterpart_no = f", som er den synkroniseringen sender til {SIDES[other]}"
     else:  # its twin failed a rule or matched ambiguously: see that record's own failure
         counterpart = ", which could not be synced yet (see its own failed record)"
         counterpart_no = ", som ikke kunne synkroniseres ennå (se feilen for den)"

@@ -92,7 +92,7 @@ def test_two_unmatched_duplicates_create_the_company_once_the_one_with_org_numbe
     assert created(plan) == (set(), {"cus_2"})
     (failure,) = plan.failures
     assert (failure.svenn_id, failure.details["duplicate_of"]) == ("cus_1", ["cus_2"])
-    assert "which will be created in Tripletex" in failure.message_en
+    assert "which is the one the sync sends to Tripletex" in failure.message_en
 
 
 # --- different valid org numbers, legal forms ----------------------------------------------

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sync import normalize
+from sync import normalize_frames as frames
 
 
 @pytest.mark.parametrize(
@@ -154,18 +155,18 @@ def test_series_twins_agree_with_scalar_functions(values):
         got = [None if pd.isna(v) else v for v in vectorised(series).tolist()]
         assert got == [scalar(v) for v in values]
 
-    same(normalize.org_number_series, normalize.org_number)
-    same(normalize.email_series, normalize.email)
-    same(normalize.postal_code_series, normalize.postal_code)
-    same(normalize.text_series, normalize.text)
-    same(normalize.company_name_series, normalize.company_name)
-    same(normalize.company_stem_series, normalize.company_stem)
-    same(normalize.legal_form_series, normalize.legal_form)
+    same(frames.org_number_series, normalize.org_number)
+    same(frames.email_series, normalize.email)
+    same(frames.postal_code_series, normalize.postal_code)
+    same(frames.text_series, normalize.text)
+    same(frames.company_name_series, normalize.company_name)
+    same(frames.company_stem_series, normalize.company_stem)
+    same(frames.legal_form_series, normalize.legal_form)
 
 
 @given(st.lists(st.tuples(texts, texts), max_size=20))
 def test_person_name_series_agrees_with_scalar(pairs):
     first = pd.Series([p[0] for p in pairs], dtype="object")
     last = pd.Series([p[1] for p in pairs], dtype="object")
-    got = normalize.person_name_series(first, last).tolist()
+    got = frames.person_name_series(first, last).tolist()
     assert got == [normalize.person_name(f, la) for f, la in pairs]
