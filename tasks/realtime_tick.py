@@ -501,12 +501,15 @@ class TenantTick:
         by_sv: Mapping[str, Link],
         by_tx: Mapping[str, Link],
     ) -> None:
-        """Match new records against the other side's unlinked ones first, then create."""
+        """Match new records against the other side's unlinked ones first, then create.
+
+        The planner sees every record of both sides (it leaves the linked ones out itself), so
+        a new record that duplicates a linked one on its own side is held back as the initial
+        sync holds it back, instead of being created on the other side.
+        """
         counts = self.report.entities[entity]
-        all_sv = await self._everything(entity, svenn, "svenn") if new_tx else list(new_sv)
-        all_tx = await self._everything(entity, tripletex, "tripletex") if new_sv else list(new_tx)
-        unlinked_sv = [r for r in all_sv if r.id not in by_sv]
-        unlinked_tx = [r for r in all_tx if r.id not in by_tx]
+        all_sv = await self._everything(entity, svenn, "svenn")
+        all_tx = await self._everything(entity, tripletex, "tripletex")
         with self.store.sessions() as session:
             linked = {lk.tripletex_id: lk.svenn_id for lk in by_tx.values()}
             customers = {
@@ -515,8 +518,8 @@ class TenantTick:
             }
         plan = plan_entity(
             entity,
-            unlinked_tx,
-            unlinked_sv,
+            all_tx,
+            all_sv,
             linked=linked,
             customer_links=customers,
             unreadable={"svenn": svenn.stand_ins, "tripletex": tripletex.stand_ins},
