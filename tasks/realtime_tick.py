@@ -546,17 +546,17 @@ class TenantTick:
         to_svenn = [r for r in plan.create_in_svenn if r.id in new_tx_ids]
         to_tripletex = [r for r in plan.create_in_tripletex if r.id in new_sv_ids]
         before = self.applier.tally(entity).failed
+        # The applier resolves the failed rows of what it created; what it could not create
+        # keeps the row it just wrote (marking these keys synced would close it unseen).
         if to_svenn:
             created = await self.applier.create_in_svenn(self.sv, entity, to_svenn, existing=all_sv)
             counts.created_in_svenn += len(created)
             for record in created:
                 if record.id is not None:
                     self._note_echo(entity, record.id, record)
-            keys.update(f"tripletex:{r.id}" for r in to_svenn)
         if to_tripletex:
             created = await self._create_in_tripletex(entity, to_tripletex, all_tx)
             counts.created_in_tripletex += len(created)
-            keys.update(f"svenn:{r.id}" for r in to_tripletex)
             for record in created:
                 self._note_version(entity, record)
         counts.failures += self.applier.tally(entity).failed - before

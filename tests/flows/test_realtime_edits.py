@@ -104,7 +104,11 @@ def test_new_records_link_before_they_create_and_failures_resolve_when_fixed(
         pair,
         "project",
         None,
-        {"name": "Nytt Bad", "startDate": "2026-11-01", "projectManager": {"id": _owner(pair)}},
+        {
+            "name": "Nytt Bad",
+            "startDate": "2026-11-01",
+            "projectManager": {"id": _owner(pair, store)},
+        },
     )
     assert tx_project is not None
     tick(pair, store)
@@ -172,9 +176,15 @@ def test_deletes_and_closings_follow_the_table(pipeline, sandboxes, state_store)
     assert tick(pair, store).writes == 0
 
 
-def _owner(pair) -> int:
-    employees = tripletex_records(pair, "employee")
-    return int(min(employees, key=int))
+def _owner(pair, store) -> int:
+    """A Tripletex employee the initial sync linked who manages a project already (one it held
+    back cannot manage a synced project; one without project-manager access is refused)."""
+    employees = {tx for _, tx in linked(store, pair.tenant, Entity.EMPLOYEE)}
+    managers = {
+        str((p.get("projectManager") or {}).get("id"))
+        for p in tripletex_records(pair, "project").values()
+    }
+    return int(min(employees & managers, key=int))
 
 
 def _unreferenced_svenn_customer(pair, customers):
@@ -225,3 +235,70 @@ def test_429_5xx_and_timeouts_during_a_tick_are_ridden_out_or_retried_next_tick(
     with store.sessions() as session:
         integration = get_integration(session, pair.tenant)
         assert integration.last_error is None and integration.realtime_ok_at is not None
+
+
+def test_a_new_svenn_duplicate_of_a_synced_customer_is_held_back_not_created(
+    pipeline, sandboxes, state_store
+):
+    """A second Svenn record of a company already synced (same e-mail, no org number) appears
+    after activation: it is held back as DUPLICATE_IN_SOURCE, naming the synced one, and the
+    company does not appear twice in Tripletex (issue 11's rule, in the realtime path)."""
+    pair, store = sandboxes, state_store
+    run_activation(pair)
+    decide(store, pair.tenant, "approve", "kari@ops", "ok")
+    tick(pair, store)
+    records = svenn_records(pair, "customer")
+    synced = next(
+        sv_id
+        for sv_id, _ in linked(store, pair.tenant, Entity.CUSTOMER)
+        if records[sv_id].get("email") and "@" in records[sv_id]["email"]
+    )
+    tripletex_before = len(tripletex_records(pair, "customer"))
+    twin = svenn_edit(
+        pair,
+        "customer",
+        None,
+        {"name": records[synced]["name"].upper(), "email": records[synced]["email"]},
+    )
+    assert twin is not None
+    forget_requests(pair)
+    tick(pair, store)
+
+    (row,) = [
+        f for f in open_rows(store, pair.tenant, "DUPLICATE_IN_SOURCE") if f.svenn_id == twin["id"]
+    ]
+    assert synced in row.message_en and synced in row.message_no
+    assert len(tripletex_records(pair, "customer")) == tripletex_before
+    assert not [w for w in writes(pair.tripletex_root) if "/customer" in w["path"]]
+
+    # A new Tripletex project of a customer the sync held back cannot be created in Svenn: its
+    # failed row stays open (the tick used to close it as "synced" in the same commit).
+    held_back = {str(f.tripletex_id) for f in open_failures_all(store, pair.tenant)}
+    customer = next(
+        tx_id
+        for tx_id, record in sorted(tripletex_records(pair, "customer").items())
+        if tx_id in held_back and not record.get("isInactive")
+    )
+    project = tripletex_edit(
+        pair,
+        "project",
+        None,
+        {
+            "name": "Tak Over Holdt Kunde",
+            "startDate": "2026-11-01",
+            "projectManager": {"id": _owner(pair, store)},
+            "customer": {"id": int(customer)},
+        },
+    )
+    assert project is not None
+    tick(pair, store)
+    assert [
+        f.reason_code
+        for f in open_failures_all(store, pair.tenant)
+        if f.tripletex_id == str(project["id"])
+    ] == ["PROJECT_CUSTOMER_NOT_LINKED"]
+
+
+def open_failures_all(store, tenant):
+    with store.sessions() as session:
+        return list(open_failures(session, tenant))
