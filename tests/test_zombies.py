@@ -42,7 +42,10 @@ def test_runs_with_no_sign_of_life_are_marked_crashed_and_live_ones_are_left(
             running = await client.create_flow_run(candidate, state=Running())
             paused = await client.create_flow_run(candidate, state=Paused())
             now = dt.datetime.now(dt.UTC)
-            assert await crash_zombie_runs(client, grace=GRACE, now=now) == []  # just showed life
+            # Ours just showed life. (Runs other tests on this shared server killed long ago
+            # are real zombies and are swept here too.)
+            first = await crash_zombie_runs(client, grace=GRACE, now=now)
+            assert {str(running.id), str(paused.id)}.isdisjoint(z.id for z in first)
             later = now + 2 * GRACE
             crashed = await crash_zombie_runs(client, grace=GRACE, now=later)
             ours = {z.id: z.flow_state for z in crashed}

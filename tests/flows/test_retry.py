@@ -14,6 +14,7 @@ from connectors.http import HttpPolicy
 from connectors.svenn.client import SvennClient
 from flows.initial_sync import initial_sync
 from flows.retry_failed import retry_failed
+from sandboxes.live_edits import svenn_edit
 from store.failures import find_failures
 from store.models import FailedRecord
 from sync.records import Customer, Entity
@@ -44,11 +45,20 @@ async def clear_customer_number(sandboxes, svenn_id: str) -> None:
 def test_retry_resolves_a_record_fixed_at_its_source_and_keeps_a_broken_one_open(
     pipeline, sandboxes, state_store
 ):
+    planted = [  # two Svenn-only companies whose customer numbers Tripletex cannot take
+        svenn_edit(
+            sandboxes,
+            "customer",
+            None,
+            {"name": f"Bokstavnummer {n} AS", "customerNumber": f"K-{n}", "email": f"k{n}@bn.no"},
+        )
+        for n in (1, 2)
+    ]
     activate_and_approve(sandboxes, state_store)
     broken = rows(state_store, sandboxes.tenant, reason="CUSTOMER_NUMBER_NOT_NUMERIC")
-    from_svenn = [r for r in broken if r.direction == "svenn_to_tripletex"]
-    assert len(from_svenn) >= 2, [r.record_key for r in broken]
-    fixed, still = from_svenn[0], from_svenn[1]
+    by_id = {r.svenn_id: r for r in broken if r.direction == "svenn_to_tripletex"}
+    assert all(p is not None and p["id"] in by_id for p in planted), [r.record_key for r in broken]
+    fixed, still = (by_id[p["id"]] for p in planted if p is not None)
     asyncio.run(clear_customer_number(sandboxes, fixed.svenn_id))
     creates_before = len(writes(sandboxes.tripletex_root))
 
