@@ -19,6 +19,7 @@ from config.settings import load_settings
 from tasks.fleet import active_tenants, run_for_tenants
 from tasks.hours_export import HoursReport, export_tenant
 from tasks.hours_report import publish_hours_report
+from tasks.report import tenant_run_name
 from tasks.tenant import state_store
 
 
@@ -26,7 +27,7 @@ class HoursExportError(RuntimeError):
     """At least one tenant's export failed (the others finished; see the run's artifacts)."""
 
 
-@flow(name="export-hours", retries=0)
+@flow(name="export-hours", retries=0, flow_run_name=tenant_run_name("export-hours"))
 async def export_hours(
     tenant: str | None = None,
     date_from: dt.date | None = None,

@@ -28,6 +28,7 @@ from sync.records import SYNC_ORDER
 from tasks.fleet import TenantOutcome, active_tenants, run_for_tenants
 from tasks.realtime_report import RunTotals, publish_realtime_summary, safe_error
 from tasks.realtime_tick import TenantTick, TickReport, tick_time
+from tasks.report import tenant_run_name
 from tasks.tenant import ClientPool, state_store
 
 
@@ -99,7 +100,7 @@ async def tick_all(
     return outcomes
 
 
-@flow(name="realtime-sync", retries=0)
+@flow(name="realtime-sync", retries=0, flow_run_name=tenant_run_name("realtime-sync"))
 async def realtime_sync(
     window_seconds: float = 300.0,
     poll_seconds: float | None = None,

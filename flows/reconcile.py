@@ -37,7 +37,7 @@ from tasks.reconcile import (
     repair_linked,
     report_unlinked,
 )
-from tasks.report import Progress
+from tasks.report import Progress, tenant_run_name
 from tasks.tenant import state_store, tenant_clients
 
 # The realtime lease is held too while a tenant is reconciled, so its ticks skip the tenant
@@ -69,7 +69,7 @@ async def tenant_leases(store: StateStore, tenant: str, holder: str) -> AsyncIte
                 release_lease(session, tenant, purpose, holder)
 
 
-@flow(name="reconcile")
+@flow(name="reconcile", flow_run_name=tenant_run_name("reconcile"))
 async def reconcile(
     tenant: str | None = None, shard: int = 0, shards: int = 1, concurrency: int = 2
 ) -> dict[str, dict[str, Any]]:

@@ -22,13 +22,20 @@ CLI = ".venv/bin/svenn-sync"  # how a clone runs the CLI (`svenn-sync` once the 
 
 
 def tenant_run_name(prefix: str) -> Callable[[], str]:
-    """A flow-run name that says what and whom: ``activate-t-demo-20261128-2350``."""
+    """A flow-run name that says what and whom: ``activate-t-demo-20261128-235012``; a run over
+    many tenants says which: ``export-hours-all-tenants-…`` or ``reconcile-shard-1-of-2-…``."""
 
     def name() -> str:
         from prefect.runtime import flow_run
 
-        tenant = flow_run.parameters.get("tenant") or "all-tenants"
-        return f"{prefix}-{tenant}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
+        parameters = flow_run.parameters
+        whom = parameters.get("tenant")
+        if not whom:
+            shards = parameters.get("shards") or 1
+            whom = (
+                f"shard-{parameters.get('shard', 0)}-of-{shards}" if shards > 1 else "all-tenants"
+            )
+        return f"{prefix}-{whom}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
 
     return name
 
