@@ -3,6 +3,7 @@ edit synced by a scheduled run."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ def test_activation_approved_through_the_resume_endpoint_then_a_scheduled_run_sy
     done = server_path.wait(run_id)
 
     assert done["state"]["type"] == "COMPLETED", server.logs(run_id)[-20:]
+    assert re.fullmatch(rf"activate-{pair.tenant}-\d{{8}}-\d{{6}}", done["name"]), done["name"]
     with server_path.store.sessions() as session:
         assert _status(session, pair.tenant) == IntegrationStatus.ACTIVE
     assert server.artifacts(key=f"initial-sync-summary-{pair.tenant}")
@@ -59,6 +61,15 @@ def test_activation_approved_through_the_resume_endpoint_then_a_scheduled_run_sy
         server.pause(deployment)
     runs = server.flow_runs(deployment)
     assert any(r["auto_scheduled"] for r in runs), [r["state_type"] for r in runs]
+    # Runs the worker started are named after whom they serve, not at random.
+    flow_name = deployment.split("/")[0]
+    started = [r for r in runs if r["run_count"]]  # not the ones cancelled before they ran
+    assert started
+    for run in started:
+        whom = rf"({pair.tenant}|all-tenants|shard-\d+-of-\d+)"
+        assert re.fullmatch(rf"{flow_name}-{whom}-\d{{8}}-\d{{6}}", run["name"]), [
+            (r["name"], r["state_type"], r["start_time"]) for r in runs
+        ]
 
 
 def _scheduled_sync(server: PrefectServer, tenant: str) -> tuple[str, dict[str, Any]]:
