@@ -24,7 +24,7 @@ install: .venv/.synced
 demo: install
 	.venv/bin/python -m cli demo
 
-test: install
+test: install chromium
 	.venv/bin/pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 lint: install
@@ -45,7 +45,8 @@ fuzz: install
 bench: install
 	for script in bench/bench_*.py; do echo "== $$script"; .venv/bin/python $$script || exit 1; done
 
-# Debian's chromium for the screenshots (a fresh machine lacks it; needs root or sudo).
+# Debian's chromium for the browser tests and the screenshots, driven by Playwright with
+# executable_path (never a browser download). A fresh machine lacks it; needs root or sudo.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 	  { echo "installing Debian's chromium"; \
