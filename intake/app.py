@@ -12,16 +12,16 @@ No answer, log line or error echoes a key: validation errors name the field, nev
 
 from __future__ import annotations
 
-import hmac
 import logging
 from typing import Any, Literal
 
-from fastapi import BackgroundTasks, Depends, FastAPI, Request
+from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from config.settings import Settings, load_settings
+from intake.auth import BearerGate
 from intake.keys import Accepted, run_in_process, server_configured, start_on_server, take_keys
 from tasks.activation import Refusal
 
@@ -80,6 +80,7 @@ def create_app(
         )
     expected = settings.intake_token.get_secret_value().encode()
     app = FastAPI(title="svenn-sync key intake", docs_url=None, redoc_url=None)
+    app.add_middleware(BearerGate, token=expected)  # before any body is read (intake/auth.py)
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -92,19 +93,12 @@ def create_app(
             + ").",
         )
 
-    def authenticated(request: Request) -> bool:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(token.encode(), expected)
-
     @app.post("/tenants/{tenant}/activation")
     async def activation(
         tenant: str,
         keys: ActivationKeys,
         background: BackgroundTasks,
-        is_caller: bool = Depends(authenticated),
     ) -> JSONResponse:
-        if not is_caller:
-            return answer(401, "UNAUTHENTICATED", "Send the intake's bearer token.")
         taken = await take_keys(tenant, keys.tripletex_employee_token, keys.svenn_api_key)
         if isinstance(taken, Refusal):
             return answer(STATUS_FOR_CODE.get(taken.code, 422), taken.code, taken.message)

@@ -55,6 +55,26 @@ def test_an_unauthenticated_caller_is_refused_and_nothing_stored(
     assert rows(state_store) == {}
 
 
+@pytest.mark.parametrize("token", [None, "wrong-bearer"])
+def test_an_unauthenticated_caller_is_refused_before_its_body_is_read(
+    intake_url, sandboxes, state_store, token
+):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers["Content-Type"] = "application/json"
+    answer = httpx.post(
+        f"{intake_url}/tenants/{sandboxes.tenant}/activation",
+        content=b'{"not json',
+        headers=headers,
+        timeout=30,
+    )
+    assert answer.status_code == 401, answer.text
+    assert answer.json() == {
+        "code": "UNAUTHENTICATED",
+        "message": "Send the intake's bearer token.",
+    }
+    assert rows(state_store) == {}
+
+
 def test_a_malformed_body_is_refused_without_echoing_it(intake_url, sandboxes, state_store):
     body = {"tripletexEmployeeToken": sandboxes.employee_token, "svennApiKey": ["oops-secret"]}
     answer = post(intake_url, sandboxes.tenant, body)
