@@ -17,7 +17,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from store.models import FailedRecord, FailureStatus
+from sync.record_label import label_record
 from sync.redaction import redact
+
+# The columns the tenant's log finds a record by (filled from the payload on every write).
+LABEL_COLUMNS = ("record_name", "record_number", "search_text")
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ def record_failures(session: Session, failures: Iterable[Failure]) -> int:
             "flow_run_id": statement.excluded.flow_run_id,
             "svenn_id": statement.excluded.svenn_id,
             "tripletex_id": statement.excluded.tripletex_id,
+            **{name: statement.excluded[name] for name in LABEL_COLUMNS},
         },
     )
     for chunk in _chunks(rows, 500):
@@ -78,6 +83,8 @@ def record_failures(session: Session, failures: Iterable[Failure]) -> int:
 
 def _row(failure: Failure) -> dict[str, Any]:
     now = dt.datetime.now(dt.UTC)
+    payload = redact(failure.payload)
+    label = label_record(failure.entity, payload, failure.svenn_id, failure.tripletex_id)
     return {
         "tenant": failure.tenant,
         "entity": failure.entity,
@@ -89,8 +96,11 @@ def _row(failure: Failure) -> dict[str, Any]:
         "message_en": failure.message_en,
         "message_no": failure.message_no,
         "target_error": redact(failure.target_error),
-        "payload": redact(failure.payload),
+        "payload": payload,
         "flow_run_id": failure.flow_run_id,
+        "record_name": label.name,
+        "record_number": label.number,
+        "search_text": label.search_text,
         "attempts": 1,
         "status": FailureStatus.OPEN.value,
         "first_seen": now,

@@ -225,6 +225,11 @@ class FailedRecord(Base):
     resolved_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     # Who or what closed the row: a person (manual retry) or the flow that synced the record.
     resolved_by: Mapped[str | None] = mapped_column(String(200))
+    # The record as the tenant finds it in the log (sync.record_label): its name and number,
+    # and one case-folded text over name, numbers, e-mail, organisation number and both ids.
+    record_name: Mapped[str | None] = mapped_column(String(255))
+    record_number: Mapped[str | None] = mapped_column(String(64))
+    search_text: Mapped[str | None] = mapped_column(Text)
 
 
 class HoursLedger(Base):

@@ -269,7 +269,7 @@ MESSAGES: dict[ReasonCode, tuple[str, str]] = {
         "that cannot be read (see its MALFORMED_RECORD failure). Nothing was linked or created "
         "for it: fix that record in {other}, then run the sync again.",
         "«{name}» passer med {candidates_no} i {other} på {key_no}, som {other} sendte med et "
-        "felt som ikke kan leses (se feilen MALFORMED_RECORD for den). Ingenting er koblet eller "
+        "felt som ikke kan leses (se feilen for den oppføringen). Ingenting er koblet eller "
         "opprettet for den: rett den oppføringen i {other}, og kjør synkroniseringen på nytt.",
     ),
 }
