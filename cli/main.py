@@ -243,6 +243,31 @@ def intake_command(
             fail(str(error))
 
 
+@app.command("logg-link")
+def logg_link_command(
+    tenant: str,
+    base_url: str = typer.Option(
+        "http://127.0.0.1:8710",
+        help="Where the intake is reached (as the tenant's browser sees it).",
+    ),
+    valid_for: int = typer.Option(0, help="Seconds the link opens the page (0: the setting)."),
+) -> None:
+    """Print a signed link to TENANT's Logg page (expires; SVENN_SYNC_LOGG_LINK_KEY signs it)."""
+    import datetime as dt
+
+    from intake.logg_link import logg_path
+    from store.integrations import get_integration
+
+    with clear_errors():
+        settings = load_settings()
+        with open_store(migrate=True).sessions() as session:
+            if get_integration(session, tenant) is None:
+                fail(f"tenant {tenant!r} has no integration; activate it first")
+        seconds = valid_for or settings.logg_link_seconds
+        path = logg_path(settings.logg_link_key, tenant, dt.timedelta(seconds=seconds))
+        typer.echo(base_url.rstrip("/") + path)
+
+
 @app.command("initial-sync")
 def initial_sync_command(tenant: str) -> None:
     """Run (or rerun, after a stop) the initial sync of an approved tenant."""

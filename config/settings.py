@@ -18,6 +18,9 @@ ENV_PREFIX = "SVENN_SYNC_"
 DEFAULT_DATA_DIR = Path("data")
 # A fixed key for the embedded demo only; production sets SVENN_SYNC_ENCRYPTION_KEY.
 DEMO_ENCRYPTION_KEY = "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="
+# Signs the tenant's Logg links in the embedded demo only; production sets
+# SVENN_SYNC_LOGG_LINK_KEY (any long random string).
+DEMO_LOGG_LINK_KEY = "demo-only-logg-link-key-do-not-use-in-production"
 
 
 class SettingsError(RuntimeError):
@@ -59,6 +62,10 @@ class Settings(BaseSettings):
     # The bearer token the HTTP key intake demands (`svenn-sync intake` refuses to start
     # without one).
     intake_token: SecretStr | None = None
+    # The tenant's Logg page (issue 20): the HMAC key its signed links are made with, and how
+    # long a link opens the page after it was made.
+    logg_link_key: SecretStr = SecretStr(DEMO_LOGG_LINK_KEY)
+    logg_link_seconds: int = Field(default=3600, gt=0)
 
     @field_validator("tripletex_base_url", "svenn_base_url")
     @classmethod

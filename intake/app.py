@@ -8,6 +8,7 @@ tenant as its only parameter: through the ``activate-integration/activate`` depl
 Prefect server is configured (``PREFECT_API_URL``), in this process otherwise.
 
 No answer, log line or error echoes a key: validation errors name the field, never its value.
+The tenant's side (status, log, the Logg page) is read through :mod:`intake.tenant_view`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from config.settings import Settings, load_settings
 from intake.auth import BearerGate
 from intake.keys import Accepted, run_in_process, server_configured, start_on_server, take_keys
+from intake.tenant_view import tenant_router
 from tasks.activation import Refusal
 
 logger = logging.getLogger(__name__)
@@ -85,6 +87,12 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, error: RequestValidationError) -> JSONResponse:
         fields = sorted({str(e["loc"][-1]) for e in error.errors() if e.get("loc")})
+        if all(e.get("loc", ("",))[0] == "query" for e in error.errors()):
+            return answer(
+                422,
+                "MALFORMED_REQUEST",
+                "Check the query parameters (problem with: " + ", ".join(fields) + ").",
+            )
         return answer(
             422,
             "MALFORMED_REQUEST",
@@ -92,6 +100,8 @@ def create_app(
             + ", ".join(fields)
             + ").",
         )
+
+    app.include_router(tenant_router(settings))  # status, log and Logg page (intake/tenant_view.py)
 
     @app.post("/tenants/{tenant}/activation")
     async def activation(
