@@ -114,3 +114,10 @@ def test_expired_altered_and_other_tenants_links_are_refused_in_norwegian(
             assert answer is not None and answer.status == 403, url
             expect(page.get_by_role("alert")).to_contain_text(sentence)
             expect(page.locator("article.rad")).to_have_count(0)
+
+        # A well-signed link to a tenant without an integration says so, in Norwegian too.
+        answer = page.goto(side.logg_url("t-nobody"))
+        assert answer is not None and answer.status == 404
+        expect(page.get_by_role("alert")).to_have_text(
+            "Integrasjonen med Tripletex er ikke slått på."
+        )
