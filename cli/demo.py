@@ -116,6 +116,9 @@ def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:
             hint(f"failures explain {pair.tenant} {example}", data_dir, "one record's story")
         hint("integrations list", data_dir, "who approved what, and when")
         say("Analysts: the views open_failed_records and failed_records_daily (README).")
+        from cli.demo_tenant import show_tenant_side
+
+        show_tenant_side(store, pair.tenant, data_dir)
 
 
 PLAN_LABELS = {

@@ -80,10 +80,10 @@ def _entry(row: FailedRecord) -> LogEntry:
         message_no=row.message_no,
         message_en=row.message_en,
         what_to_do=text.what_to_do,
-        first_seen=row.first_seen,
-        last_seen=row.last_seen,
+        first_seen=_aware(row.first_seen),
+        last_seen=_aware(row.last_seen),
         resolved=row.status != FailureStatus.OPEN.value,
-        resolved_at=row.resolved_at,
+        resolved_at=_aware(row.resolved_at) if row.resolved_at else None,
         resolved_by=row.resolved_by,
     )
 

@@ -80,6 +80,7 @@ def test_the_log_is_newest_first_paged_and_filtered_by_state(state_store):
         (resolved,) = read_log(session, TENANT, status="resolved").entries
         assert resolved.resolved and resolved.resolved_by == "retry-failed/run-1"
         assert resolved.title == "Kundenummer med bokstaver" and resolved.what_to_do
+        assert resolved.last_seen.tzinfo is not None and resolved.resolved_at.tzinfo is not None
 
 
 def test_the_overview_counts_open_problems_and_knows_unknown_tenants(state_store):

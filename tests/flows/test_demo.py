@@ -14,6 +14,7 @@ import pytest
 
 from cli import demo, demo_style
 from config.settings import load_settings
+from intake.logg_link import LinkCheck, check
 
 pytestmark = pytest.mark.scenario
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +70,16 @@ def test_demo_activates_approves_syncs_and_reruns_without_writes(
     assert "ERROR" not in out + captured.err
     assert "temporary directory" not in out + captured.err
     # Tables and prose fit 80 columns; commands stay on one line so they copy whole.
-    assert max(len(line) for line in out.splitlines() if not line.startswith("  $ ")) <= 80
+    long_ok = ("  $ ", "  http")  # commands and links stay on one line so they copy whole
+    assert max(len(line) for line in out.splitlines() if not line.startswith(long_ok)) <= 80
+    # The end: the tenant's status and a signed link that opens its Logg page.
+    assert "statusText: Aktiv (status active)" in out
+    link = re.search(r"^  (http://\S+/tenants/t-demo/logg\?sig=(\S+))$", out, re.M)
+    assert link, out[-2000:]
+    assert check(load_settings().logg_link_key, "t-demo", link.group(2)) is LinkCheck.VALID
+    fresh = run_as_printed(next(h for h in demo_style.HINTS if h.endswith("logg-link t-demo")))
+    sig = fresh.stdout.strip().split("sig=")[1]
+    assert check(load_settings().logg_link_key, "t-demo", sig) is LinkCheck.VALID
 
     hints = demo_style.HINTS
     assert len(hints) >= 3
