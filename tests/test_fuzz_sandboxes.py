@@ -15,7 +15,15 @@ import time
 
 import pytest
 
-from sandboxes.fuzzing import ALLOWLIST, SVENN_SPEC, TRIPLETEX_SPEC, Target, fuzz, served_operations
+from sandboxes.fuzzing import (
+    ALLOWLIST,
+    SVENN_SPEC,
+    TRIPLETEX_SPEC,
+    Finding,
+    Target,
+    fuzz,
+    served_operations,
+)
 from sandboxes.routes import path_shape
 from sandboxes.runner import serve_in_thread
 from sandboxes.svenn.app import create_app as svenn_app
@@ -119,7 +127,8 @@ def test_the_key_intake_holds_to_its_own_openapi_document_under_fuzzing(
         if method in ("get", "put", "post", "patch", "delete")
     }
     assert {("POST", "/tenants/{tenant}/deactivation"), ("PUT", "/tenants/{tenant}/keys")} <= served
-    findings, sent = [], 0
+    findings: list[Finding] = []
+    sent = 0
     with serve_in_thread(app) as url:
         # with the token, and without it (every answer then a 401, documented too)
         for headers in ({"Authorization": f"Bearer {INTAKE_TOKEN}"}, {}):
