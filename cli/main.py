@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.control import disable_command, enable_command, keys_app
 from cli.failures import app as failures_app
 from cli.hours import app as hours_app
 from cli.worker import POOL
@@ -30,6 +31,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(integrations_app, name="integrations")
 app.add_typer(failures_app, name="failures")
 app.add_typer(hours_app, name="hours")
+app.add_typer(keys_app, name="keys")
+app.command("disable")(disable_command)
+app.command("enable")(enable_command)
 prefect_app = typer.Typer(help="Prefect housekeeping: zombie runs.", no_args_is_help=True)
 app.add_typer(prefect_app, name="prefect")
 

@@ -20,15 +20,23 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
+from prefect.states import Failed, State
 
 from config.settings import load_settings
 from flows.initial_sync import step_one, step_two
+from store.integrations import (
+    TransitionError,
+    get_integration,
+    require_approved,
+    transition,
+)
 from store.leases import REALTIME, RECONCILE, LeaseHeldError, acquire_lease, release_lease
 from store.links import tripletex_to_svenn
+from store.models import IntegrationStatus
 from store.state import StateStore
 from sync.records import SYNC_ORDER
 from tasks.extract import check_extracts, extract_both_sides
-from tasks.fleet import active_tenants, run_for_tenants
+from tasks.fleet import active_tenants, describe_error, run_for_tenants
 from tasks.reconcile import (
     DriftReport,
     ReconcileApplier,
@@ -81,6 +89,8 @@ async def reconcile(
     logger.info("reconciling %d tenant(s): %s", len(tenants), ", ".join(tenants) or "none")
 
     async def one(name: str) -> DriftReport:
+        with store.sessions() as session:
+            require_approved(session, name)  # a tenant turned off is not read (its keys are gone)
         async with tenant_leases(store, name, f"reconcile:{run_id}"):
             return await reconcile_tenant(store, name, run_id)
 
@@ -95,6 +105,42 @@ async def reconcile(
             results[name] = {"error": outcome.error}
             logger.error("%s: reconciliation failed: %s", name, outcome.error)
     return results
+
+
+@flow(name="turn-on-again", flow_run_name=tenant_run_name("turn-on-again"))
+async def turn_on_again(tenant: str) -> str | State:
+    """A tenant turned on again (``syncing``, no new review): reconcile what changed on both
+    sides while it was off, with the realtime merge rules, then make it active; failed, with
+    the one-sentence reason, if the reconciliation could not finish."""
+    logger = get_run_logger()
+    store = state_store(load_settings())
+    run_id = flow_run.get_id() or f"local-{uuid.uuid4()}"
+    try:
+        with store.sessions() as session:
+            require_approved(session, tenant)
+        async with tenant_leases(store, tenant, f"turn-on:{run_id}"):
+            report = await reconcile_tenant(store, tenant, run_id)
+    except Exception as error:  # the tenant reads why; ops see the run failed
+        reason = f"turning {tenant} on again stopped while reconciling: {describe_error(error)}"
+        logger.error(reason)
+        with store.sessions.begin() as session:
+            _settle(session, tenant, IntegrationStatus.FAILED, reason, run_id)
+        return Failed(message=reason)
+    reason = f"reconciled after being off: {len(report.rows)} drifted, {report.repaired} repaired"
+    with store.sessions.begin() as session:
+        status = _settle(session, tenant, IntegrationStatus.ACTIVE, reason, run_id)
+    logger.info("%s is %s (%s)", tenant, status, reason)
+    return status
+
+
+def _settle(session: Any, tenant: str, to: IntegrationStatus, reason: str, run_id: str) -> str:
+    try:
+        return transition(
+            session, tenant, to, actor="turn-on-again", reason=reason, flow_run_id=run_id
+        ).status
+    except TransitionError:  # turned off again meanwhile: that stands
+        integration = get_integration(session, tenant)
+        return integration.status if integration else IntegrationStatus.OFF.value
 
 
 async def reconcile_tenant(store: StateStore, tenant: str, run_id: str) -> DriftReport:

@@ -18,7 +18,7 @@ from prefect.states import Failed
 
 from config.settings import load_settings
 from flows.initial_sync import let_go, step_one, step_two
-from store.integrations import list_integrations
+from store.integrations import list_integrations, turned_off
 from store.models import IntegrationStatus
 from store.state import StateStore
 from sync.records import SYNC_ORDER, System
@@ -90,6 +90,9 @@ async def retry_failed(
                 if i.status == IntegrationStatus.ACTIVE.value
             ]
     else:
+        with store.sessions() as session:
+            if turned_off(session, tenant):  # asked for by name: say why nothing is retried
+                return Failed(message=f"{tenant} is turned off: nothing is retried")  # type: ignore[return-value]
         tenants = [tenant]
     results: dict[str, Any] = {}
     for name in tenants:

@@ -22,41 +22,56 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from config.settings import Settings, load_settings
+from intake.answers import Answer, Tenant, answer, malformed_message, refused, responses
 from intake.auth import BearerGate
-from intake.keys import Accepted, run_in_process, server_configured, start_on_server, take_keys
+from intake.body_limit import BodyLimit
+from intake.keys import (
+    TURN_ON_DEPLOYMENT,
+    Accepted,
+    run_in_process,
+    server_configured,
+    start_on_server,
+    take_keys,
+    turn_on_in_process,
+)
+from intake.tenant_control import router as tenant_control
 from intake.tenant_view import tenant_router
 from tasks.activation import Refusal
 
 logger = logging.getLogger(__name__)
 
-# The HTTP status each refusal is answered with; anything else about the keys is 422.
-STATUS_FOR_CODE = {
-    "TRIPLETEX_UNAVAILABLE": 503,
-    "SVENN_UNAVAILABLE": 503,
-    "ALREADY_ACTIVATED": 409,
-    "FOREIGN_SVENN_KEY": 409,
-    "OTHER_COMPANY_IN_REVIEW": 409,
-    "COMPANY_ALREADY_CONNECTED": 409,
-    "SVENN_TENANT_ALREADY_CONNECTED": 409,
-}
-
 
 class ActivationKeys(BaseModel):
-    """The body: both keys of one tenant."""
+    """The body: both keys of one tenant (and, optionally, who pasted them)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     tripletex_employee_token: SecretStr = Field(alias="tripletexEmployeeToken", min_length=1)
     svenn_api_key: SecretStr = Field(alias="svennApiKey", min_length=1)
+    by: str | None = Field(
+        default=None, max_length=200, description="The person (name or e-mail), if known."
+    )
+
+
+class Account(BaseModel):
+    """A Tripletex company or Svenn tenant: id and name."""
+
+    id: int | str
+    name: str | None
+
+
+class ActivationAnswer(Answer):
+    """The keys are stored: in review (a new integration) or turning on again."""
+
+    tenant: str
+    status: str = Field(description="review, or syncing when turned on again.")
+    activationRun: str | None = Field(description="The Prefect run started, on a server.")
+    tripletexCompany: Account
+    svennTenant: Account
 
 
 class IntakeUnavailableError(RuntimeError):
     """The intake cannot start: it has no bearer token to check callers against."""
-
-
-def answer(http_status: int, code: str, message: str, **extra: Any) -> JSONResponse:
-    """One JSON answer: a stable code and one sentence (plus details on success)."""
-    return JSONResponse({"code": code, "message": message, **extra}, status_code=http_status)
 
 
 def _parties(accepted: Accepted) -> dict[str, Any]:
@@ -82,51 +97,60 @@ def create_app(
         )
     expected = settings.intake_token.get_secret_value().encode()
     app = FastAPI(title="svenn-sync key intake", docs_url=None, redoc_url=None)
+    app.add_middleware(BodyLimit)  # 413 before a large body is read (intake/body_limit.py)
     app.add_middleware(BearerGate, token=expected)  # before any body is read (intake/auth.py)
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, error: RequestValidationError) -> JSONResponse:
-        fields = sorted({str(e["loc"][-1]) for e in error.errors() if e.get("loc")})
-        if all(e.get("loc", ("",))[0] == "query" for e in error.errors()):
-            return answer(
-                422,
-                "MALFORMED_REQUEST",
-                "Check the query parameters (problem with: " + ", ".join(fields) + ").",
-            )
-        return answer(
-            422,
-            "MALFORMED_REQUEST",
-            "Send a JSON body with tripletexEmployeeToken and svennApiKey (problem with: "
-            + ", ".join(fields)
-            + ").",
-        )
+        return answer(422, "MALFORMED_REQUEST", malformed_message(error.errors()))
 
     app.include_router(tenant_router(settings))  # status, log and Logg page (intake/tenant_view.py)
 
-    @app.post("/tenants/{tenant}/activation")
+    @app.post(
+        "/tenants/{tenant}/activation",
+        status_code=202,
+        responses=responses(202, 409, 503, models={202: ActivationAnswer}),
+        summary="Turn the integration on (Slå på): keys in review, or on again",
+    )
     async def activation(
-        tenant: str,
+        tenant: Tenant,
         keys: ActivationKeys,
         background: BackgroundTasks,
     ) -> JSONResponse:
-        taken = await take_keys(tenant, keys.tripletex_employee_token, keys.svenn_api_key)
+        """Validate and store both keys. A new integration goes to review (a person approves);
+        one that was approved and turned off, with keys of the same accounts, is turned on
+        again: no new review, a reconciliation first, then active."""
+        taken = await take_keys(
+            tenant, keys.tripletex_employee_token, keys.svenn_api_key, by=keys.by
+        )
         if isinstance(taken, Refusal):
-            return answer(STATUS_FOR_CODE.get(taken.code, 422), taken.code, taken.message)
+            return refused(taken.code, taken.message)
+        on_server = run_on == "server" or (run_on == "auto" and server_configured())
         run_id: str | None = None
-        if run_on == "server" or (run_on == "auto" and server_configured()):
-            run_id = await start_on_server(tenant)
-        else:  # no Prefect server: the run publishes the plan here and leaves the tenant in review
-            background.add_task(run_in_process, tenant)
+        if taken.turning_on_again:
+            code = "TURNING_ON"
+            text = f"{tenant} reconciles what changed while it was off, then is active again"
+            if on_server:
+                run_id = await start_on_server(tenant, TURN_ON_DEPLOYMENT)
+            else:
+                background.add_task(turn_on_in_process, tenant)
+        else:
+            code, text = "IN_REVIEW", f"{tenant} is in review"
+            if on_server:
+                run_id = await start_on_server(tenant)
+            else:  # no Prefect server: the run publishes the plan here, the tenant stays in review
+                background.add_task(run_in_process, tenant)
         return answer(
             202,
-            "IN_REVIEW",
-            f"The keys are valid and stored; {tenant} is in review for {taken.parties.describe()}.",
+            code,
+            f"The keys are valid and stored; {text} for {taken.parties.describe()}.",
             tenant=tenant,
-            status="review",
+            status=taken.status,
             activationRun=run_id,
             **_parties(taken),
         )
 
+    app.include_router(tenant_control)
     return app
 
 

@@ -6,6 +6,8 @@ serves are fuzzed. Each operation gets a bounded number of generated requests, v
 invalid ones, with a fixed seed; every response is checked for: no 5xx, a status the spec
 declares, and a body that fits the declared schema.
 
+Our own key intake is fuzzed the same way, from the OpenAPI document it publishes.
+
 Used by ``tests/test_fuzz_sandboxes.py`` (a scenario test, so CI runs it) and ``make fuzz``.
 """
 
@@ -39,14 +41,18 @@ METHODS = ("get", "put", "post", "patch", "delete")
 
 @dataclass
 class Target:
-    """One sandbox to fuzz: its spec, where it runs and how to authenticate."""
+    """One service to fuzz (a sandbox, or our own key intake): its spec, where it runs and how
+    to authenticate."""
 
-    name: str  # "tripletex" | "svenn", as in the allow-list's "spec"
-    spec_path: Path
+    name: str  # "tripletex" | "svenn", as in the allow-list's "spec"; "intake"
+    spec_path: Path | None
     base_url: str  # the sandbox URL plus the spec's server path (/v2, /api/v1)
     headers: dict[str, str]
     served: set[tuple[str, str]]  # (METHOD, spec path) the sandbox has a route for
     known_ids: list[Any] = field(default_factory=list)  # ids that exist, for {id} paths
+    # A service that publishes its own document (FastAPI's app.openapi()) is fuzzed from it
+    # as it is: no allow-list, every operation.
+    spec: dict[str, Any] | None = None
 
 
 @dataclass
@@ -196,7 +202,11 @@ _PATCHES = {
 
 def fuzz(target: Target, *, max_examples: int, seed: int = SEED) -> tuple[list[Finding], int]:
     """Fuzz every served operation; returns what broke a check and how many requests were sent."""
-    spec = fuzz_spec(target.name, target.spec_path, target.served)
+    if target.spec is not None:
+        spec = target.spec
+    else:
+        assert target.spec_path is not None, "a target needs a spec or a spec path"
+        spec = fuzz_spec(target.name, target.spec_path, target.served)
     schema = schemathesis.openapi.from_dict(spec)
     findings: list[Finding] = []
     sent = 0

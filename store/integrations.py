@@ -25,7 +25,9 @@ ALLOWED: dict[S, frozenset[S]] = {
     S.FAILED: frozenset({S.SYNCING, S.DISABLED}),
     S.ACTIVE: frozenset({S.SYNCING, S.DISABLED}),
     S.REJECTED: frozenset({S.REVIEW, S.OFF}),
-    S.DISABLED: frozenset({S.REVIEW, S.OFF}),
+    # Turned on again by the same company and Svenn tenant: no new review, a reconciliation
+    # (syncing) first, then active.
+    S.DISABLED: frozenset({S.REVIEW, S.OFF, S.SYNCING}),
 }
 
 # States in which a person has approved the integration, so writes may reach either system.
@@ -111,16 +113,47 @@ def transition(
     return integration
 
 
+def turned_off(session: Session, tenant: str) -> bool:
+    """Whether the tenant turned its integration off (nothing is read or written for it)."""
+    integration = get_integration(session, tenant)
+    return integration is not None and integration.status == S.DISABLED.value
+
+
 def require_approved(session: Session, tenant: str) -> Integration:
     """The gate every write path passes: the tenant must have been approved by a person."""
     integration = get_integration(session, tenant)
     status = S(integration.status) if integration else S.OFF
+    if status is S.DISABLED:
+        raise NotApprovedError(
+            f"tenant {tenant!r} is turned off (disabled): nothing is read or written until it "
+            "is turned on again"
+        )
     if integration is None or status not in APPROVED_STATES:
         raise NotApprovedError(
             f"tenant {tenant!r} is {status.value}, not approved: nothing may be written to "
             "Svenn or Tripletex until a person approves the integration"
         )
     return integration
+
+
+def erase_keys(integration: Integration) -> None:
+    """Forget the integration's stored keys (links, cursors and the ledger stay)."""
+    integration.employee_token_encrypted = None
+    integration.svenn_api_key_encrypted = None
+
+
+def record_event(session: Session, integration: Integration, *, actor: str, reason: str) -> None:
+    """An entry in the audit trail that changes no status (e.g. a key replaced)."""
+    session.add(
+        IntegrationEvent(
+            tenant=integration.tenant,
+            from_status=integration.status,
+            to_status=integration.status,
+            actor=actor,
+            reason=reason,
+            at=dt.datetime.now(dt.UTC),
+        )
+    )
 
 
 def list_integrations(session: Session) -> list[Integration]:

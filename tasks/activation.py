@@ -22,8 +22,8 @@ from connectors.errors import (
     TransientError,
 )
 from store.integrations import ensure_integration, transition
-from store.models import IntegrationStatus
-from store.tenancy import Parties, TenancyRefused, bind_parties, check_tenancy
+from store.models import Integration, IntegrationStatus
+from store.tenancy import Parties, TenancyRefused, bind_parties, check_tenancy, parties_of
 from store.token_cipher import TokenCipher
 from tasks.tenant import state_store, svenn_client, tripletex_client
 
@@ -182,8 +182,11 @@ def store_keys(
     token: SecretStr,
     svenn_api_key: SecretStr,
     access: ValidatedAccess,
+    by: str | None = None,
 ) -> Refusal | None:
-    """Store the validated keys encrypted and put the integration in review (never active).
+    """Store the validated keys encrypted and put the integration in review (never active);
+    an integration that was approved and turned off goes to ``syncing`` instead (turned on
+    again: a reconciliation runs before it is active), if the keys open the same accounts.
 
     Refused, with nothing stored, when the keys belong to another Svenn tenant than the
     integration's, or to a company or tenant that another integration holds.
@@ -191,7 +194,7 @@ def store_keys(
     store = state_store(settings)
     try:
         with store.sessions.begin() as session:
-            return _store_keys(session, store.cipher, tenant, token, svenn_api_key, access)
+            return _store_keys(session, store.cipher, tenant, token, svenn_api_key, access, by)
     except TenancyRefused as refused:
         return Refusal.of(refused)
     except IntegrityError:  # another activation took the company or tenant a moment ago
@@ -210,9 +213,19 @@ def _store_keys(
     token: SecretStr,
     svenn_api_key: SecretStr,
     access: ValidatedAccess,
+    by: str | None,
 ) -> Refusal | None:
     integration = ensure_integration(session, tenant)
     current = IntegrationStatus(integration.status)
+    bound = parties_of(integration)
+    turning_on = current is IntegrationStatus.DISABLED and bound is not None
+    if turning_on and not same_accounts(integration, access.parties):
+        return Refusal(
+            "NOT_THE_SAME_ACCOUNTS",
+            f"The integration {tenant} was approved for {bound.describe() if bound else '?'}, "
+            f"but these keys open {access.parties.describe()}: turn it on again with the keys "
+            "of the same Tripletex company and Svenn tenant.",
+        )
     if current not in REACTIVATABLE:
         return Refusal(
             "ALREADY_ACTIVATED",
@@ -223,26 +236,47 @@ def _store_keys(
     integration.employee_token_encrypted = cipher.encrypt(token)
     integration.svenn_api_key_encrypted = cipher.encrypt(svenn_api_key)
     bind_parties(integration, access.parties)
-    if current is not IntegrationStatus.REVIEW:  # a new key while in review: stays in review
+    if turning_on:  # approved before, same accounts: no new review, a reconciliation first
+        transition(
+            session,
+            tenant,
+            IntegrationStatus.SYNCING,
+            actor=by or "activation",
+            reason=f"turned on again for {access.parties.describe()}; reconciling first",
+        )
+    elif current is not IntegrationStatus.REVIEW:  # a new key while in review: stays in review
         transition(
             session,
             tenant,
             IntegrationStatus.REVIEW,
-            actor="activation",
+            actor=by or "activation",
             reason=f"keys validated for {access.parties.describe()}",
         )
     session.flush()
     return None
 
 
+def same_accounts(integration: Integration, parties: Parties) -> bool:
+    """Whether ``parties`` are the Tripletex company and Svenn tenant the integration is for."""
+    return (integration.tripletex_company_id, integration.svenn_tenant_id) == (
+        parties.tripletex_company_id,
+        parties.svenn_tenant_id,
+    )
+
+
 async def validate_and_store(
-    settings: Settings, tenant: str, token: SecretStr, svenn_api_key: SecretStr
+    settings: Settings,
+    tenant: str,
+    token: SecretStr,
+    svenn_api_key: SecretStr,
+    by: str | None = None,
 ) -> ValidatedAccess | Refusal:
-    """Validate both keys, then store them encrypted (review); or the refusal, nothing stored."""
+    """Validate both keys, then store them encrypted (review, or syncing when turned on
+    again); or the refusal, nothing stored."""
     access = await validate_keys(settings, token, svenn_api_key)
     if isinstance(access, Refusal):
         return access
-    return store_keys(settings, tenant, token, svenn_api_key, access) or access
+    return store_keys(settings, tenant, token, svenn_api_key, access, by) or access
 
 
 @task(name="take-keys-from-secret-blocks", cache_policy=NO_CACHE, retries=0)

@@ -32,7 +32,7 @@ from store.hours_ledger import (
     pending_dates,
     settle_outcomes,
 )
-from store.integrations import require_approved
+from store.integrations import require_approved, turned_off
 from store.leases import (
     HOURS_EXPORT,
     INITIAL_SYNC,
@@ -203,6 +203,8 @@ async def export_tenant(
     with store.sessions.begin() as session:
         if live_lease(session, tenant, INITIAL_SYNC, ttl=ttl) is not None:
             return HoursReport(tenant, skipped="the initial sync is running")
+        if turned_off(session, tenant):
+            return HoursReport(tenant, skipped="the integration is turned off")
         require_approved(session, tenant)
         acquire_lease(session, tenant, HOURS_EXPORT, run_id, ttl=ttl)
     try:

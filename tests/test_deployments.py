@@ -81,10 +81,10 @@ def test_parameters_in_prefect_yaml_are_parameters_of_the_flow():
         assert set(deployment.get("parameters") or {}) <= accepted, deployment["name"]
 
 
-def test_activation_and_initial_sync_are_manual_everything_else_is_scheduled_one_at_a_time():
+def test_activation_initial_sync_and_turn_on_are_manual_the_rest_scheduled_one_at_a_time():
     for deployment in _deployments():
         scheduled = bool(deployment.get("schedules"))
-        if deployment["name"] in ("activate", "initial-sync"):
+        if deployment["name"] in ("activate", "initial-sync", "turn-on-again"):
             assert not scheduled, deployment["name"]
             continue
         assert scheduled, f"{deployment['name']} has no schedule"

@@ -15,15 +15,25 @@ import time
 
 import pytest
 
-from sandboxes.fuzzing import ALLOWLIST, SVENN_SPEC, TRIPLETEX_SPEC, Target, fuzz, served_operations
+from sandboxes.fuzzing import (
+    ALLOWLIST,
+    SVENN_SPEC,
+    TRIPLETEX_SPEC,
+    Finding,
+    Target,
+    fuzz,
+    served_operations,
+)
 from sandboxes.routes import path_shape
 from sandboxes.runner import serve_in_thread
 from sandboxes.svenn.app import create_app as svenn_app
 from sandboxes.svenn.seed import example_seed
 from sandboxes.tripletex.app import create_app as tripletex_app
+from tests.flows.conftest import sandboxes, sync_env, world_size
 from tests.tripletex_sandbox_support import open_session, seed
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
+__all__ = ["sandboxes", "sync_env", "world_size"]  # fixtures the intake's fuzz test uses
 KINDS = {
     "add_error_responses",
     "drop_mistyped_defaults",
@@ -94,3 +104,37 @@ def test_svenn_sandbox_holds_to_our_contract_under_fuzzing() -> None:
     print(f"svenn: {sent} requests, {len(served)} operations, {elapsed:.1f} s")
     assert not findings, "\n".join(str(f) for f in findings)
     assert sent >= len(served)
+
+
+INTAKE_TOKEN = "intake-bearer-for-fuzzing"
+
+
+@pytest.mark.scenario
+def test_the_key_intake_holds_to_its_own_openapi_document_under_fuzzing(
+    sync_env, state_store, monkeypatch
+) -> None:
+    from config.settings import load_settings
+    from intake.app import create_app as intake_app
+
+    monkeypatch.setenv("SVENN_SYNC_INTAKE_TOKEN", INTAKE_TOKEN)
+    load_settings.cache_clear()
+    app = intake_app(run_on="process")
+    spec = app.openapi()
+    served = {
+        (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in ("get", "put", "post", "patch", "delete")
+    }
+    assert {("POST", "/tenants/{tenant}/deactivation"), ("PUT", "/tenants/{tenant}/keys")} <= served
+    findings: list[Finding] = []
+    sent = 0
+    with serve_in_thread(app) as url:
+        # with the token, and without it (every answer then a 401, documented too)
+        for headers in ({"Authorization": f"Bearer {INTAKE_TOKEN}"}, {}):
+            target = Target("intake", None, url, headers, served, spec=spec)
+            found, count = fuzz(target, max_examples=max(EXAMPLES, 10))
+            findings, sent = findings + found, sent + count
+    print(f"intake: {sent} requests, {len(served)} operations")
+    assert not findings, "\n".join(str(f) for f in findings)
+    assert sent >= 2 * len(served)

@@ -13,7 +13,7 @@ from .errors import TripletexError
 from .fields import FieldTree, Renderer
 from .model import update_row
 from .seed import add_company, load_seed
-from .state import PM_FLAG, Company, Sandbox
+from .state import PM_FLAG, Company, EmployeeToken, Sandbox
 
 EDITABLE = ("customer", "employee", "project", "timesheetEntry", "activity", "department")
 FULL = FieldTree(star=True, names={"changes": None})
@@ -145,6 +145,28 @@ def admin_router() -> APIRouter:
         return json_response(
             {"month": month, "employeeId": employee, "locked": locked, "entries": changed}
         )
+
+    @router.post("/companies/{ident}/employee-tokens")
+    async def add_employee_token(request: Request, ident: str) -> Response:
+        """A new employee token, as the owner creates one under "API-tilgang"."""
+        company = _company(request, ident)
+        body = await request.json()
+        token = body.get("token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise TripletexError(422, 18000, developer_message='send {"token": "..."}')
+        entitlements = frozenset(body.get("entitlements") or ["ALL"])
+        info = EmployeeToken(token, company.id, entitlements, company.owner_id())
+        _sandbox(request).add_token(company, info)
+        return json_response({"company": company.id}, 201)
+
+    @router.post("/employee-tokens/revoke")
+    async def revoke_employee_token(request: Request) -> Response:
+        """The owner deletes an employee token: it and its sessions answer 401 from now on."""
+        body = await request.json()
+        token = body.get("token") if isinstance(body, dict) else None
+        if not isinstance(token, str):
+            raise TripletexError(422, 18000, developer_message='send {"token": "..."}')
+        return json_response({"revoked": _sandbox(request).revoke_token(token)})
 
     @router.post("/sessions/expire")
     async def expire(request: Request) -> Response:

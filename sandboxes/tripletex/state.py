@@ -128,6 +128,19 @@ class Sandbox:
         company.tokens.append(token)
         self.employee_tokens[token.token] = token
 
+    def revoke_token(self, token: str) -> bool:
+        """The owner deleted the token in "API-tilgang": it and its sessions stop working."""
+        info = self.employee_tokens.pop(token, None)
+        if info is None:
+            return False
+        company = self.companies.get(info.company_id)
+        if company is not None:
+            company.tokens = [t for t in company.tokens if t.token != token]
+        for session in self.sessions.values():
+            if session.employee_token.token == token:
+                session.expired = True
+        return True
+
     def open_session(self, employee_token: EmployeeToken, expiration: dt.date) -> Session:
         """Create a session token (the caller has checked the tokens)."""
         session_id = self.new_id()
