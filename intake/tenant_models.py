@@ -17,13 +17,6 @@ class Shape(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
-class ErrorBody(Shape):
-    """Every refusal: a stable code and one sentence."""
-
-    code: str
-    message: str
-
-
 class Party(Shape):
     """One side of the integration: the Tripletex company or the Svenn tenant."""
 

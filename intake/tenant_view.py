@@ -14,30 +14,27 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from config.settings import Settings
+from intake.answers import Tenant, answer, responses
 from intake.logg_link import REFUSALS, LinkCheck, check
 from intake.logg_page import refusal, render_logg
-from intake.tenant_models import ErrorBody, LogAnswer, TenantAnswer, log_answer, tenant_answer
+from intake.tenant_models import LogAnswer, TenantAnswer, log_answer, tenant_answer
 from store.tenant_log import MAX_PAGE_SIZE, PAGE_SIZE, LogStatus, read_log, read_overview
 from tasks.tenant import state_store
 
-UNAUTHENTICATED = {"model": ErrorBody, "description": "The bearer token is missing or wrong."}
-MALFORMED = {"model": ErrorBody, "description": "A path or query parameter is malformed."}
-UNKNOWN = {"model": ErrorBody, "description": "No integration is known for this tenant."}
 PAGE_ANSWERS: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {}}, "description": "The Logg page, in Norwegian."},
     403: {"content": {"text/html": {}}, "description": "The link is expired or altered."},
     404: {"content": {"text/html": {}}, "description": "No integration for the tenant."},
-    422: {  # the JSON routes document ErrorBody itself
-        "description": MALFORMED["description"],
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    422: {  # a malformed path or query is answered in JSON, as on every route
+        "description": responses()[422]["description"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Answer"}}},
     },
 }
 
 
 def unknown_tenant(tenant: str) -> JSONResponse:
     """The 404 answer for a tenant with no integration."""
-    body = {"code": "UNKNOWN_TENANT", "message": f"No integration is known for tenant {tenant}."}
-    return JSONResponse(body, status_code=404)
+    return answer(404, "UNKNOWN_TENANT", f"No integration is known for tenant {tenant}.")
 
 
 def tenant_router(settings: Settings) -> APIRouter:
@@ -47,10 +44,10 @@ def tenant_router(settings: Settings) -> APIRouter:
     @router.get(
         "/tenants/{tenant}",
         response_model=TenantAnswer,
-        responses={401: UNAUTHENTICATED, 404: UNKNOWN, 422: MALFORMED},
+        responses=responses(404),
         summary="The integration as the tenant sees it",
     )
-    def tenant_status(tenant: str) -> Any:
+    def tenant_status(tenant: Tenant) -> Any:
         with state_store(settings).sessions() as session:
             overview = read_overview(session, tenant)
         return unknown_tenant(tenant) if overview is None else tenant_answer(overview)
@@ -58,11 +55,11 @@ def tenant_router(settings: Settings) -> APIRouter:
     @router.get(
         "/tenants/{tenant}/log",
         response_model=LogAnswer,
-        responses={401: UNAUTHENTICATED, 404: UNKNOWN, 422: MALFORMED},
+        responses=responses(404),
         summary="Why records did not travel, newest first",
     )
     def tenant_log(
-        tenant: str,
+        tenant: Tenant,
         q: str | None = Query(None, max_length=200, description="Part of a name, number, …"),
         entity: Literal["customer", "employee", "project", "hours"] | None = None,
         status: LogStatus = "open",
@@ -83,7 +80,7 @@ def tenant_router(settings: Settings) -> APIRouter:
         responses=PAGE_ANSWERS,
         summary="The tenant's Logg page (opened through a signed link)",
     )
-    def logg_page(request: Request, tenant: str, sig: str | None = None) -> HTMLResponse:
+    def logg_page(request: Request, tenant: Tenant, sig: str | None = None) -> HTMLResponse:
         verdict = check(settings.logg_link_key, tenant, sig)
         if verdict is not LinkCheck.VALID:
             return refusal(request, REFUSALS[verdict], 403)
