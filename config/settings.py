@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     # The bearer token the HTTP key intake demands (`svenn-sync intake` refuses to start
     # without one).
     intake_token: SecretStr | None = None
+    # Alerts (issue 20): an active integration with no successful tick for this long is
+    # lagging; approved hours held back for this long are reported; the Prefect notification
+    # block (by name) that `svenn-sync prefect setup` makes the alert automations send through.
+    alert_lag_seconds: float = Field(default=900.0, gt=0)
+    alert_hours_held_seconds: float = Field(default=24 * 3600.0, gt=0)
+    alert_block: str | None = None
 
     @field_validator("tripletex_base_url", "svenn_base_url")
     @classmethod
