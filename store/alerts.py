@@ -109,3 +109,13 @@ def last_ok_tick(session: Session, tenant: str) -> dt.datetime | None:
     """When the tenant's last realtime tick succeeded (None: never)."""
     at = session.scalar(select(Integration.realtime_ok_at).where(Integration.tenant == tenant))
     return _aware(at) if at else None
+
+
+def alert_sent_at(session: Session, tenant: str, kind: str) -> dt.datetime | None:
+    """When the tenant's latest alert of ``kind`` went out (None: never)."""
+    at = session.scalar(
+        select(func.max(AlertSent.sent_at)).where(
+            AlertSent.tenant == tenant, AlertSent.kind == kind
+        )
+    )
+    return _aware(at) if at else None

@@ -25,7 +25,13 @@ from typing import Any
 from prefect.events import emit_event
 
 from config.settings import Settings
-from store.alerts import claim_alert, held_hours, lagging_integrations, last_ok_tick
+from store.alerts import (
+    alert_sent_at,
+    claim_alert,
+    held_hours,
+    lagging_integrations,
+    last_ok_tick,
+)
 from store.state import StateStore
 from store.tenancy import Parties
 from sync.rules import ReasonCode
@@ -201,3 +207,19 @@ def key_stopped_working(store: StateStore, tenant: str, sentence: str, run_id: s
         since = last_ok_tick(session, tenant)
     occurrence = f"key-after-{since.isoformat() if since else 'never'}"
     return integration_failed(store, tenant, sentence, occurrence, run_id)
+
+
+def where_review_went(store: StateStore, tenant: str, block: str | None) -> str:
+    """One line for a person: whether ops were asked to review ``tenant``, and through what."""
+    with store.sessions() as session:
+        at = alert_sent_at(session, tenant, AlertKind.REVIEW_REQUESTED.value)
+    if at is None:
+        return f"No review notification was sent for {tenant}."
+    channel = (
+        f"the Prefect notification block {block!r} (automation of `svenn-sync prefect setup`)"
+        if block
+        else "Prefect's event feed only (set SVENN_SYNC_ALERT_BLOCK and run "
+        "`svenn-sync prefect setup` on a server to have it sent to Slack, e-mail or a webhook)"
+    )
+    event = AlertKind.REVIEW_REQUESTED.event
+    return f"Review notification: event {event} at {at:%H:%M:%S} UTC, to {channel}."
