@@ -49,9 +49,11 @@ def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:
 
         from cli.demo_hours import demo_hours
         from cli.operate import activate_tenant, decide
+        from config.settings import load_settings
         from flows.initial_sync import initial_sync
         from sandboxes.pair import sandbox_pair
         from store.failures import open_failures
+        from tasks.alerts import where_review_went
         from tasks.tenant import state_store
 
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -82,6 +84,7 @@ def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:
             f"status: {status}; writes so far: Tripletex "
             f"{_writes(pair.tripletex_root)}, Svenn {_writes(pair.svenn_root)}"
         )
+        say(where_review_went(state_store(), pair.tenant, load_settings().alert_block))
         plan: Any = Artifact.get("plan-counts-t-demo")
         if plan is not None:
             table("Plan preview (dry run) shown to the approver", _rows(plan.data), PLAN_LABELS)

@@ -34,7 +34,9 @@ app.add_typer(hours_app, name="hours")
 app.add_typer(keys_app, name="keys")
 app.command("disable")(disable_command)
 app.command("enable")(enable_command)
-prefect_app = typer.Typer(help="Prefect housekeeping: zombie runs.", no_args_is_help=True)
+prefect_app = typer.Typer(
+    help="Prefect housekeeping: zombie runs, alert automations.", no_args_is_help=True
+)
 app.add_typer(prefect_app, name="prefect")
 
 console = Console()
@@ -303,21 +305,37 @@ def worker_command(
 
 @prefect_app.command("setup")
 def prefect_setup() -> None:
-    """On a Prefect server: create the automation that marks silent (killed) runs Crashed."""
+    """On a Prefect server: create the automation that marks silent (killed) runs Crashed, and
+    one automation per alert that notifies ops through SVENN_SYNC_ALERT_BLOCK (idempotent)."""
     import asyncio
 
     from prefect.client.orchestration import get_client
 
+    from cli.alerts import AlertBlockError, SetUp, ensure_alert_automations
     from cli.prefect_server import prefect_api
     from cli.zombies import AUTOMATION_NAME, ensure_zombie_automation
 
-    async def setup() -> bool:
+    block = load_settings().alert_block
+
+    async def setup() -> tuple[bool, list[SetUp]]:
         async with get_client() as client:
-            return await ensure_zombie_automation(client)
+            created = await ensure_zombie_automation(client)
+            alerts = await ensure_alert_automations(client, block) if block else []
+            return created, alerts
 
     with clear_errors(), prefect_api():
-        created = asyncio.run(setup())
+        try:
+            created, alerts = asyncio.run(setup())
+        except AlertBlockError as error:
+            fail(str(error))
     console.print(f"automation {AUTOMATION_NAME!r} {'created' if created else 'already there'}")
+    for done in alerts:
+        console.print(f"automation {done.name!r} {done.done} (notifies through {block!r})")
+    if not block:
+        console.print(
+            "alerts: SVENN_SYNC_ALERT_BLOCK is not set, so the alert events reach Prefect but "
+            "nobody is notified; name a Prefect notification block there and run setup again"
+        )
 
 
 @prefect_app.command("sweep")

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     # long a link opens the page after it was made.
     logg_link_key: SecretStr = SecretStr(DEMO_LOGG_LINK_KEY)
     logg_link_seconds: int = Field(default=3600, gt=0)
+    # Alerts (issue 20): an active integration with no successful tick for this long is
+    # lagging; approved hours held back for this long are reported; the Prefect notification
+    # block (by name) that `svenn-sync prefect setup` makes the alert automations send through.
+    alert_lag_seconds: float = Field(default=900.0, gt=0)
+    alert_hours_held_seconds: float = Field(default=24 * 3600.0, gt=0)
+    alert_block: str | None = None
 
     @field_validator("tripletex_base_url", "svenn_base_url")
     @classmethod

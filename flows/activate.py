@@ -26,6 +26,7 @@ from store.models import IntegrationStatus
 from store.state import StateStore
 from store.tenancy import Parties
 from tasks.activation import Refusal, take_keys_from_secret_blocks
+from tasks.alerts import review_requested
 from tasks.approval import signs_of_life, take_review
 from tasks.extract import check_extracts, extract_both_sides
 from tasks.planning import preview_plan
@@ -145,6 +146,7 @@ async def activate(
             status = record_stop(store, tenant, reason, run_id)
             logger.error("activation of %s stopped, %s: %s", tenant, status, reason)
             return Failed(message=reason)
+        review_requested(store, tenant, parties, run_id, flow_run.get_flow_run_ui_url())
         if approval_timeout_seconds == 0:  # do not wait: approve later in the UI or the CLI
             logger.info("%s stays in review until `%s approve %s --by NAME`", tenant, CLI, tenant)
             return IntegrationStatus.REVIEW.value

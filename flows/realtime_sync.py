@@ -25,6 +25,7 @@ from store.leases import INITIAL_SYNC, REALTIME, acquire_leases, live_leases, re
 from store.realtime import TickState, mark_tick, mark_ticks_ok, tick_states
 from store.state import StateStore
 from sync.records import SYNC_ORDER
+from tasks.alerts import key_stopped_working
 from tasks.fleet import TenantOutcome, active_tenants, run_for_tenants
 from tasks.realtime_report import RunTotals, publish_realtime_summary, safe_error
 from tasks.realtime_tick import TenantTick, TickReport, tick_time
@@ -45,10 +46,11 @@ async def tick_tenant(
         tx, sv = await pool.get(tenant)
         return await TenantTick(store, tenant, tx, sv, run_id, state=state).run()
     except Exception as error:
-        if isinstance(error, AuthenticationError | PermissionDeniedError):
-            await pool.drop(tenant)  # a new key after re-activation gets new clients
         with store.sessions.begin() as session:
             mark_tick(session, tenant, ok=False, error=safe_error(error), at=tick_time())
+        if isinstance(error, AuthenticationError | PermissionDeniedError):
+            await pool.drop(tenant)  # a new key after re-activation gets new clients
+            key_stopped_working(store, tenant, safe_error(error), run_id)
         raise
 
 

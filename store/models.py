@@ -180,6 +180,19 @@ class Lease(Base):
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
 
 
+class AlertSent(Base):
+    """An alert ops were sent: one row per tenant, kind and occurrence, so each goes out once."""
+
+    __tablename__ = "alerts_sent"
+
+    tenant: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # What makes this occurrence different from the last one of its kind (a run id, the time
+    # of the last successful tick, the newest held-back hour): see tasks/alerts.py.
+    occurrence: Mapped[str] = mapped_column(String(120), primary_key=True)
+    sent_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
+
+
 class Cursor(Base):
     """How far one change feed has been applied, per tenant, system and entity."""
 
@@ -305,6 +318,7 @@ __all__ = [
     "DAILY_FAILURES_VIEW",
     "OPEN_FAILURES_VIEW",
     "OPEN_FAILURES_VIEW_SQL",
+    "AlertSent",
     "Base",
     "Cursor",
     "FailedRecord",

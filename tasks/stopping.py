@@ -9,6 +9,8 @@ writes whose outcome was unknown are looked up before anything is sent again).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from connectors.errors import (
     ApiError,
     AuthenticationError,
@@ -21,6 +23,7 @@ from connectors.tripletex.errors import TripletexError
 from store.integrations import NotApprovedError, get_integration, transition
 from store.models import IntegrationStatus
 from store.state import StateStore
+from tasks.alerts import integration_failed
 
 RERUN = "run the initial sync again (it resumes where it stopped and creates nothing twice)"
 
@@ -89,7 +92,8 @@ STOPPED_TO = {
 
 def record_stop(store: StateStore, tenant: str, reason: str, run_id: str | None) -> str:
     """Leave a visible reason: the status moves as :data:`STOPPED_TO` says and ``last_error``
-    holds ``reason``. Returns the status left."""
+    holds ``reason``; ops are told (``integration-failed``, once per run). Returns the status
+    left."""
     with store.sessions.begin() as session:
         integration = get_integration(session, tenant, lock=True)
         if integration is None:
@@ -98,4 +102,7 @@ def record_stop(store: StateStore, tenant: str, reason: str, run_id: str | None)
         if to is not None:
             transition(session, tenant, to, actor="system", reason=reason, flow_run_id=run_id)
         integration.last_error = reason
-        return integration.status
+        status = integration.status
+    occurrence = f"run-{run_id}" if run_id else f"stop-{dt.datetime.now(dt.UTC).isoformat()}"
+    integration_failed(store, tenant, reason, occurrence, run_id)
+    return status

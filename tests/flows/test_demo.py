@@ -57,6 +57,9 @@ def test_demo_activates_approves_syncs_and_reruns_without_writes(
     out = captured.out
     assert "Refused, as it should be; the tenant reads: KEY_LACKS_ENTITLEMENTS" in out
     assert "status: review; writes so far: Tripletex 0, Svenn 0" in out
+    words = " ".join(out.split())  # where the review notification went (wrapped at 80)
+    assert "Review notification: event svenn-sync.review-requested at" in words
+    assert "to Prefect's event feed only (set SVENN_SYNC_ALERT_BLOCK" in words
     assert "initial sync finished: active" in out
     assert "writes during the second run: 0" in out
     assert "second export, nothing new: 0 created" in out

@@ -1,10 +1,11 @@
 """The canary: a tenant's keys go through the whole production path and are found nowhere.
 
 Real ``prefect server`` + process worker + deployments, the HTTP key intake as its own process,
-``svenn-sync approve`` as its own process. Afterwards the canary keys (and the intake's bearer
-token) are looked for in Prefect's database (every byte of its home and SQLite files, or every
-row of every table on PostgreSQL), in the run parameters, the run input, all logs and
-artifacts, every row of our store, and everything each process printed.
+``svenn-sync approve`` as its own process, the alert automations of ``svenn-sync prefect setup``
+notifying a local webhook. Afterwards the canary keys (and the intake's bearer token) are
+looked for in Prefect's database (every byte of its home and SQLite files, or every row of every
+table on PostgreSQL), in the run parameters, the run input, all logs, artifacts and events, the
+notifications ops received, every row of our store, and everything each process printed.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from store.integrations import get_integration
 from store.models import Base
 from store.state import StateStore
 from tests.conftest import TEST_KEY
+from tests.server.alerts_support import prefect_setup, save_webhook_block, webhook_receiver
 from tests.server.harness import ROOT, ManagedProcess, PrefectServer, sandbox_env, store_env
 
 ACTIVATE = "activate-integration/activate"
@@ -97,7 +99,9 @@ def test_the_keys_are_found_nowhere_but_encrypted_in_our_store(
     pair, server = canary_pair, prefect_server
     url, schema = database
     env = store_env(url, schema, TEST_KEY) | sandbox_env(pair)
-    with server.worker(env, name="canary-worker") as worker:
+    with webhook_receiver() as receiver, server.worker(env, name="canary-worker") as worker:
+        save_webhook_block(server, receiver.url)
+        prefect_setup(server)
         port = free_port()
         intake_env = server.env | env | {"SVENN_SYNC_INTAKE_TOKEN": INTAKE_BEARER}
         intake = ManagedProcess.spawn(
@@ -122,6 +126,7 @@ def test_the_keys_are_found_nowhere_but_encrypted_in_our_store(
             run_id = answer.json()["activationRun"]
             assert run_id, answer.text  # started on the server's deployment
             server.wait_for_state(run_id, {"PAUSED"}, timeout=300, worker=worker)
+            review = receiver.wait_for(lambda message: run_id in message["body"])
             approved = subprocess.run(
                 [sys.executable, "-m", "cli", "approve", pair.tenant, "--by", "kari@ops"],
                 env=server.env | env,
@@ -146,10 +151,13 @@ def test_the_keys_are_found_nowhere_but_encrypted_in_our_store(
     assert run_input, "the approval form's answer is stored as run input"
     all_logs = server.api("POST", "/logs/filter", json={"limit": 200})
     artifacts = server.artifacts()
-    api_text = "\n".join(
-        map(str, [run, run_input, server.logs(run_id), all_logs, artifacts, server.deployments()])
-    )
+    ours = {"event": {"prefix": ["svenn-sync."]}}
+    events = server.api("POST", "/events/filter", json={"filter": ours, "limit": 50})
+    notifications = [*receiver.received]
+    read_back = [run, run_input, server.logs(run_id), all_logs, artifacts, server.deployments()]
+    api_text = "\n".join(map(str, [*read_back, events, notifications]))
     assert "initial sync of t-demo" in api_text and "kari@ops" in api_text  # a real read-back
+    assert "svenn-sync.review-requested" in str(events) and review in notifications
 
     prefect_db = _prefect_database_text(server)
     home = _home_bytes(server.home)
@@ -157,9 +165,10 @@ def test_the_keys_are_found_nowhere_but_encrypted_in_our_store(
     printed = [answer.text, approved.stdout, approved.stderr, worker_output]
     outputs = "\n".join([*printed, intake.output(10**7), server.process.output(10**7)])
     assert "kari@ops" in prefect_db and "t-demo" in store_text  # the scans see the run
+    assert "svenn-sync.review-requested" in prefect_db  # ... and the alert events
 
     for canary in (pair.employee_token, pair.svenn_api_key, INTAKE_BEARER):
-        assert canary not in api_text, "a key reached the Prefect API"
+        assert canary not in api_text, "a key reached the Prefect API, an event or a message"
         assert canary not in prefect_db, "a key reached Prefect's database"
         assert canary.encode() not in home, "a key reached Prefect's home (database file, logs)"
         assert canary not in store_text, "a key rests in our store in clear"

@@ -1,6 +1,6 @@
 """failure search: the record's name, number and search text on each failed-record row
 
-Revision ID: 0008_i20_view_failure_search
+Revision ID: 0008_failure_search
 Revises: 0007_tenancy
 Create Date: 2026-12-05
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 from sync.record_label import label_record
 
-revision = "0008_i20_view_failure_search"
+revision = "0008_failure_search"
 down_revision = "0007_tenancy"
 branch_labels = None
 depends_on = None

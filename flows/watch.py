@@ -1,0 +1,34 @@
+"""Watch: every few minutes, tell ops what the ticks themselves cannot report.
+
+A realtime run that is not running cannot say that it is not running, so lag is detected
+here, on its own schedule: every active integration without a successful tick for longer than
+``SVENN_SYNC_ALERT_LAG_SECONDS`` is reported (``svenn-sync.integration-lagging``), and so is
+every tenant whose approved hours have been held back for longer than a day
+(``svenn-sync.hours-held``). Each occurrence is reported once (see :mod:`tasks.alerts`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from prefect import flow, get_run_logger
+
+from config.settings import load_settings
+from tasks.alerts import alert_held_hours, alert_lagging
+from tasks.report import tenant_run_name
+from tasks.tenant import state_store
+
+
+@flow(name="watch-integrations", retries=0, flow_run_name=tenant_run_name("watch"))
+def watch_integrations() -> dict[str, Any]:
+    """Report lagging integrations and long-held hours (each occurrence once)."""
+    logger = get_run_logger()
+    settings = load_settings()
+    store = state_store(settings)
+    now = dt.datetime.now(dt.UTC)
+    lagging = alert_lagging(store, settings, now)
+    held = alert_held_hours(store, settings, now)
+    if lagging or held:
+        logger.warning("ops told: lagging %s; hours held %s", lagging or "-", held or "-")
+    return {"lagging": lagging, "hours_held": held}
