@@ -209,3 +209,29 @@ def test_a_new_key_of_the_same_company_replaces_a_revoked_one_and_the_next_tick_
         integration = get_integration(session, pair.tenant)
         assert integration is not None and integration.last_error is None
         assert integration.status == "active"
+
+
+def test_turning_off_in_review_withdraws_the_request_and_a_running_initial_sync_is_waited_for(
+    intake_url, sandboxes, state_store
+):
+    import datetime as dt
+
+    from store.integrations import transition
+    from store.leases import INITIAL_SYNC, acquire_lease
+    from store.models import IntegrationStatus as S
+    from tests.flows.conftest import take_keys
+
+    pair, store = sandboxes, state_store
+    take_keys(pair)  # in review
+    withdrawn = turn_off(intake_url, pair.tenant)
+    assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "off"
+    assert rows(store)[pair.tenant][0::3] == ("off", None)
+
+    take_keys(pair)
+    with store.sessions.begin() as session:  # approved; its initial sync is running
+        transition(session, pair.tenant, S.APPROVED, actor="kari@ops")
+        acquire_lease(session, pair.tenant, INITIAL_SYNC, "run-1", ttl=dt.timedelta(hours=1))
+    before = rows(store)
+    busy = turn_off(intake_url, pair.tenant)
+    assert busy.status_code == 409 and busy.json()["code"] == "INITIAL_SYNC_RUNNING"
+    assert one_sentence(busy.json()["message"]) and rows(store) == before
