@@ -36,7 +36,7 @@ from sync.plan import EntityPlan, narrowed
 from sync.records import SYNC_ORDER, Entity, Record
 from tasks.apply import Applier
 from tasks.extract import Excluded, Extracts, check_extracts, extract_both_sides
-from tasks.planning import plan_one
+from tasks.planning import plan_one, resting_survivors
 from tasks.report import Progress, failure_row, publish_summary, tenant_run_name
 from tasks.stopping import record_stop, why_stopped
 from tasks.tenant import state_store, tenant_clients
@@ -94,7 +94,8 @@ async def step_one(
     created: dict[Entity, list[Record]] = {}
     customer_links: dict[str, str] = {}
     for entity in SYNC_ORDER:
-        plan = plan_one(entity, extracts, excluded, applier.links(entity), customer_links)
+        resting = resting_survivors(applier.store, applier.tenant, entity, extracts)
+        plan = plan_one(entity, extracts, excluded, applier.links(entity), customer_links, resting)
         if only is not None:
             plan = narrowed(plan, only.get(entity, set()))
         applier.fail(plan.failures)
