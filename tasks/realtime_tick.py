@@ -425,7 +425,7 @@ class TenantTick:
         elif d.tripletex_write is not None:
             tx_after = await _tripletex_update(self.tx, d.tripletex_write)
         if d.svenn_write is not None:
-            sv_after = await _svenn_update(self.sv, d.svenn_write, d.svenn_fields)
+            sv_after = await self.sv.update(d.svenn_write, fields=d.svenn_fields)
         if d.on_delete is OnDelete.DEACTIVATE_IN_SVENN:
             if entity is Entity.CUSTOMER:
                 sv_after = await self.sv.deactivate_customer(d.link.svenn_id)
@@ -603,6 +603,7 @@ class TenantTick:
             fallback_manager=manager,
             existing=existing,
             project_managers=managers,
+            numbers_back=self.sv,
         )
 
     # --- commit ------------------------------------------------------------------------------
@@ -715,16 +716,6 @@ async def _tripletex_update(tx: TripletexClient, record: Record) -> Record:
 def _tripletex_update_many(tx: TripletexClient, entity: Entity) -> Any:
     """The batch update of ``entity`` (``PUT /<entity>/list``), or None where the spec has none."""
     return {Entity.CUSTOMER: tx.update_customers, Entity.PROJECT: tx.update_projects}.get(entity)
-
-
-async def _svenn_update(sv: SvennClient, record: Record, fields: Sequence[str]) -> Record:
-    update: Any = {
-        Entity.CUSTOMER: sv.update_customer,
-        Entity.EMPLOYEE: sv.update_employee,
-        Entity.PROJECT: sv.update_project,
-    }[record.entity]
-    result: Record = await update(record, fields=fields)
-    return result
 
 
 def tick_time() -> dt.datetime:
