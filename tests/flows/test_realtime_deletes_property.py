@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from connectors.svenn.mapping import customer_from_svenn, employee_from_svenn
@@ -153,6 +153,19 @@ def linked_pairs_agree(pair: SandboxPair, store: StateStore, items: list[Item]) 
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking flow runs is slow
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@example(  # the reproduction: an employee deleted in Tripletex came back at tick 2
+    program=[("new", "svenn", "employee"), ("tick",), ("delete", "tripletex", 0), ("tick",)]
+)
+@example(  # a project-less customer deleted in Svenn, the survivor changed after: back once
+    program=[
+        ("new", "tripletex", "customer"),
+        ("tick",),
+        ("delete", "svenn", 0),
+        ("tick",),
+        ("edit", "tripletex", 0),
+        ("reconcile",),
+    ]
 )
 @given(program=programs)
 def test_no_deleted_record_comes_back_no_duplicate_and_linked_pairs_agree(
