@@ -3,26 +3,29 @@ and linked pairs that still disagree after the busy part."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import time
 from typing import Any
 
-import httpx
-
 DEPLOYMENT = "realtime-sync/realtime-sync"
 
 
 def tick_times(store: Any, tenant: str, *, until: Any, poll: float) -> list[dt.datetime]:
-    """The tenant's tick completions (``realtime_ok_at`` as it moves), sampled until ``until()``."""
+    """The tenant's tick completions (``realtime_ok_at`` as it moves), sampled until ``until()``,
+    from the first tick after sampling began (the server's first window)."""
     from store.integrations import get_integration
 
     seen: list[dt.datetime] = []
+    before: dt.datetime | None = None  # the last tick before the windows: not one of theirs
     while not until():
         with store.sessions() as session:
             integration = get_integration(session, tenant)
             at = integration.realtime_ok_at if integration else None
-        if at is not None and (not seen or at != seen[-1]):
+        if before is None:
+            before = at or dt.datetime.min
+        if at is not None and at != before and (not seen or at != seen[-1]):
             seen.append(at)
         time.sleep(min(0.1, poll / 10))
     return seen
@@ -59,43 +62,36 @@ def largest_gap_across_windows(
     return (max(gaps) if gaps else float("nan")), len(times), runs
 
 
-def disagreeing_pairs(roots: tuple[str, str], store: Any, tenant: str, company: int) -> dict:
-    """Per entity: linked pairs whose two sides differ in a synced field, and which fields."""
-    from connectors.svenn.mapping import record_from_svenn
-    from connectors.tripletex.mapping import (
-        customer_from_tripletex,
-        employee_from_tripletex,
-        project_from_tripletex,
-    )
+async def disagreeing_pairs(store: Any, tenant: str) -> dict[str, Any]:
+    """Per entity: linked pairs whose two sides differ in a synced field, read as the sync reads
+    them (the connectors) and compared as the merge compares them (normalised)."""
     from store.links import links_for
+    from sync.merge import same_value
     from sync.records import SYNC_ORDER
+    from tasks.tenant import tenant_clients
 
-    readers: dict[str, Any] = {
-        "customer": customer_from_tripletex,
-        "employee": employee_from_tripletex,
-        "project": project_from_tripletex,
-    }
-    resources = {"customer": "customers", "employee": "employees", "project": "projects"}
-    tx_state = httpx.get(f"{roots[0]}/_admin/companies/{company}/state", timeout=60).json()
-    sv_state = httpx.get(f"{roots[1]}/_admin/tenants/{tenant}/state", timeout=60).json()
     found: dict[str, Any] = {}
-    for entity in SYNC_ORDER:
-        tx = {str(r["id"]): r for r in tx_state[entity.value]}
-        sv = {r["id"]: r for r in sv_state[resources[entity.value]]}
-        with store.sessions() as session:
-            links = links_for(session, tenant, entity.value)
-        fields: dict[str, int] = {}
-        count = 0
-        for link in links:
-            if link.svenn_id not in sv or link.tripletex_id not in tx:
-                continue
-            left = record_from_svenn(entity, sv[link.svenn_id]).synced_fields()
-            right = readers[entity.value](tx[link.tripletex_id]).synced_fields()
-            differ = [name for name in left if left[name] != right.get(name)]
-            count += bool(differ)
-            for name in differ:
-                fields[name] = fields.get(name, 0) + 1
-        found[entity.value] = {"pairs": len(links), "disagree": count, "fields": fields}
+    async with tenant_clients(tenant) as (tx, sv):
+        for entity in SYNC_ORDER:
+            name = entity.value
+            tx_list = await getattr(tx, f"list_{name}s")()
+            sv_list = await getattr(sv, f"list_{name}s")()
+            tx_by_id = {str(r.id): r for r in tx_list}
+            sv_by_id = {str(r.id): r for r in sv_list}
+            with store.sessions() as session:
+                links = links_for(session, tenant, name)
+            fields: dict[str, int] = {}
+            count = 0
+            for link in links:
+                if link.svenn_id not in sv_by_id or link.tripletex_id not in tx_by_id:
+                    continue
+                left = sv_by_id[link.svenn_id].synced_fields()
+                right = tx_by_id[link.tripletex_id].synced_fields()
+                differ = [n for n in left if not same_value(n, left[n], right.get(n))]
+                count += bool(differ)
+                for field_name in differ:
+                    fields[field_name] = fields.get(field_name, 0) + 1
+            found[name] = {"pairs": len(links), "disagree": count, "fields": fields}
     return found
 
 
@@ -103,7 +99,7 @@ def print_checks(args: Any, roots: tuple[str, str], store: Any, company: int) ->
     """5. pairs that disagree after the busy part; 6. the largest gap across windows."""
     from sandboxes.pair import TENANT
 
-    found = disagreeing_pairs(roots, store, TENANT, company)
+    found = asyncio.run(disagreeing_pairs(store, TENANT))
     total = sum(e["disagree"] for e in found.values())
     print(
         f"\n5. linked pairs that disagree on a synced field after the busy part: {total} (target 0)"
