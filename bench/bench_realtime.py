@@ -389,7 +389,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the quiet fleet tick")
     parser.add_argument("--windows", type=int, default=3, help="windows on a server (0: skip)")
     parser.add_argument("--window-seconds", type=float, default=20.0)
-    parser.add_argument("--overlap", type=float, default=6.0, help="seconds windows overlap")
+    parser.add_argument(
+        "--overlap", type=float, default=15.0, help="seconds windows overlap (> a run's start-up)"
+    )
     args = parser.parse_args()
     print(f"cpus: {os.cpu_count()}; load: {os.getloadavg()[0]:.1f}")
     with sandboxes() as roots, tempfile.TemporaryDirectory() as tmp:
