@@ -38,9 +38,14 @@ format: install
 
 # schemathesis against both sandboxes (the real Tripletex spec, our Svenn contract); `make test`
 # runs the same test with a small budget. FUZZ_EXAMPLES = generated requests per operation.
+# Then the realtime interleavings (deletes, edits, new records, ticks, reconciliations) with
+# REALTIME_EXAMPLES programs (a few in `make test`).
 FUZZ_EXAMPLES ?= 40
+REALTIME_EXAMPLES ?= 200
 fuzz: install
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) .venv/bin/pytest tests/test_fuzz_sandboxes.py -q -s -p no:randomly
+	REALTIME_EXAMPLES=$(REALTIME_EXAMPLES) .venv/bin/pytest -n 0 -q -p no:randomly \
+		tests/flows/test_realtime_deletes_property.py
 
 bench: install
 	for script in bench/bench_*.py; do echo "== $$script"; .venv/bin/python $$script || exit 1; done

@@ -5,6 +5,9 @@
 3. Random edits on both sides at a steady rate while ticking every ``--poll`` seconds:
    change-to-visible latency p50/p95/max (target p95 ≤ 2 × poll), and requests per applied
    change (target well under 2).
+5. Linked pairs that disagree on any synced field after the busy part (target 0), and 6. the
+   largest gap between two ticks over ``--windows`` realtime-sync windows on a real Prefect
+   server + worker (target ≤ 2 × poll): ``bench/realtime_windows.py``.
 
 Tenants are made active directly in a fresh SQLite store; each one's first tick compares
 everything once (what the first tick after an initial sync does), which is setup here.
@@ -36,8 +39,10 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pydantic import SecretStr
+from realtime_windows import print_checks
 
 from sandboxes.runner import free_port
 
@@ -382,6 +387,11 @@ def main() -> None:
     parser.add_argument("--only", choices=("fleet", "busy"), help="run one part only")
     parser.add_argument("--records", type=int, default=3, help="customers per fleet tenant")
     parser.add_argument("--profile", action="store_true", help="cProfile the quiet fleet tick")
+    parser.add_argument("--windows", type=int, default=3, help="windows on a server (0: skip)")
+    parser.add_argument("--window-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--overlap", type=float, default=15.0, help="seconds windows overlap (> a run's start-up)"
+    )
     args = parser.parse_args()
     print(f"cpus: {os.cpu_count()}; load: {os.getloadavg()[0]:.1f}")
     with sandboxes() as roots, tempfile.TemporaryDirectory() as tmp:
@@ -390,6 +400,7 @@ def main() -> None:
             asyncio.run(quiet_and_fleet(args, roots, store))
         if args.only != "fleet":
             asyncio.run(latency(args, roots, store))
+            print_checks(args, roots, store, BUSY_COMPANY)
 
 
 if __name__ == "__main__":

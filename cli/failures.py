@@ -264,8 +264,10 @@ def retry_command(
     """Read both sides again for the open rows asked about; sync what now can."""
     import asyncio
 
+    from cli.leases import refuse_while_held
     from cli.main import clear_errors, open_store
     from flows.retry_failed import retry_failed
+    from store.leases import INITIAL_SYNC
 
     by = by or getpass.getuser()
 
@@ -273,6 +275,7 @@ def retry_command(
         store = open_store(migrate=True)
         with store.sessions() as session:
             _known_tenant(session, tenant)
+        refuse_while_held(store, tenant, INITIAL_SYNC)  # a retry writes as the initial sync
 
         async def run() -> Any:
             return await retry_failed(

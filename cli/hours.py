@@ -28,13 +28,18 @@ def export_command(
     ] = None,
 ) -> None:
     """Send the tenant's approved hours to Tripletex (exactly once) and print what happened."""
+    from cli.leases import refuse_while_held
+    from cli.main import clear_errors, open_store
     from flows.export_hours import HoursExportError, export_hours
+    from store.leases import HOURS_EXPORT
 
     if (date_from is None) != (date_to is None):
         console.print("[red]give both --from and --to, or neither[/red]")
         raise typer.Exit(2)
     first = date_from.date() if date_from else None
     last = date_to.date() if date_to else None
+    with clear_errors():
+        refuse_while_held(open_store(migrate=True), tenant, HOURS_EXPORT)
     try:
         result = asyncio.run(export_hours(tenant=tenant, date_from=first, date_to=last))
     except HoursExportError as error:

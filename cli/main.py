@@ -279,11 +279,14 @@ def initial_sync_command(tenant: str) -> None:
     """Run (or rerun, after a stop) the initial sync of an approved tenant."""
     import asyncio
 
+    from cli.leases import refuse_while_held
     from cli.prefect_server import prefect_api
     from flows.initial_sync import run_initial_sync
+    from store.leases import INITIAL_SYNC
 
+    with clear_errors():
+        refuse_while_held(open_store(migrate=True), tenant, INITIAL_SYNC)
     with clear_errors(), prefect_api():
-        open_store(migrate=True)
         code = asyncio.run(run_initial_sync(tenant))
     if code:
         raise typer.Exit(code)

@@ -36,7 +36,7 @@ from sync.plan import EntityPlan, narrowed
 from sync.records import SYNC_ORDER, Entity, Record
 from tasks.apply import Applier
 from tasks.extract import Excluded, Extracts, check_extracts, extract_both_sides
-from tasks.planning import plan_one
+from tasks.planning import plan_one, resting_survivors
 from tasks.report import Progress, failure_row, publish_summary, tenant_run_name
 from tasks.stopping import record_stop, why_stopped
 from tasks.tenant import state_store, tenant_clients
@@ -94,7 +94,8 @@ async def step_one(
     created: dict[Entity, list[Record]] = {}
     customer_links: dict[str, str] = {}
     for entity in SYNC_ORDER:
-        plan = plan_one(entity, extracts, excluded, applier.links(entity), customer_links)
+        resting = resting_survivors(applier.store, applier.tenant, entity, extracts)
+        plan = plan_one(entity, extracts, excluded, applier.links(entity), customer_links, resting)
         if only is not None:
             plan = narrowed(plan, only.get(entity, set()))
         applier.fail(plan.failures)
@@ -126,11 +127,13 @@ async def step_one(
 async def step_two(
     applier: Applier,
     tx: TripletexClient,
+    sv: SvennClient,
     extracts: Extracts,
     plans: dict[Entity, EntityPlan],
     progress: Progress,
 ) -> dict[Entity, list[Record]]:
-    """Svenn → Tripletex: create in Tripletex what step 1 did not touch."""
+    """Svenn → Tripletex: create in Tripletex what step 1 did not touch; the numbers Tripletex
+    assigns travel back to Svenn."""
     logger = get_run_logger()
     created: dict[Entity, list[Record]] = {}
     for entity in SYNC_ORDER:
@@ -142,6 +145,7 @@ async def step_two(
             fallback_manager=extracts.tripletex_employee_id,
             existing=extracts.tripletex[entity],
             project_managers=extracts.tripletex_project_managers,
+            numbers_back=sv,
         )
         logger.info(
             "step 2 %s: %d created in Tripletex, %d failed",
@@ -208,7 +212,7 @@ async def sync_tenant(store: StateStore, tenant: str, run_id: str) -> dict[str, 
         progress = await Progress.start(tenant, extracts.total())
         applier.on_progress = progress.advance
         plans, created_in_svenn = await step_one(applier, sv, extracts, excluded, progress)
-        created_in_tripletex = await step_two(applier, tx, extracts, plans, progress)
+        created_in_tripletex = await step_two(applier, tx, sv, extracts, plans, progress)
     verification = verify_after_sync(
         store,
         tenant,

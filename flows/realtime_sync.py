@@ -1,11 +1,12 @@
 """Realtime sync: every active tenant, every few seconds, both ways, for one window.
 
-One flow run covers one *window* (default 5 minutes) and ticks every ``poll_seconds`` inside it;
-the deployment's schedule starts the next window as this one ends. A tick serves every active
-tenant of the shard concurrently (bounded); one tenant's failure is recorded on its integration
-(``last_error``) and never stops the others. Each tenant is ticked under the store's
-``realtime`` lease, never while its initial sync holds its lease, and only while it is active:
-disabling an integration stops its ticks from the next tick on.
+One flow run covers one *window* and ticks every ``poll_seconds`` inside it; the deployment's
+schedule starts the next window before this one ends (windows overlap), so there is no pause
+between windows while a new run starts; overlapping runs share tenants through the lease. A
+tick serves every active tenant of the shard concurrently (bounded); one tenant's failure is
+recorded on its integration (``last_error``) and never stops the others. Each tenant is ticked
+under the store's ``realtime`` lease, never while its initial sync holds its lease, and only
+while it is active: disabling an integration stops its ticks from the next tick on.
 """
 
 from __future__ import annotations

@@ -154,7 +154,7 @@ async def reconcile_tenant(store: StateStore, tenant: str, run_id: str) -> Drift
         await repair_linked(applier, tx, sv, drifts, report)
         quiet = Progress(None, 1)  # no progress artifact: the drift report says what happened
         plans, created_in_svenn = await step_one(applier, sv, extracts, excluded, quiet)
-        created_in_tripletex = await step_two(applier, tx, extracts, plans, quiet)
+        created_in_tripletex = await step_two(applier, tx, sv, extracts, plans, quiet)
     for entity in SYNC_ORDER:
         with store.sessions() as session:
             by_tripletex = tripletex_to_svenn(session, tenant, entity.value)

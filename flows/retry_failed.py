@@ -42,7 +42,7 @@ async def retry_tenant(
         excluded = check_extracts(extracts)
         progress = await Progress.start(tenant, len(rows), "retry-failed")
         plans, _ = await step_one(applier, sv, extracts, excluded, progress, only=only)
-        await step_two(applier, tx, extracts, plans, progress)
+        await step_two(applier, tx, sv, extracts, plans, progress)
     read = {
         entity: {system.value: extracts.side(system)[entity] for system in System}
         for entity in SYNC_ORDER

@@ -109,10 +109,27 @@ def acquire_lease(
     if row.holder not in (None, holder) and row.heartbeat_at is not None:
         age = moment - _aware(row.heartbeat_at)
         if age < ttl:
-            wait = int((ttl - age).total_seconds()) + 1
-            raise LeaseHeldError(tenant, purpose, row.holder, int(age.total_seconds()), wait)
+            raise _held(tenant, purpose, row.holder, age, ttl)
     row.holder, row.heartbeat_at = holder, moment
     session.flush()
+
+
+def _held(
+    tenant: str, purpose: str, holder: str, age: dt.timedelta, ttl: dt.timedelta
+) -> LeaseHeldError:
+    wait = int((ttl - age).total_seconds()) + 1
+    return LeaseHeldError(tenant, purpose, holder, int(age.total_seconds()), wait)
+
+
+def lease_refusal(
+    session: Session, tenant: str, purpose: str, *, ttl: dt.timedelta, now: Clock = _utcnow
+) -> LeaseHeldError | None:
+    """What :func:`acquire_lease` would raise for a new run now (a live holder), else None;
+    read only, so a command can say it in one line before it starts anything."""
+    held = live_lease(session, tenant, purpose, ttl=ttl, now=now)
+    if held is None:
+        return None
+    return _held(tenant, purpose, held.holder, now() - held.heartbeat_at, ttl)
 
 
 def acquire_leases(

@@ -169,6 +169,21 @@ class Link(Base):
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
 
 
+class Tombstone(Base):
+    """The survivor of a link dropped because its counterpart was deleted (see
+    ``sync.tombstones``): its content as the sync left it, so it is not taken for new."""
+
+    __tablename__ = "tombstones"
+
+    tenant: Mapped[str] = mapped_column(String(100), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(20), primary_key=True)
+    system: Mapped[str] = mapped_column(String(20), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    deleted_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
+
+
 class Lease(Base):
     """Which run holds one kind of work on a tenant, and its last sign of life."""
 

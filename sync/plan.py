@@ -13,7 +13,7 @@ records left to create that duplicate a record of their own side are held back
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,6 +157,7 @@ def plan_entity(
     customer_links: Mapping[str, str] | None = None,
     excluded: Iterable[PlannedFailure] = (),
     unreadable: Mapping[str, Sequence[Record]] | None = None,
+    resting: Collection[str] = (),
 ) -> EntityPlan:
     """Plan one entity: rules, then matching strongest key first, then the resume key.
 
@@ -166,11 +167,16 @@ def plan_entity(
     that failed to map (their ``MALFORMED_RECORD`` failures are in ``excluded``): they match
     like any record but never link or get created, so whatever they match is held back
     (``COUNTERPART_MALFORMED``) and nothing is matched differently because they are missing.
+    ``resting`` are the keys ("svenn:<id>" / "tripletex:<id>") of survivors of a delete that
+    nobody changed since (:mod:`sync.tombstones`): they sit out like linked records.
     """
     plan = EntityPlan(entity)
     plan.failures.extend(excluded)
     out_tx = {f.tripletex_id for f in plan.failures if f.tripletex_id}
     out_sv = {f.svenn_id for f in plan.failures if f.svenn_id}
+    for key in resting:
+        system, _, record_id = key.partition(":")
+        (out_tx if system == "tripletex" else out_sv).add(record_id)
     linked_sv = set(linked.values())
     plan.already_linked = sum(1 for r in tripletex if r.id in linked)
     stand_ins = {

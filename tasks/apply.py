@@ -24,6 +24,7 @@ from sync.plan import PlannedFailure, PlannedLink, failure_for
 from sync.records import Direction, Entity, Record
 from sync.rules import ReasonCode
 from sync.target_rules import TargetFacts, prepare_creates
+from tasks.numbers import write_back_numbers
 from tasks.planning import stored_links
 
 _ITEM_INDEX = re.compile(r"^\[(\d+)\]")
@@ -185,11 +186,14 @@ class Applier:
         fallback_manager: str | None,
         existing: Sequence[Record] = (),
         project_managers: set[str] | None = None,
+        numbers_back: SvennClient | None = None,
     ) -> list[Record]:
         """Step 2: create Svenn-only records in Tripletex, respecting its rules up front.
 
         Numbers and e-mails already used in Tripletex and managers without project-manager
         access are logged without a request; what Tripletex still refuses keeps its message.
+        With ``numbers_back``, the numbers Tripletex assigned are written back to the Svenn
+        records before their links are stored (a number Svenn refuses is a failed record).
         """
         direction = Direction.SVENN_TO_TRIPLETEX
         records, skipped = self._unchanged_rejections(records, direction)
@@ -213,6 +217,9 @@ class Applier:
                     bad.append(rejection(source, direction, result))
                 else:
                     pairs.append((result, source))
+            if numbers_back is not None:
+                pairs, refused = await write_back_numbers(numbers_back, pairs)
+                bad += [rejection(c, Direction.TRIPLETEX_TO_SVENN, e) for c, e in refused]
             self._save_created(entity, pairs, svenn_side_created=False)
             self.fail(bad)
             created += [c for c, _ in pairs]

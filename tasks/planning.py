@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from store.links import tripletex_to_svenn
 from store.state import StateStore
+from store.tombstones import tombstones_for
 from sync.initial_plan import plan_initial_sync
 from sync.plan import EntityPlan, PlannedFailure, SyncPlan, plan_entity
-from sync.records import SYNC_ORDER, Entity
+from sync.records import SYNC_ORDER, Entity, System
+from sync.tombstones import resting_keys
 from tasks.extract import Extracts
 
 
@@ -21,14 +23,27 @@ def stored_links(store: StateStore, tenant: str, entity: Entity) -> dict[str, st
         return tripletex_to_svenn(session, tenant, entity.value)
 
 
+def resting_survivors(
+    store: StateStore, tenant: str, entity: Entity, extracts: Extracts
+) -> set[str]:
+    """Keys of the survivors of deletes that nobody changed since (not new records)."""
+    with store.sessions() as session:
+        tombstones = tombstones_for(session, tenant, entity)
+    if not tombstones:
+        return set()
+    records = {System.SVENN: extracts.svenn[entity], System.TRIPLETEX: extracts.tripletex[entity]}
+    return resting_keys(tombstones, records)
+
+
 def plan_one(
     entity: Entity,
     extracts: Extracts,
     excluded: Mapping[Entity, Sequence[PlannedFailure]],
     linked: Mapping[str, str],
     customer_links: Mapping[str, str],
+    resting: Collection[str] = (),
 ) -> EntityPlan:
-    """The plan for one entity given what is linked now."""
+    """The plan for one entity given what is linked now (``resting``: survivors of deletes)."""
     return plan_entity(
         entity,
         extracts.tripletex[entity],
@@ -37,6 +52,7 @@ def plan_one(
         customer_links=customer_links,
         excluded=excluded.get(entity, ()),
         unreadable=extracts.stand_ins(entity),
+        resting=resting,
     )
 
 

@@ -42,6 +42,7 @@ from store.realtime import (
     update_link,
 )
 from store.state import StateStore
+from store.tombstones import remember_survivors, tombstones_for
 from sync.malformed import malformed_failure
 from sync.plan import PlannedFailure, failure_for, plan_entity
 from sync.realtime import (
@@ -53,8 +54,9 @@ from sync.realtime import (
     link_twins,
     version_changes,
 )
-from sync.records import SYNC_ORDER, Customer, Direction, Entity, Record
+from sync.records import SYNC_ORDER, Customer, Direction, Entity, Record, System
 from sync.rules import ReasonCode
+from sync.tombstones import Tombstone, resting_keys, tombstone_for
 from tasks.apply import Applier, failed_item, rejection
 
 # Log rows a later sync of the record must not close: a person should read them.
@@ -145,6 +147,7 @@ class Commit:
     polls: dict[Entity, PollState] = field(default_factory=dict)
     cursor: str | None = None
     echoes: dict[str, dict[str, int]] = field(default_factory=dict)  # entity → id → version
+    tombstones: list[Tombstone] = field(default_factory=list)
 
 
 class TenantTick:
@@ -400,6 +403,7 @@ class TenantTick:
         keys.update({f"svenn:{link.svenn_id}", f"tripletex:{link.tripletex_id}"})
         if decision.unlink:
             self.commit.unlinks.setdefault(entity, set()).add(link.svenn_id)
+            self._remember_survivor(decision, sv_after, tx_after)
         elif decision.merge is not None and sv_after is not None and tx_after is not None:
             self.commit.link_updates.append(
                 (entity, link.svenn_id, sv_after, tx_after, decision.merge.merged)
@@ -421,17 +425,28 @@ class TenantTick:
         elif d.tripletex_write is not None:
             tx_after = await _tripletex_update(self.tx, d.tripletex_write)
         if d.svenn_write is not None:
-            sv_after = await _svenn_update(self.sv, d.svenn_write, d.svenn_fields)
+            sv_after = await self.sv.update(d.svenn_write, fields=d.svenn_fields)
         if d.on_delete is OnDelete.DEACTIVATE_IN_SVENN:
             if entity is Entity.CUSTOMER:
-                await self.sv.deactivate_customer(d.link.svenn_id)
+                sv_after = await self.sv.deactivate_customer(d.link.svenn_id)
             else:
-                await self.sv.deactivate_employee(d.link.svenn_id)
+                sv_after = await self.sv.deactivate_employee(d.link.svenn_id)
         elif d.on_delete is OnDelete.CLOSE_IN_SVENN:
-            await self.sv.close_project(d.link.svenn_id)
+            sv_after = await self.sv.close_project(d.link.svenn_id)
         elif d.on_delete is OnDelete.CLOSE_IN_TRIPLETEX:
-            await self.tx.close_project(d.link.tripletex_id)
+            tx_after = await self.tx.close_project(d.link.tripletex_id)
         return sv_after, tx_after
+
+    def _remember_survivor(
+        self, d: LinkDecision, sv_after: Record | None, tx_after: Record | None
+    ) -> None:
+        """A dropped link's survivor, as the delete rule left it: not a new record later."""
+        if sv_after is not None and tx_after is None:
+            self.commit.tombstones.append(
+                tombstone_for(sv_after, System.TRIPLETEX, d.link.tripletex_id)
+            )
+        elif tx_after is not None and sv_after is None:
+            self.commit.tombstones.append(tombstone_for(tx_after, System.SVENN, d.link.svenn_id))
 
     async def _reread(self, entity: Entity, link: Link) -> tuple[Record | None, Record | None]:
         sv = await self.sv.get_many(entity, [link.svenn_id])
@@ -516,6 +531,8 @@ class TenantTick:
                 lk.tripletex_id: lk.svenn_id
                 for lk in links_for(session, self.tenant, Entity.CUSTOMER.value)
             }
+            tombstones = tombstones_for(session, self.tenant, entity)
+        resting = resting_keys(tombstones, {System.SVENN: all_sv, System.TRIPLETEX: all_tx})
         plan = plan_entity(
             entity,
             all_tx,
@@ -523,6 +540,7 @@ class TenantTick:
             linked=linked,
             customer_links=customers,
             unreadable={"svenn": svenn.stand_ins, "tripletex": tripletex.stand_ins},
+            resting=resting,
         )
         link_twins(plan, new_tx, new_sv)  # one customer typed into both systems, no key
         new_ids = {f"svenn:{r.id}" for r in new_sv} | {f"tripletex:{r.id}" for r in new_tx}
@@ -585,6 +603,7 @@ class TenantTick:
             fallback_manager=manager,
             existing=existing,
             project_managers=managers,
+            numbers_back=self.sv,
         )
 
     # --- commit ------------------------------------------------------------------------------
@@ -610,6 +629,7 @@ class TenantTick:
                 )
             for entity, ids in c.unlinks.items():
                 drop_links(session, self.tenant, entity.value, ids)
+            remember_survivors(session, self.tenant, c.tombstones)
             for entity, keys in c.synced_keys.items():
                 resolve_failures(
                     session, self.tenant, entity.value, keys, by=self.by, keep_reasons=KEEP_OPEN
@@ -696,16 +716,6 @@ async def _tripletex_update(tx: TripletexClient, record: Record) -> Record:
 def _tripletex_update_many(tx: TripletexClient, entity: Entity) -> Any:
     """The batch update of ``entity`` (``PUT /<entity>/list``), or None where the spec has none."""
     return {Entity.CUSTOMER: tx.update_customers, Entity.PROJECT: tx.update_projects}.get(entity)
-
-
-async def _svenn_update(sv: SvennClient, record: Record, fields: Sequence[str]) -> Record:
-    update: Any = {
-        Entity.CUSTOMER: sv.update_customer,
-        Entity.EMPLOYEE: sv.update_employee,
-        Entity.PROJECT: sv.update_project,
-    }[record.entity]
-    result: Record = await update(record, fields=fields)
-    return result
 
 
 def tick_time() -> dt.datetime:

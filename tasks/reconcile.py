@@ -149,15 +149,6 @@ async def _write_tripletex(tx: TripletexClient, record: Record) -> Record:
     return await update(record)  # type: ignore[no-any-return]
 
 
-async def _write_svenn(sv: SvennClient, record: Record, fields: Sequence[str]) -> Record:
-    update: Any = {
-        Entity.CUSTOMER: sv.update_customer,
-        Entity.EMPLOYEE: sv.update_employee,
-        Entity.PROJECT: sv.update_project,
-    }[record.entity]
-    return await update(record, fields=fields)  # type: ignore[no-any-return]
-
-
 async def repair_linked(
     applier: ReconcileApplier,
     tx: TripletexClient,
@@ -177,8 +168,8 @@ async def repair_linked(
             if decision.to_tripletex:
                 tx_rec = await _write_tripletex(tx, _with(tx_rec, decision.to_tripletex))
             if decision.to_svenn:
-                sv_rec = await _write_svenn(
-                    sv, _with(sv_rec, decision.to_svenn), list(decision.to_svenn)
+                sv_rec = await sv.update(
+                    _with(sv_rec, decision.to_svenn), fields=list(decision.to_svenn)
                 )
         except ApiError as error:
             direction = (

@@ -23,6 +23,7 @@ from connectors.svenn.mapping import (
     employee_from_svenn,
     hours_from_svenn,
     project_from_svenn,
+    record_from_svenn,
     record_to_svenn,
     record_to_svenn_patch,
 )
@@ -224,6 +225,14 @@ class SvennClient(SvennReader):
     ) -> Project:
         """PATCH a project at ``record.version`` (SvennStaleVersionError when stale)."""
         return await self._update(project_from_svenn, record, fields)
+
+    async def update(self, record: Record, *, fields: Collection[str] | None = None) -> Record:
+        """PATCH any synced record at ``record.version`` (its entity decides the resource)."""
+        if record.id is None or record.version is None:
+            raise ValueError("an update needs the record's id and version as read from Svenn")
+        body = record_to_svenn_patch(record, fields)
+        data = await self._patch(record.entity, record.id, record.version, body)
+        return record_from_svenn(record.entity, data)
 
     async def _update(self, reader: Reader[R], record: R, fields: Collection[str] | None) -> R:
         if record.id is None or record.version is None:

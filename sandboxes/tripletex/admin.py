@@ -15,7 +15,15 @@ from .model import update_row
 from .seed import add_company, load_seed
 from .state import PM_FLAG, Company, EmployeeToken, Sandbox
 
-EDITABLE = ("customer", "employee", "project", "timesheetEntry", "activity", "department")
+EDITABLE = (
+    "customer",
+    "employee",
+    "project",
+    "timesheetEntry",
+    "activity",
+    "department",
+    "employment",
+)
 FULL = FieldTree(star=True, names={"changes": None})
 
 

@@ -96,6 +96,11 @@ def employee_filters(call: Call) -> list[Predicate]:
     return found
 
 
+def employment_filters(call: Call) -> list[Predicate]:
+    """GET /employee/employment filters."""
+    return _ids(call.request.query_params, "employeeId", "employee")
+
+
 def project_filters(call: Call) -> list[Predicate]:
     """GET /project filters."""
     q = call.request.query_params
@@ -225,8 +230,11 @@ def entity_router() -> APIRouter:
     """Routes for the CRUD entities (registered after the more specific paths)."""
     router = APIRouter()
     all_verbs = frozenset({"POST", "POST_LIST", "PUT_LIST"})
+    post = frozenset({"POST"})
     crud = frozenset({"GET", "PUT", "DELETE"})
     register(router, "customer", "customer", customer_filters, verbs=all_verbs, by_id=crud)
+    # before /employee/{id}, which would take "employment" for an id
+    register(router, "employment", "employee/employment", employment_filters, verbs=post)
     register(
         router, "employee", "employee", employee_filters, verbs=frozenset({"POST", "POST_LIST"})
     )

@@ -24,6 +24,7 @@ ENTITIES: dict[str, tuple[str, str, str]] = {
     "projectActivity": ("ProjectActivity", "project/projectActivity", "project"),
     "timesheetEntry": ("TimesheetEntry", "timesheet/entry", "timesheet"),
     "department": ("Department", "department", "employee"),
+    "employment": ("Employment", "employee/employment", "employee"),
 }
 ENTITY_OF_MODEL = {model: name for name, (model, _, _) in ENTITIES.items()}
 # Sandbox-only keys an employee may carry in a seed or admin edit (never shown by the API).

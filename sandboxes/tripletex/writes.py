@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import rules
+from .employments import check_employment, employment_changed
 from .errors import TripletexError
 from .model import (
     EMBEDDED_MODELS,
@@ -32,6 +33,8 @@ def _validate(
         rules.check_timesheet_entry(company, row, own_id)
     elif entity == "department":
         rules.check_department(company, row, own_id)
+    elif entity == "employment":
+        check_employment(company, row)
 
 
 def _assign_numbers(company: Company, entity: str, row: dict[str, Any]) -> None:
@@ -72,7 +75,10 @@ def create(
     row = {k: v for k, v in row.items() if v is not None}
     _assign_numbers(company, entity, row)
     _validate(company, entity, row, None, set(row))
-    return insert_row(sandbox, company, entity, row, by)
+    row = insert_row(sandbox, company, entity, row, by)
+    if entity == "employment":
+        employment_changed(sandbox, company, row, by)
+    return row
 
 
 def update(
@@ -96,7 +102,10 @@ def update(
     merged = {**row, **changes}
     candidate = {k: v for k, v in merged.items() if v is not None}
     _validate(company, entity, candidate, row["id"], set(changes))
-    return update_row(sandbox, company, entity, row, changes, by)
+    row = update_row(sandbox, company, entity, row, changes, by)
+    if entity == "employment":
+        employment_changed(sandbox, company, row, by)
+    return row
 
 
 def _keep_embedded_ids(entity: str, row: dict[str, Any], changes: dict[str, Any]) -> None:
