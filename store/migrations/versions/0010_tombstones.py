@@ -1,7 +1,7 @@
 """tombstones: survivors of a delete, so they are not taken for new records
 
-Revision ID: 0008_i19_deletes_tombstones
-Revises: 0007_tenancy
+Revision ID: 0010_tombstones
+Revises: 0009_alerts_sent
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_i19_deletes_tombstones"
-down_revision = "0007_tenancy"
+revision = "0010_tombstones"
+down_revision = "0009_alerts_sent"
 branch_labels = None
 depends_on = None
 
