@@ -7,8 +7,10 @@ from collections.abc import Mapping, Sequence
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from store.decisions import decisions_for
 from store.links import tripletex_to_svenn
 from store.state import StateStore
+from sync.decisions import NO_DECISIONS, Decisions
 from sync.initial_plan import plan_initial_sync
 from sync.plan import EntityPlan, PlannedFailure, SyncPlan, plan_entity
 from sync.records import SYNC_ORDER, Entity
@@ -21,14 +23,26 @@ def stored_links(store: StateStore, tenant: str, entity: Entity) -> dict[str, st
         return tripletex_to_svenn(session, tenant, entity.value)
 
 
+def stored_decisions(store: StateStore, tenant: str, entity: Entity) -> Decisions:
+    """What people decided about this entity's held-back records (standing decisions)."""
+    with store.sessions() as session:
+        return decisions_for(session, tenant, entity.value)
+
+
+def all_decisions(store: StateStore, tenant: str) -> dict[Entity, Decisions]:
+    """The standing decisions of every synced entity."""
+    return {entity: stored_decisions(store, tenant, entity) for entity in SYNC_ORDER}
+
+
 def plan_one(
     entity: Entity,
     extracts: Extracts,
     excluded: Mapping[Entity, Sequence[PlannedFailure]],
     linked: Mapping[str, str],
     customer_links: Mapping[str, str],
+    decisions: Decisions = NO_DECISIONS,
 ) -> EntityPlan:
-    """The plan for one entity given what is linked now."""
+    """The plan for one entity given what is linked and decided now."""
     return plan_entity(
         entity,
         extracts.tripletex[entity],
@@ -37,6 +51,7 @@ def plan_one(
         customer_links=customer_links,
         excluded=excluded.get(entity, ()),
         unreadable=extracts.stand_ins(entity),
+        decisions=decisions,
     )
 
 
@@ -57,4 +72,5 @@ def preview_plan(
         unreadable={entity: extracts.stand_ins(entity) for entity in SYNC_ORDER},
         fallback_manager=extracts.tripletex_employee_id,
         project_managers=frozenset(extracts.tripletex_project_managers),
+        decisions=all_decisions(store, tenant),
     )

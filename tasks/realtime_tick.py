@@ -28,6 +28,7 @@ from connectors.records import MalformedRecordError, RecordList
 from connectors.svenn.client import SvennClient
 from connectors.svenn.errors import CursorExpiredError
 from connectors.tripletex.client import TripletexClient
+from store.decisions import decisions_for
 from store.failures import resolve_failures
 from store.links import links_for
 from store.models import Link
@@ -516,6 +517,7 @@ class TenantTick:
                 lk.tripletex_id: lk.svenn_id
                 for lk in links_for(session, self.tenant, Entity.CUSTOMER.value)
             }
+            decisions = decisions_for(session, self.tenant, entity.value)
         plan = plan_entity(
             entity,
             all_tx,
@@ -523,8 +525,9 @@ class TenantTick:
             linked=linked,
             customer_links=customers,
             unreadable={"svenn": svenn.stand_ins, "tripletex": tripletex.stand_ins},
+            decisions=decisions,
         )
-        link_twins(plan, new_tx, new_sv)  # one customer typed into both systems, no key
+        link_twins(plan, new_tx, new_sv, decisions)  # one customer typed into both systems, no key
         new_ids = {f"svenn:{r.id}" for r in new_sv} | {f"tripletex:{r.id}" for r in new_tx}
         failures = [f for f in plan.failures if _key(f) in new_ids]
         self.applier.fail(failures)
