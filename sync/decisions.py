@@ -116,10 +116,10 @@ def merge_for_link(
 
 @dataclass(frozen=True)
 class KeptValue:
-    """The write that answers a conflict: ``fields`` go to ``target``; ``base`` is the new
-    agreed state of those fields."""
+    """The write that answers a conflict: ``fields`` go to both systems (the loser's value was
+    overwritten on its own side by the tick, and the winner still holds its own)."""
 
-    target: System | None  # None: the chosen value already stands on both sides
+    target: System | None  # the side whose value is restored; None: it already stands
     fields: dict[str, Any]
 
 
@@ -128,7 +128,7 @@ class ConflictChoiceError(ValueError):
 
 
 def value_to_keep(conflicts: Iterable[Mapping[str, Any]], keep: System) -> KeptValue:
-    """The write that puts ``keep``'s value of each conflicting field on the other side.
+    """The write that puts ``keep``'s value of each conflicting field on both sides.
 
     ``conflicts`` are the stored details of a ``FIELD_CONFLICT`` row
     (:func:`sync.realtime.conflict_details`). Fields ``keep`` already won need no write.
@@ -136,13 +136,12 @@ def value_to_keep(conflicts: Iterable[Mapping[str, Any]], keep: System) -> KeptV
     listed = list(conflicts)
     if not listed:
         raise ConflictChoiceError("the row holds no conflicting values to choose from")
-    target = System.TRIPLETEX if keep is System.SVENN else System.SVENN
     fields = {
         str(c["field"]): clean_value(str(c["field"]), c[keep.value])
         for c in listed
         if c.get("winner") != keep.value
     }
-    return KeptValue(target if fields else None, fields)
+    return KeptValue(keep if fields else None, fields)
 
 
 def owned_elsewhere(entity: Entity, fields: Collection[str], keep: System) -> list[str]:

