@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from config.settings import Settings, load_settings
 from intake.auth import BearerGate
 from intake.keys import Accepted, run_in_process, server_configured, start_on_server, take_keys
+from intake.tenant_decisions import router as decisions_router
 from tasks.activation import Refusal
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def create_app(
     expected = settings.intake_token.get_secret_value().encode()
     app = FastAPI(title="svenn-sync key intake", docs_url=None, redoc_url=None)
     app.add_middleware(BearerGate, token=expected)  # before any body is read (intake/auth.py)
+    app.include_router(decisions_router)
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, error: RequestValidationError) -> JSONResponse:
