@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.control import disable_command, enable_command, keys_app
+from cli.decisions import register as register_decisions
 from cli.failures import app as failures_app
 from cli.hours import app as hours_app
 from cli.worker import POOL
@@ -30,6 +31,7 @@ integrations_app = typer.Typer(help="Tenants' integrations.", no_args_is_help=Tr
 app.add_typer(db_app, name="db")
 app.add_typer(integrations_app, name="integrations")
 app.add_typer(failures_app, name="failures")
+register_decisions(app, failures_app)
 app.add_typer(hours_app, name="hours")
 app.add_typer(keys_app, name="keys")
 app.command("disable")(disable_command)

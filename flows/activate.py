@@ -29,7 +29,7 @@ from tasks.activation import Refusal, take_keys_from_secret_blocks
 from tasks.alerts import review_requested
 from tasks.approval import signs_of_life, take_review
 from tasks.extract import check_extracts, extract_both_sides
-from tasks.planning import preview_plan
+from tasks.planning import all_decisions, preview_plan
 from tasks.report import CLI, artifact_key, plan_summary, publish_plan, tenant_run_name
 from tasks.stopping import record_stop, why_no_preview
 from tasks.tenant import state_store, tenant_clients
@@ -71,7 +71,7 @@ async def preview(store: StateStore, tenant: str, parties: Parties) -> str:
     """Build the initial-sync plan without writing, publish it, and return its summary."""
     async with tenant_clients(tenant) as (tx, sv):
         extracts = await extract_both_sides(tx, sv)
-    excluded = check_extracts(extracts)
+    excluded = check_extracts(extracts, all_decisions(store, tenant))
     plan = preview_plan(store, tenant, extracts, excluded)
     await publish_plan(tenant, plan, extracts.counts(), parties=parties.describe())
     return plan_summary(tenant, plan)

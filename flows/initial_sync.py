@@ -36,7 +36,7 @@ from sync.plan import EntityPlan, narrowed
 from sync.records import SYNC_ORDER, Entity, Record
 from tasks.apply import Applier
 from tasks.extract import Excluded, Extracts, check_extracts, extract_both_sides
-from tasks.planning import plan_one, resting_survivors
+from tasks.planning import all_decisions, plan_one, resting_survivors
 from tasks.report import Progress, failure_row, publish_summary, tenant_run_name
 from tasks.stopping import record_stop, why_stopped
 from tasks.tenant import state_store, tenant_clients
@@ -95,7 +95,15 @@ async def step_one(
     customer_links: dict[str, str] = {}
     for entity in SYNC_ORDER:
         resting = resting_survivors(applier.store, applier.tenant, entity, extracts)
-        plan = plan_one(entity, extracts, excluded, applier.links(entity), customer_links, resting)
+        plan = plan_one(
+            entity,
+            extracts,
+            excluded,
+            applier.links(entity),
+            customer_links,
+            resting,
+            applier.decisions(entity),
+        )
         if only is not None:
             plan = narrowed(plan, only.get(entity, set()))
         applier.fail(plan.failures)
@@ -208,7 +216,7 @@ async def sync_tenant(store: StateStore, tenant: str, run_id: str) -> dict[str, 
     async with tenant_clients(tenant) as (tx, sv):
         extracts = await extract_both_sides(tx, sv)
         logger.info("read %s", extracts.counts())
-        excluded = check_extracts(extracts)
+        excluded = check_extracts(extracts, all_decisions(store, tenant))
         progress = await Progress.start(tenant, extracts.total())
         applier.on_progress = progress.advance
         plans, created_in_svenn = await step_one(applier, sv, extracts, excluded, progress)

@@ -37,6 +37,7 @@ from store.state import StateStore
 from sync.records import SYNC_ORDER
 from tasks.extract import check_extracts, extract_both_sides
 from tasks.fleet import active_tenants, describe_error, run_for_tenants
+from tasks.planning import all_decisions
 from tasks.reconcile import (
     DriftReport,
     ReconcileApplier,
@@ -149,7 +150,7 @@ async def reconcile_tenant(store: StateStore, tenant: str, run_id: str) -> Drift
     report = DriftReport(tenant)
     async with tenant_clients(tenant) as (tx, sv):
         extracts = await extract_both_sides(tx, sv)
-        excluded = check_extracts(extracts)
+        excluded = check_extracts(extracts, all_decisions(store, tenant))
         drifts = compare_tenant(store, tenant, extracts)
         await repair_linked(applier, tx, sv, drifts, report)
         quiet = Progress(None, 1)  # no progress artifact: the drift report says what happened

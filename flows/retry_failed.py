@@ -24,6 +24,7 @@ from store.state import StateStore
 from sync.records import SYNC_ORDER, System
 from tasks.apply import Applier
 from tasks.extract import check_extracts, extract_both_sides
+from tasks.planning import all_decisions
 from tasks.report import Progress, tenant_run_name
 from tasks.retry import Backoff, choose_rows, claim_tenant, keys_by_entity, settle
 from tasks.tenant import state_store, tenant_clients
@@ -39,7 +40,7 @@ async def retry_tenant(
     only = keys_by_entity(rows)
     async with tenant_clients(tenant) as (tx, sv):
         extracts = await extract_both_sides(tx, sv)
-        excluded = check_extracts(extracts)
+        excluded = check_extracts(extracts, all_decisions(store, tenant))
         progress = await Progress.start(tenant, len(rows), "retry-failed")
         plans, _ = await step_one(applier, sv, extracts, excluded, progress, only=only)
         await step_two(applier, tx, sv, extracts, plans, progress)
@@ -65,6 +66,7 @@ async def retry_failed(
     reason: str | None = None,
     entity: str | None = None,
     failure_id: int | None = None,
+    failure_ids: list[int] | None = None,
     retried_by: str = "retry-failed",
     respect_backoff: bool = False,
     first_wait_minutes: float = 5.0,
@@ -97,7 +99,13 @@ async def retry_failed(
     results: dict[str, Any] = {}
     for name in tenants:
         rows = choose_rows(
-            store, name, reason=reason, entity=entity, failure_id=failure_id, backoff=backoff
+            store,
+            name,
+            reason=reason,
+            entity=entity,
+            failure_id=failure_id,
+            backoff=backoff,
+            failure_ids=failure_ids,
         )
         if not rows:
             results[name] = {"retried": 0, "resolved": 0, "still_open": 0}

@@ -35,6 +35,7 @@ from intake.keys import (
     turn_on_in_process,
 )
 from intake.tenant_control import router as tenant_control
+from intake.tenant_decisions import router as decisions_router
 from intake.tenant_view import tenant_router
 from tasks.activation import Refusal
 
@@ -99,6 +100,7 @@ def create_app(
     app = FastAPI(title="svenn-sync key intake", docs_url=None, redoc_url=None)
     app.add_middleware(BodyLimit)  # 413 before a large body is read (intake/body_limit.py)
     app.add_middleware(BearerGate, token=expected)  # before any body is read (intake/auth.py)
+    app.include_router(decisions_router)
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -112,3 +112,29 @@ def created_pairs(session: Session, tenant: str, entity: str) -> list[tuple[str,
         for link in links_for(session, tenant, entity)
         if (link.match_key or "").startswith("created_in")
     ]
+
+
+def drop_link(session: Session, tenant: str, entity: str, svenn_id: str, tripletex_id: str) -> bool:
+    """Delete the link of exactly this pair (the records stay as they are); False if none."""
+    link = session.scalars(
+        select(Link).where(
+            Link.tenant == tenant,
+            Link.entity == entity,
+            Link.svenn_id == svenn_id,
+            Link.tripletex_id == tripletex_id,
+        )
+    ).first()
+    if link is None:
+        return False
+    session.delete(link)
+    session.flush()
+    return True
+
+
+def link_holding(
+    session: Session, tenant: str, entity: str, system: str, record_id: str
+) -> Link | None:
+    """The link that holds this record of ``system`` ("svenn" or "tripletex"), if any."""
+    column = Link.svenn_id if system == "svenn" else Link.tripletex_id
+    query = select(Link).where(Link.tenant == tenant, Link.entity == entity, column == record_id)
+    return session.scalars(query).first()

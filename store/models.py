@@ -184,6 +184,35 @@ class Tombstone(Base):
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
 
 
+class ManualDecision(Base):
+    """What a person decided about held-back records: who, when, why, and whether undone.
+
+    ``kind`` is a :class:`sync.decisions.DecisionKind`. A pair of both sides fills
+    ``svenn_id`` and ``tripletex_id``; a pair inside one system fills ``side``, ``record_id``
+    and ``other_id``. A decision stands until ``undone_at`` is set (``svenn-sync unlink``).
+    """
+
+    __tablename__ = "manual_decisions"
+    __table_args__ = (Index("ix_manual_decisions_standing", "tenant", "entity", "undone_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    svenn_id: Mapped[str | None] = mapped_column(String(64))
+    tripletex_id: Mapped[str | None] = mapped_column(String(64))
+    side: Mapped[str | None] = mapped_column(String(20))
+    record_id: Mapped[str | None] = mapped_column(String(64))
+    other_id: Mapped[str | None] = mapped_column(String(64))
+    decided_by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    # What the decision did (fields written on each side, the failed rows it resolved).
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    decided_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
+    undone_by: Mapped[str | None] = mapped_column(String(200))
+    undone_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
 class Lease(Base):
     """Which run holds one kind of work on a tenant, and its last sign of life."""
 
@@ -345,4 +374,5 @@ __all__ = [
     "IntegrationStatus",
     "Lease",
     "Link",
+    "ManualDecision",
 ]

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sync.keys import DUPLICATE_KEYS, KeyRules, KeyValues
-from sync.matching import same_key_pairs
+from sync.matching import same_key_pairs, without_told_apart
 from sync.records import Entity
 
 
@@ -46,12 +46,13 @@ def find_duplicates(
     leftovers: Collection[str],
     waiting: Collection[str] = (),
     context: pd.DataFrame | None = None,
+    told_apart: Collection[tuple[str, str]] = (),
 ) -> list[Duplicate]:
     """Leftovers of ``frame`` (one side) that duplicate a better-ranked record of that side.
 
     ``kept`` are ids linked on this side, ``waiting`` ids of records that failed (never held
     back again here); ``context`` (the other side's records) only helps to tell a shared e-mail
-    from a company's own.
+    from a company's own; ``told_apart`` are id pairs a person said are not duplicates.
     """
     rules = DUPLICATE_KEYS.get(entity)
     if rules is None or frame.empty or not leftovers:
@@ -68,6 +69,7 @@ def find_duplicates(
         if key.name in shared:
             values = values.where(~values.isin(shared[key.name]), pd.NA)
         pairs = same_key_pairs(values, identity if key.weak else {})
+        pairs = without_told_apart(pairs, side["id"], set(told_apart))
         a, b = pairs["a"].to_numpy(dtype="int64"), pairs["b"].to_numpy(dtype="int64")
         keep = left[a] & (rank[b] < rank[a])
         pairs = pairs[keep].assign(rank=rank[b[keep]]).sort_values(["a", "rank"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from sync.decisions import NO_DECISIONS, Decisions
 from sync.plan import PlannedFailure, SyncPlan, plan_entity
 from sync.records import SYNC_ORDER, Direction, Entity, Record
 from sync.target_rules import TargetFacts, prepare_creates
@@ -24,11 +25,12 @@ def plan_initial_sync(
     unreadable: Mapping[Entity, Mapping[str, Sequence[Record]]] | None = None,
     fallback_manager: str | None = None,
     project_managers: frozenset[str] | None = None,
+    decisions: Mapping[Entity, Decisions] | None = None,
 ) -> SyncPlan:
     """Plan every entity; ``linked`` maps Tripletex id → Svenn id per entity (earlier runs),
     ``unreadable`` the stand-ins of malformed records per entity and side (see
     :func:`sync.plan.plan_entity`), ``fallback_manager``/``project_managers`` the Tripletex
-    facts for project creates."""
+    facts for project creates, ``decisions`` what people decided per entity."""
     plan = SyncPlan()
     customer_links: dict[str, str] = {}
     to_svenn: dict[Entity, dict[str, str]] = {Entity.CUSTOMER: {}, Entity.EMPLOYEE: {}}
@@ -43,6 +45,7 @@ def plan_initial_sync(
             customer_links=customer_links,
             excluded=(excluded or {}).get(entity, ()),
             unreadable=(unreadable or {}).get(entity),
+            decisions=(decisions or {}).get(entity, NO_DECISIONS),
         )
         pairs = dict(before) | {link.tripletex_id: link.svenn_id for link in entity_plan.links}
         if entity is Entity.CUSTOMER:

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from sync.decisions import NO_DECISIONS, Decisions
 from sync.keys import (
     CUSTOMER_KEYS,
     EMPLOYEE_KEYS,
@@ -93,30 +94,46 @@ def records_frame(records: Sequence[Record]) -> pd.DataFrame:
 # --- the passes ---------------------------------------------------------------------------
 
 
-def match_customers(tripletex: pd.DataFrame, svenn: pd.DataFrame) -> MatchResult:
+def match_customers(
+    tripletex: pd.DataFrame, svenn: pd.DataFrame, decisions: Decisions = NO_DECISIONS
+) -> MatchResult:
     """Match customers: org number → customer number → e-mail → name + postcode."""
-    return match_on_keys(Entity.CUSTOMER, tripletex, svenn, CUSTOMER_KEYS)
+    return match_on_keys(Entity.CUSTOMER, tripletex, svenn, CUSTOMER_KEYS, decisions)
 
 
-def match_employees(tripletex: pd.DataFrame, svenn: pd.DataFrame) -> MatchResult:
+def match_employees(
+    tripletex: pd.DataFrame, svenn: pd.DataFrame, decisions: Decisions = NO_DECISIONS
+) -> MatchResult:
     """Match employees: e-mail → employee number → name + date of birth."""
-    return match_on_keys(Entity.EMPLOYEE, tripletex, svenn, EMPLOYEE_KEYS)
+    return match_on_keys(Entity.EMPLOYEE, tripletex, svenn, EMPLOYEE_KEYS, decisions)
 
 
 def match_projects(
-    tripletex: pd.DataFrame, svenn: pd.DataFrame, *, customer_links: Mapping[str, str]
+    tripletex: pd.DataFrame,
+    svenn: pd.DataFrame,
+    *,
+    customer_links: Mapping[str, str],
+    decisions: Decisions = NO_DECISIONS,
 ) -> MatchResult:
     """Match projects: number → name + customer (Tripletex customer id → Svenn id by link)."""
-    return match_on_keys(Entity.PROJECT, tripletex, svenn, project_keys(customer_links))
+    return match_on_keys(Entity.PROJECT, tripletex, svenn, project_keys(customer_links), decisions)
 
 
 Identities = dict[str, tuple[pd.Series, pd.Series]]
 
 
 def match_on_keys(
-    entity: Entity, tripletex: pd.DataFrame, svenn: pd.DataFrame, rules: KeyRules
+    entity: Entity,
+    tripletex: pd.DataFrame,
+    svenn: pd.DataFrame,
+    rules: KeyRules,
+    decisions: Decisions = NO_DECISIONS,
 ) -> MatchResult:
-    """Run the key passes in order and collect links, ambiguities and leftovers."""
+    """Run the key passes in order and collect links, ambiguities and leftovers.
+
+    Pairs a person kept apart (``decisions``) are never candidates, and same-side records a
+    person said are different are never each other's lookalikes.
+    """
     sides = {"tripletex": _prepared(tripletex, "tripletex"), "svenn": _prepared(svenn, "svenn")}
     done = {side: pd.Series(False, index=frame.index) for side, frame in sides.items()}
     values = {side: KeyValues(frame) for side, frame in sides.items()}
@@ -131,6 +148,13 @@ def match_on_keys(
         every = {side: values[side](key.values) for side in sides}
         t_key, s_key = (every[side][~done[side].to_numpy()] for side in sides)
         pairs = _candidate_pairs(sides, t_key, s_key)
+        if decisions.kept_apart and not pairs.empty:
+            pairs = pairs[
+                [
+                    not decisions.apart(t, s)
+                    for t, s in zip(pairs["t_id"], pairs["s_id"], strict=True)
+                ]
+            ]
         lookalikes: dict[str, pd.DataFrame] = {}
         if key.weak and identity:
             different = contradicting(identity, pairs["t"], pairs["s"]).notna().to_numpy()
@@ -139,7 +163,11 @@ def match_on_keys(
             # Lookalikes among *all* records of a side: an old copy without org number next to
             # a linked namesake could be either company, so it pairs with neither.
             lookalikes = {
-                side: same_key_pairs(every[side], {n: (v[i], v[i]) for n, v in identity.items()})
+                side: without_told_apart(
+                    same_key_pairs(every[side], {n: (v[i], v[i]) for n, v in identity.items()}),
+                    sides[side]["id"],
+                    decisions.told_apart(side),
+                )
                 for i, side in enumerate(sides)
             }
         if not pairs.empty:
@@ -184,6 +212,19 @@ def same_key_pairs(values: pd.Series, identity: Identities) -> pd.DataFrame:
     if identity and not pairs.empty:
         pairs = pairs[contradicting(identity, pairs["a"], pairs["b"]).isna().to_numpy()]
     return pd.concat([pairs, huge], ignore_index=True)
+
+
+def without_told_apart(
+    pairs: pd.DataFrame, ids: pd.Series, told_apart: set[tuple[str, str]]
+) -> pd.DataFrame:
+    """Same-side pairs (row positions a, b) less those a person said are different things."""
+    if not told_apart or pairs.empty:
+        return pairs
+    values = ids.astype(str).to_numpy()
+    a = values[pairs["a"].to_numpy(dtype="int64")]
+    b = values[pairs["b"].to_numpy(dtype="int64")]
+    keep = [(x, y) not in told_apart for x, y in zip(a, b, strict=True)]
+    return pairs[keep]
 
 
 def _alike_ids(

@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sync.decisions import NO_DECISIONS, Decisions
 from sync.duplicates import Duplicate, find_duplicates
 from sync.keys import key_label
 from sync.matching import (
@@ -158,6 +159,7 @@ def plan_entity(
     excluded: Iterable[PlannedFailure] = (),
     unreadable: Mapping[str, Sequence[Record]] | None = None,
     resting: Collection[str] = (),
+    decisions: Decisions = NO_DECISIONS,
 ) -> EntityPlan:
     """Plan one entity: rules, then matching strongest key first, then the resume key.
 
@@ -169,7 +171,12 @@ def plan_entity(
     (``COUNTERPART_MALFORMED``) and nothing is matched differently because they are missing.
     ``resting`` are the keys ("svenn:<id>" / "tripletex:<id>") of survivors of a delete that
     nobody changed since (:mod:`sync.tombstones`): they sit out like linked records.
+    ``decisions`` are what people decided (:mod:`sync.decisions`): pairs kept apart are never
+    matched, records said not to be duplicates are not held back as such, and confirmed
+    duplicates sit out entirely.
     """
+    tripletex = [r for r in tripletex if str(r.id) not in decisions.leaves_out("tripletex")]
+    svenn = [r for r in svenn if str(r.id) not in decisions.leaves_out("svenn")]
     plan = EntityPlan(entity)
     plan.failures.extend(excluded)
     out_tx = {f.tripletex_id for f in plan.failures if f.tripletex_id}
@@ -188,7 +195,7 @@ def plan_entity(
     sv = _eligible(svenn, Direction.SVENN_TO_TRIPLETEX, linked_sv | out_sv, plan)
     tx += [r for r in stand_ins["tripletex"] if r.id not in {t.id for t in tx}]
     sv += [r for r in stand_ins["svenn"] if r.id not in {s.id for s in sv}]
-    result = _match(entity, tx, sv, customer_links or {})
+    result = _match(entity, tx, sv, customer_links or {}, decisions)
     by_tx = {str(r.id): r for r in tx}
     by_sv = {str(r.id): r for r in sv}
     everything = {
@@ -209,7 +216,11 @@ def plan_entity(
     # that has no identifier to match on is found again instead of being created twice.
     left_tx = [by_tx[i] for i in result.unmatched_tripletex if i not in unread["tripletex"]]
     left_sv = [by_sv[i] for i in result.unmatched_svenn if i not in unread["svenn"]]
-    resumed = _pair_identical(entity, left_tx, left_sv)
+    resumed = [
+        lk
+        for lk in _pair_identical(entity, left_tx, left_sv)
+        if not decisions.apart(lk.tripletex_id, lk.svenn_id)
+    ]
     plan.links.extend(resumed)
     paired_tx = {link.tripletex_id for link in resumed}
     paired_sv = {link.svenn_id for link in resumed}
@@ -218,7 +229,9 @@ def plan_entity(
         "svenn": [r for r in left_sv if r.id not in paired_sv],
     }
     pairs = dict(linked) | {link.tripletex_id: link.svenn_id for link in plan.links}
-    held = _hold_back_duplicates(entity, everything, pairs, plan.failures, creates, unread)
+    held = _hold_back_duplicates(
+        entity, everything, pairs, plan.failures, creates, unread, decisions
+    )
     plan.failures.extend(held)
     held_tx = {f.tripletex_id for f in held if f.tripletex_id}
     held_sv = {f.svenn_id for f in held if f.svenn_id}
@@ -238,6 +251,7 @@ def _hold_back_duplicates(
     failed: Sequence[PlannedFailure],
     creates: Mapping[str, Sequence[Record]],
     unread: Mapping[str, set[str]] | None = None,
+    decisions: Decisions = NO_DECISIONS,
 ) -> list[PlannedFailure]:
     """``DUPLICATE_IN_SOURCE`` failures for records to create that duplicate their own side.
 
@@ -265,6 +279,7 @@ def _hold_back_duplicates(
             waiting=waiting[side],
             leftovers={str(r.id) for r in creates[side]},
             context=frames[other],
+            told_apart=decisions.told_apart(side),
         )
         to_create = {str(r.id) for r in creates[side]} - {d.record_id for d in duplicates}
         for duplicate in duplicates:
@@ -389,14 +404,17 @@ def _match(
     tripletex: Sequence[Record],
     svenn: Sequence[Record],
     customer_links: Mapping[str, str],
+    decisions: Decisions = NO_DECISIONS,
 ) -> MatchResult:
     tx_frame, sv_frame = to_frame(tripletex), to_frame(svenn)
     if entity is Entity.CUSTOMER:
-        return match_customers(tx_frame, sv_frame)
+        return match_customers(tx_frame, sv_frame, decisions)
     if entity is Entity.EMPLOYEE:
-        return match_employees(tx_frame, sv_frame)
+        return match_employees(tx_frame, sv_frame, decisions)
     if entity is Entity.PROJECT:
-        return match_projects(tx_frame, sv_frame, customer_links=customer_links)
+        return match_projects(
+            tx_frame, sv_frame, customer_links=customer_links, decisions=decisions
+        )
     raise ValueError(f"the initial sync does not match {entity.value}")
 
 

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from sync import normalize
+from sync.decisions import NO_DECISIONS, Decisions
 from sync.merge import FieldConflict, IgnoredChange, MergeDecision, merge_entity
 from sync.plan import EntityPlan, PlannedFailure, PlannedLink, failure_for
 from sync.records import Direction, Entity, Record, System
@@ -299,13 +300,17 @@ TWIN_KEY = "name_created_on_both_sides"
 
 
 def link_twins(
-    plan: EntityPlan, new_tripletex: Sequence[Record], new_svenn: Sequence[Record]
+    plan: EntityPlan,
+    new_tripletex: Sequence[Record],
+    new_svenn: Sequence[Record],
+    decisions: Decisions = NO_DECISIONS,
 ) -> None:
     """Link customers entered in both systems within one tick under the same name, where the
     planner found no key (no org number, no postcode) and would create each on the other side:
     that is one customer typed twice, not two. One to one only: two namesakes new on one side
     are left as they are. Nothing may tell the two apart: an org number, customer number or
-    e-mail present on both and different keeps them apart. Changes ``plan`` in place."""
+    e-mail present on both and different keeps them apart, and so does a person's decision.
+    Changes ``plan`` in place."""
     if plan.entity is not Entity.CUSTOMER:
         return
     to_svenn = {str(r.id): r for r in plan.create_in_svenn}
@@ -315,6 +320,8 @@ def link_twins(
     for name, tx_record in tx.items():
         sv_record = sv.get(name)
         if sv_record is None or _told_apart(tx_record, sv_record):
+            continue
+        if decisions.apart(str(tx_record.id), str(sv_record.id)):
             continue
         plan.links.append(PlannedLink(plan.entity, str(tx_record.id), str(sv_record.id), TWIN_KEY))
         to_svenn.pop(str(tx_record.id))

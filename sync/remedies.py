@@ -18,11 +18,22 @@ REMEDIES: dict[str, str] = {
     ),
     ReasonCode.AMBIGUOUS_MATCH.value: (
         "Several records could be the same thing: make the identifiers unique (organisation "
-        "number, e-mail, number) on one side, then retry."
+        "number, e-mail, number) on one side, then retry; or decide by hand: `svenn-sync link "
+        "TENANT ENTITY --svenn ID --tripletex ID --by NAME` (the same thing) or `svenn-sync "
+        "keep-apart ...` (different things)."
     ),
     ReasonCode.MATCH_CONFLICT.value: (
         "The records agree on one key and differ on a stronger one: correct the one that is "
-        "wrong, then retry."
+        "wrong, then retry; or decide by hand with `svenn-sync link` or `svenn-sync keep-apart`."
+    ),
+    ReasonCode.DUPLICATE_IN_SOURCE.value: (
+        "Merge the duplicates where they came from, then retry; or decide by hand: `svenn-sync "
+        "link TENANT ENTITY --svenn ID --of OTHER --by NAME` (a duplicate: it stays out) or "
+        "`svenn-sync keep-apart ... --of OTHER` (not a duplicate: it is synced)."
+    ),
+    ReasonCode.FIELD_CONFLICT.value: (
+        "The precedence rule kept one value. To keep the other: `svenn-sync failures resolve "
+        "TENANT ROW_ID --keep svenn|tripletex --by NAME`."
     ),
     ReasonCode.KEY_IN_USE.value: (
         "Another record on the target already uses this identifier: merge or renumber one of "

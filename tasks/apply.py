@@ -20,12 +20,13 @@ from store.failures import Failure, open_failures, record_failures, resolve_fail
 from store.integrations import renew_sync, require_approved
 from store.links import NewLink, save_links
 from store.state import StateStore
+from sync.decisions import Decisions
 from sync.plan import PlannedFailure, PlannedLink, failure_for
 from sync.records import Direction, Entity, Record
 from sync.rules import ReasonCode
 from sync.target_rules import TargetFacts, prepare_creates
 from tasks.numbers import write_back_numbers
-from tasks.planning import stored_links
+from tasks.planning import stored_decisions, stored_links
 
 _ITEM_INDEX = re.compile(r"^\[(\d+)\]")
 _MISSING = object()
@@ -99,6 +100,10 @@ class Applier:
     def links(self, entity: Entity) -> dict[str, str]:
         """Tripletex id → Svenn id for one entity, as stored now."""
         return stored_links(self.store, self.tenant, entity)
+
+    def decisions(self, entity: Entity) -> Decisions:
+        """What people decided about this entity's held-back records, as stored now."""
+        return stored_decisions(self.store, self.tenant, entity)
 
     def fail(self, failures: Sequence[PlannedFailure]) -> None:
         """Log planned failures as failed-record rows."""

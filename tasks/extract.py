@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from prefect import task
@@ -13,6 +13,7 @@ from connectors.svenn.client import SvennClient
 from connectors.tripletex.client import TripletexClient
 from expectations.frames import extract_frame
 from expectations.runner import ExpectationFailure, validate_frame
+from sync.decisions import NO_DECISIONS, Decisions
 from sync.malformed import MalformedRecord, malformed_failure
 from sync.plan import PlannedFailure, failure_for
 from sync.records import SYNC_ORDER, Direction, Entity, Record, System
@@ -114,10 +115,14 @@ Excluded = dict[Entity, list[PlannedFailure]]
 
 
 @task(name="check-extracts", cache_policy=NO_CACHE)
-def check_extracts(extracts: Extracts) -> Excluded:
+def check_extracts(
+    extracts: Extracts, decisions: Mapping[Entity, Decisions] | None = None
+) -> Excluded:
     """Run the extract suites; each row that fails becomes a planned failure, the rest go on.
 
-    Records that could not be read at all are failures too (``MALFORMED_RECORD``).
+    Records that could not be read at all are failures too (``MALFORMED_RECORD``). Records a
+    person confirmed as duplicates (``decisions``) sit out of the sync and of the checks: the
+    twin they share an e-mail or number with is then unique.
     """
     excluded: Excluded = {e: [] for e in SYNC_ORDER}
     for bad in extracts.malformed:
@@ -127,7 +132,8 @@ def check_extracts(extracts: Extracts) -> Excluded:
         (System.SVENN, Direction.SVENN_TO_TRIPLETEX),
     ):
         for entity in SYNC_ORDER:
-            records = extracts.side(system)[entity]
+            out = (decisions or {}).get(entity, NO_DECISIONS).leaves_out(system.value)
+            records = [r for r in extracts.side(system)[entity] if str(r.id) not in out]
             if not records:
                 continue
             outcome = validate_frame(SUITES[entity], extract_frame(records, type(records[0])))

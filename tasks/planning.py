@@ -7,9 +7,11 @@ from collections.abc import Collection, Mapping, Sequence
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from store.decisions import decisions_for
 from store.links import tripletex_to_svenn
 from store.state import StateStore
 from store.tombstones import tombstones_for
+from sync.decisions import NO_DECISIONS, Decisions
 from sync.initial_plan import plan_initial_sync
 from sync.plan import EntityPlan, PlannedFailure, SyncPlan, plan_entity
 from sync.records import SYNC_ORDER, Entity, System
@@ -35,6 +37,17 @@ def resting_survivors(
     return resting_keys(tombstones, records)
 
 
+def stored_decisions(store: StateStore, tenant: str, entity: Entity) -> Decisions:
+    """What people decided about this entity's held-back records (standing decisions)."""
+    with store.sessions() as session:
+        return decisions_for(session, tenant, entity.value)
+
+
+def all_decisions(store: StateStore, tenant: str) -> dict[Entity, Decisions]:
+    """The standing decisions of every synced entity."""
+    return {entity: stored_decisions(store, tenant, entity) for entity in SYNC_ORDER}
+
+
 def plan_one(
     entity: Entity,
     extracts: Extracts,
@@ -42,8 +55,10 @@ def plan_one(
     linked: Mapping[str, str],
     customer_links: Mapping[str, str],
     resting: Collection[str] = (),
+    decisions: Decisions = NO_DECISIONS,
 ) -> EntityPlan:
-    """The plan for one entity given what is linked now (``resting``: survivors of deletes)."""
+    """The plan for one entity given what is linked and decided now (``resting``: survivors
+    of deletes nobody changed since)."""
     return plan_entity(
         entity,
         extracts.tripletex[entity],
@@ -53,6 +68,7 @@ def plan_one(
         excluded=excluded.get(entity, ()),
         unreadable=extracts.stand_ins(entity),
         resting=resting,
+        decisions=decisions,
     )
 
 
@@ -73,4 +89,5 @@ def preview_plan(
         unreadable={entity: extracts.stand_ins(entity) for entity in SYNC_ORDER},
         fallback_manager=extracts.tripletex_employee_id,
         project_managers=frozenset(extracts.tripletex_project_managers),
+        decisions=all_decisions(store, tenant),
     )

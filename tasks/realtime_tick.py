@@ -28,6 +28,7 @@ from connectors.records import MalformedRecordError, RecordList
 from connectors.svenn.client import SvennClient
 from connectors.svenn.errors import CursorExpiredError
 from connectors.tripletex.client import TripletexClient
+from store.decisions import decisions_for
 from store.failures import resolve_failures
 from store.links import links_for
 from store.models import Link
@@ -532,6 +533,7 @@ class TenantTick:
                 for lk in links_for(session, self.tenant, Entity.CUSTOMER.value)
             }
             tombstones = tombstones_for(session, self.tenant, entity)
+            decisions = decisions_for(session, self.tenant, entity.value)
         resting = resting_keys(tombstones, {System.SVENN: all_sv, System.TRIPLETEX: all_tx})
         plan = plan_entity(
             entity,
@@ -541,8 +543,9 @@ class TenantTick:
             customer_links=customers,
             unreadable={"svenn": svenn.stand_ins, "tripletex": tripletex.stand_ins},
             resting=resting,
+            decisions=decisions,
         )
-        link_twins(plan, new_tx, new_sv)  # one customer typed into both systems, no key
+        link_twins(plan, new_tx, new_sv, decisions)  # one customer typed into both systems, no key
         new_ids = {f"svenn:{r.id}" for r in new_sv} | {f"tripletex:{r.id}" for r in new_tx}
         failures = [f for f in plan.failures if _key(f) in new_ids]
         self.applier.fail(failures)

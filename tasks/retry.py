@@ -51,8 +51,13 @@ def choose_rows(
     entity: str | None = None,
     failure_id: int | None = None,
     backoff: Backoff | None = None,
+    failure_ids: Sequence[int] | None = None,
 ) -> list[RetryRow]:
-    """The tenant's open rows to retry (customers, employees and projects)."""
+    """The tenant's open rows to retry (customers, employees and projects); ``failure_id``
+    or ``failure_ids`` narrow them to those rows."""
+    ids = None if failure_id is None else [failure_id]
+    if failure_ids is not None:
+        ids = [*(ids or []), *failure_ids]
     now = dt.datetime.now(dt.UTC)
     with store.sessions() as session:
         rows, _ = find_failures(
@@ -60,7 +65,7 @@ def choose_rows(
             tenant,
             reason=reason,
             entity=entity,
-            ids=None if failure_id is None else [failure_id],
+            ids=ids,
         )
         return [
             RetryRow(r.id, Entity(r.entity), r.record_key, r.reason_code, r.attempts)
