@@ -305,3 +305,27 @@ def test_bad_knobs_are_refused_with_a_4xx(world: Any) -> None:
     response = httpx.put(f"{base}/_admin/webhooks", json={"drop_rate": 2})
     assert response.status_code == 422
     assert httpx.get(f"{base}/_admin/webhooks").json()["knobs"]["drop_rate"] == 0
+
+
+def test_secrets_are_sent_but_never_shown(world: Any) -> None:
+    base, client, got = world
+    made = subscribe(
+        client,
+        "customer.create",
+        got.url,
+        authHeaderName="X-Callback-Auth",
+        authHeaderValue="callback-passord",
+    )
+    assert made["authHeaderName"] == "X-Callback-Auth"
+    edit(base, "customer", changes={"name": "Hemmelig AS"})
+    (delivered,) = got.wait_for(1)
+    assert delivered.headers["x-callback-auth"] == "callback-passord"
+    assert signed_correctly(delivered)
+    shown = [
+        client.get(f"/event/subscription/{made['id']}").text,
+        client.get("/event/subscription").text,
+        httpx.get(f"{base}/_admin/webhooks").text,
+        httpx.get(f"{base}/_admin/webhooks/deliveries").text,
+        delivered.raw.decode(),
+    ]
+    assert not any(SECRET in text or "callback-passord" in text for text in shown)
