@@ -130,7 +130,9 @@ def test_a_body_that_is_not_an_object_is_refused_with_a_4xx() -> None:
 def test_a_token_sees_only_its_own_subscriptions(world: Any) -> None:
     base, client, got = world
     made = subscribe(client, "customer.create", got.url)
-    other = httpx.Client(base_url=f"{base}/v2", auth=("0", open_session(base, TOKEN_B)))
+    company = {"name": "Firma C AS", "employeeTokens": [{"token": "token-c"}]}
+    assert httpx.post(f"{base}/_admin/companies", json=company).status_code == 201
+    other = httpx.Client(base_url=f"{base}/v2", auth=("0", open_session(base, "token-c")))
     with other:
         assert other.get(f"/event/subscription/{made['id']}").status_code == 404
         assert other.get("/event/subscription").json()["values"] == []
@@ -329,3 +331,14 @@ def test_secrets_are_sent_but_never_shown(world: Any) -> None:
         delivered.raw.decode(),
     ]
     assert not any(SECRET in text or "callback-passord" in text for text in shown)
+
+
+def test_a_token_without_the_event_entitlement_cannot_subscribe(world: Any) -> None:
+    base, _, _ = world  # company B's token has only the "customer" entitlement
+    with httpx.Client(base_url=f"{base}/v2", auth=("0", open_session(base, TOKEN_B))) as other:
+        refused = other.post(
+            "/event/subscription",
+            json={"event": "customer.create", "targetUrl": "https://x.example/hook"},
+        )
+        assert refused.status_code == 403 and refused.json()["code"] == 9000
+        assert other.get("/customer").status_code == 200  # polling still works
