@@ -12,6 +12,7 @@ from .api import json_response
 from .errors import TripletexError
 from .fields import FieldTree, Renderer
 from .model import update_row
+from .routes_events import notify_written
 from .seed import add_company, load_seed
 from .state import PM_FLAG, Company, EmployeeToken, Sandbox
 
@@ -128,6 +129,7 @@ def admin_router() -> APIRouter:
         changes = body.get("changes") or {}
         if target is None:
             row = writes.create(sandbox, company, entity, changes, by, admin=True)
+            notify_written(request, company, entity, "create", [row])
             return json_response({"value": Renderer(company, "").row(row, entity, FULL)}, 201)
         found = company.table(entity).get(int(target))
         if found is None:
@@ -135,8 +137,10 @@ def admin_router() -> APIRouter:
         row = found
         if body.get("delete"):
             writes.delete(company, entity, row, admin=True)
+            notify_written(request, company, entity, "delete", [row])
             return Response(status_code=204)
         writes.update(sandbox, company, entity, row, changes, by, admin=True)
+        notify_written(request, company, entity, "update", [row])
         return json_response({"value": Renderer(company, "").row(row, entity, FULL)})
 
     @router.post("/companies/{ident}/timesheet/month")

@@ -17,9 +17,11 @@ from .api import json_response
 from .edge import RateLimiter, TripletexEdge, session_of
 from .errors import TripletexError
 from .routes_entities import entity_router
+from .routes_events import subscription_router, webhook_admin_router
 from .routes_misc import session_router, work_router
 from .seed import default_seed, load_seed
 from .state import Sandbox
+from .webhooks import WebhookHub
 
 
 def create_app(
@@ -50,12 +52,15 @@ def create_app(
 
     app.include_router(session_router())
     app.include_router(work_router())
+    app.state.webhooks = WebhookHub()
+    app.include_router(subscription_router())
     app.include_router(entity_router())
     injector = FaultInjector(seed=fault_seed)
     for spec in faults:
         injector.add(spec)
     app.state.faults = injector
     app.include_router(admin_router())
+    app.include_router(webhook_admin_router())
     app.add_exception_handler(TripletexError, _tripletex_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _internal_error)

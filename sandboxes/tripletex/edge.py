@@ -22,6 +22,7 @@ AREA_OF_PREFIX = {
     "project": "project",
     "activity": "activity",
     "timesheet": "timesheet",
+    "event": "event",
 }
 INVALID_USERNAME = (
     "Authorization header has invalid username: {}. Should be a customer id or 0 for default. "

@@ -21,6 +21,7 @@ from .api import (
 )
 from .errors import NOT_NULL, TripletexError
 from .model import changed_at
+from .routes_events import notify_written
 from .rules import may_manage_projects, parse_date, ref_id
 from .spec_rules import parse_int
 
@@ -174,18 +175,21 @@ def register(
         call = call_of(request)
         body = await read_json(request)
         row = writes.create(call.sandbox, call.company, entity, body, call.employee_id)
+        notify_written(request, call.company, entity, "create", [row])
         return value_response(call, entity, row, 201)
 
     async def post_list(request: Request) -> Response:
         call = call_of(request)
         body = await read_json(request)
         rows = writes.create_many(call.sandbox, call.company, entity, body, call.employee_id)
+        notify_written(request, call.company, entity, "create", rows)
         return batch_response(call, entity, rows, 201)
 
     async def put_list(request: Request) -> Response:
         call = call_of(request)
         body = await read_json(request)
         rows = writes.update_many(call.sandbox, call.company, entity, body, call.employee_id)
+        notify_written(request, call.company, entity, "update", rows)
         return batch_response(call, entity, rows, 200)
 
     async def get_one(request: Request) -> Response:
@@ -197,6 +201,7 @@ def register(
         row = call.row(entity, request.path_params["id"])
         body = await read_json(request)
         writes.update(call.sandbox, call.company, entity, row, body, call.employee_id)
+        notify_written(request, call.company, entity, "update", [row])
         return value_response(call, entity, row)
 
     async def delete_one(request: Request) -> Response:
@@ -210,6 +215,7 @@ def register(
             if sent != row["version"]:
                 raise TripletexError(409, 8000, developer_message="Stale version")
         writes.delete(call.company, entity, row)
+        notify_written(request, call.company, entity, "delete", [row])
         return Response(status_code=204)
 
     router.add_api_route(f"/v2/{path}", search, methods=["GET"])

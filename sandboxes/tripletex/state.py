@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 OSLO = ZoneInfo("Europe/Oslo")
-AREAS = frozenset({"customer", "employee", "project", "activity", "timesheet"})
+AREAS = frozenset({"customer", "employee", "project", "activity", "timesheet", "event"})
 
 # entity name -> (model name in the spec, URL path under /v2, entitlement area)
 ENTITIES: dict[str, tuple[str, str, str]] = {
