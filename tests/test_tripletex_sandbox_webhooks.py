@@ -282,7 +282,7 @@ def test_delay_knob_holds_deliveries(world: Any) -> None:
 def test_reorder_knob_sends_a_window_of_events_newest_first(world: Any) -> None:
     base, client, got = world
     subscribe(client, "customer.create", got.url)
-    knobs(base, reorder_window_ms=3000)
+    knobs(base, reorder_window_ms=8000)
     names = ["Forst AS", "Andre AS", "Tredje AS"]
     for name in names:
         edit(base, "customer", changes={"name": name})
@@ -293,7 +293,7 @@ def test_reorder_knob_sends_a_window_of_events_newest_first(world: Any) -> None:
 def test_skip_versions_knob_sends_only_the_latest_state(world: Any) -> None:
     base, client, got = world
     subscribe(client, "customer.update", got.url)
-    knobs(base, skip_versions=True, delay_ms=3000)
+    knobs(base, skip_versions=True, delay_ms=8000)
     for name in ("V1 AS", "V2 AS", "V3 AS"):
         edit(base, "customer", id=21, changes={"name": name})
     (only,) = got.wait_for(1)

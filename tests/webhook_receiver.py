@@ -35,7 +35,7 @@ class Receiver:
     gate: threading.Event = field(default_factory=threading.Event)
     in_flight: int = 0
 
-    def wait_for(self, count: int, seconds: float = 20.0) -> list[Received]:
+    def wait_for(self, count: int, seconds: float = 60.0) -> list[Received]:
         """Wait until ``count`` POSTs arrived (a failure deadline, not a measurement)."""
         deadline = time.monotonic() + seconds
         while len(self.got) < count and time.monotonic() < deadline:
