@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from cli.failures import app as failures_app
 from cli.hours import app as hours_app
+from cli.integrations import app as integrations_app
 from cli.worker import POOL
 from config.settings import SettingsError, load_settings
 from store.db import StoreConfigError
@@ -25,7 +25,6 @@ from store.token_cipher import TokenCipherError
 
 app = typer.Typer(help="Svenn ↔ Tripletex sync: operate the integration.", no_args_is_help=True)
 db_app = typer.Typer(help="The state store.", no_args_is_help=True)
-integrations_app = typer.Typer(help="Tenants' integrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(integrations_app, name="integrations")
 app.add_typer(failures_app, name="failures")
@@ -77,64 +76,6 @@ def db_downgrade(revision: str = typer.Argument(..., help="target revision, e.g.
         store = open_store()
         downgrade(store.engine, revision)
         console.print(f"store at revision {current_revision(store.engine)}")
-
-
-@integrations_app.command("list")
-def integrations_list() -> None:
-    """Show every tenant's integration and its status."""
-    from store.integrations import list_integrations
-
-    with clear_errors():
-        store = open_store(migrate=True)
-        with store.sessions() as session:
-            rows = list_integrations(session)
-    table = Table(
-        "tenant",
-        "status",
-        "tripletex company",
-        "svenn tenant",
-        "decided by",
-        "decided at",
-        "reason",
-        "last ok tick",
-        "lag",
-        "last error",
-        "tenant",
-        "status",
-        "tripletex company",
-        "decided by",
-        "decided at",
-        "reason",
-        "last error",
-    )
-    for row in rows:
-        table.add_row(
-            row.tenant,
-            row.status,
-            f"{row.tripletex_company_name or ''} ({row.tripletex_company_id or '-'})",
-            f"{row.svenn_tenant_name or ''} ({row.svenn_tenant_id or '-'})",
-            row.decided_by or "",
-            row.decided_at.isoformat(timespec="seconds") if row.decided_at else "",
-            row.decision_reason or "",
-            *realtime_columns(row),
-            row.last_error or "",
-        )
-    console.print(table if rows else "no integrations yet")
-
-
-def realtime_columns(row: Any) -> tuple[str, str, str]:
-    """Last successful realtime tick, the lag since (how stale the tenant may be), last error."""
-    import datetime as dt
-
-    from store.realtime import lag_seconds
-
-    lag = lag_seconds(row, dt.datetime.now(dt.UTC))
-    at = row.realtime_ok_at
-    return (
-        at.isoformat(timespec="seconds") if at else "never",
-        f"{lag:.0f} s" if lag is not None else "-",
-        row.last_error or "",
-    )
 
 
 def main() -> None:
