@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import json
 import sys
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -171,3 +172,30 @@ def show_command(tenant: str) -> None:
     console.print("history:", highlight=False)
     for line in events or ["(no status changes yet)"]:
         console.print(f"  {line}", highlight=False, soft_wrap=True)
+
+
+def require_integration(tenant: str, allowed: Iterable[str], doing: str) -> None:
+    """Refuse in one line, before any Prefect server starts, a tenant the command cannot serve:
+    one without an integration, or one whose status is not in ``allowed``."""
+    from cli.failures import cli
+    from cli.main import clear_errors, fail, open_store
+    from store.integrations import get_integration
+
+    with clear_errors():
+        store = open_store(migrate=True)
+        with store.sessions() as session:
+            row = get_integration(session, tenant)
+            status = row.status if row else None
+    if status is None:
+        fail(
+            f"no integration for tenant {tenant!r}, so nothing to {doing} "
+            f"(`{cli()} integrations list` shows the tenants)",
+            code=1,
+        )
+    wanted = sorted(allowed)
+    if status not in wanted:
+        fail(
+            f"{tenant} is {status}, not in {' or '.join(wanted)}, so there is nothing to {doing} "
+            f"(`{cli()} integrations show {tenant}` says why)",
+            code=1,
+        )

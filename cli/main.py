@@ -6,6 +6,7 @@ stderr and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -79,12 +80,26 @@ def db_downgrade(revision: str = typer.Argument(..., help="target revision, e.g.
 
 
 def main() -> None:
-    """Entry point with clear errors for settings problems raised outside commands."""
+    """Entry point: wrong input and settings problems are one line on stderr, never a box or a
+    traceback; a closed pipe (`| head`) ends the CLI quietly, and its temporary server with it."""
+    from cli.usage import NoArgsIsHelpError, UsageError, usage_sentence
+
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
-        app()
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as asked:
+        print(asked.ctx.get_help() if asked.ctx else "svenn-sync --help")
+        sys.exit(2)
+    except UsageError as error:
+        print(f"error: {usage_sentence(error)}", file=sys.stderr)
+        sys.exit(2)
+    except typer.Abort:
+        print("error: stopped before anything was done", file=sys.stderr)
+        sys.exit(1)
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 @app.command("demo")
@@ -103,18 +118,17 @@ def demo(
 def activate_command(
     tenant: str,
     tripletex_token: str = typer.Option(
-        ...,
+        "",
         envvar="TRIPLETEX_EMPLOYEE_TOKEN",
-        prompt=True,
-        hide_input=True,
-        help="The tenant's Tripletex employee token (or env TRIPLETEX_EMPLOYEE_TOKEN).",
+        show_default=False,
+        help="The tenant's Tripletex employee token (or env TRIPLETEX_EMPLOYEE_TOKEN; "
+        "asked for on a terminal).",
     ),
     svenn_key: str = typer.Option(
-        ...,
+        "",
         envvar="SVENN_API_KEY",
-        prompt=True,
-        hide_input=True,
-        help="The tenant's Svenn API key (or env SVENN_API_KEY).",
+        show_default=False,
+        help="The tenant's Svenn API key (or env SVENN_API_KEY; asked for on a terminal).",
     ),
     wait: int = typer.Option(
         0, help="Seconds to wait for an approval before leaving the integration in review."
@@ -125,7 +139,12 @@ def activate_command(
 
     from cli.operate import activate_tenant
     from cli.prefect_server import prefect_api
+    from cli.usage import ask_for_key
 
+    tripletex_token = tripletex_token or ask_for_key(
+        "Tripletex employee token", "TRIPLETEX_EMPLOYEE_TOKEN"
+    )
+    svenn_key = svenn_key or ask_for_key("Svenn API key", "SVENN_API_KEY")
     with clear_errors(), prefect_api():
         open_store(migrate=True)
         accepted, text = activate_tenant(
@@ -137,9 +156,11 @@ def activate_command(
 
 
 def _decide(tenant: str, decision: str, by: str, reason: str) -> None:
+    from cli.integrations import require_integration
     from cli.operate import DecisionError, decide
     from cli.prefect_server import prefect_api
 
+    require_integration(tenant, {"review"}, decision)  # before any server starts
     with clear_errors(), prefect_api():
         store = open_store(migrate=True)
         try:
@@ -189,9 +210,12 @@ def initial_sync_command(tenant: str) -> None:
     """Run (or rerun, after a stop) the initial sync of an approved tenant."""
     import asyncio
 
+    from cli.integrations import require_integration
     from cli.prefect_server import prefect_api
     from flows.initial_sync import run_initial_sync
+    from store.integrations import APPROVED_STATES
 
+    require_integration(tenant, {s.value for s in APPROVED_STATES}, "sync")
     with clear_errors(), prefect_api():
         open_store(migrate=True)
         code = asyncio.run(run_initial_sync(tenant))
