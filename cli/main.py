@@ -108,10 +108,9 @@ def demo(
 ) -> None:
     """Run the whole story on embedded defaults: sandboxes, activation, approval, sync."""
     from cli.demo import run_demo
-    from cli.prefect_server import prefect_api
 
-    with clear_errors(), prefect_api():
-        run_demo(size)
+    with clear_errors():
+        run_demo(size)  # on the CLI's temporary server, Prefect's own lines in a log file
 
 
 @app.command("activate")

@@ -30,6 +30,7 @@ STARTUP_TIMEOUT_SECONDS = 240  # a loaded 2-core machine needs well over a minut
 # the CLI's and the demo's runs never show in that server's UI as runs of other data; kept
 # between CLI runs, so that the next CLI sees the runs a killed one left and marks them Crashed.
 TEMPORARY_DATABASE = "svenn-sync-cli.db"
+FLUSH_SECONDS = 20  # a bound: what is not sent by then stays unsent, the CLI does not hang
 
 
 def die_with_parent(parent: int) -> Callable[[], None]:
@@ -89,10 +90,24 @@ def prefect_api() -> Iterator[None]:
     }
     try:
         with temporary_settings(updates):
-            asyncio.run(sweep_zombies())  # runs of a CLI that was killed: Crashed, not Running
-            yield
+            try:
+                asyncio.run(sweep_zombies())  # runs of a CLI that was killed: Crashed
+                yield
+            finally:
+                flush_to_server()
     finally:
         server.stop()
+
+
+def flush_to_server() -> None:
+    """Send the logs and events still queued to the temporary server while it is up: left for
+    the exit, Prefect's workers kept retrying a server already stopped (about a minute of
+    silence, then "Error logging to API")."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for service in (APILogWorker, EventsWorker):
+        service.drain_all(timeout=FLUSH_SECONDS)
 
 
 async def sweep_zombies() -> list[Any]:
