@@ -11,11 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from cli.demo_style import console, expected_refusal, hint, quiet_libraries, say, step, table
+from cli.demo_style import (
+    STEPS,
+    console,
+    expected_refusal,
+    hint,
+    prefect_lines_to,
+    quiet_libraries,
+    say,
+    step,
+    table,
+)
 
 
 def _configure(data_dir: Path, tripletex_url: str, svenn_url: str) -> None:
@@ -41,8 +53,28 @@ def _writes(root: str) -> int:
 
 
 def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:
-    """Run the demo end to end and print what happened."""
+    """Run the demo end to end on the CLI's temporary Prefect server and print what happened;
+    Prefect's own lines go to ``data_dir/prefect.log``."""
+    from cli.prefect_server import prefect_api
+
+    started = time.monotonic()
     quiet_libraries()
+    STEPS[0] = 0
+    with prefect_lines_to(data_dir / PREFECT_LOG), ExitStack() as server:
+        with console.status("Starting Prefect's temporary server"):
+            server.enter_context(prefect_api())
+        tell_the_story(size, data_dir)
+    say(
+        f"Prefect's own lines (its server, runs and tasks) are in {data_dir / PREFECT_LOG}. "
+        f"The demo took {time.monotonic() - started:.0f} s."
+    )
+
+
+PREFECT_LOG = "prefect.log"
+
+
+def tell_the_story(size: str, data_dir: Path) -> None:
+    """The demo's steps, on both sandboxes."""
     with console.status("Starting: loading Prefect and Great Expectations, starting sandboxes"):
         from prefect.artifacts import Artifact
         from pydantic import SecretStr
@@ -70,14 +102,14 @@ def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:
             f"{len(world.svenn.employees)} — about half of them the same things, spelt messily."
         )
         svenn_key = SecretStr(pair.svenn_api_key)
-        step("1. A tenant pastes a key without 'Alle tilganger'")
+        step("A tenant pastes a key without 'Alle tilganger'")
         with (
             console.status("Validating the key (Prefect starts its server first)"),
             expected_refusal(),
         ):
             _, refusal = activate_tenant(pair.tenant, SecretStr("demo-limited-token"), svenn_key, 0)
         say(f"Refused, as it should be; the tenant reads: {refusal}")
-        step("2. The right key: validated, stored encrypted, integration in review")
+        step("The right key: validated, stored encrypted, integration in review")
         with console.status("Validating, reading both sides, checking, planning (dry run)"):
             _, status = activate_tenant(pair.tenant, SecretStr(pair.employee_token), svenn_key, 0)
         say(
@@ -88,7 +120,7 @@ def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:
         plan: Any = Artifact.get("plan-counts-t-demo")
         if plan is not None:
             table("Plan preview (dry run) shown to the approver", _rows(plan.data), PLAN_LABELS)
-        step("3. Ops approve (here with the CLI's approve command)")
+        step("Ops approve (here with the CLI's approve command)")
         store = state_store()
         with console.status("Approved: initial sync running (step 1, step 2, checks)"):
             say(decide(store, pair.tenant, "approve", "kari@ops", "plan looks right"))
@@ -97,7 +129,7 @@ def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:
             table("Initial sync, per entity", _rows(counts.data), RESULT_LABELS)
         with store.sessions() as session:
             _print_failures(open_failures(session, pair.tenant))
-        step("4. Run the initial sync again: nothing is written twice")
+        step("Run the initial sync again: nothing is written twice")
         before = _writes(pair.tripletex_root) + _writes(pair.svenn_root)
         with console.status("Initial sync again"):
             result = asyncio.run(initial_sync(pair.tenant))
@@ -107,7 +139,7 @@ def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:
 
         run_realtime_demo(pair, store)
         demo_hours(pair, store, console)
-        step("Where to look (the demo's store stays in place; these read it)")
+        step("Where to look (the demo's store stays in place; these read it)", numbered=False)
         example = _example_failure(store, pair.tenant)
         hint(f"failures list {pair.tenant}", data_dir, "the open failed records, 50 a page")
         hint(
@@ -117,7 +149,7 @@ def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:
         )
         if example is not None:
             hint(f"failures explain {pair.tenant} {example}", data_dir, "one record's story")
-        hint("integrations list", data_dir, "who approved what, and when")
+        hint(f"integrations show {pair.tenant}", data_dir, "who approved what, and when")
         say("Analysts: the views open_failed_records and failed_records_daily (README).")
         from cli.demo_tenant import show_tenant_side
 

@@ -14,11 +14,12 @@ from rich.console import Console
 def demo_hours(pair: Any, store: Any, console: Console) -> None:
     """Export t-demo's approved hours; lock one month in Tripletex, edit an hour in it, export
     again and print the refusal with its message (English for ops, Norwegian for the tenant)."""
+    from cli.demo_style import step
     from flows.export_hours import export_hours
     from store.failures import open_failures
     from store.hours_ledger import load_window
 
-    console.rule("5. Hours export: approved Svenn hours become Tripletex timesheet entries")
+    step("Hours export: approved Svenn hours become Tripletex timesheet entries")
     result = asyncio.run(export_hours(tenant=pair.tenant))[pair.tenant]
     console.print(
         f"entries created {result['entries_created']} from {result['hours_sent']} approved "

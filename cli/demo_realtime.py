@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.table import Table
 
-from cli.demo_style import console  # the demo's one output style
+from cli.demo_style import console, step  # the demo's one output style
 from sandboxes.live_edits import svenn_edit, svenn_records, tripletex_edit, tripletex_records
 from sandboxes.pair import SandboxPair, data_writes
 from store.failures import open_failures
@@ -36,14 +36,14 @@ def _tick(label: str) -> dict[str, Any]:
 
 def run_realtime_demo(pair: SandboxPair, store: StateStore) -> None:
     """Edit both systems live, tick, and print what moved where and the conflict logged."""
-    console.rule("5. Realtime: the first tick compares everything once (nothing to do)")
+    step("Realtime: the first tick compares everything once (nothing to do)")
     before = len(data_writes(pair.tripletex_root)) + len(data_writes(pair.svenn_root))
     _tick("baseline tick")
     after = len(data_writes(pair.tripletex_root)) + len(data_writes(pair.svenn_root))
     console.print(f"writes by the baseline tick: {after - before}")
 
     (sv_a, tx_a), (sv_b, tx_b), (sv_c, tx_c) = _agreeing_customers(store, pair.tenant)[:3]
-    console.rule("6. People edit both systems at once")
+    step("People edit both systems at once")
     edits = [
         ("Svenn", f"customer {sv_a}", "phone → +47 99 88 77 66"),
         ("Tripletex", f"customer {tx_a}", "name → 'Fjordkanten Eiendom AS'"),
@@ -92,7 +92,7 @@ def run_realtime_demo(pair: SandboxPair, store: StateStore) -> None:
         console.print(f"[yellow]conflict logged[/yellow]: {conflict.message_en}")
         console.print(f"                 {conflict.message_no}")
 
-    console.rule("7. Our own writes come back as changes: the next tick writes nothing")
+    step("Our own writes come back as changes: the next tick writes nothing")
     writes_before = _write_counts(pair)
     _tick("echo tick")
     writes_after = _write_counts(pair)

@@ -24,8 +24,14 @@ CLI = ".venv/bin/svenn-sync"
 HINTS: list[str] = []  # every command the demo suggested, as printed
 
 
-def step(title: str) -> None:
-    """A numbered step's heading."""
+STEPS = [0]  # the last step's number: steps number themselves, wherever they are added
+
+
+def step(title: str, *, numbered: bool = True) -> None:
+    """A step's heading, numbered in the order the steps run."""
+    if numbered:
+        STEPS[0] += 1
+        title = f"{STEPS[0]}. {title}"
     console.rule(title, style="dim")
 
 
@@ -83,10 +89,50 @@ def expected_refusal() -> Iterator[None]:
             lg.setLevel(level)
 
 
+@contextmanager
+def prefect_lines_to(log_file: Path) -> Iterator[None]:
+    """Prefect's own lines (its temporary server, flow and task runs, "View at" links to a
+    server that is gone when the demo ends) go to ``log_file`` in this block, not into the
+    story; its console handlers are put back afterwards."""
+    from prefect.logging.configuration import setup_logging
+
+    setup_logging()  # Prefect's handlers exist before they are moved
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    to_file = logging.FileHandler(log_file, mode="w", encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    prefect = logging.getLogger("prefect")  # its children propagate to it, and it to the root
+    detached = [
+        logger
+        for name, logger in logging.root.manager.loggerDict.items()
+        if name.startswith("prefect.") and isinstance(logger, logging.Logger)
+        if not logger.propagate
+    ]
+    moved = [
+        (logger, handler)
+        for logger in detached
+        for handler in logger.handlers
+        if isinstance(handler, logging.StreamHandler)
+        and not isinstance(handler, logging.FileHandler)
+    ]
+    for logger, handler in moved:
+        logger.removeHandler(handler)
+        logger.addHandler(to_file)
+    propagated, prefect.propagate = prefect.propagate, False
+    prefect.addHandler(to_file)
+    try:
+        yield
+    finally:
+        prefect.removeHandler(to_file)
+        prefect.propagate = propagated
+        for logger, handler in moved:
+            logger.removeHandler(to_file)
+            logger.addHandler(handler)
+        to_file.close()
+
+
 def quiet_libraries() -> None:
     """Library chatter that says nothing to a demo reader (GX's temporary directory)."""
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # A loaded machine needs more than Prefect's default 20 s to start the temporary server.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")

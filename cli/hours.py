@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from prefect.states import State
 
 app = typer.Typer(help="Hours export to Tripletex.", no_args_is_help=True)
 console = Console()
@@ -28,22 +31,32 @@ def export_command(
     ] = None,
 ) -> None:
     """Send the tenant's approved hours to Tripletex (exactly once) and print what happened."""
+    from cli.integrations import require_integration
     from cli.leases import refuse_while_held
-    from cli.main import clear_errors, open_store
-    from flows.export_hours import HoursExportError, export_hours
+    from cli.main import clear_errors, fail, open_store
+    from cli.prefect_server import prefect_api
+    from flows.export_hours import export_hours
     from store.leases import HOURS_EXPORT
 
     if (date_from is None) != (date_to is None):
-        console.print("[red]give both --from and --to, or neither[/red]")
-        raise typer.Exit(2)
+        fail("give both --from and --to, or neither")
     first = date_from.date() if date_from else None
     last = date_to.date() if date_to else None
+    if first and last and last < first:
+        fail(f"--to {last} is before --from {first}")
+    require_integration(tenant, {"active"}, "export hours for")  # before any server starts
     with clear_errors():
         refuse_while_held(open_store(migrate=True), tenant, HOURS_EXPORT)
-    try:
-        result = asyncio.run(export_hours(tenant=tenant, date_from=first, date_to=last))
-    except HoursExportError as error:
-        console.print(f"[red]export failed[/red]: {error}")
-        raise typer.Exit(1) from None
+    with clear_errors(), prefect_api():
+
+        async def run() -> State[dict[str, Any]]:
+            return await export_hours(  # type: ignore[no-any-return]
+                tenant=tenant, date_from=first, date_to=last, return_state=True
+            )
+
+        state = asyncio.run(run())
+        if not state.is_completed():
+            fail(f"export failed: {state.message}", code=1)
+        result = state.result()
     for name, value in result[tenant].items():
         console.print(f"{name.replace('_', ' ')}: {value}")

@@ -6,6 +6,7 @@ stderr and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,12 +14,12 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from cli.control import disable_command, enable_command, keys_app
 from cli.decisions import register as register_decisions
 from cli.failures import app as failures_app
 from cli.hours import app as hours_app
+from cli.integrations import app as integrations_app
 from cli.worker import POOL
 from config.settings import SettingsError, load_settings
 from store.db import StoreConfigError
@@ -27,7 +28,6 @@ from store.token_cipher import TokenCipherError
 
 app = typer.Typer(help="Svenn ↔ Tripletex sync: operate the integration.", no_args_is_help=True)
 db_app = typer.Typer(help="The state store.", no_args_is_help=True)
-integrations_app = typer.Typer(help="Tenants' integrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(integrations_app, name="integrations")
 app.add_typer(failures_app, name="failures")
@@ -87,71 +87,27 @@ def db_downgrade(revision: str = typer.Argument(..., help="target revision, e.g.
         console.print(f"store at revision {current_revision(store.engine)}")
 
 
-@integrations_app.command("list")
-def integrations_list() -> None:
-    """Show every tenant's integration and its status."""
-    from store.integrations import list_integrations
-
-    with clear_errors():
-        store = open_store(migrate=True)
-        with store.sessions() as session:
-            rows = list_integrations(session)
-    table = Table(
-        "tenant",
-        "status",
-        "tripletex company",
-        "svenn tenant",
-        "decided by",
-        "decided at",
-        "reason",
-        "last ok tick",
-        "lag",
-        "last error",
-        "tenant",
-        "status",
-        "tripletex company",
-        "decided by",
-        "decided at",
-        "reason",
-        "last error",
-    )
-    for row in rows:
-        table.add_row(
-            row.tenant,
-            row.status,
-            f"{row.tripletex_company_name or ''} ({row.tripletex_company_id or '-'})",
-            f"{row.svenn_tenant_name or ''} ({row.svenn_tenant_id or '-'})",
-            row.decided_by or "",
-            row.decided_at.isoformat(timespec="seconds") if row.decided_at else "",
-            row.decision_reason or "",
-            *realtime_columns(row),
-            row.last_error or "",
-        )
-    console.print(table if rows else "no integrations yet")
-
-
-def realtime_columns(row: Any) -> tuple[str, str, str]:
-    """Last successful realtime tick, the lag since (how stale the tenant may be), last error."""
-    import datetime as dt
-
-    from store.realtime import lag_seconds
-
-    lag = lag_seconds(row, dt.datetime.now(dt.UTC))
-    at = row.realtime_ok_at
-    return (
-        at.isoformat(timespec="seconds") if at else "never",
-        f"{lag:.0f} s" if lag is not None else "-",
-        row.last_error or "",
-    )
-
-
 def main() -> None:
-    """Entry point with clear errors for settings problems raised outside commands."""
+    """Entry point: wrong input and settings problems are one line on stderr, never a box or a
+    traceback; a closed pipe (`| head`) ends the CLI quietly, and its temporary server with it."""
+    from cli.usage import NoArgsIsHelpError, UsageError, usage_sentence
+
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
-        app()
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as asked:
+        print(asked.ctx.get_help() if asked.ctx else "svenn-sync --help")
+        sys.exit(2)
+    except UsageError as error:
+        print(f"error: {usage_sentence(error)}", file=sys.stderr)
+        sys.exit(2)
+    except typer.Abort:
+        print("error: stopped before anything was done", file=sys.stderr)
+        sys.exit(1)
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 @app.command("demo")
@@ -160,28 +116,26 @@ def demo(
 ) -> None:
     """Run the whole story on embedded defaults: sandboxes, activation, approval, sync."""
     from cli.demo import run_demo
-    from cli.prefect_server import prefect_api
 
-    with clear_errors(), prefect_api():
-        run_demo(size)
+    with clear_errors():
+        run_demo(size)  # on the CLI's temporary server, Prefect's own lines in a log file
 
 
 @app.command("activate")
 def activate_command(
     tenant: str,
     tripletex_token: str = typer.Option(
-        ...,
+        "",
         envvar="TRIPLETEX_EMPLOYEE_TOKEN",
-        prompt=True,
-        hide_input=True,
-        help="The tenant's Tripletex employee token (or env TRIPLETEX_EMPLOYEE_TOKEN).",
+        show_default=False,
+        help="The tenant's Tripletex employee token (or env TRIPLETEX_EMPLOYEE_TOKEN; "
+        "asked for on a terminal).",
     ),
     svenn_key: str = typer.Option(
-        ...,
+        "",
         envvar="SVENN_API_KEY",
-        prompt=True,
-        hide_input=True,
-        help="The tenant's Svenn API key (or env SVENN_API_KEY).",
+        show_default=False,
+        help="The tenant's Svenn API key (or env SVENN_API_KEY; asked for on a terminal).",
     ),
     wait: int = typer.Option(
         0, help="Seconds to wait for an approval before leaving the integration in review."
@@ -192,7 +146,12 @@ def activate_command(
 
     from cli.operate import activate_tenant
     from cli.prefect_server import prefect_api
+    from cli.usage import ask_for_key
 
+    tripletex_token = tripletex_token or ask_for_key(
+        "Tripletex employee token", "TRIPLETEX_EMPLOYEE_TOKEN"
+    )
+    svenn_key = svenn_key or ask_for_key("Svenn API key", "SVENN_API_KEY")
     with clear_errors(), prefect_api():
         open_store(migrate=True)
         accepted, text = activate_tenant(
@@ -204,9 +163,11 @@ def activate_command(
 
 
 def _decide(tenant: str, decision: str, by: str, reason: str) -> None:
+    from cli.integrations import require_integration
     from cli.operate import DecisionError, decide
     from cli.prefect_server import prefect_api
 
+    require_integration(tenant, {"review"}, decision)  # before any server starts
     with clear_errors(), prefect_api():
         store = open_store(migrate=True)
         try:
@@ -281,11 +242,14 @@ def initial_sync_command(tenant: str) -> None:
     """Run (or rerun, after a stop) the initial sync of an approved tenant."""
     import asyncio
 
+    from cli.integrations import require_integration
     from cli.leases import refuse_while_held
     from cli.prefect_server import prefect_api
     from flows.initial_sync import run_initial_sync
+    from store.integrations import APPROVED_STATES
     from store.leases import INITIAL_SYNC
 
+    require_integration(tenant, {s.value for s in APPROVED_STATES}, "sync")
     with clear_errors():
         refuse_while_held(open_store(migrate=True), tenant, INITIAL_SYNC)
     with clear_errors(), prefect_api():

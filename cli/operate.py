@@ -9,7 +9,7 @@ from uuid import UUID
 from prefect.states import State
 from pydantic import SecretStr
 
-from store.activation_runs import stop_waiting, waiting_run
+from store.activation_runs import MISSED_BEATS, stop_waiting, waiting_run
 from store.integrations import get_integration
 from store.models import IntegrationStatus
 from store.state import StateStore
@@ -81,21 +81,56 @@ def _answer_or_take_over(store: StateStore, tenant: str, form: dict[str, str]) -
         from prefect.flow_runs import resume_flow_run
 
         resume_flow_run(UUID(waiting.run_id), run_input=form)
-        return True, f"answered the paused activation run {waiting.run_id}; it continues there"
-    if waiting.alive:
+        taken = _taken_up(store, tenant, waiting.run_id, heartbeat)
+        if taken is not None:
+            return True, taken
+        # The run was paused in Prefect but its process is gone (e.g. killed while it waited):
+        # the answer was accepted by the server and would be dropped; decide here instead.
+        paused = True
+    elif waiting.alive:
+        gone_after = MISSED_BEATS * heartbeat - waiting.silent_seconds
         raise DecisionError(
-            f"the activation run {waiting.run_id} of {tenant} is still preparing the plan; "
-            "decide once it waits for a decision"
+            f"the activation run {waiting.run_id} of {tenant} is not waiting for a decision: "
+            f"it is still preparing the plan, or its process stopped (last sign of life "
+            f"{waiting.silent_seconds:.0f} s ago); if it stopped, it is taken for gone in "
+            f"{max(gone_after, 1):.0f} s and this command then decides itself: run it again"
         )
+    with store.sessions() as session:
+        silent = waiting_run(session, tenant, heartbeat)
+    silent_seconds = silent.silent_seconds if silent else waiting.silent_seconds
     gone = (
         f"the activation run {waiting.run_id} is gone (its process stopped; last sign of life "
-        f"{waiting.silent_seconds:.0f} s ago)"
+        f"{silent_seconds:.0f} s ago)"
     )
     if paused:
         _mark_crashed(waiting.run_id, f"{gone}; the decision was taken by `svenn-sync`")
     with store.sessions.begin() as session:
         stop_waiting(session, tenant, waiting.run_id)
     return False, f"{gone}; deciding here. "
+
+
+def _taken_up(store: StateStore, tenant: str, run_id: str, heartbeat: float) -> str | None:
+    """After answering the paused run: what it did with the decision once its status moves on,
+    or None when the run shows no sign of life for 1.5 heartbeats (its process is gone)."""
+    import time
+
+    deadline = time.monotonic() + MISSED_BEATS * heartbeat
+    while time.monotonic() < deadline:
+        with store.sessions() as session:
+            integration = get_integration(session, tenant)
+            waiting = waiting_run(session, tenant, heartbeat)
+        status = integration.status if integration else None
+        if status != IntegrationStatus.REVIEW.value:
+            then = "; the initial sync runs there" if status in ("approved", "syncing") else ""
+            return f"the activation run {run_id} took the decision up: {tenant} is {status}{then}"
+        mine = waiting is not None and waiting.run_id == run_id
+        if mine and waiting is not None and waiting.silent_seconds > 1.5 * heartbeat:
+            return None
+        time.sleep(min(0.5, heartbeat / 4))
+    return (
+        f"answered the activation run {run_id}; it is alive but has not taken the decision up "
+        f"yet, and goes on there (`svenn-sync integrations show {tenant}` tells when it has)"
+    )
 
 
 def decide(store: StateStore, tenant: str, decision: str, approver: str, reason: str) -> str:

@@ -4,7 +4,8 @@ Without ``PREFECT_API_URL`` Prefect starts a temporary server as a subprocess an
 normal exit; a ``kill -9`` of the CLI skipped that and left the server running as an orphan.
 Here the CLI starts Prefect's same temporary server itself, with the kernel told to end it when
 the CLI dies for any reason (Linux ``PR_SET_PDEATHSIG``; elsewhere only a normal exit stops it).
-With ``PREFECT_API_URL`` set (a real server), nothing is started.
+With ``PREFECT_API_URL`` set (a real server), nothing is started. The temporary server has its
+own database (``svenn-sync-cli.db`` in ``PREFECT_HOME``), never a real local server's.
 """
 
 from __future__ import annotations
@@ -19,11 +20,17 @@ import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
 PR_SET_PDEATHSIG = 1
 STARTUP_TIMEOUT_SECONDS = 240  # a loaded 2-core machine needs well over a minute
+# The temporary server keeps its runs apart from a real local server's (same PREFECT_HOME), so
+# the CLI's and the demo's runs never show in that server's UI as runs of other data; kept
+# between CLI runs, so that the next CLI sees the runs a killed one left and marks them Crashed.
+TEMPORARY_DATABASE = "svenn-sync-cli.db"
+FLUSH_SECONDS = 20  # a bound: what is not sent by then stays unsent, the CLI does not hang
 
 
 def die_with_parent(parent: int) -> Callable[[], None]:
@@ -61,8 +68,10 @@ def prefect_api() -> Iterator[None]:
     """Flows run in this block talk to the configured server, or to a temporary one that is
     stopped at the end of the block and can never outlive this process."""
     from prefect.settings import (
+        PREFECT_API_DATABASE_CONNECTION_URL,
         PREFECT_API_URL,
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_HOME,
         temporary_settings,
     )
 
@@ -72,17 +81,33 @@ def prefect_api() -> Iterator[None]:
         yield
         return
     server = _owned_server_class()()
-    server.start(timeout=STARTUP_TIMEOUT_SECONDS)
+    own_database = f"sqlite+aiosqlite:///{Path(PREFECT_HOME.value()) / TEMPORARY_DATABASE}"
+    with temporary_settings({PREFECT_API_DATABASE_CONNECTION_URL: own_database}):
+        server.start(timeout=STARTUP_TIMEOUT_SECONDS)  # the child reads these settings
     updates = {
         PREFECT_API_URL: server.api_url,
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY: HEARTBEAT_SECONDS,
     }
     try:
         with temporary_settings(updates):
-            asyncio.run(sweep_zombies())  # runs of a CLI that was killed: Crashed, not Running
-            yield
+            try:
+                asyncio.run(sweep_zombies())  # runs of a CLI that was killed: Crashed
+                yield
+            finally:
+                flush_to_server()
     finally:
         server.stop()
+
+
+def flush_to_server() -> None:
+    """Send the logs and events still queued to the temporary server while it is up: left for
+    the exit, Prefect's workers kept retrying a server already stopped (about a minute of
+    silence, then "Error logging to API")."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for service in (APILogWorker, EventsWorker):
+        service.drain_all(timeout=FLUSH_SECONDS)
 
 
 async def sweep_zombies() -> list[Any]:

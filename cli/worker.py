@@ -26,7 +26,12 @@ def worker_argv(pool: str, extra: Sequence[str]) -> list[str]:
 
 
 def become_worker(pool: str, extra: Sequence[str]) -> NoReturn:
-    """Replace this process with Prefect's worker, with SIGINT (and SIGTERM) at their defaults."""
+    """Replace this process with Prefect's worker, with SIGINT (and SIGTERM) at their defaults,
+    and the flow runs it starts sending heartbeats every ``HEARTBEAT_SECONDS`` (Prefect's own
+    default left them at minutes, so a killed run showed Running for ~9 minutes)."""
+    from cli.zombies import HEARTBEAT_SECONDS
+
+    os.environ.setdefault("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", str(HEARTBEAT_SECONDS))
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_DFL)  # an ignored signal would stay ignored across exec
     argv = worker_argv(pool, extra)

@@ -9,7 +9,9 @@ with :func:`sync.malformed.malformed_failure`; callers that only need the record
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
+import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -92,7 +94,29 @@ def malformed_record(
     field, value, problem = _what_failed(row, error, field_names)
     if redact is not None and record_id is not None:
         record_id = redact(record_id)
-    return MalformedRecord(system, entity, record_id, field, shown_value(value, redact), problem)
+    label = None
+    if record_id is None:  # one failed record per record all the same, named by what it has
+        label, record_id = _without_id(row, redact)
+    shown = shown_value(value, redact)
+    return MalformedRecord(system, entity, record_id, field, shown, problem, label=label)
+
+
+# Fields that name a record to a person when its id cannot be read (both systems' spellings).
+NAMING_FIELDS = ("name", "firstName", "lastName", "number", "customerNumber", "employeeNumber")
+
+
+def _without_id(row: Any, redact: Callable[[str], str] | None) -> tuple[str, str]:
+    """(how messages name a record without a readable id, a stable key for its failed row):
+    its name and numbers, and a digest of what was received, the same on every read."""
+    received = json.dumps(row, sort_keys=True, ensure_ascii=False, default=str)
+    key = f"no-id-{hashlib.sha256(received.encode()).hexdigest()[:12]}"
+    named = row if isinstance(row, Mapping) else {}
+    parts = [
+        f"{name} {shown_value(named[name], redact)}"
+        for name in NAMING_FIELDS
+        if isinstance(named.get(name), str | int) and named.get(name) != ""
+    ]
+    return f"without id ({', '.join(parts) or 'nothing that names it'}; key {key})", key
 
 
 def _what_failed(

@@ -84,6 +84,8 @@ class MalformedRecord:
     # takes part in matching only, so that its counterpart is held back instead of being
     # linked to something else or created a second time. ``None`` when nothing could be read.
     stand_in: Any = dataclass_field(default=None, compare=False, repr=False)
+    # How the messages name a record whose id could not be read (its name, number, ...).
+    label: str | None = None
 
     @property
     def direction(self) -> Direction:
@@ -117,7 +119,7 @@ def malformed_context(
     return {
         "entity": entity_en,
         "entity_no": entity_no,
-        "record_id": record.record_id or "without id",
+        "record_id": record.label or record.record_id or "without id",
         "field": record.field,
         "value": record.value,
         "problem": problem_en,

@@ -45,8 +45,11 @@ def take_review(
         except LeaseHeldError as held:
             return Refusal(
                 "ACTIVATION_RUN_WAITING",
-                f"The activation run {held.holder} of {tenant} is alive and waits for a decision; "
-                f"answer it (`svenn-sync approve {tenant} --by NAME`) instead of starting another.",
+                f"The activation run {held.holder} of {tenant} showed a sign of life "
+                f"{held.age_seconds} s ago and may still be preparing the plan or waiting for a "
+                f"decision: answer it with `svenn-sync approve {tenant} --by NAME` (which "
+                f"decides itself if the run is gone); if its process stopped, it is taken for "
+                f"gone in {held.wait_seconds} s and a new activation can start then.",
             )
     return parties
 

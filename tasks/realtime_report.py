@@ -90,6 +90,16 @@ class RunTotals:
             if c.changed_in_svenn or c.changed_in_tripletex or c.writes
         ]
 
+    def description(self) -> str:
+        """The run in one line: ticks, tenants where something moved, writes, failing tenants."""
+        moved = {tenant for (tenant, _), counts in self.counts.items() if counts.writes}
+        writes = sum(c.writes for c in self.counts.values())
+        failing = f", {len(self.failed)} tenants failing" if self.failed else ""
+        return (
+            f"Realtime sync: {self.ticks} ticks, {writes} records written for "
+            f"{len(moved)} tenants{failing}"
+        )
+
     def summary(self) -> dict[str, Any]:
         """The run's result (JSON-safe)."""
         slowest = max(self.tick_seconds, default=0.0)
@@ -113,7 +123,9 @@ async def publish_realtime_summary(totals: RunTotals) -> None:
             "## Tenants whose last tick failed\n" + markdown_table(failed),
         ]
     )
-    await acreate_markdown_artifact(text, key=artifact_key(ARTIFACT, "summary"))
+    await acreate_markdown_artifact(
+        text, key=artifact_key(ARTIFACT, "summary"), description=totals.description()
+    )
     await acreate_table_artifact(
         rows[:MAX_TABLE_ROWS] or [{"tenant": "-", "entity": "-"}],
         key=artifact_key(ARTIFACT, "counts"),

@@ -133,3 +133,81 @@ def test_kill_9_of_the_cli_leaves_no_prefect_server_running(tmp_path: Path) -> N
             for pid in everything:
                 if alive(pid):
                     os.kill(pid, signal.SIGKILL)
+
+
+def _prefect_states(prefect_home: Path) -> dict[str, str]:
+    """Flow run id → state type, read from the CLI's temporary server's database."""
+    try:
+        with sqlite3.connect(prefect_home / "svenn-sync-cli.db") as db:
+            rows = db.execute("SELECT id, state_type FROM flow_run").fetchall()
+    except sqlite3.Error:
+        return {}
+    return {str(run): str(state) for run, state in rows}
+
+
+def _status(tmp_path: Path, tenant: str) -> str | None:
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        row = db.execute("SELECT status FROM integrations WHERE tenant = ?", (tenant,)).fetchone()
+    return row[0] if row else None
+
+
+def test_an_approval_given_right_after_a_kill_at_the_pause_is_carried_out(tmp_path: Path) -> None:
+    """`activate --wait` killed while its run is paused for approval, then `approve` at once:
+    the answer is not acknowledged and dropped; `approve` sees that nobody takes it up, marks
+    the run Crashed and carries the decision out itself."""
+    with sandbox_pair(size="small", seed=3) as pair:
+        home = tmp_path / "prefect"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "CI"))}
+        env |= {
+            "PREFECT_HOME": str(home),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "SVENN_SYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'state.db'}",
+            "SVENN_SYNC_TRIPLETEX_BASE_URL": pair.tripletex_url,
+            "SVENN_SYNC_SVENN_BASE_URL": pair.svenn_url,
+            "SVENN_SYNC_TRIPLETEX_CONSUMER_TOKEN": pair.consumer_token,
+            "SVENN_SYNC_ENCRYPTION_KEY": TEST_KEY,
+            "SVENN_SYNC_ACTIVATION_HEARTBEAT_SECONDS": "100",  # alive when approve starts
+            "TRIPLETEX_EMPLOYEE_TOKEN": pair.employee_token,
+            "SVENN_API_KEY": pair.svenn_api_key,
+        }
+        env.pop("SVENN_SYNC_DATABASE_SCHEMA", None)
+        cli = subprocess.Popen(
+            [str(CLI), "activate", pair.tenant, "--wait", "600"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        everything: set[int] = set()
+        try:
+            deadline = time.monotonic() + 900  # a bound for a loaded machine, not a speed
+            run_id: str | None = None
+            while time.monotonic() < deadline and cli.poll() is None:
+                run_id = activation_run(tmp_path)
+                if run_id and _prefect_states(home).get(run_id) == "PAUSED":
+                    break  # the run waits for the approver's form
+                time.sleep(0.5)
+            assert run_id and _prefect_states(home).get(run_id) == "PAUSED", "never paused"
+            everything = children(cli.pid)
+            os.kill(cli.pid, signal.SIGKILL)
+            cli.wait(timeout=10)
+            approved = subprocess.run(
+                [str(CLI), "approve", pair.tenant, "--by", "kari@ops"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            assert approved.returncode == 0, approved.stdout + approved.stderr
+            said = " ".join(approved.stdout.split())  # the console wraps long lines
+            assert "it continues there" not in said
+            assert f"the activation run {run_id} is gone" in said, said
+            assert "initial sync finished: active" in said, said
+            assert _status(tmp_path, pair.tenant) == "active"
+            assert _prefect_states(home)[run_id] == "CRASHED"  # never Running for good
+        finally:
+            if cli.poll() is None:
+                cli.kill()
+                cli.wait()
+            for pid in everything:
+                if alive(pid):
+                    os.kill(pid, signal.SIGKILL)

@@ -256,3 +256,20 @@ def test_a_malformed_change_feed_event_never_stops_the_page(field: str, value: A
     elif len(ids) == 2 and field == "id":
         [malformed] = page.malformed  # the record cannot be named: one failed record
         assert malformed.field == "id" and malformed.entity is Entity.CUSTOMER
+
+
+def test_svenn_records_served_without_an_id_are_named_and_keep_one_row_each() -> None:
+    rows = []
+    for name, number in [("Fjord Bygg AS", "1001"), ("Vest Rør AS", "1002")]:
+        row = dict(SVENN_ROWS[Entity.CUSTOMER], name=name, customerNumber=number)
+        del row["id"]
+        rows.append(row)
+    bad = read(System.SVENN, Entity.CUSTOMER, rows).malformed
+    assert len(bad) == 2
+    failures = [malformed_failure(m) for m in bad]
+    ids = [f.svenn_id for f in failures]
+    assert None not in ids and len(set(ids)) == 2  # one failed row per record, never shared
+    assert ids == [m.record_id for m in read(System.SVENN, Entity.CUSTOMER, rows).malformed]
+    for failure, name in zip(failures, ["Fjord Bygg AS", "Vest Rør AS"], strict=True):
+        assert name in failure.message_en and name in failure.message_no
+        assert "None" not in failure.message_en

@@ -65,9 +65,10 @@ def test_cli_activate_then_approve_runs_the_initial_sync(pipeline, sandboxes, st
     assert "initial sync finished: active" in done.stdout
     assert status_of(state_store, sandboxes.tenant) == "active"
     listed = svenn_sync("integrations", "list", COLUMNS="200")
-    assert "kari@ops" in listed.stdout and "active" in listed.stdout
-    assert f"({sandboxes.company_id})" in listed.stdout  # both accounts, named for the approver
-    assert f"({sandboxes.tenant})" in listed.stdout
+    assert "active" in listed.stdout and f"({sandboxes.company_id})" in listed.stdout
+    shown = svenn_sync("integrations", "show", sandboxes.tenant)
+    assert "kari@ops" in shown.stdout  # both accounts and the decision, named for the approver
+    assert str(sandboxes.company_id) in shown.stdout and sandboxes.tenant in shown.stdout
 
 
 def test_cli_reject_needs_a_reason_and_records_it(pipeline, sandboxes, state_store):

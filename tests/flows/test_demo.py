@@ -72,6 +72,7 @@ def test_demo_activates_approves_syncs_and_reruns_without_writes(
     # The refusal staged on purpose is not an error, and no library chatter leaks out.
     assert "ERROR" not in out + captured.err
     assert "temporary directory" not in out + captured.err
+    assert_a_clean_story(out + captured.err, tmp_path)
     # Tables and prose fit 80 columns; commands stay on one line so they copy whole.
     long_ok = ("  $ ", "  http")  # commands and links stay on one line so they copy whole
     assert max(len(line) for line in out.splitlines() if not line.startswith(long_ok)) <= 80
@@ -105,3 +106,40 @@ def test_demo_activates_approves_syncs_and_reruns_without_writes(
     as_csv = run_as_printed(next(h for h in hints if "--format csv" in h))
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert rows and {"message_en", "message_no", "target_error", "reason_code"} <= set(rows[0])
+
+
+def assert_a_clean_story(text: str, data_dir: Path, cwd: Path = ROOT) -> None:
+    """Steps numbered 1, 2, 3, ... in the order they run; Prefect's own lines (and their links
+    to a server gone at the end) in the log file the demo names, not in the story; no error
+    text; the demo's own duration at the end."""
+    numbers = [int(n) for n in re.findall(r"^─* ?(\d+)\. ", text, re.M)]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 8, numbers
+    for prefect_line in ("View at http", "Starting temporary server", "| INFO", "Finished in"):
+        assert prefect_line not in text
+    assert not re.search(r"\berror\b", text, re.I), text
+    log = data_dir / "prefect.log"
+    assert f"Prefect's own lines (its server, runs and tasks) are in {log}" in " ".join(
+        text.split()
+    )
+    assert (cwd / log).exists()
+    if cwd != ROOT:  # in its own process, as `make demo` runs it, the file has Prefect's lines
+        assert "Starting temporary server" in (cwd / log).read_text()
+    assert re.search(r"The demo took \d+ s\.", " ".join(text.split()))
+
+
+def test_the_demo_command_ends_cleanly_with_its_own_duration(tmp_path):
+    """`svenn-sync demo` as `make demo` runs it, in its own process: the story, then nothing
+    but its duration (Prefect's queued logs and events are flushed while the server is up)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SVENN_SYNC_"))}
+    env |= {"PREFECT_HOME": str(tmp_path / "prefect"), "PYTHONPATH": str(ROOT), "COLUMNS": "80"}
+    done = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "-m", "cli", "demo", "--size", "small"],
+        cwd=tmp_path,  # the demo's store and log go to data/demo here
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_a_clean_story(done.stdout + done.stderr, Path("data/demo"), cwd=tmp_path)
+    assert "Traceback" not in done.stdout + done.stderr

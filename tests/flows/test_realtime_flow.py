@@ -95,10 +95,11 @@ def test_a_revoked_key_fails_one_tenant_visibly_and_the_others_sync(
     assert "t-three" not in {tenant for tenant, _ in rows}  # its tick failed: no counts
     markdown = Artifact.get("realtime-sync-summary")
     assert markdown is not None and "t-three" in str(markdown.data)  # ... but it is named
+    assert markdown.description and "1 tenants failing" in markdown.description  # one line
 
-    import cli.main
+    import cli.integrations
 
-    monkeypatch.setattr(cli.main.console, "width", 400)
+    monkeypatch.setattr(cli.integrations.console, "width", 400)
     listing = CliRunner().invoke(app, ["integrations", "list"])
     assert listing.exit_code == 0, listing.output
     assert "never" in listing.output and "HTTP 401" in listing.output

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from cli.zombies import HEARTBEAT_SECONDS
 from tests.server.harness import ROOT, PrefectServer
 
 SVENN_SYNC = str(Path(sys.executable).with_name("svenn-sync"))
@@ -23,7 +24,7 @@ def _as_a_background_job() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # what `cmd &` in a non-interactive shell does
 
 
-def _started(output: Path, process: subprocess.Popen[bytes], within: float = 180) -> bool:
+def _started(output: Path, process: subprocess.Popen[bytes], within: float = 600) -> bool:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline and process.poll() is None:
         if "started!" in output.read_text(errors="replace"):
@@ -48,6 +49,10 @@ def test_svenn_sync_worker_started_in_the_background_stops_on_sigterm(
         )
     try:
         assert _started(log, process), log.read_text(errors="replace")
+        # the runs it starts inherit its environment: heartbeats as often as docs/DECISIONS.md
+        # says, so a killed run is marked Crashed after 3 missed beats, not Prefect's minutes
+        environment = Path(f"/proc/{process.pid}/environ").read_bytes().split(b"\0")
+        assert f"PREFECT_FLOWS_HEARTBEAT_FREQUENCY={HEARTBEAT_SECONDS}".encode() in environment
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=120)  # raises if it is still running: a bound, not a speed target
     finally:
