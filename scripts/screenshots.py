@@ -2,10 +2,10 @@
 
 Starts a Prefect server with its UI (tests/server/harness.py), the pool, every deployment and a
 worker, both sandboxes and a throwaway state store; runs an activation through its deployment,
-and photographs with headless Chromium what an operator sees: the plan of the paused run, the
-approval form, the initial-sync summary and the failed-record table, then a nightly
-reconciliation's drift report. The PNGs land in docs/screenshots/ (shown in the README).
-Everything started here is stopped at the end.
+and photographs with headless Chromium (Playwright, scripts/browser.py) what an operator sees:
+the plan of the paused run, the approval form, the initial-sync summary and the failed-record
+table, then a nightly reconciliation's drift report. The PNGs land in docs/screenshots/ (shown
+in the README). Everything started here is stopped at the end.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import httpx
 from cryptography.fernet import Fernet
 
 from sandboxes.pair import SandboxPair, sandbox_pair
-from sandboxes.runner import free_port
 from scripts.browser import Browser
 from store.db import make_engine, session_factory
 from store.links import links_for
@@ -155,7 +154,7 @@ def main() -> None:
             take_keys(store | sandbox_env(pair), pair)
             with (
                 server.worker(store | sandbox_env(pair)) as worker,
-                Browser(free_port()) as browser,
+                Browser() as browser,
             ):
                 for path in rehearse(server, worker, pair, browser, store_url):
                     print(f"wrote {path.relative_to(ROOT)}", flush=True)

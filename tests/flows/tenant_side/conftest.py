@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 from pydantic import SecretStr
 
 from cli.operate import decide
@@ -20,9 +20,9 @@ from intake.logg_link import sign
 from sandboxes.live_edits import svenn_edit
 from sandboxes.pair import SandboxPair
 from sandboxes.runner import serve_in_thread
+from scripts.browser import chromium_page as browser_page
 from tests.flows.conftest import run_activation
 
-CHROMIUM = "/usr/bin/chromium"
 INTAKE_TOKEN = "intake-bearer-for-tenant-view-tests"
 LINK_KEY = "logg-link-key-for-tests"
 HANSEN = "Hansen Bygg AS"
@@ -52,13 +52,9 @@ class TenantSide:
 
 @contextmanager
 def chromium_page() -> Iterator[Page]:
-    """A page in Debian's Chromium driven by Playwright (never a downloaded browser)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        try:
-            yield browser.new_page(viewport={"width": 1100, "height": 1400})
-        finally:
-            browser.close()
+    """A page in Debian's Chromium driven by Playwright (the driver `make screenshots` uses)."""
+    with browser_page(width=1100, height=1400) as page:
+        yield page
 
 
 def plant_held_back_customers(pair: SandboxPair) -> dict[str, str]:
