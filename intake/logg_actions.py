@@ -106,6 +106,30 @@ def row_actions(
     return found
 
 
+def offered_buttons(reason_code: str, entity: str = "customer") -> set[str]:
+    """The buttons the page shows on an open row of ``reason_code`` (built as for a real row
+    with one candidate, one duplicate and one conflicting field); none for other reasons."""
+    row = FailedRecord(
+        entity=entity,
+        reason_code=reason_code,
+        record_key="svenn:1",
+        svenn_id="1",
+        tripletex_id="2",
+        target_error={"candidates": ["2"], "duplicate_of": ["3"], "conflicts": [{"field": "x"}]},
+    )
+
+    def choice(row: FailedRecord, action: str, other: str, text: str) -> Choice:
+        return Choice(action, other, text, "")
+
+    if reason_code == "FIELD_CONFLICT":
+        sides = _conflict_sides(row, choice)
+    elif reason_code in HELD_BACK:
+        sides = _held_back_sides(row, choice)
+    else:
+        sides = []
+    return {c.text for side in sides for c in side.choices}
+
+
 def _held_back_sides(row: FailedRecord, choice: Any) -> list[Side]:
     """The row's own record, then each candidate with "same" / "different" buttons."""
     side, own = row.record_key.split(":", 1)
