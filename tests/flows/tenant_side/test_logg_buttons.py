@@ -6,6 +6,8 @@ token and a link of another tenant are refused in Norwegian and change nothing."
 
 from __future__ import annotations
 
+import os
+
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
@@ -23,6 +25,7 @@ pytestmark = pytest.mark.scenario
 
 PERSON = "kari@tenant.no"
 SHARED_EMAIL = "post@tvillingror.no"
+WAIT = 90_000  # ms: an action may wait for the tenant's lease (a tick, a retry) to be free
 TWINS = {"Tvilling Rør AS": "913000005", "Tvilling Rør Vest AS": "913000013"}
 
 
@@ -66,7 +69,7 @@ def test_a_held_back_customer_is_linked_by_its_button_in_the_browser(
 ):
     tenant = tenant_side.pair.tenant
     row = held_back_row(state_store, tenant, twins["svenn"])
-    first, second = twins["Tvilling Rør AS"], twins["Tvilling Rør Vest AS"]
+    first = twins["Tvilling Rør AS"]
     with chromium_page() as page:
         page.goto(tenant_side.logg_url())
         page.get_by_role("searchbox").fill("tvilling")
@@ -76,19 +79,11 @@ def test_a_held_back_customer_is_linked_by_its_button_in_the_browser(
         expect(shown.locator(".kort .kort-navn")).to_have_text(["Tvilling Rør", *TWINS])
         expect(shown.locator(f".kort[data-id='{first}']")).to_contain_text(TWINS["Tvilling Rør AS"])
         expect(shown.locator(f".kort[data-id='{first}']")).to_contain_text(SHARED_EMAIL)
+        if os.environ.get("LOGG_BUTTONS_SCREENSHOT"):  # the README's picture, on request
+            shown.screenshot(path=os.environ["LOGG_BUTTONS_SCREENSHOT"])
 
-        press(page, row.id, second, "Dette er ulike kunder")
-        expect(page.locator("#utfall")).to_contain_text("holdes adskilt")
-        with state_store.sessions() as session:
-            pair = Pair(svenn_id=twins["svenn"], tripletex_id=second)
-            assert [d.decided_by for d in standing_on(session, tenant, "customer", pair)] == [
-                PERSON
-            ]
-        assert row_status(state_store, row.id)[0] == "open"  # the other candidate remains
-
-        page.goto(tenant_side.logg_url() + "&q=tvilling")
         press(page, row.id, first, "Dette er samme kunde")
-        expect(page.locator("#utfall")).to_contain_text("samme oppføring")
+        expect(page.locator("#utfall")).to_contain_text("samme oppføring", timeout=WAIT)
         assert "sig=" in page.url and "/logg/" not in page.url  # post/redirect/get
         expect(page.locator(f"#rad-{row.id}")).to_have_count(0)  # no longer open
     assert row_status(state_store, row.id) == ("resolved", PERSON)
@@ -97,7 +92,7 @@ def test_a_held_back_customer_is_linked_by_its_button_in_the_browser(
         assert link is not None and link.tripletex_id == first
 
 
-def test_forged_missing_and_other_tenants_forms_are_refused_and_change_nothing(
+def test_forged_missing_and_other_tenants_forms_change_nothing_then_keep_apart_works(
     twins, tenant_side: TenantSide, state_store
 ):
     tenant = tenant_side.pair.tenant
@@ -138,6 +133,16 @@ def test_forged_missing_and_other_tenants_forms_are_refused_and_change_nothing(
         assert len(links_for(session, tenant, "customer")) == before
         assert link_holding(session, tenant, "customer", "svenn", twins["svenn"]) is None
 
+    second = twins["Tvilling Rør Vest AS"]
+    with chromium_page() as page:  # the genuine form of the other candidate is taken
+        page.goto(tenant_side.logg_url() + "&q=tvilling")
+        press(page, row.id, second, "Dette er ulike kunder")
+        expect(page.locator("#utfall")).to_contain_text("holdes adskilt", timeout=WAIT)
+    with state_store.sessions() as session:
+        pair = Pair(svenn_id=twins["svenn"], tripletex_id=second)
+        decided = standing_on(session, tenant, "customer", pair)
+        assert [(d.kind, d.decided_by) for d in decided] == [("keep_apart", PERSON)]
+
 
 def test_a_conflict_keeps_the_other_value_by_its_button(tenant_side: TenantSide, state_store):
     pair, tenant = tenant_side.pair, tenant_side.pair.tenant
@@ -159,7 +164,7 @@ def test_a_conflict_keeps_the_other_value_by_its_button(tenant_side: TenantSide,
         svenn_side = page.locator(f"#rad-{row.id} .kort[data-system=svenn]")
         expect(svenn_side.locator(".verdi")).to_contain_text(["+47 99 00 00 02"])
         press(page, row.id, link.svenn_id, "Behold denne verdien")
-        expect(page.locator("#utfall")).to_contain_text("verdien du valgte")
+        expect(page.locator("#utfall")).to_contain_text("verdien du valgte", timeout=WAIT)
     assert row_status(state_store, row.id) == ("resolved", PERSON)
     phone = tripletex_records(pair, "customer")[str(link.tripletex_id)].get("phoneNumber")
     assert phone and phone.replace(" ", "").endswith("99000002")
