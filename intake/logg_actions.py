@@ -177,7 +177,13 @@ def logg_router(settings: Settings) -> APIRouter:
     answers: dict[int | str, dict[str, Any]] = {
         303: {"description": "Done: back to the Logg page, which says what happened."},
         403: {"content": {"text/html": {}}, "description": "Bad link or form token."},
-        422: {"content": {"text/html": {}}, "description": "Refused; nothing changed."},
+        422: {  # a refused decision is a page; a malformed path is JSON, as on every route
+            "description": "Refused in one sentence; nothing changed.",
+            "content": {
+                "text/html": {},
+                "application/json": {"schema": {"$ref": "#/components/schemas/Answer"}},
+            },
+        },
     }
 
     @router.post("/tenants/{tenant}/logg/rad/{row_id}", responses=answers)
