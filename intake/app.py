@@ -34,6 +34,7 @@ from intake.keys import (
     take_keys,
     turn_on_in_process,
 )
+from intake.logg_actions import logg_router
 from intake.tenant_control import router as tenant_control
 from intake.tenant_decisions import router as decisions_router
 from intake.tenant_view import tenant_router
@@ -106,6 +107,7 @@ def create_app(
     async def malformed(request: Request, error: RequestValidationError) -> JSONResponse:
         return answer(422, "MALFORMED_REQUEST", malformed_message(error.errors()))
 
+    app.include_router(logg_router(settings))  # the Logg page's buttons
     app.include_router(tenant_router(settings))  # status, log and Logg page (intake/tenant_view.py)
 
     @app.post(

@@ -3,19 +3,20 @@ JavaScript needed) over the same log query as the JSON API (:mod:`store.tenant_l
 
 Search, entity and state are a GET form that carries the link's signature along; paging links
 keep all of them. The page is lenient: a malformed ``page`` or ``status`` falls back to the
-first page of open rows. Each row is an ``<article id="rad-ID">`` with an empty
-``.handlinger`` block for actions on the row.
+first page of open rows. Each row is an ``<article id="rad-ID">``; its ``.handlinger`` block
+holds the buttons of a held-back or conflict row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import SecretStr
 
 from store.state import StateStore
 from store.tenant_log import LogStatus, read_log, read_overview
@@ -26,8 +27,13 @@ PAGE_STATUSES: dict[str, LogStatus] = {"open": "open", "all": "all", "resolved":
 NOT_ON = "Integrasjonen med Tripletex er ikke slått på."
 
 
-def render_logg(request: Request, store: StateStore, tenant: str, sig: str) -> HTMLResponse:
-    """The Logg page for ``tenant`` (its link already checked), as the query asks."""
+def render_logg(
+    request: Request, store: StateStore, tenant: str, sig: str, key: SecretStr
+) -> HTMLResponse:
+    """The Logg page for ``tenant`` (its link already checked), as the query asks; held-back
+    and conflict rows carry their buttons (:mod:`intake.logg_actions`)."""
+    from intake.logg_actions import DONE, row_actions
+
     params = request.query_params
     q = (params.get("q") or "").strip()[:200]
     entity = params.get("entity") if params.get("entity") in ENTITY_TEXT else None
@@ -38,6 +44,7 @@ def render_logg(request: Request, store: StateStore, tenant: str, sig: str) -> H
         if overview is None:
             return refusal(request, NOT_ON, 404)
         found = read_log(session, tenant, q=q, entity=entity, status=status, page=page)
+        actions = row_actions(session, tenant, [e.id for e in found.entries], key, sig)
     kept = {"sig": sig, "q": q, "entity": entity or "", "status": status}
 
     def href(to_page: int) -> str:
@@ -58,6 +65,10 @@ def render_logg(request: Request, store: StateStore, tenant: str, sig: str) -> H
             "next": href(page + 1) if page < found.pages else None,
             "reasons": {e.reason_code: e for e in found.entries},
             "when": _when,
+            "actions": actions,
+            "action_path": f"/tenants/{quote(tenant, safe='')}/logg/rad/",
+            "done": DONE.get(params.get("utfall") or ""),
+            "done_row": params.get("rad") if (params.get("rad") or "").isdigit() else None,
         },
     )
 

@@ -82,9 +82,16 @@ async def _body(request: Request, model: type[BaseModel]) -> Any:
         raise DecisionRefused(f"send a JSON object with {names}") from bad
 
 
-def _done(outcome: DecisionOutcome, tenant: str, background: BackgroundTasks, by: str) -> Any:
+def schedule_retry(
+    outcome: DecisionOutcome, tenant: str, background: BackgroundTasks, by: str
+) -> None:
+    """After a decision that changed something, retry the rows that waited on it."""
     if outcome.changed and outcome.retry_rows:
         background.add_task(_retry, tenant, outcome.retry_rows, by)
+
+
+def _done(outcome: DecisionOutcome, tenant: str, background: BackgroundTasks, by: str) -> Any:
+    schedule_retry(outcome, tenant, background, by)
     code = "DONE" if outcome.changed else "NOTHING_TO_DO"
     return _answer(200, code, outcome.message, retrying=len(outcome.retry_rows))
 
@@ -95,27 +102,32 @@ async def _retry(tenant: str, rows: list[int], by: str) -> None:
     await retry_failed(tenant, failure_ids=rows, retried_by=by)
 
 
-async def _decide(request: Request, tenant: str, background: BackgroundTasks, verb: str) -> Any:
+async def apply_decision(
+    tenant: str, verb: str, entity: str, pair: Pair, *, by: str, reason: str | None
+) -> DecisionOutcome:
+    """``verb`` ("link", "keep-apart", "unlink") about ``pair``, through the decision service:
+    the one dispatch the tenant API and the Logg page's buttons share."""
     from tasks.decisions import keep_apart, link_records, mark_duplicate, undo_decision
 
+    store = state_store()
+    if verb == "link" and pair.same_side:
+        return await mark_duplicate(store, tenant, entity, pair, by=by, reason=reason)
+    if verb == "link":
+        return await link_records(
+            store, tenant, entity, str(pair.svenn_id), str(pair.tripletex_id),
+            by=by, reason=reason,
+        )  # fmt: skip
+    if verb == "keep-apart":
+        return await keep_apart(store, tenant, entity, pair, by=by, reason=reason)
+    return await undo_decision(store, tenant, entity, pair, by=by)
+
+
+async def _decide(request: Request, tenant: str, background: BackgroundTasks, verb: str) -> Any:
     try:
         body = await _body(request, PairBody)
-        pair, store = body.pair(), state_store()
-        if verb == "link" and pair.same_side:
-            outcome = await mark_duplicate(
-                store, tenant, body.entity, pair, by=body.by, reason=body.reason
-            )
-        elif verb == "link":
-            outcome = await link_records(
-                store, tenant, body.entity, str(pair.svenn_id), str(pair.tripletex_id),
-                by=body.by, reason=body.reason,
-            )  # fmt: skip
-        elif verb == "keep-apart":
-            outcome = await keep_apart(
-                store, tenant, body.entity, pair, by=body.by, reason=body.reason
-            )
-        else:
-            outcome = await undo_decision(store, tenant, body.entity, pair, by=body.by)
+        outcome = await apply_decision(
+            tenant, verb, body.entity, body.pair(), by=body.by, reason=body.reason
+        )
     except DecisionRefused as refused:
         return _answer(422, "REFUSED", str(refused))
     return _done(outcome, tenant, background, body.by)

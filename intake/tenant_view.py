@@ -84,6 +84,8 @@ def tenant_router(settings: Settings) -> APIRouter:
         verdict = check(settings.logg_link_key, tenant, sig)
         if verdict is not LinkCheck.VALID:
             return refusal(request, REFUSALS[verdict], 403)
-        return render_logg(request, state_store(settings), tenant, sig or "")
+        return render_logg(
+            request, state_store(settings), tenant, sig or "", settings.logg_link_key
+        )
 
     return router

@@ -29,6 +29,7 @@ from sync.matching import (
     match_projects,
 )
 from sync.matching import records_frame as to_frame
+from sync.record_card import cards
 from sync.records import Direction, Employee, Entity, Record
 from sync.rules import ReasonCode, check_record, is_blocked, message
 
@@ -323,6 +324,7 @@ def _duplicate_failure(
             "key": duplicate.key,
             "duplicate_of": list(duplicate.duplicate_of),
             "linked_to": counterparts,
+            "cards": cards(duplicate.duplicate_of, everything[side]),
         },
         source=SIDES[side],
         duplicates=duplicates_en,
@@ -482,6 +484,7 @@ def _ambiguity_failure(
             "candidates": list(ambiguity.candidate_ids),
             "conflict": ambiguity.conflict,
             "lookalikes": list(ambiguity.lookalike_ids),
+            "cards": cards(ambiguity.candidate_ids, everything[other]),
         },
         key=key_en,
         key_no=key_no,

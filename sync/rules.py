@@ -150,34 +150,40 @@ MESSAGES: dict[ReasonCode, tuple[str, str]] = {
     ReasonCode.AMBIGUOUS_MATCH: (
         "'{name}' matches {candidates} in {system} by {key}, but not one to one{why}. Nothing "
         "was linked or created for it: merge the duplicates or correct the {key}, then run the "
-        "sync again; or link it by hand to the right one (`svenn-sync link`), or say they are "
-        "different (`svenn-sync keep-apart`).",
+        "sync again; or link it by hand to the right one (`svenn-sync link`, or the Logg "
+        "page's button «Dette er samme kunde»), or say they are different "
+        "(`svenn-sync keep-apart`, or «Dette er ulike kunder»).",
         "«{name}» passer med {candidates_no} i {system} på {key_no}, men ikke én til én{why_no}. "
         "Ingenting er koblet eller opprettet for den: slå sammen duplikatene eller rett "
         "{key_no}, og kjør synkroniseringen på nytt; eller koble den manuelt til den riktige "
-        "(`svenn-sync link`), eller si at de er ulike (`svenn-sync keep-apart`).",
+        "(`svenn-sync link`, eller knappen «Dette er samme kunde» i Loggen), eller si at de er "
+        "ulike (`svenn-sync keep-apart`, eller «Dette er ulike kunder»).",
     ),
     ReasonCode.MATCH_CONFLICT: (
         "'{name}' matches {candidates} in {system} by {key}, but their {conflict} differs. "
         "Nothing was linked or created for it: correct the {conflict} that is wrong in Svenn or "
-        "Tripletex, then run the sync again; or link the records by hand (`svenn-sync link`), "
-        "or say they are different (`svenn-sync keep-apart`).",
+        "Tripletex, then run the sync again; or link the records by hand (`svenn-sync link`, or "
+        "the Logg page's button «Dette er samme kunde»), or say they are different "
+        "(`svenn-sync keep-apart`, or «Dette er ulike kunder»).",
         "«{name}» passer med {candidates_no} i {system} på {key_no}, men {conflict_no} er ulik. "
         "Ingenting er koblet eller opprettet for den: rett {conflict_no} som er feil i Svenn "
         "eller Tripletex, og kjør synkroniseringen på nytt; eller koble manuelt "
-        "(`svenn-sync link`), eller si at de er ulike (`svenn-sync keep-apart`).",
+        "(`svenn-sync link`, eller knappen «Dette er samme kunde» i Loggen), eller si at de er "
+        "ulike (`svenn-sync keep-apart`, eller «Dette er ulike kunder»).",
     ),
     ReasonCode.DUPLICATE_IN_SOURCE: (
         "'{name}' is a duplicate in {source} of {duplicates} (same {key}){counterpart}. It was "
         "not created in {system}, so the company or person is not there twice: merge the "
         "duplicates in {source}, then run the sync again; or confirm it by hand as a duplicate "
-        "that stays out (`svenn-sync link --of`), or say it is not one "
-        "(`svenn-sync keep-apart --of`).",
+        "that stays out (`svenn-sync link --of`, or the Logg page's button «Dette er samme "
+        "kunde»), or say it is not one (`svenn-sync keep-apart --of`, or «Dette er ulike "
+        "kunder»).",
         "«{name}» er et duplikat i {source} av {duplicates_no} (samme {key_no}){counterpart_no}. "
         "Den er ikke opprettet i {system}, så den finnes ikke to ganger der: slå sammen "
         "duplikatene i {source}, og kjør synkroniseringen på nytt; eller bekreft manuelt at "
-        "den er et duplikat som holdes utenfor (`svenn-sync link --of`), eller si at den ikke "
-        "er det (`svenn-sync keep-apart --of`).",
+        "den er et duplikat som holdes utenfor (`svenn-sync link --of`, eller knappen «Dette er "
+        "samme kunde» i Loggen), eller si at den ikke er det (`svenn-sync keep-apart --of`, "
+        "eller «Dette er ulike kunder»).",
     ),
     ReasonCode.TARGET_REJECTED: (
         "{system} rejected the record: {detail}",
@@ -246,9 +252,11 @@ MESSAGES: dict[ReasonCode, tuple[str, str]] = {
     ),
     ReasonCode.FIELD_CONFLICT: (
         "'{name}' was changed in both systems: {detail}. To keep the other value instead, "
-        "answer this row by hand (`svenn-sync failures resolve --keep`).",
+        "answer this row by hand (`svenn-sync failures resolve --keep`, or the Logg page's "
+        "button «Behold denne verdien» under that value).",
         "«{name}» ble endret i begge systemene: {detail_no}. Vil du heller beholde den andre "
-        "verdien, svar på denne raden manuelt (`svenn-sync failures resolve --keep`).",
+        "verdien, svar på denne raden manuelt (`svenn-sync failures resolve --keep`, eller "
+        "knappen «Behold denne verdien» under den verdien i Loggen).",
     ),
     ReasonCode.CHANGE_NOT_SYNCED: (
         "'{name}': {detail}",

@@ -50,7 +50,17 @@ def test_older_svenn_duplicate_without_org_number_is_held_back_not_created_in_tr
     assert created(plan) == (set(), set())
     (failure,) = plan.failures
     assert (failure.reason_code, failure.svenn_id) == ("DUPLICATE_IN_SOURCE", "cus_1")
+    cards = failure.details.pop("cards")
     assert failure.details == {"key": "email", "duplicate_of": ["cus_2"], "linked_to": ["1"]}
+    assert cards == {  # what the Logg page shows beside it (sync/record_card.py)
+        "cus_2": {
+            "name": "BERG OG SØNN AS",
+            "organization_number": ORG_A,
+            "email": "post@berg.no",
+            "address": "5003",  # the postcode is all its address holds
+            "number": None,
+        }
+    }
     assert "cus_2 'BERG OG SØNN AS'" in failure.message_en
     assert "1 'Berg & Sønn AS' in Tripletex" in failure.message_en
     assert "merge the duplicates in Svenn" in failure.message_en
