@@ -97,7 +97,11 @@ def test_approve_answers_a_paused_process_that_is_alive(
         run_id = wait_until_paused(state_store, sandboxes.tenant, process)
         time.sleep(3.5)  # longer than three beats: a live run keeps beating
         message = decide(state_store, sandboxes.tenant, "reject", "ola@ops", "wrong company")
-        assert message == f"answered the paused activation run {run_id}; it continues there"
+        # approve returns once the run has taken the decision up, never on a bare answer
+        assert (
+            message
+            == f"the activation run {run_id} took the decision up: {sandboxes.tenant} is rejected"
+        )
         assert process.wait(timeout=240) == 0  # the run ended (rejected) in its process
     finally:
         if process.poll() is None:
