@@ -136,7 +136,8 @@ def test_the_keys_are_found_nowhere_but_encrypted_in_our_store(
                 timeout=300,
             )
             assert approved.returncode == 0, approved.stderr
-            assert f"answered the paused activation run {run_id}" in approved.stdout
+            said = " ".join(approved.stdout.split())  # the console wraps long lines
+            assert f"the activation run {run_id} took the decision up" in said
             done = server.wait_for_state(run_id, timeout=400, worker=worker)
             assert done["state"]["type"] == "COMPLETED", server.logs(run_id)[-20:]
         finally:
