@@ -64,10 +64,9 @@ def run_demo(size: str = "demo", data_dir: Path = Path("data/demo")) -> None:
         with console.status("Starting Prefect's temporary server"):
             server.enter_context(prefect_api())
         tell_the_story(size, data_dir)
-    say(
-        f"Prefect's own lines (its server, runs and tasks) are in {data_dir / PREFECT_LOG}. "
-        f"The demo took {time.monotonic() - started:.0f} s."
-    )
+    say("Prefect's own lines (its server, runs and tasks) are in this file:")
+    console.print(f"  {data_dir / PREFECT_LOG}", highlight=False, soft_wrap=True)  # copies whole
+    say(f"The demo took {time.monotonic() - started:.0f} s.")
 
 
 PREFECT_LOG = "prefect.log"

@@ -74,7 +74,8 @@ def test_demo_activates_approves_syncs_and_reruns_without_writes(
     assert "temporary directory" not in out + captured.err
     assert_a_clean_story(out + captured.err, tmp_path)
     # Tables and prose fit 80 columns; commands stay on one line so they copy whole.
-    long_ok = ("  $ ", "  http")  # commands and links stay on one line so they copy whole
+    # commands, links and the log file's path stay on one line so they copy whole
+    long_ok = ("  $ ", "  http", f"  {tmp_path}")
     assert max(len(line) for line in out.splitlines() if not line.startswith(long_ok)) <= 80
     # The end: the tenant's status and a signed link that opens its Logg page.
     assert "statusText: Aktiv (status active)" in out
@@ -118,9 +119,8 @@ def assert_a_clean_story(text: str, data_dir: Path, cwd: Path = ROOT) -> None:
         assert prefect_line not in text
     assert not re.search(r"\berror\b", text, re.I), text
     log = data_dir / "prefect.log"
-    assert f"Prefect's own lines (its server, runs and tasks) are in {log}" in " ".join(
-        text.split()
-    )
+    said = "Prefect's own lines (its server, runs and tasks) are in this file:"
+    assert f"{said}\n  {log}\n" in text  # the path on a line of its own, never wrapped
     assert (cwd / log).exists()
     if cwd != ROOT:  # in its own process, as `make demo` runs it, the file has Prefect's lines
         assert "Starting temporary server" in (cwd / log).read_text()
