@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from intake.auth import ASGIApp, Message, Receive, Scope, Send
+from intake.auth import ASGIApp, Message, Receive, Scope, Send, send_json
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -73,16 +73,4 @@ class BodyLimit:
         await self.app(scope, counted, answered)
 
     async def _refuse(self, send: Send) -> None:
-        body = too_large_body(self.limit)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, 413, too_large_body(self.limit), (b"connection", b"close"))
