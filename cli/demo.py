@@ -158,6 +158,7 @@ def tell_the_story(size: str, data_dir: Path) -> None:
 PLAN_LABELS = {
     "already_linked": "linked before",
     "to_link": "to link",
+    "to_align": "of them to align",
     "to_create_in_svenn": "create in Svenn",
     "to_create_in_tripletex": "create in Tripletex",
     "will_fail": "will not sync",

@@ -37,6 +37,7 @@ from sync.records import SYNC_ORDER, Entity, Record
 from tasks.apply import Applier
 from tasks.extract import Excluded, Extracts, check_extracts, extract_both_sides
 from tasks.planning import all_decisions, plan_one, resting_survivors
+from tasks.reconcile import DriftReport, align_linked
 from tasks.report import Progress, failure_row, publish_summary, tenant_run_name
 from tasks.stopping import record_stop, why_stopped
 from tasks.tenant import state_store, tenant_clients
@@ -165,6 +166,22 @@ async def step_two(
     return created
 
 
+async def step_three(
+    applier: Applier, tx: TripletexClient, sv: SvennClient, extracts: Extracts
+) -> None:
+    """Align the pairs step 1 linked while they differed (a field one side lacks is copied, a
+    difference keeps the precedence winner's value and logs the other as a FIELD_CONFLICT), so
+    that every linked pair agrees on every synced field when realtime takes over."""
+    report = DriftReport(applier.tenant)
+    await align_linked(applier, tx, sv, extracts, report)
+    for entity, aligned in report.repaired_per_entity().items():
+        applier.tally(Entity(entity)).aligned += aligned
+    if report.rows:
+        get_run_logger().info(
+            "step 3: %d linked pair(s) differed, %d aligned", len(report.rows), report.repaired
+        )
+
+
 def open_failure_rows(store: StateStore, tenant: str) -> list[dict[str, Any]]:
     """The tenant's open failed records as JSON-safe rows (for the summary artifact)."""
     with store.sessions() as session:
@@ -221,6 +238,7 @@ async def sync_tenant(store: StateStore, tenant: str, run_id: str) -> dict[str, 
         applier.on_progress = progress.advance
         plans, created_in_svenn = await step_one(applier, sv, extracts, excluded, progress)
         created_in_tripletex = await step_two(applier, tx, sv, extracts, plans, progress)
+        await step_three(applier, tx, sv, extracts)
     verification = verify_after_sync(
         store,
         tenant,

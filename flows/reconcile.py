@@ -41,6 +41,7 @@ from tasks.planning import all_decisions
 from tasks.reconcile import (
     DriftReport,
     ReconcileApplier,
+    align_linked,
     compare_tenant,
     publish_drift,
     repair_linked,
@@ -156,6 +157,7 @@ async def reconcile_tenant(store: StateStore, tenant: str, run_id: str) -> Drift
         quiet = Progress(None, 1)  # no progress artifact: the drift report says what happened
         plans, created_in_svenn = await step_one(applier, sv, extracts, excluded, quiet)
         created_in_tripletex = await step_two(applier, tx, sv, extracts, plans, quiet)
+        await align_linked(applier, tx, sv, extracts, report)  # pairs linked again that differ
     for entity in SYNC_ORDER:
         with store.sessions() as session:
             by_tripletex = tripletex_to_svenn(session, tenant, entity.value)

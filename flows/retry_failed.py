@@ -17,7 +17,7 @@ from prefect.runtime import flow_run
 from prefect.states import Failed
 
 from config.settings import load_settings
-from flows.initial_sync import let_go, step_one, step_two
+from flows.initial_sync import let_go, step_one, step_three, step_two
 from store.integrations import list_integrations, turned_off
 from store.models import IntegrationStatus
 from store.state import StateStore
@@ -44,6 +44,7 @@ async def retry_tenant(
         progress = await Progress.start(tenant, len(rows), "retry-failed")
         plans, _ = await step_one(applier, sv, extracts, excluded, progress, only=only)
         await step_two(applier, tx, sv, extracts, plans, progress)
+        await step_three(applier, tx, sv, extracts)
     read = {
         entity: {system.value: extracts.side(system)[entity] for system in System}
         for entity in SYNC_ORDER

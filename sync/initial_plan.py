@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from sync.decisions import NO_DECISIONS, Decisions
-from sync.plan import PlannedFailure, SyncPlan, plan_entity
+from sync.merge import agreed
+from sync.plan import PlannedFailure, PlannedLink, SyncPlan, plan_entity
 from sync.records import SYNC_ORDER, Direction, Entity, Record
 from sync.target_rules import TargetFacts, prepare_creates
 
@@ -47,6 +48,9 @@ def plan_initial_sync(
             unreadable=(unreadable or {}).get(entity),
             decisions=(decisions or {}).get(entity, NO_DECISIONS),
         )
+        entity_plan.to_align = differing(
+            entity, entity_plan.links, tripletex.get(entity, ()), svenn.get(entity, ())
+        )
         pairs = dict(before) | {link.tripletex_id: link.svenn_id for link in entity_plan.links}
         if entity is Entity.CUSTOMER:
             customer_links = pairs
@@ -80,3 +84,21 @@ def plan_initial_sync(
             }
         plan.entities[entity] = entity_plan
     return plan
+
+
+def differing(
+    entity: Entity,
+    links: Sequence[PlannedLink],
+    tripletex: Sequence[Record],
+    svenn: Sequence[Record],
+) -> int:
+    """How many planned links join two records that differ in a synced field: the run aligns
+    them after linking (a field one side lacks is copied, a difference keeps the precedence
+    winner's value and logs the other as a ``FIELD_CONFLICT`` row)."""
+    tx = {str(r.id): r for r in tripletex}
+    sv = {str(r.id): r for r in svenn}
+    return sum(
+        not agreed(entity, sv[lk.svenn_id].synced_fields(), tx[lk.tripletex_id].synced_fields())
+        for lk in links
+        if lk.svenn_id in sv and lk.tripletex_id in tx
+    )

@@ -208,6 +208,13 @@ def changed_fields(entity: Entity, base: Fields, current: Fields) -> frozenset[s
     )
 
 
+def agreed(entity: Entity, svenn: Fields, tripletex: Fields) -> bool:
+    """True when two records a match linked need no write to agree: merged as a person's link
+    is merged (over an empty base), neither side would change and no value would be lost."""
+    decision = merge_entity(entity, {}, svenn, tripletex)
+    return decision.writes_nothing and not decision.conflicts
+
+
 def merge_entity(
     entity: Entity,
     base: Fields | None,
@@ -301,6 +308,7 @@ __all__ = [
     "IgnoredChange",
     "MergeDecision",
     "Precedence",
+    "agreed",
     "changed_fields",
     "clean_value",
     "comparable",

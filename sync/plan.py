@@ -73,12 +73,14 @@ class EntityPlan:
     create_in_svenn: list[Record] = field(default_factory=list)
     create_in_tripletex: list[Record] = field(default_factory=list)
     failures: list[PlannedFailure] = field(default_factory=list)
+    to_align: int = 0  # of ``links``: pairs that differ, aligned after linking (preview only)
 
     def counts(self) -> dict[str, int]:
         """The figures the approver sees for this entity."""
         return {
             "already_linked": self.already_linked,
             "to_link": len(self.links),
+            "to_align": self.to_align,
             "to_create_in_svenn": len(self.create_in_svenn),
             "to_create_in_tripletex": len(self.create_in_tripletex),
             "will_fail": len(self.failures),

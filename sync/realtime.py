@@ -134,7 +134,8 @@ def decide_link(link: LinkState, svenn: Record | None, tripletex: Record | None)
     if merge.to_tripletex:
         decision.tripletex_write = with_fields(tripletex, merge.to_tripletex)
     if merge.conflicts:
-        decision.log.append(_conflict_row(merge.conflicts, svenn, tripletex))
+        linked = link.svenn_fingerprint is None and link.tripletex_fingerprint is None
+        decision.log.append(conflict_row(merge.conflicts, svenn, tripletex, linked=linked))
     for system in System:  # one row per record and reason (the log's unique key)
         ignored = [i for i in merge.ignored if i.system is system]
         if ignored:
@@ -158,11 +159,23 @@ def _name(system: System) -> str:
     return "Svenn" if system is System.SVENN else "Tripletex"
 
 
-def _conflict_row(
-    conflicts: Sequence[FieldConflict], svenn: Record, tripletex: Record
+CONFLICT_HOW = {
+    False: ("was changed in both systems", "ble endret i begge systemene"),
+    True: (
+        "differed between the two systems when the sync linked them",
+        "var ulik i de to systemene da synkroniseringen koblet dem",
+    ),
+}
+"""How a conflict came about: both sides changed one field, or a match linked two records
+that already differed (English, Norwegian)."""
+
+
+def conflict_row(
+    conflicts: Sequence[FieldConflict], svenn: Record, tripletex: Record, *, linked: bool = False
 ) -> PlannedFailure:
     """The record's conflicts of this tick in one row, keyed on the record whose value won
-    the first of them (the row's direction is that write)."""
+    the first of them (the row's direction is that write); ``linked``: the two differed when
+    a match linked them."""
     record, direction = _side(conflicts[0].winner, svenn, tripletex)
     english, norwegian = [], []
     for c in conflicts:
@@ -178,6 +191,8 @@ def _conflict_row(
         record,
         direction,
         ReasonCode.FIELD_CONFLICT,
+        how=CONFLICT_HOW[linked][0],
+        how_no=CONFLICT_HOW[linked][1],
         detail="; ".join(english),
         detail_no="; ".join(norwegian),
     )
@@ -284,6 +299,7 @@ __all__ = [
     "LinkDecision",
     "LinkState",
     "OnDelete",
+    "conflict_row",
     "decide_link",
     "version_changes",
     "with_fields",

@@ -32,6 +32,7 @@ class DriftKind(StrEnum):
     EDITED_IN_SVENN = "edited_in_svenn"
     EDITED_IN_TRIPLETEX = "edited_in_tripletex"
     EDITED_ON_BOTH = "edited_on_both"
+    LINKED_DIFFERENT = "linked_different"  # matched while the two differed: aligned now
     GONE_FROM_SVENN = "gone_from_svenn"
     GONE_FROM_TRIPLETEX = "gone_from_tripletex"
     UNLINKED_PAIR = "unlinked_pair"  # both exist, no link: linked again
@@ -46,6 +47,10 @@ DRIFT_TEXT: dict[DriftKind, tuple[str, str]] = {
         "endret i Tripletex, ikke synkronisert",
     ),
     DriftKind.EDITED_ON_BOTH: ("edited on both sides", "endret på begge sider"),
+    DriftKind.LINKED_DIFFERENT: (
+        "linked while the two differed, now aligned",
+        "koblet mens de var ulike, nå samstemt",
+    ),
     DriftKind.GONE_FROM_SVENN: ("linked, but gone from Svenn", "koblet, men borte fra Svenn"),
     DriftKind.GONE_FROM_TRIPLETEX: (
         "linked, but gone from Tripletex",
@@ -67,6 +72,11 @@ class StoredLink:
     svenn_fingerprint: str | None
     tripletex_fingerprint: str | None
     base_snapshot: Mapping[str, Any] | None
+
+    @property
+    def unagreed(self) -> bool:
+        """Linked by a match while the two differed, and not aligned since (no fingerprints)."""
+        return self.svenn_fingerprint is None and self.tripletex_fingerprint is None
 
 
 @dataclass(frozen=True)
@@ -119,7 +129,9 @@ def compare_linked(
         if decision.writes_nothing and not decision.conflicts:
             continue  # a change that is no change (formatting), or already on both sides
         kind = (
-            DriftKind.EDITED_ON_BOTH
+            DriftKind.LINKED_DIFFERENT
+            if link.unagreed
+            else DriftKind.EDITED_ON_BOTH
             if sv_changed and tx_changed
             else DriftKind.EDITED_IN_SVENN
             if sv_changed

@@ -251,10 +251,10 @@ MESSAGES: dict[ReasonCode, tuple[str, str]] = {
         "(Tripletex lagrer dem som 32-bits heltall).",
     ),
     ReasonCode.FIELD_CONFLICT: (
-        "'{name}' was changed in both systems: {detail}. To keep the other value instead, "
+        "'{name}' {how}: {detail}. To keep the other value instead, "
         "answer this row by hand (`svenn-sync failures resolve --keep`, or the Logg page's "
         "button «Behold denne verdien» under that value).",
-        "«{name}» ble endret i begge systemene: {detail_no}. Vil du heller beholde den andre "
+        "«{name}» {how_no}: {detail_no}. Vil du heller beholde den andre "
         "verdien, svar på denne raden manuelt (`svenn-sync failures resolve --keep`, eller "
         "knappen «Behold denne verdien» under den verdien i Loggen).",
     ),

@@ -142,7 +142,7 @@ REASON_TEXT: dict[R, ReasonText] = {
         "Kundenummeret er for stort", "Gi kunden et kortere kundenummer."
     ),
     R.FIELD_CONFLICT: ReasonText(
-        "Endret begge steder",
+        "Ulik verdi i de to systemene",
         "Sjekk at feltet har riktig verdi begge steder; rett det ett sted om ikke.",
     ),
     R.CHANGE_NOT_SYNCED: ReasonText(

@@ -21,6 +21,7 @@ from store.integrations import renew_sync, require_approved
 from store.links import NewLink, save_links
 from store.state import StateStore
 from sync.decisions import Decisions
+from sync.merge import agreed
 from sync.plan import PlannedFailure, PlannedLink, failure_for
 from sync.records import Direction, Entity, Record
 from sync.rules import ReasonCode
@@ -67,6 +68,7 @@ class Tally:
     """What one entity's apply did."""
 
     linked: int = 0
+    aligned: int = 0  # of ``linked``: pairs that differed, written to agree
     created_in_svenn: int = 0
     created_in_tripletex: int = 0
     failed: int = 0
@@ -96,6 +98,10 @@ class Applier:
             require_approved(session, self.tenant)
             if self.flow_run_id:
                 renew_sync(session, self.tenant, self.flow_run_id)
+
+    def check_gate(self) -> None:
+        """The approval gate, before a write outside the plan's batches (a repair)."""
+        self._gate()
 
     def links(self, entity: Entity) -> dict[str, str]:
         """Tripletex id → Svenn id for one entity, as stored now."""
@@ -127,8 +133,9 @@ class Applier:
         ]
         with self.store.sessions.begin() as session:
             record_failures(session, rows)
-        for f in failures:
-            self.tally(f.entity).failed += 1
+        for f in failures:  # a conflict row is a notice: the record synced
+            if f.reason_code != ReasonCode.FIELD_CONFLICT:
+                self.tally(f.entity).failed += 1
 
     def link(
         self,
@@ -140,7 +147,8 @@ class Applier:
         """Store the links the matching found (no writes to either system)."""
         self._gate()
         new = [
-            _new_link(entity, tripletex[p.tripletex_id], svenn[p.svenn_id], p.key) for p in planned
+            _new_link(entity, tripletex[p.tripletex_id], svenn[p.svenn_id], p.key, matched=True)
+            for p in planned
         ]
         for start in range(0, len(new), 500):
             with self.store.sessions.begin() as session:
@@ -304,15 +312,24 @@ class Applier:
         return customers, employees
 
 
-def _new_link(entity: Entity, tripletex: Record, svenn: Record, key: str) -> NewLink:
+def _new_link(
+    entity: Entity, tripletex: Record, svenn: Record, key: str, *, matched: bool = False
+) -> NewLink:
+    """A link as stored. A created pair, or two records a match linked that already agree, is
+    stored as agreed (both fingerprints; Tripletex's fields as the base). Two matched records
+    that differ are stored *not yet agreed* (no fingerprints, an empty base): whoever linked
+    them aligns them next by the link rules (:func:`tasks.reconcile.align_linked`, the realtime
+    tick), and until then every reader takes both sides as changed, so the difference is never
+    mistaken for agreement."""
+    sv_fields, tx_fields = svenn.synced_fields(), tripletex.synced_fields()
+    together = not matched or agreed(entity, sv_fields, tx_fields)
     return NewLink(
         entity=entity.value,
         svenn_id=str(svenn.id),
         tripletex_id=str(tripletex.id),
-        svenn_fingerprint=svenn.fingerprint(),
-        tripletex_fingerprint=tripletex.fingerprint(),
-        # Tripletex is the reference when two existing records are linked (step 1 direction).
-        base_snapshot=tripletex.synced_fields(),
+        svenn_fingerprint=svenn.fingerprint() if together else None,
+        tripletex_fingerprint=tripletex.fingerprint() if together else None,
+        base_snapshot=tx_fields if together else {},
         match_key=key,
     )
 

@@ -45,6 +45,7 @@ from store.realtime import (
 from store.state import StateStore
 from store.tombstones import remember_survivors, tombstones_for
 from sync.malformed import malformed_failure
+from sync.merge import agreed
 from sync.plan import PlannedFailure, failure_for, plan_entity
 from sync.realtime import (
     LinkDecision,
@@ -280,37 +281,40 @@ class TenantTick:
             entity, tripletex, {lk.tripletex_id for lk in touched} | tripletex.ids, "tripletex"
         )
         # A record that could not be read is neither changed nor deleted: its link waits.
-        touched = [
-            lk
-            for lk in touched
-            if svenn.readable(lk.svenn_id) and tripletex.readable(lk.tripletex_id)
-        ]
-        decisions = [
-            (
-                decide_link(
-                    _state(lk),
-                    svenn.records.get(lk.svenn_id),
-                    tripletex.records.get(lk.tripletex_id),
-                ),
-                lk,
-            )
-            for lk in touched
-        ]
-        self.applier.fail([row for d, _ in decisions for row in d.log])  # before any write
-        counts.conflicts += sum(
-            r.reason_code == ReasonCode.FIELD_CONFLICT for d, _ in decisions for r in d.log
-        )
-        batched = await self._batch_tripletex_updates(entity, [d for d, _ in decisions])
-        await asyncio.gather(
-            *(
-                self._apply(entity, d, lk, svenn, tripletex, batched.get(lk.svenn_id))
-                for d, lk in decisions
-            )
+        await self._settle(
+            entity,
+            [
+                _state(lk)
+                for lk in touched
+                if svenn.readable(lk.svenn_id) and tripletex.readable(lk.tripletex_id)
+            ],
+            svenn,
+            tripletex,
         )
         new_sv = [r for i, r in svenn.records.items() if i in svenn.ids and i not in by_sv]
         new_tx = [r for i, r in tripletex.records.items() if i in tripletex.ids and i not in by_tx]
         if new_sv or new_tx:
             await self._new_records(entity, new_sv, new_tx, svenn, tripletex, by_sv, by_tx)
+
+    async def _settle(
+        self, entity: Entity, links: Sequence[LinkState], svenn: Side, tripletex: Side
+    ) -> None:
+        """Decide each link on both sides' records as read, log what must be logged, write."""
+        decisions = [
+            decide_link(lk, svenn.records.get(lk.svenn_id), tripletex.records.get(lk.tripletex_id))
+            for lk in links
+        ]
+        self.applier.fail([row for d in decisions for row in d.log])  # before any write
+        self.report.entities[entity].conflicts += sum(
+            r.reason_code == ReasonCode.FIELD_CONFLICT for d in decisions for r in d.log
+        )
+        batched = await self._batch_tripletex_updates(entity, decisions)
+        await asyncio.gather(
+            *(
+                self._apply(entity, d, svenn, tripletex, batched.get(d.link.svenn_id))
+                for d in decisions
+            )
+        )
 
     async def _fetch(self, entity: Entity, side: Side, ids: set[str], system: str) -> None:
         missing = sorted(ids - set(side.records))
@@ -358,12 +362,12 @@ class TenantTick:
         self,
         entity: Entity,
         decision: LinkDecision,
-        link: Link,
         svenn: Side,
         tripletex: Side,
         tx_written: Record | None = None,
     ) -> None:
         counts = self.report.entities[entity]
+        link = decision.link
         sv_now = svenn.records.get(link.svenn_id)
         tx_now = tripletex.records.get(link.tripletex_id)
         async with self._semaphore:
@@ -449,7 +453,7 @@ class TenantTick:
         elif tx_after is not None and sv_after is None:
             self.commit.tombstones.append(tombstone_for(tx_after, System.SVENN, d.link.svenn_id))
 
-    async def _reread(self, entity: Entity, link: Link) -> tuple[Record | None, Record | None]:
+    async def _reread(self, entity: Entity, link: LinkState) -> tuple[Record | None, Record | None]:
         sv = await self.sv.get_many(entity, [link.svenn_id])
         tx = await _tripletex_by_ids(self.tx, entity, [link.tripletex_id])
         return (sv[0] if sv else None), (tx[0] if tx else None)
@@ -559,6 +563,18 @@ class TenantTick:
         sv_by_id = {str(r.id): r for r in all_sv}
         self.applier.link(entity, fresh_links, tx_by_id, sv_by_id)
         counts.linked += len(fresh_links)
+        # Two records matched while they differ are aligned now, by the rules a person's link
+        # follows (the link was stored not yet agreed: no fingerprints, an empty base).
+        differing = [
+            LinkState(entity, lk.svenn_id, lk.tripletex_id, base={})
+            for lk in fresh_links
+            if not agreed(
+                entity,
+                sv_by_id[lk.svenn_id].synced_fields(),
+                tx_by_id[lk.tripletex_id].synced_fields(),
+            )
+        ]
+        await self._settle(entity, differing, svenn, tripletex)
         keys = self.commit.synced_keys.setdefault(entity, set())
         for lk in fresh_links:
             keys.update({f"svenn:{lk.svenn_id}", f"tripletex:{lk.tripletex_id}"})

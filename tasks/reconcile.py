@@ -18,6 +18,7 @@ from store.failures import open_failures
 from store.links import NewLink, links_for, save_links
 from store.state import StateStore
 from sync.plan import PlannedFailure
+from sync.realtime import conflict_row
 from sync.reconcile import DRIFT_TEXT, DriftKind, LinkedDrift, StoredLink, compare_linked
 from sync.records import SYNC_ORDER, Direction, Entity, Record
 from tasks.apply import Applier, rejection
@@ -79,6 +80,10 @@ class DriftReport:
         """Records whose drift was repaired (written, linked or created)."""
         return sum(1 for r in self.rows if r["repair"] not in _NOT_REPAIRED)
 
+    def repaired_per_entity(self) -> Counter[str]:
+        """How many pairs were repaired, per entity name."""
+        return Counter(r["entity"] for r in self.rows if r["repair"] not in _NOT_REPAIRED)
+
 
 def stored_pairs(store: StateStore, tenant: str, entity: Entity) -> list[StoredLink]:
     """The tenant's links of one entity as the comparison reads them."""
@@ -96,13 +101,17 @@ def stored_pairs(store: StateStore, tenant: str, entity: Entity) -> list[StoredL
 
 
 @task(name="compare-linked", cache_policy=NO_CACHE)
-def compare_tenant(store: StateStore, tenant: str, extracts: Extracts) -> list[LinkedDrift]:
-    """Every linked pair of the tenant that drifted since the sides last agreed."""
+def compare_tenant(
+    store: StateStore, tenant: str, extracts: Extracts, *, unagreed_only: bool = False
+) -> list[LinkedDrift]:
+    """Every linked pair of the tenant that drifted since the sides last agreed (only the pairs
+    a match linked while they differed, with ``unagreed_only``)."""
     drifts: list[LinkedDrift] = []
     for entity in SYNC_ORDER:
+        pairs = stored_pairs(store, tenant, entity)
         drifts += compare_linked(
             entity,
-            stored_pairs(store, tenant, entity),
+            [p for p in pairs if p.unagreed] if unagreed_only else pairs,
             {str(r.id): r for r in extracts.svenn[entity]},
             {str(r.id): r for r in extracts.tripletex[entity]},
         )
@@ -135,10 +144,6 @@ class ReconcileApplier(Applier):
         ]
         super().fail(new)
 
-    def check_gate(self) -> None:
-        """The approval gate, before a repair write."""
-        self._gate()
-
 
 async def _write_tripletex(tx: TripletexClient, record: Record) -> Record:
     update: Any = {
@@ -150,7 +155,7 @@ async def _write_tripletex(tx: TripletexClient, record: Record) -> Record:
 
 
 async def repair_linked(
-    applier: ReconcileApplier,
+    applier: Applier,
     tx: TripletexClient,
     sv: SvennClient,
     drifts: Sequence[LinkedDrift],
@@ -163,6 +168,9 @@ async def repair_linked(
             report.add(drift.entity, drift.kind, drift.svenn_id, drift.tripletex_id, "reported")
             continue
         sv_rec, tx_rec = drift.svenn, drift.tripletex
+        if decision.conflicts:  # the value that lost is logged before it is overwritten
+            linked = drift.kind is DriftKind.LINKED_DIFFERENT
+            applier.fail([conflict_row(decision.conflicts, sv_rec, tx_rec, linked=linked)])
         applier.check_gate()
         try:
             if decision.to_tripletex:
@@ -200,6 +208,22 @@ async def repair_linked(
             _repair(drift),
             drift.fields,
         )
+
+
+async def align_linked(
+    applier: Applier,
+    tx: TripletexClient,
+    sv: SvennClient,
+    extracts: Extracts,
+    report: DriftReport,
+) -> None:
+    """Pairs this run linked while their two records differed: merged by the rules a person's
+    link follows (a field one side lacks is copied; a difference keeps the precedence winner's
+    value, and the lost value is a ``FIELD_CONFLICT`` row) and written, so that every linked
+    pair agrees on every synced field from the start. Uses ``extracts`` as read before the run's
+    writes: the pairs it aligns are ones no write of this run touched."""
+    drifts = compare_tenant(applier.store, applier.tenant, extracts, unagreed_only=True)
+    await repair_linked(applier, tx, sv, drifts, report)
 
 
 def _repair(drift: LinkedDrift) -> str:

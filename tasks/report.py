@@ -118,7 +118,8 @@ def plan_summary(tenant: str, plan: SyncPlan) -> str:
     """The plan in a few lines (the approval form shows it beside the decision)."""
     lines = [f"Approve the Svenn ↔ Tripletex integration of **{tenant}**?", ""]
     lines += [
-        f"- {row['entity']}: link {row['to_link']}, create {row['to_create_in_svenn']} in Svenn "
+        f"- {row['entity']}: link {row['to_link']} ({row['to_align']} of them differ and are "
+        f"aligned), create {row['to_create_in_svenn']} in Svenn "
         f"and {row['to_create_in_tripletex']} in Tripletex, {row['will_fail']} will not sync"
         for row in plan.summary_rows()
     ]

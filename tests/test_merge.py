@@ -7,14 +7,16 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sync.initial_plan import plan_initial_sync
 from sync.merge import (
     PRECEDENCE,
     SYNCED_FIELDS,
     Precedence,
+    agreed,
     merge_entity,
     same_value,
 )
-from sync.records import Entity, System
+from sync.records import Customer, Entity, System
 
 C = Entity.CUSTOMER
 
@@ -230,3 +232,28 @@ def test_a_one_sided_change_never_conflicts_and_is_kept(
     assert not decision.conflicts
     for name in decision.changed_in_svenn - set(precedence.owners):
         assert same_value(name, decision.merged[name], svenn[name])
+
+
+def test_matched_records_agree_only_when_no_write_would_change_either_side():
+    tx = {"name": "Bygg AS", "organization_number": "923456783", "phone": "+47 912 34 567"}
+    same = {"name": " Bygg AS ", "organization_number": "NO 923 456 783 MVA", "phone": "91234567"}
+    assert agreed(Entity.CUSTOMER, same, tx)  # formatting is not a difference
+    assert not agreed(Entity.CUSTOMER, {**same, "name": "Bygg A/S"}, tx)  # a conflict
+    assert not agreed(Entity.CUSTOMER, {**same, "email": "post@bygg.no"}, tx)  # a gap to fill
+    # an employee deactivated in Svenn only stays so (Tripletex has no flag to write): agreed
+    person = {"first_name": "Kari", "last_name": "Nordmann", "is_active": True}
+    assert agreed(Entity.EMPLOYEE, {**person, "is_active": False}, person)
+
+
+def test_the_preview_counts_the_links_it_will_align():
+    tx = [
+        Customer(id="1", name="Bygg AS", organization_number="923456783"),
+        Customer(id="2", name="Rør AS", organization_number="914778271", phone="22 22 22 22"),
+    ]
+    sv = [
+        Customer(id="a", name="Bygg AS", organization_number="923456783"),
+        Customer(id="b", name="Rør AS", organization_number="914778271", phone="33 33 33 33"),
+    ]
+    plan = plan_initial_sync({Entity.CUSTOMER: tx}, {Entity.CUSTOMER: sv}, linked={})
+    counts = plan.entities[Entity.CUSTOMER].counts()
+    assert counts["to_link"] == 2 and counts["to_align"] == 1

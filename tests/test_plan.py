@@ -22,6 +22,7 @@ def test_records_already_linked_are_left_alone():
     assert plan.counts() == {
         "already_linked": 1,
         "to_link": 0,
+        "to_align": 0,
         "to_create_in_svenn": 0,
         "to_create_in_tripletex": 0,
         "will_fail": 0,

@@ -177,6 +177,7 @@ def test_the_preview_the_approver_saw_is_what_the_sync_did(pipeline, sandboxes, 
     for entity in ("employee", "customer", "project"):
         planned, happened = preview[entity], done[entity]
         assert planned["to_link"] == happened["linked"], entity
+        assert planned["to_align"] == happened["aligned"], entity
         assert planned["to_create_in_svenn"] == happened["created_in_svenn"], entity
         assert planned["to_create_in_tripletex"] == happened["created_in_tripletex"], entity
         assert planned["will_fail"] == happened["failed"], entity

@@ -78,6 +78,7 @@ def test_first_sync_of_messy_data_keeps_each_thing_once_per_side_and_preview_agr
     for entity in ENTITIES:
         planned, happened = preview[entity], done[entity]
         assert planned["to_link"] == happened["linked"], entity
+        assert planned["to_align"] == happened["aligned"], entity
         assert planned["to_create_in_svenn"] == happened["created_in_svenn"], entity
         assert planned["to_create_in_tripletex"] == happened["created_in_tripletex"], entity
         assert planned["will_fail"] == happened["failed"], entity

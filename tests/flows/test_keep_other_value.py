@@ -34,7 +34,9 @@ def test_keeping_the_overwritten_value_writes_it_back_and_resolves_the_row(
     assert svenn_records(pair, "customer")[sv_id]["email"] == "fra.tripletex@example.no"
     with store.sessions() as session:
         (conflict,) = [
-            r for r in open_failures(session, pair.tenant) if r.reason_code == "FIELD_CONFLICT"
+            r
+            for r in open_failures(session, pair.tenant)
+            if r.reason_code == "FIELD_CONFLICT" and r.svenn_id == sv_id
         ]
         other = next(
             r for r in open_failures(session, pair.tenant) if r.reason_code != "FIELD_CONFLICT"
