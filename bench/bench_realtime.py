@@ -390,7 +390,10 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=3, help="windows on a server (0: skip)")
     parser.add_argument("--window-seconds", type=float, default=20.0)
     parser.add_argument(
-        "--overlap", type=float, default=15.0, help="seconds windows overlap (> a run's start-up)"
+        "--wait-for-next",
+        type=float,
+        default=60.0,
+        help="seconds a window ticks on past its end until the next one ticks",
     )
     args = parser.parse_args()
     print(f"cpus: {os.cpu_count()}; load: {os.getloadavg()[0]:.1f}")

@@ -32,16 +32,21 @@ def tick_times(store: Any, tenant: str, *, until: Any, poll: float) -> list[dt.d
 
 
 def largest_gap_across_windows(
-    store: Any, tenant: str, *, window: float, overlap: float, poll: float, windows: int = 3
+    store: Any, tenant: str, *, window: float, wait_for_next: float, poll: float, windows: int = 3
 ) -> tuple[float, int, int]:
     """Run ``realtime-sync`` on a real server + worker with a ``window``-second schedule and
-    ``window + overlap``-second runs; (largest gap between two ticks, ticks, runs seen)."""
+    ``window``-second runs that hand over to the next (ticking on up to ``wait_for_next`` s until it
+    ticks); (largest gap between two ticks, ticks, runs seen)."""
     from tests.server.harness import PrefectServer
 
     with PrefectServer.start(scheduler_loop_seconds=1.0) as server:
         server.deploy()
         with server.worker({}):
-            params = {"window_seconds": window + overlap, "poll_seconds": poll}
+            params = {
+                "window_seconds": window,
+                "wait_for_next_seconds": wait_for_next,
+                "poll_seconds": poll,
+            }
             server.run_on_schedule(DEPLOYMENT, window, params)
 
             def done() -> bool:
@@ -112,12 +117,13 @@ def print_checks(args: Any, roots: tuple[str, str], store: Any, company: int) ->
         store,
         TENANT,
         window=args.window_seconds,
-        overlap=args.overlap,
+        wait_for_next=args.wait_for_next,
         poll=args.poll,
         windows=args.windows,
     )
     print(
-        f"\n6. {args.windows} windows of {args.window_seconds:.0f} s (+{args.overlap:.0f} s "
-        f"overlap) on a real Prefect server and worker, poll {args.poll} s: largest gap between "
+        f"\n6. {args.windows} windows of {args.window_seconds:.0f} s (handing over, up to "
+        f"{args.wait_for_next:.0f} s on) on a real Prefect server and worker, poll {args.poll} s: "
+        "largest gap between "
         f"two ticks {gap:.2f} s (target ≤ {2 * args.poll:.1f} s); {ticks} ticks, {runs} runs"
     )

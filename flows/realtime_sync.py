@@ -1,8 +1,9 @@
 """Realtime sync: every active tenant, every few seconds, both ways, for one window.
 
-One flow run covers one *window* and ticks every ``poll_seconds`` inside it; the deployment's
-schedule starts the next window before this one ends (windows overlap), so there is no pause
-between windows while a new run starts; overlapping runs share tenants through the lease. A
+One flow run covers one *window* and ticks every ``poll_seconds`` inside it. Windows hand over
+without a gap: the newest window takes its shard's baton (a row in the store) at its first tick,
+and a window past its end ticks on until a newer one holds the baton, so no tick waits for the
+next run to start; two live windows share tenants through the per-tenant lease. A
 tick serves every active tenant of the shard concurrently (bounded); one tenant's failure is
 recorded on its integration (``last_error``) and never stops the others. Each tenant is ticked
 under the store's ``realtime`` lease, never while its initial sync holds its lease, and only
@@ -22,7 +23,14 @@ from prefect.runtime import flow_run
 
 from config.settings import load_settings
 from connectors.errors import AuthenticationError, PermissionDeniedError
-from store.leases import INITIAL_SYNC, REALTIME, acquire_leases, live_leases, release_leases
+from store.leases import (
+    INITIAL_SYNC,
+    REALTIME,
+    acquire_leases,
+    hold_baton,
+    live_leases,
+    release_leases,
+)
 from store.realtime import TickState, mark_tick, mark_ticks_ok, tick_states
 from store.state import StateStore
 from sync.records import SYNC_ORDER
@@ -103,6 +111,15 @@ async def tick_all(
     return outcomes
 
 
+def window_over(next_tick: float, deadline: float, wait_for_next: float, *, newest: bool) -> bool:
+    """Whether a window stops before its next tick: not before its deadline; after it, once a
+    newer window has taken the baton (it ticks on time: no gap between windows, however long a
+    run takes to start), or when no newer one came within ``wait_for_next`` seconds."""
+    if next_tick < deadline:
+        return False
+    return not newest or next_tick >= deadline + wait_for_next
+
+
 @flow(name="realtime-sync", retries=0, flow_run_name=tenant_run_name("realtime-sync"))
 async def realtime_sync(
     window_seconds: float = 300.0,
@@ -111,10 +128,12 @@ async def realtime_sync(
     shard: int = 0,
     shards: int = 1,
     max_ticks: int | None = None,
+    wait_for_next_seconds: float = 120.0,
 ) -> dict[str, Any]:
     """Tick every active tenant of shard ``shard`` of ``shards`` every ``poll_seconds``
-    (default: SVENN_SYNC_REALTIME_POLL_SECONDS) until ``window_seconds`` have passed (or
-    ``max_ticks`` ticks), then publish what moved."""
+    (default: SVENN_SYNC_REALTIME_POLL_SECONDS) for ``window_seconds`` and then on until the
+    next window has ticked (at most ``wait_for_next_seconds`` longer), or ``max_ticks`` ticks;
+    then publish what moved."""
     logger = get_run_logger()
     settings = load_settings()
     store = state_store(settings)
@@ -125,9 +144,14 @@ async def realtime_sync(
     totals = RunTotals()
     deadline = time.monotonic() + window_seconds
     pool = ClientPool(settings)
+    baton = f"shard {shard} of {shards}"
+    take = True  # the newest window takes the baton at its first tick
     try:
         while True:
             started = time.monotonic()
+            with store.sessions.begin() as session:
+                newest = hold_baton(session, baton, run_id, take=take)
+            take = False
             outcomes = await tick_all(
                 store,
                 pool,
@@ -144,7 +168,7 @@ async def realtime_sync(
             if max_ticks is not None and totals.ticks >= max_ticks:
                 break
             next_tick = started + poll
-            if next_tick >= deadline:
+            if window_over(next_tick, deadline, wait_for_next_seconds, newest=newest):
                 break
             await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
     finally:

@@ -25,6 +25,7 @@ REALTIME = "realtime"
 HOURS_EXPORT = "hours-export"
 RECONCILE = "reconcile"
 RETRY = "retry"
+REALTIME_WINDOW = "realtime-window"  # held by the newest realtime window of a shard
 
 Clock = Callable[[], dt.datetime]
 _CHUNK = 500  # tenants per statement (well under SQLite's and PostgreSQL's parameter limits)
@@ -112,6 +113,20 @@ def acquire_lease(
             raise _held(tenant, purpose, row.holder, age, ttl)
     row.holder, row.heartbeat_at = holder, moment
     session.flush()
+
+
+def hold_baton(
+    session: Session, key: str, holder: str, *, take: bool, now: Clock = _utcnow
+) -> bool:
+    """The realtime windows' baton for ``key`` (a shard): ``take`` hands it to ``holder`` (a new
+    window, at its first tick); otherwise the holder keeps it (a sign of life). ``True`` while
+    ``holder`` has it, ``False`` once a newer window took it over."""
+    row = _locked(session, key, REALTIME_WINDOW)
+    if not take and row.holder not in (None, holder):
+        return False
+    row.holder, row.heartbeat_at = holder, now()
+    session.flush()
+    return True
 
 
 def _held(

@@ -95,7 +95,7 @@ def test_activation_initial_sync_and_turn_on_are_manual_the_rest_scheduled_one_a
             assert {"shard", "shards"} <= set(deployment.get("parameters") or {})
 
 
-def test_realtime_sync_windows_overlap_so_the_next_ticks_before_the_last_ends():
+def test_realtime_sync_windows_hand_over_and_never_run_three_at_once():
     from prefect.cli.deploy._models import PrefectYamlModel
 
     from flows.realtime_sync import realtime_sync
@@ -106,8 +106,10 @@ def test_realtime_sync_windows_overlap_so_the_next_ticks_before_the_last_ends():
     assert realtime.schedules and realtime.description
     window = realtime.parameters["window_seconds"]
     interval = realtime.schedules[0].interval.total_seconds()
-    # the next window starts while this one ticks (a run's start-up is well under the overlap),
-    # and never more than two run at once
-    assert interval + 30 <= window < 2 * interval
+    # a window covers its interval and ticks on until the next one has ticked (at most
+    # wait_for_next_seconds, less than an interval: never a third live window)
+    assert window >= interval
+    assert 0 < realtime.parameters["wait_for_next_seconds"] < interval
     properties = realtime_sync.parameters.model_dump()["properties"]
     assert {"shard", "shards", "concurrency", "window_seconds", "poll_seconds"} <= set(properties)
+    assert "wait_for_next_seconds" in properties

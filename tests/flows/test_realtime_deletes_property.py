@@ -1,9 +1,11 @@
-"""Random interleavings of people's edits, deletes, deactivations and new records on both real
-sandboxes, with realtime ticks and reconciliation runs in between.
+"""Random interleavings of people's edits, deletes, deactivations, employment ends and re-hires
+and new records on both real sandboxes, with realtime ticks and reconciliation runs in between.
 
 Invariants after any program and two more ticks: a record a person deleted is never created
 again on that side unless a person changed its survivor after the delete was seen; no record
-exists twice on a side; every linked pair agrees on every synced field (numbers included).
+exists twice on a side; every linked pair agrees on every synced field (numbers included); an
+employee whose last Tripletex employment ended is inactive in Svenn, and active again after a
+new employment (unless a person deactivated it in Svenn, which stays so).
 
 ``make test`` runs a few examples; ``make fuzz`` runs ``REALTIME_EXAMPLES`` (200 by default).
 """
@@ -11,6 +13,7 @@ exists twice on a side; every linked pair agrees on every synced field (numbers 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
 import os
 from dataclasses import dataclass, field
@@ -52,6 +55,8 @@ ops = st.one_of(
     st.tuples(st.just("edit"), side, pick),
     st.tuples(st.just("delete"), side, pick),
     st.tuples(st.just("deactivate"), pick),
+    st.tuples(st.just("leave"), pick),  # the employee's last employment ends in Tripletex
+    st.tuples(st.just("rehire"), pick),  # a new employment starts today
     st.just(("tick",)),
     st.just(("reconcile",)),
 )
@@ -66,6 +71,9 @@ class Item:
     marker: str
     deleted: dict[str, str] = field(default_factory=dict)  # side → "pending" | "seen"
     released: bool = False  # a person changed the survivor after the delete was seen
+    employment: str | None = None  # "ended" | "hired": the last employment change in Tripletex
+    employments: list[int] = field(default_factory=list)  # the Tripletex employment ids
+    deactivated_in_svenn: bool = False  # a person did; it stays so whatever Tripletex does
 
     def find(self, pair: SandboxPair, where: str) -> list[dict[str, Any]]:
         records = (svenn_records if where == "svenn" else tripletex_records)(pair, self.entity)
@@ -102,6 +110,10 @@ def act(pair: SandboxPair, store: StateStore, items: list[Item], op: tuple) -> N
     if not items:
         return
     item = items[op[-1] % len(items)]
+    if op[0] in ("leave", "rehire"):
+        if item.entity == "employee":
+            employment_change(pair, item, op[0])
+        return
     where = "tripletex" if op[0] == "deactivate" and item.entity == "customer" else op[1]
     if op[0] == "deactivate" and item.entity == "employee":
         where = "svenn"
@@ -117,6 +129,7 @@ def act(pair: SandboxPair, store: StateStore, items: list[Item], op: tuple) -> N
             changes = {"isInactive": True} if where == "tripletex" else {}
         if where == "svenn":
             operation = "deactivate" if op[0] == "deactivate" else "update"
+            item.deactivated_in_svenn |= operation == "deactivate"
             svenn_edit(pair, item.entity, record_id, changes, operation=operation)
         else:
             tripletex_edit(pair, item.entity, record_id, changes)
@@ -128,6 +141,38 @@ def act(pair: SandboxPair, store: StateStore, items: list[Item], op: tuple) -> N
         else:
             tripletex_edit(pair, item.entity, record_id, delete=True)
         item.deleted[where] = "pending"
+
+
+def employment_change(pair: SandboxPair, item: Item, change: str) -> None:
+    """End the employee's employments (as of two days ago), or start a new one today."""
+    found = item.find(pair, "tripletex")
+    if len(found) != 1:
+        return
+    employee_id = int(found[0]["id"])
+    if change == "leave":
+        if not item.employments:  # employed since 2020, first: an end needs an employment
+            tripletex_edit(pair, "employee", employee_id, {"dateOfBirth": "1985-03-04"})
+            first = tripletex_edit(
+                pair,
+                "employment",
+                None,
+                {"employee": {"id": employee_id}, "startDate": "2020-01-06"},
+            )
+            assert first is not None
+            item.employments.append(int(first["id"]))
+        ended = (dt.date.today() - dt.timedelta(days=2)).isoformat()
+        for employment_id in item.employments:
+            tripletex_edit(pair, "employment", employment_id, {"endDate": ended})
+        item.employment = "ended"
+        return
+    tripletex_edit(pair, "employee", employee_id, {"dateOfBirth": "1985-03-04"})
+    today = dt.date.today().isoformat()
+    new = tripletex_edit(
+        pair, "employment", None, {"employee": {"id": employee_id}, "startDate": today}
+    )
+    assert new is not None
+    item.employments.append(int(new["id"]))
+    item.employment = "hired"
 
 
 def linked_pairs_agree(pair: SandboxPair, store: StateStore, items: list[Item]) -> None:
@@ -143,6 +188,8 @@ def linked_pairs_agree(pair: SandboxPair, store: StateStore, items: list[Item]) 
             continue
         from_svenn, from_tripletex = MAPPERS[item.entity]
         left, right = from_svenn(sv[0]).synced_fields(), from_tripletex(tx[0]).synced_fields()
+        if item.employment and not item.deactivated_in_svenn:  # the employment rows
+            assert left["is_active"] is (item.employment == "hired"), (item, left)
         for name in NOT_COMPARED.get(item.entity, set()):
             left.pop(name), right.pop(name)
         if item.entity == "customer" and not (left["is_active"] and right["is_active"]):
@@ -165,6 +212,16 @@ def linked_pairs_agree(pair: SandboxPair, store: StateStore, items: list[Item]) 
         ("delete", "svenn", 0),
         ("tick",),
         ("reconcile",),
+    ]
+)
+@example(  # an employment ends, then a re-hire: deactivated, then active again in Svenn
+    program=[
+        ("new", "svenn", "employee"),
+        ("tick",),
+        ("leave", 0),
+        ("tick",),
+        ("reconcile",),
+        ("rehire", 0),
     ]
 )
 @example(  # the issue's reproduction: an employee deleted in Tripletex, then ticks

@@ -77,7 +77,7 @@ def _scheduled_sync(server: PrefectServer, tenant: str) -> tuple[str, dict[str, 
     with the same rules); with parameters that make a test-sized run."""
     names = {f"{d['name']}" for d in server.deployments()}
     if "realtime-sync" in names:
-        return "realtime-sync/realtime-sync", {"window_seconds": 30}
+        return "realtime-sync/realtime-sync", {"window_seconds": 30, "wait_for_next_seconds": 0}
     return "reconcile/reconcile", {"tenant": tenant}
 
 
