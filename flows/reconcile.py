@@ -23,7 +23,6 @@ from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
 from config.settings import load_settings
-from flows.initial_sync import step_one, step_two
 from store.integrations import (
     TransitionError,
     get_integration,
@@ -48,6 +47,7 @@ from tasks.reconcile import (
     report_unlinked,
 )
 from tasks.report import Progress, tenant_run_name
+from tasks.sync_steps import step_one, step_two
 from tasks.tenant import state_store, tenant_clients
 
 # The realtime lease is held too while a tenant is reconciled, so its ticks skip the tenant

@@ -17,7 +17,6 @@ from prefect.runtime import flow_run
 from prefect.states import Failed
 
 from config.settings import load_settings
-from flows.initial_sync import let_go, step_one, step_three, step_two
 from store.integrations import list_integrations, turned_off
 from store.models import IntegrationStatus
 from store.state import StateStore
@@ -27,6 +26,7 @@ from tasks.extract import check_extracts, extract_both_sides
 from tasks.planning import all_decisions
 from tasks.report import Progress, tenant_run_name
 from tasks.retry import Backoff, choose_rows, claim_tenant, keys_by_entity, settle
+from tasks.sync_steps import let_go, step_one, step_three, step_two
 from tasks.tenant import state_store, tenant_clients
 
 
