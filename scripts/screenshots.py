@@ -11,7 +11,7 @@ in the README). Everything started here is stopped at the end.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -21,6 +21,7 @@ from sandboxes.pair import SandboxPair, sandbox_pair
 from scripts.browser import Browser
 from store.db import make_engine, session_factory
 from store.links import links_for
+from store.models import Link
 from sync.records import Entity
 from tests.server.harness import (
     ACTIVATE,
@@ -53,12 +54,10 @@ def shoot_artifact(
     return browser.screenshot(OUT / f"{name}.png")
 
 
-def plant_drift(pair: SandboxPair, store_url: str) -> None:
-    """What realtime could have missed: an edit on each side of two linked customers."""
-    engine = make_engine(store_url)
-    with session_factory(engine)() as session:
-        first, second = links_for(session, pair.tenant, Entity.CUSTOMER.value)[:2]
-    engine.dispose()
+def plant_drift(pair: SandboxPair, links: Sequence[Link]) -> None:
+    """What realtime could have missed: an edit on each side of the first two linked records
+    (``links``: customers), one in Svenn, one in Tripletex."""
+    first, second = links[:2]
     svenn_edit = {
         "entity": "customer",
         "id": first.svenn_id,
@@ -74,6 +73,15 @@ def plant_drift(pair: SandboxPair, store_url: str) -> None:
     }
     url = f"{pair.tripletex_root}/_admin/companies/{pair.company_id}/edit"
     httpx.post(url, json=tripletex_edit).raise_for_status()
+
+
+def customer_links(pair: SandboxPair, store_url: str) -> list[Link]:
+    """The tenant's linked customers, read from the store at ``store_url``."""
+    engine = make_engine(store_url)
+    with session_factory(engine)() as session:
+        links = links_for(session, pair.tenant, Entity.CUSTOMER.value)
+    engine.dispose()
+    return links
 
 
 def rehearse(
@@ -110,7 +118,7 @@ def rehearse(
     )
     browser.resize(1400)
 
-    plant_drift(pair, store_url)
+    plant_drift(pair, customer_links(pair, store_url))
     nightly = server.run_deployment(RECONCILE, {"tenant": tenant})
     server.wait_for_state(nightly, timeout=WAIT, worker=worker)
     shots.append(

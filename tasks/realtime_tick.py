@@ -45,6 +45,7 @@ from store.realtime import (
 from store.state import StateStore
 from store.tombstones import remember_survivors, tombstones_for
 from sync.malformed import malformed_failure
+from sync.merge import same_value
 from sync.plan import PlannedFailure, failure_for, plan_entity
 from sync.realtime import (
     LinkDecision,
@@ -75,7 +76,7 @@ UNKNOWN_VERSION = -1  # a feed event without a version: never taken for our own 
 class EntityCounts:
     """What one tick did for one entity (the run's summary artifact shows these)."""
 
-    changed_in_svenn: int = 0
+    changed_in_svenn: int = 0  # records changed there: a synced field, deleted, or new
     changed_in_tripletex: int = 0
     written_to_svenn: int = 0
     written_to_tripletex: int = 0
@@ -264,8 +265,6 @@ class TenantTick:
 
     async def _sync_entity(self, entity: Entity, svenn: Side, tripletex: Side) -> None:
         counts = self.report.entities.setdefault(entity, EntityCounts())
-        counts.changed_in_svenn += len(svenn.ids)
-        counts.changed_in_tripletex += len(tripletex.ids)
         if not svenn.ids and not tripletex.ids:
             return
         with self.store.sessions() as session:
@@ -297,6 +296,10 @@ class TenantTick:
             for lk in touched
         ]
         self.applier.fail([row for d, _ in decisions for row in d.log])  # before any write
+        for decision, _ in decisions:
+            in_svenn, in_tripletex = _changed_sides(decision, svenn, tripletex)
+            counts.changed_in_svenn += in_svenn
+            counts.changed_in_tripletex += in_tripletex
         counts.conflicts += sum(
             r.reason_code == ReasonCode.FIELD_CONFLICT for d, _ in decisions for r in d.log
         )
@@ -549,7 +552,6 @@ class TenantTick:
         new_ids = {f"svenn:{r.id}" for r in new_sv} | {f"tripletex:{r.id}" for r in new_tx}
         failures = [f for f in plan.failures if _key(f) in new_ids]
         self.applier.fail(failures)
-        counts.failures += len(failures)
         fresh_links = [
             lk
             for lk in plan.links
@@ -566,21 +568,28 @@ class TenantTick:
         new_sv_ids = {r.id for r in new_sv}
         to_svenn = [r for r in plan.create_in_svenn if r.id in new_tx_ids]
         to_tripletex = [r for r in plan.create_in_tripletex if r.id in new_sv_ids]
-        before = self.applier.tally(entity).failed
+        before, made_in_svenn, made_in_tripletex = self.applier.tally(entity).failed, 0, 0
         # The applier resolves the failed rows of what it created; what it could not create
         # keeps the row it just wrote (marking these keys synced would close it unseen).
         if to_svenn:
             created = await self.applier.create_in_svenn(self.sv, entity, to_svenn, existing=all_sv)
             counts.created_in_svenn += len(created)
+            made_in_svenn = len(created)
             for record in created:
                 if record.id is not None:
                     self._note_echo(entity, record.id, record)
         if to_tripletex:
             created = await self._create_in_tripletex(entity, to_tripletex, all_tx)
             counts.created_in_tripletex += len(created)
+            made_in_tripletex = len(created)
             for record in created:
                 self._note_version(entity, record)
         counts.failures += self.applier.tally(entity).failed - before
+        counts.failures += sum(not _whole_list(f, svenn, tripletex) for f in failures)
+        linked_sv = sum(lk.svenn_id in new_sv_ids for lk in fresh_links)
+        linked_tx = sum(lk.tripletex_id in new_tx_ids for lk in fresh_links)
+        counts.changed_in_svenn += _new_changed(new_sv, svenn, linked_sv + made_in_tripletex)
+        counts.changed_in_tripletex += _new_changed(new_tx, tripletex, linked_tx + made_in_svenn)
 
     async def _everything(self, entity: Entity, side: Side, system: str) -> list[Record]:
         if not side.full:
@@ -643,6 +652,38 @@ class TenantTick:
                 set_svenn_cursor(session, self.tenant, c.cursor)
             if echoes:  # replaced whole: last tick's echoes were consumed by this tick's feed
                 set_svenn_echoes(session, self.tenant, c.echoes)
+
+
+def _changed_sides(decision: LinkDecision, svenn: Side, tripletex: Side) -> tuple[bool, bool]:
+    """(changed in Svenn, changed in Tripletex) for a linked record: deleted there, or a synced
+    field edited there that the other side does not hold (our own writes coming back, or a
+    stale base both sides already agree on, change nothing)."""
+    link = decision.link
+    if decision.unlink:
+        return link.svenn_id not in svenn.records, link.tripletex_id not in tripletex.records
+    merge = decision.merge
+    if merge is None:
+        return False, False
+    ours = svenn.records[link.svenn_id].synced_fields()
+    theirs = tripletex.records[link.tripletex_id].synced_fields()
+    apart = {
+        name
+        for name in merge.changed_in_svenn | merge.changed_in_tripletex
+        if not same_value(name, ours.get(name), theirs.get(name))
+    }
+    return bool(apart & merge.changed_in_svenn), bool(apart & merge.changed_in_tripletex)
+
+
+def _new_changed(records: Sequence[Record], side: Side, travelled: int) -> int:
+    """How many unlinked records of one side count as changed: each one read by id (the feed
+    or a version named it); of a whole list read (a first tick, a resync) only the ``travelled``
+    ones (linked or created), as the rest were there before (e.g. still failing)."""
+    return travelled if side.full else len(records)
+
+
+def _whole_list(failure: PlannedFailure, svenn: Side, tripletex: Side) -> bool:
+    """True when the failed record was read in a whole list (not named as changed)."""
+    return (svenn if failure.direction is Direction.SVENN_TO_TRIPLETEX else tripletex).full
 
 
 def _state(link: Link) -> LinkState:
