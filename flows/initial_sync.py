@@ -77,10 +77,7 @@ def open_failure_rows(store: StateStore, tenant: str) -> list[dict[str, Any]]:
                 svenn_id=f.svenn_id,
                 tripletex_id=f.tripletex_id,
                 reason_code=f.reason_code,
-                message_en=f.message_en,
                 message_no=f.message_no,
-                target_error=f.target_error,
-                attempts=f.attempts,
             )
             for f in open_failures(session, tenant)
         ]

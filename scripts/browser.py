@@ -86,6 +86,17 @@ class Browser:
         self.page.set_viewport_size({"width": width, "height": height})
         self.page.wait_for_timeout(SETTLE_MS)
 
+    def table_overflow(self) -> tuple[int, int]:
+        """(width the first table needs, width it is given) as laid out now, in CSS px."""
+        script = """() => {
+            const table = document.querySelector('table');
+            if (!table) return [0, 0];
+            const box = table.parentElement;
+            return [Math.max(table.scrollWidth, box.scrollWidth), box.clientWidth];
+        }"""
+        needed, given = self.page.evaluate(script)
+        return int(needed), int(given)
+
     def screenshot(self, path: Path) -> Path:
         """Save what the page shows now (the viewport) as a PNG."""
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -4,23 +4,28 @@ Starts a Prefect server with its UI (tests/server/harness.py), the pool, every d
 worker, both sandboxes and a throwaway state store; runs an activation through its deployment,
 and photographs with headless Chromium (Playwright, scripts/browser.py) what an operator sees:
 the plan of the paused run, the approval form, the initial-sync summary and the failed-record
-table, then a nightly reconciliation's drift report. The PNGs land in docs/screenshots/ (shown
-in the README). Everything started here is stopped at the end.
+table, a nightly reconciliation's drift report, then a realtime window's table. The PNGs land in
+docs/screenshots/ (shown in the README), each artifact's text next to its PNG (NAME.txt, checked
+by the suite), and a table wider than the 1,400 px page stops the run. Everything started here
+is stopped at the end.
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 from cryptography.fernet import Fernet
 
 from sandboxes.pair import SandboxPair, sandbox_pair
+from scripts.artifact_text import DECISION, REALTIME_PARAMETERS, SHOWN, artifact_text, text_path
 from scripts.browser import Browser
 from store.db import make_engine, session_factory
 from store.links import links_for
+from store.models import Link
 from sync.records import Entity
 from tests.server.harness import (
     ACTIVATE,
@@ -34,31 +39,42 @@ from tests.server.harness import (
 
 OUT = ROOT / "docs" / "screenshots"
 RECONCILE = "reconcile/reconcile"
+REALTIME = "realtime-sync/realtime-sync"
+WIDTH = 1400  # the browser's width: every table must be readable without scrolling
 WAIT = 900.0  # a loaded 2-core machine needs minutes for a flow run's first imports
 
 
-def latest_artifact(server: PrefectServer, key: str) -> str:
-    """The id of the newest version of the artifact ``key``."""
+def latest_artifact(server: PrefectServer, key: str) -> dict[str, Any]:
+    """The newest version of the artifact ``key``."""
     found = server.artifacts(key=key)
     if not found:
         raise SystemExit(f"no artifact {key!r} was published")
-    return str(found[0]["id"])
+    return dict(found[0])
 
 
 def shoot_artifact(
-    browser: Browser, server: PrefectServer, key: str, wait_for: str, name: str
+    browser: Browser, server: PrefectServer, pair: SandboxPair, name: str, wait_for: str
 ) -> Path:
-    """Open an artifact's page and save it as docs/screenshots/<name>.png."""
-    browser.open(f"{server.ui_url}/artifacts/artifact/{latest_artifact(server, key)}", wait_for)
+    """Open the artifact screenshot ``name`` shows, save its page as docs/screenshots/NAME.png
+    and its text as NAME.txt; a table that does not fit the 1,400 px page stops the run."""
+    artifact = latest_artifact(server, SHOWN[name].format(tenant=pair.tenant))
+    browser.open(f"{server.ui_url}/artifacts/artifact/{artifact['id']}", wait_for)
+    text_path(name).write_text(artifact_text(artifact), encoding="utf-8")
+    if artifact.get("type") == "table":
+        needed, given = browser.table_overflow()
+        if needed > given or needed > WIDTH:
+            raise SystemExit(
+                f"the table of {name} is {needed} px wide but the page at {WIDTH} px gives it "
+                f"{given} px: shorten its columns (tasks/report.py, tasks/realtime_report.py)"
+            )
+        print(f"{name}: table {needed} px wide, fits the {given} px it is given", flush=True)
     return browser.screenshot(OUT / f"{name}.png")
 
 
-def plant_drift(pair: SandboxPair, store_url: str) -> None:
-    """What realtime could have missed: an edit on each side of two linked customers."""
-    engine = make_engine(store_url)
-    with session_factory(engine)() as session:
-        first, second = links_for(session, pair.tenant, Entity.CUSTOMER.value)[:2]
-    engine.dispose()
+def plant_drift(pair: SandboxPair, links: Sequence[Link]) -> None:
+    """What realtime could have missed: an edit on each side of the first two linked records
+    (``links``: customers), one in Svenn, one in Tripletex."""
+    first, second = links[:2]
     svenn_edit = {
         "entity": "customer",
         "id": first.svenn_id,
@@ -76,48 +92,45 @@ def plant_drift(pair: SandboxPair, store_url: str) -> None:
     httpx.post(url, json=tripletex_edit).raise_for_status()
 
 
+def customer_links(pair: SandboxPair, store_url: str) -> list[Link]:
+    """The tenant's linked customers, read from the store at ``store_url``."""
+    engine = make_engine(store_url)
+    with session_factory(engine)() as session:
+        links = links_for(session, pair.tenant, Entity.CUSTOMER.value)
+    engine.dispose()
+    return links
+
+
 def rehearse(
     server: PrefectServer, worker: Worker, pair: SandboxPair, browser: Browser, store_url: str
 ) -> list[Path]:
-    """Activation → plan → approval form → approve → summary → failed records → reconcile."""
-    tenant, shots = pair.tenant, []
+    """Activation → plan → approval form → approve → summary → failed records → reconcile →
+    a realtime window."""
+    shots = []
     run_id = server.run_deployment(ACTIVATE, activation_parameters(server, pair))
     server.wait_for_state(run_id, {"PAUSED"}, WAIT, worker)
-    shots.append(shoot_artifact(browser, server, f"plan-{tenant}", "Initial sync plan", "1-plan"))
+    shots.append(shoot_artifact(browser, server, pair, "1-plan", "Initial sync plan"))
 
     browser.open(f"{server.ui_url}/runs/flow-run/{run_id}", "Resume")
     browser.click("Resume")
     browser.wait_for_text("Approve starts the initial sync")
     shots.append(browser.screenshot(OUT / "2-approval-form.png"))
 
-    decision: Mapping[str, str] = {
-        "decision": "approve",
-        "approver": "kari@firma.no",
-        "reason": "Plan checked with the customer",
-    }
-    server.resume(run_id, decision)  # the same call the form's Submit makes
+    server.resume(run_id, DECISION)  # the same call the form's Submit makes
     server.wait_for_state(run_id, timeout=WAIT, worker=worker)
-    shots.append(
-        shoot_artifact(
-            browser, server, f"initial-sync-summary-{tenant}", "Initial sync", "3-summary"
-        )
-    )
-    browser.resize(2000)  # the failed-record table is wide: both languages side by side
-    shots.append(
-        shoot_artifact(
-            browser, server, f"failed-records-{tenant}", "melding (norsk)", "4-failed-records"
-        )
-    )
-    browser.resize(1400)
+    shots.append(shoot_artifact(browser, server, pair, "3-summary", "Initial sync"))
+    shots.append(shoot_artifact(browser, server, pair, "4-failed-records", "melding (norsk)"))
 
-    plant_drift(pair, store_url)
-    nightly = server.run_deployment(RECONCILE, {"tenant": tenant})
+    links = customer_links(pair, store_url)
+    plant_drift(pair, links)
+    nightly = server.run_deployment(RECONCILE, {"tenant": pair.tenant})
     server.wait_for_state(nightly, timeout=WAIT, worker=worker)
-    shots.append(
-        shoot_artifact(
-            browser, server, f"reconcile-{tenant}", "Nightly reconciliation", "5-reconcile"
-        )
-    )
+    shots.append(shoot_artifact(browser, server, pair, "5-reconcile", "Nightly reconciliation"))
+
+    plant_drift(pair, links[2:])  # two more edits for the first realtime window
+    window = server.run_deployment(REALTIME, REALTIME_PARAMETERS)
+    server.wait_for_state(window, timeout=WAIT, worker=worker)
+    shots.append(shoot_artifact(browser, server, pair, "6-realtime", "changed in Svenn"))
     return shots
 
 

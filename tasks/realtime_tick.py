@@ -45,7 +45,7 @@ from store.realtime import (
 from store.state import StateStore
 from store.tombstones import remember_survivors, tombstones_for
 from sync.malformed import malformed_failure
-from sync.merge import agreed
+from sync.merge import agreed, same_value
 from sync.plan import PlannedFailure, failure_for, plan_entity
 from sync.realtime import (
     LinkDecision,
@@ -76,7 +76,7 @@ UNKNOWN_VERSION = -1  # a feed event without a version: never taken for our own 
 class EntityCounts:
     """What one tick did for one entity (the run's summary artifact shows these)."""
 
-    changed_in_svenn: int = 0
+    changed_in_svenn: int = 0  # records changed there: a synced field, deleted, or new
     changed_in_tripletex: int = 0
     written_to_svenn: int = 0
     written_to_tripletex: int = 0
@@ -264,9 +264,7 @@ class TenantTick:
     # --- decide and apply ------------------------------------------------------------------
 
     async def _sync_entity(self, entity: Entity, svenn: Side, tripletex: Side) -> None:
-        counts = self.report.entities.setdefault(entity, EntityCounts())
-        counts.changed_in_svenn += len(svenn.ids)
-        counts.changed_in_tripletex += len(tripletex.ids)
+        self.report.entities.setdefault(entity, EntityCounts())
         if not svenn.ids and not tripletex.ids:
             return
         with self.store.sessions() as session:
@@ -290,6 +288,7 @@ class TenantTick:
             ],
             svenn,
             tripletex,
+            count_changes=True,
         )
         new_sv = [r for i, r in svenn.records.items() if i in svenn.ids and i not in by_sv]
         new_tx = [r for i, r in tripletex.records.items() if i in tripletex.ids and i not in by_tx]
@@ -297,15 +296,28 @@ class TenantTick:
             await self._new_records(entity, new_sv, new_tx, svenn, tripletex, by_sv, by_tx)
 
     async def _settle(
-        self, entity: Entity, links: Sequence[LinkState], svenn: Side, tripletex: Side
+        self,
+        entity: Entity,
+        links: Sequence[LinkState],
+        svenn: Side,
+        tripletex: Side,
+        *,
+        count_changes: bool = False,
     ) -> None:
-        """Decide each link on both sides' records as read, log what must be logged, write."""
+        """Decide each link on both sides' records as read, log what must be logged, write;
+        ``count_changes``: count the records a person changed (not the pairs just linked, which
+        the new records' count covers)."""
         decisions = [
             decide_link(lk, svenn.records.get(lk.svenn_id), tripletex.records.get(lk.tripletex_id))
             for lk in links
         ]
         self.applier.fail([row for d in decisions for row in d.log])  # before any write
-        self.report.entities[entity].conflicts += sum(
+        counts = self.report.entities[entity]
+        for decision in decisions if count_changes else ():
+            in_svenn, in_tripletex = _changed_sides(decision, svenn, tripletex)
+            counts.changed_in_svenn += in_svenn
+            counts.changed_in_tripletex += in_tripletex
+        counts.conflicts += sum(
             r.reason_code == ReasonCode.FIELD_CONFLICT for d in decisions for r in d.log
         )
         batched = await self._batch_tripletex_updates(entity, decisions)
@@ -553,7 +565,6 @@ class TenantTick:
         new_ids = {f"svenn:{r.id}" for r in new_sv} | {f"tripletex:{r.id}" for r in new_tx}
         failures = [f for f in plan.failures if _key(f) in new_ids]
         self.applier.fail(failures)
-        counts.failures += len(failures)
         fresh_links = [
             lk
             for lk in plan.links
@@ -582,21 +593,28 @@ class TenantTick:
         new_sv_ids = {r.id for r in new_sv}
         to_svenn = [r for r in plan.create_in_svenn if r.id in new_tx_ids]
         to_tripletex = [r for r in plan.create_in_tripletex if r.id in new_sv_ids]
-        before = self.applier.tally(entity).failed
+        before, made_in_svenn, made_in_tripletex = self.applier.tally(entity).failed, 0, 0
         # The applier resolves the failed rows of what it created; what it could not create
         # keeps the row it just wrote (marking these keys synced would close it unseen).
         if to_svenn:
             created = await self.applier.create_in_svenn(self.sv, entity, to_svenn, existing=all_sv)
             counts.created_in_svenn += len(created)
+            made_in_svenn = len(created)
             for record in created:
                 if record.id is not None:
                     self._note_echo(entity, record.id, record)
         if to_tripletex:
             created = await self._create_in_tripletex(entity, to_tripletex, all_tx)
             counts.created_in_tripletex += len(created)
+            made_in_tripletex = len(created)
             for record in created:
                 self._note_version(entity, record)
         counts.failures += self.applier.tally(entity).failed - before
+        counts.failures += sum(not _whole_list(f, svenn, tripletex) for f in failures)
+        linked_sv = sum(lk.svenn_id in new_sv_ids for lk in fresh_links)
+        linked_tx = sum(lk.tripletex_id in new_tx_ids for lk in fresh_links)
+        counts.changed_in_svenn += _new_changed(new_sv, svenn, linked_sv + made_in_tripletex)
+        counts.changed_in_tripletex += _new_changed(new_tx, tripletex, linked_tx + made_in_svenn)
 
     async def _everything(self, entity: Entity, side: Side, system: str) -> list[Record]:
         if not side.full:
@@ -659,6 +677,38 @@ class TenantTick:
                 set_svenn_cursor(session, self.tenant, c.cursor)
             if echoes:  # replaced whole: last tick's echoes were consumed by this tick's feed
                 set_svenn_echoes(session, self.tenant, c.echoes)
+
+
+def _changed_sides(decision: LinkDecision, svenn: Side, tripletex: Side) -> tuple[bool, bool]:
+    """(changed in Svenn, changed in Tripletex) for a linked record: deleted there, or a synced
+    field edited there that the other side does not hold (our own writes coming back, or a
+    stale base both sides already agree on, change nothing)."""
+    link = decision.link
+    if decision.unlink:
+        return link.svenn_id not in svenn.records, link.tripletex_id not in tripletex.records
+    merge = decision.merge
+    if merge is None:
+        return False, False
+    ours = svenn.records[link.svenn_id].synced_fields()
+    theirs = tripletex.records[link.tripletex_id].synced_fields()
+    apart = {
+        name
+        for name in merge.changed_in_svenn | merge.changed_in_tripletex
+        if not same_value(name, ours.get(name), theirs.get(name))
+    }
+    return bool(apart & merge.changed_in_svenn), bool(apart & merge.changed_in_tripletex)
+
+
+def _new_changed(records: Sequence[Record], side: Side, travelled: int) -> int:
+    """How many unlinked records of one side count as changed: each one read by id (the feed
+    or a version named it); of a whole list read (a first tick, a resync) only the ``travelled``
+    ones (linked or created), as the rest were there before (e.g. still failing)."""
+    return travelled if side.full else len(records)
+
+
+def _whole_list(failure: PlannedFailure, svenn: Side, tripletex: Side) -> bool:
+    """True when the failed record was read in a whole list (not named as changed)."""
+    return (svenn if failure.direction is Direction.SVENN_TO_TRIPLETEX else tripletex).full
 
 
 def _state(link: Link) -> LinkState:

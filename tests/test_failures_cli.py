@@ -18,7 +18,6 @@ import pytest
 from store.failures import Failure, record_failures
 from store.integrations import ensure_integration
 from store.links import NewLink, save_links
-from tasks.report import failure_row
 
 ROOT = Path(__file__).resolve().parents[1]
 TRIPLETEX_ERROR = {
@@ -144,19 +143,3 @@ def test_explain_names_both_sides_the_rule_and_what_to_do(seeded):
     assert "Tripletex (where it comes from): tripletex 901" in story
     assert "Svenn: no linked record" in story
     assert "Rules the record breaks: PROJECT_NO_START_DATE" in story
-
-
-def test_failed_record_table_rows_carry_norwegian_and_the_target_error():
-    row = failure_row(
-        entity="customer",
-        svenn_id="cus_1",
-        tripletex_id=None,
-        reason_code="TARGET_REJECTED",
-        message_en="Tripletex rejected the record: name: Feltet må fylles ut.",
-        message_no="Tripletex avviste oppføringen: name: Feltet må fylles ut.",
-        target_error=TRIPLETEX_ERROR,
-        attempts=2,
-    )
-    assert row["melding (norsk)"].startswith("Tripletex avviste")
-    assert row["target error"] == "422 18000 name: Feltet må fylles ut."
-    assert list(row)[:3] == ["record", "reason", "message"]  # the message is not last, not cut
