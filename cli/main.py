@@ -263,13 +263,16 @@ def worker_command(
     ctx: typer.Context,
     pool: str = typer.Option(POOL, help="The work pool (prefect.yaml uses svenn-sync)."),
 ) -> None:
-    """Start a Prefect worker on the pool; it stops on SIGTERM even when started with `&`.
+    """Start a Prefect worker on the pool; it stops on SIGTERM even when started with `&`, and
+    the runs it started stop with it (marked Crashed in Prefect).
 
     Other options go to `prefect worker start` (e.g. `--name`, `--limit`).
     """
-    from cli.worker import become_worker
+    from cli.worker import run_worker
 
-    become_worker(pool, ctx.args)
+    code = run_worker(pool, ctx.args)
+    if code:
+        raise typer.Exit(code)
 
 
 @prefect_app.command("setup")

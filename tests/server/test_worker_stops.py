@@ -15,7 +15,17 @@ import time
 from pathlib import Path
 
 from cli.zombies import HEARTBEAT_SECONDS
-from tests.server.harness import ROOT, PrefectServer
+from sandboxes.pair import SandboxPair
+from store.state import StateStore
+from tests.conftest import TEST_KEY
+from tests.server.harness import (
+    FINAL_STATES,
+    ROOT,
+    PrefectServer,
+    _descendants,
+    sandbox_env,
+    store_env,
+)
 
 SVENN_SYNC = str(Path(sys.executable).with_name("svenn-sync"))
 
@@ -51,7 +61,8 @@ def test_svenn_sync_worker_started_in_the_background_stops_on_sigterm(
         assert _started(log, process), log.read_text(errors="replace")
         # the runs it starts inherit its environment: heartbeats as often as docs/DECISIONS.md
         # says, so a killed run is marked Crashed after 3 missed beats, not Prefect's minutes
-        environment = Path(f"/proc/{process.pid}/environ").read_bytes().split(b"\0")
+        (worker,) = _descendants(process.pid)  # Prefect's worker, below our command
+        environment = Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
         assert f"PREFECT_FLOWS_HEARTBEAT_FREQUENCY={HEARTBEAT_SECONDS}".encode() in environment
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=120)  # raises if it is still running: a bound, not a speed target
@@ -61,3 +72,78 @@ def test_svenn_sync_worker_started_in_the_background_stops_on_sigterm(
             process.wait()
     printed = log.read_text(errors="replace")
     assert "Worker 'sigterm-probe' stopped!" in printed, printed
+
+
+REALTIME = "realtime-sync/realtime-sync"
+
+
+def _start_worker(env: dict[str, str], log: Path, name: str) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [SVENN_SYNC, "worker", "--name", name],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_as_a_background_job,
+        )
+    assert _started(log, process), log.read_text(errors="replace")
+    return process
+
+
+def _live_realtime_runs(server: PrefectServer) -> list[str]:
+    return [
+        str(run["id"])
+        for run in server.flow_runs(REALTIME)
+        if (run.get("state") or {}).get("type") in {"RUNNING", "PENDING", "CANCELLING"}
+    ]
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_a_stopped_worker_leaves_no_running_realtime_window_behind(
+    prefect_server: PrefectServer,
+    server_sandboxes: SandboxPair,
+    database: tuple[str, str | None],
+    state_store: StateStore,
+    tmp_path: Path,
+) -> None:
+    url, schema = database
+    env = (
+        prefect_server.env
+        | {"PREFECT_WORKER_QUERY_SECONDS": "1"}
+        | store_env(url, schema, TEST_KEY)
+        | sandbox_env(server_sandboxes)
+    )
+    log = tmp_path / "worker.log"
+    first = _start_worker(env, log, "realtime-first")
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        window = prefect_server.run_deployment(REALTIME, {"window_seconds": 600})
+        prefect_server.wait_for_state(window, {"RUNNING"}, timeout=300)
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=120)
+        # the window it ran is over (Crashed or Cancelled) within a minute, not Prefect's ~9
+        ended = prefect_server.wait_for_state(window, FINAL_STATES, timeout=60)
+        assert ended["state"]["type"] in {"CRASHED", "CANCELLED"}, ended["state"]
+        assert "stopped" in (ended["state"]["message"] or ""), ended["state"]
+
+        second = _start_worker(env, log, "realtime-second")
+        following = prefect_server.run_deployment(REALTIME, {"window_seconds": 600})
+        prefect_server.wait_for_state(following, {"RUNNING"}, timeout=300)
+        assert _live_realtime_runs(prefect_server) == [following]
+        assert prefect_server.flow_run(window)["state"]["type"] in FINAL_STATES
+    finally:
+        _stop(first)
+        if second is not None:
+            _stop(second)
+        prefect_server.pause(REALTIME)
