@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -273,6 +273,27 @@ def worker_command(
     code = run_worker(pool, ctx.args)
     if code:
         raise typer.Exit(code)
+
+
+WaitTargets = Annotated[
+    list[str],
+    typer.Argument(help="URLs (ready once they answer), plan:TENANT, active:TENANT."),
+]
+
+
+@app.command("wait-for")
+def wait_for_command(
+    targets: WaitTargets,
+    timeout: float = typer.Option(600.0, help="Seconds to wait for all of them."),
+) -> None:
+    """Wait until each target is ready, in order: a service answers, a tenant's plan waits for
+    a decision, a tenant is active. For scripts: the next line can use what is ready."""
+    from cli.wait import NotReady, target, wait_for
+
+    try:
+        wait_for([target(text) for text in targets], timeout, console.print)
+    except NotReady as error:
+        fail(str(error), code=1)
 
 
 @prefect_app.command("setup")
