@@ -141,6 +141,14 @@ def run_worker(pool: str, extra: Sequence[str]) -> int:
         signal.signal(signum, signal.SIG_IGN)  # the cleanup below is short; let it finish
     stop_processes(seen)
     if seen:
-        for run_id in end_runs(seen.values()):
-            print(f"flow run {run_id}: marked crashed, its worker stopped", flush=True)
+        try:
+            for run_id in end_runs(seen.values()):
+                print(f"flow run {run_id}: marked crashed, its worker stopped", flush=True)
+        except Exception as error:  # the server is gone too: the heartbeat rule is left
+            print(
+                "the runs this worker stopped could not be marked crashed "
+                f"({type(error).__name__}); the zombie automation of `svenn-sync prefect "
+                "setup` marks them after 90 s of silence",
+                flush=True,
+            )
     return worker.returncode if worker.returncode >= 0 else 128 - worker.returncode

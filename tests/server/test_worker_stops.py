@@ -8,6 +8,7 @@ README gives; it is started here exactly so (SIGINT ignored) against the real se
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import subprocess
 import sys
@@ -146,4 +147,54 @@ def test_a_stopped_worker_leaves_no_running_realtime_window_behind(
         _stop(first)
         if second is not None:
             _stop(second)
+        prefect_server.pause(REALTIME)
+
+
+def _due_window(server: PrefectServer, minutes_ago: int) -> str:
+    """A realtime window the schedule created ``minutes_ago`` while no worker ran."""
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes_ago)
+    deployment = server.deployment(REALTIME)
+    body = {
+        "parameters": {"window_seconds": 600},
+        "state": {"type": "SCHEDULED", "state_details": {"scheduled_time": at.isoformat()}},
+    }
+    run = server.api("POST", f"/deployments/{deployment['id']}/create_flow_run", json=body)
+    return str(run["id"])
+
+
+def _logged(server: PrefectServer, run_id: str, words: str, within: float = 120) -> str:
+    """The run's log once it has ``words`` (logs reach the server after the state does)."""
+    deadline = time.monotonic() + within
+    said = ""
+    while time.monotonic() < deadline and words not in said:
+        said = "\n".join(server.logs(run_id))
+        time.sleep(0.5)
+    return said
+
+
+def test_after_a_pile_up_a_restarted_worker_runs_one_realtime_window(
+    prefect_server: PrefectServer,
+    server_sandboxes: SandboxPair,
+    database: tuple[str, str | None],
+    state_store: StateStore,
+    tmp_path: Path,
+) -> None:
+    url, schema = database
+    env = (
+        prefect_server.env
+        | {"PREFECT_WORKER_QUERY_SECONDS": "1"}
+        | store_env(url, schema, TEST_KEY)
+        | sandbox_env(server_sandboxes)
+    )
+    older, newer = _due_window(prefect_server, 10), _due_window(prefect_server, 5)
+    worker = _start_worker(env, tmp_path / "worker.log", "after-a-pile-up")
+    try:
+        ended = prefect_server.wait_for_state(older, FINAL_STATES, timeout=300)
+        assert ended["state"]["type"] == "COMPLETED", ended["state"]
+        said = _logged(prefect_server, older, "this late one ends")
+        assert "a newer window" in said, said
+        prefect_server.wait_for_state(newer, {"RUNNING"}, timeout=300)
+        assert _live_realtime_runs(prefect_server) == [newer]
+    finally:
+        _stop(worker)
         prefect_server.pause(REALTIME)
