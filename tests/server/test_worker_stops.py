@@ -4,6 +4,11 @@ A shell script's background job inherits SIGINT ignored; Prefect's worker turns 
 SIGINT to itself, so a plain ``prefect worker start &`` outlives the SIGTERM of a supervisor
 (seen on a fresh clone: still running 35 s later). ``svenn-sync worker`` is the command the
 README gives; it is started here exactly so (SIGINT ignored) against the real server.
+
+It takes its runs with it: a realtime window Running when the worker gets SIGTERM is final
+within a minute (Prefect's own worker left it running), and the window a restarted worker
+starts is the only live one. After a pile-up of due windows (no worker for a while), the late
+one gives way to the newer one, so a restarted worker runs one window.
 """
 
 from __future__ import annotations
