@@ -7,7 +7,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test lint format bench fuzz sandboxes clean screenshots chromium
+.PHONY: install demo test lint format bench fuzz sandboxes clean screenshots chromium rehearsal
 
 $(UV):
 	@echo "Installing uv $(UV_VERSION) into .tools (once)..."
@@ -57,6 +57,11 @@ chromium:
 	  { echo "installing Debian's chromium"; \
 	    $$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo) sh -c \
 	    'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'; }
+
+# README's "Rehearse the whole path" block as printed: a Prefect server on 4200, both sandboxes,
+# a worker and the key intake, up until Ctrl-C, which stops them all.
+rehearsal: install
+	.venv/bin/python -m scripts.rehearsal
 
 # The rehearsal against a real Prefect server, photographed into docs/screenshots/.
 screenshots: install chromium

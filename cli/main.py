@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -263,13 +263,37 @@ def worker_command(
     ctx: typer.Context,
     pool: str = typer.Option(POOL, help="The work pool (prefect.yaml uses svenn-sync)."),
 ) -> None:
-    """Start a Prefect worker on the pool; it stops on SIGTERM even when started with `&`.
+    """Start a Prefect worker on the pool; it stops on SIGTERM even when started with `&`, and
+    the runs it started stop with it (marked Crashed in Prefect).
 
     Other options go to `prefect worker start` (e.g. `--name`, `--limit`).
     """
-    from cli.worker import become_worker
+    from cli.worker import run_worker
 
-    become_worker(pool, ctx.args)
+    code = run_worker(pool, ctx.args)
+    if code:
+        raise typer.Exit(code)
+
+
+WaitTargets = Annotated[
+    list[str],
+    typer.Argument(help="URLs (ready once they answer), plan:TENANT, active:TENANT."),
+]
+
+
+@app.command("wait-for")
+def wait_for_command(
+    targets: WaitTargets,
+    timeout: float = typer.Option(600.0, help="Seconds to wait for all of them."),
+) -> None:
+    """Wait until each target is ready, in order: a service answers, a tenant's plan waits for
+    a decision, a tenant is active. For scripts: the next line can use what is ready."""
+    from cli.wait import NotReady, target, wait_for
+
+    try:
+        wait_for([target(text) for text in targets], timeout, console.print)
+    except NotReady as error:
+        fail(str(error), code=1)
 
 
 @prefect_app.command("setup")

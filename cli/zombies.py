@@ -15,6 +15,7 @@ automation with a proactive trigger sets a run Crashed when its heartbeats stop 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 
 from prefect.automations import Automation
@@ -102,10 +103,12 @@ async def _last_sign_of_life(client: PrefectClient, run: FlowRun, since: dt.date
 
 
 def grace_for_settings() -> dt.timedelta:
-    """Three heartbeats at the frequency runs use now (never less than :data:`GRACE`)."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
-
-    frequency = PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() or HEARTBEAT_SECONDS
+    """Three heartbeats at the frequency our runs use: ``HEARTBEAT_SECONDS`` (prefect.yaml and
+    ``svenn-sync worker`` set it), or PREFECT_FLOWS_HEARTBEAT_FREQUENCY when this process has it
+    set explicitly (never less than :data:`GRACE`). Prefect's own default (180 s) is not what
+    our runs use, so it is not taken: it made the sweep wait 9 minutes."""
+    value = os.environ.get("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "").strip()
+    frequency = int(value) if value.isdigit() else HEARTBEAT_SECONDS
     return max(GRACE, dt.timedelta(seconds=3 * frequency))
 
 

@@ -38,6 +38,7 @@ from tasks.alerts import key_stopped_working
 from tasks.fleet import TenantOutcome, active_tenants, run_for_tenants
 from tasks.realtime_report import RunTotals, publish_realtime_summary, safe_error
 from tasks.realtime_tick import TenantTick, TickReport, tick_time
+from tasks.realtime_windows import newer_window_due
 from tasks.report import tenant_run_name
 from tasks.tenant import ClientPool, state_store
 
@@ -138,6 +139,10 @@ async def realtime_sync(
     settings = load_settings()
     store = state_store(settings)
     run_id = flow_run.get_id() or f"local-{uuid.uuid4()}"
+    newer = await newer_window_due(run_id) if flow_run.get_id() else None
+    if newer is not None:  # a late window after a pile-up: never two live windows for nothing
+        logger.info("a newer window (%s) is due and ticks the tenants: this late one ends", newer)
+        return {"gave_way_to": newer}
     poll = poll_seconds or settings.realtime_poll_seconds
     lease = dt.timedelta(seconds=max(60.0, 3 * poll))
     initial_sync_lease = dt.timedelta(seconds=settings.sync_lease_seconds)

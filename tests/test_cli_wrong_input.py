@@ -160,3 +160,17 @@ def test_the_temporary_server_keeps_its_runs_apart_from_a_local_server(state_sto
     assert "no zombie flow runs" in done.stdout
     assert (tmp_path / "svenn-sync-cli.db").exists()
     assert not (tmp_path / "prefect.db").exists()  # a local `prefect server start` uses that one
+
+
+def test_wait_for_says_in_one_line_what_it_waited_for_or_will_never_see(
+    in_review, state_store, tmp_path
+):
+    done = run_cli(in_review, tmp_path, "wait-for", "4200")
+    assert_one_line(done, "'4200' is not a URL, plan:TENANT or active:TENANT")
+    done = run_cli(in_review, tmp_path, "wait-for", "http://127.0.0.1:9/", "--timeout", "1")
+    assert_one_line(done, "http://127.0.0.1:9/ was not ready within 1 s")
+    # rejected: it will never be active, and that is told at once, not after the timeout
+    with state_store.sessions.begin() as session:
+        transition(session, "t-review", S.REJECTED, actor="kari@ops")
+    done = run_cli(in_review, tmp_path, "wait-for", "active:t-review", "plan:t-review")
+    assert_one_line(done, "t-review is rejected")

@@ -13,6 +13,8 @@ from alembic.config import Config
 from config.settings import Settings, SettingsError, load_settings
 from tests.conftest import postgres_url
 
+ROOT = Path(__file__).resolve().parents[1]
+
 CLI = [sys.executable, "-m", "cli"]
 
 
@@ -131,3 +133,16 @@ def test_hours_export_needs_both_ends_of_a_period():
 
     done = CliRunner().invoke(app, ["hours", "export", "t-demo", "--from", "2025-01-01"])
     assert done.exit_code == 2 and "give both --from and --to" in done.output
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_demo_counts_its_duration_from_its_process_start(tmp_path):
+    # the imports before the demo's first line are part of what a stopwatch shows
+    code = (
+        "import time; time.sleep(1.5); from cli.demo import seconds_since_process_start as s; "
+        "print(s())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert float(done.stdout) >= 1.5

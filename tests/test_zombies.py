@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
 
+import yaml
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.events.schemas.automations import EventTrigger, Posture
 from prefect.states import Paused, Running
 
-from cli.zombies import AUTOMATION_NAME, GRACE, MESSAGE, crash_zombie_runs, ensure_zombie_automation
+from cli.zombies import (
+    AUTOMATION_NAME,
+    GRACE,
+    HEARTBEAT_SECONDS,
+    MESSAGE,
+    crash_zombie_runs,
+    ensure_zombie_automation,
+    grace_for_settings,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @flow(name="zombie-candidate")
@@ -55,3 +67,15 @@ def test_runs_with_no_sign_of_life_are_marked_crashed_and_live_ones_are_left(
                 assert state is not None and state.is_crashed() and state.message == MESSAGE
 
     asyncio.run(scenario())
+
+
+def test_runs_beat_every_30_s_and_the_sweep_waits_three_beats(monkeypatch) -> None:
+    deployments = yaml.safe_load((ROOT / "prefect.yaml").read_text())
+    env = deployments["definitions"]["work_pool"]["job_variables"]["env"]
+    assert env["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] == str(HEARTBEAT_SECONDS) == "30"
+    # a sweeping CLI without the variable: Prefect's default (180 s) would make it 9 minutes
+    monkeypatch.delenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", raising=False)
+    monkeypatch.delenv("PREFECT_RUNNER_HEARTBEAT_FREQUENCY", raising=False)
+    assert grace_for_settings() == GRACE == dt.timedelta(seconds=90)
+    monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")
+    assert grace_for_settings() == dt.timedelta(seconds=180)
