@@ -1,0 +1,85 @@
+"""Webhook state: each tenant's HMAC secret (encrypted like the keys) and the deliveries the
+receiver recorded, until the realtime tick takes them up.
+
+A delivery is one row per tenant and ``idempotency-key``, so a retried or replayed delivery
+records nothing new. Rows the tick has read keep their key (``taken_at`` set) for
+:data:`KEEP_TAKEN`, so a replay within that time is still recognised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from pydantic import SecretStr
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from store.models import Integration, WebhookEvent
+from store.token_cipher import TokenCipher
+
+KEEP_TAKEN = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class DeliveryGate:
+    """What the receiver needs to judge a delivery for one tenant: the integration's status
+    and its encrypted HMAC secret (``None`` before the tenant was ever subscribed)."""
+
+    status: str
+    secret_encrypted: str | None
+
+
+def delivery_gate(session: Session, tenant: str) -> DeliveryGate | None:
+    """The tenant's :class:`DeliveryGate` (``None``: no integration)."""
+    query = select(Integration.status, Integration.webhook_secret_encrypted).where(
+        Integration.tenant == tenant
+    )
+    row = session.execute(query).one_or_none()
+    return None if row is None else DeliveryGate(row.status, row.webhook_secret_encrypted)
+
+
+def ensure_webhook_secret(session: Session, cipher: TokenCipher, tenant: str) -> SecretStr:
+    """The tenant's HMAC secret, made (random, 256 bits) and stored encrypted on first use."""
+    integration = session.scalars(
+        select(Integration).where(Integration.tenant == tenant).with_for_update()
+    ).one()
+    if integration.webhook_secret_encrypted:
+        return cipher.decrypt(integration.webhook_secret_encrypted)
+    secret = SecretStr(secrets.token_urlsafe(32))
+    integration.webhook_secret_encrypted = cipher.encrypt(secret)
+    session.flush()
+    return secret
+
+
+def record_delivery(
+    session: Session,
+    tenant: str,
+    idempotency_key: str,
+    entity: str,
+    record_id: str,
+    kind: str,
+) -> bool:
+    """Record one delivery; ``False`` when its idempotency key was recorded before."""
+    seen = select(WebhookEvent.id).where(
+        WebhookEvent.tenant == tenant, WebhookEvent.idempotency_key == idempotency_key
+    )
+    if session.execute(seen).first() is not None:
+        return False
+    try:
+        with session.begin_nested():  # two copies arriving at once: the second one loses
+            session.add(
+                WebhookEvent(
+                    tenant=tenant,
+                    idempotency_key=idempotency_key,
+                    entity=entity,
+                    record_id=record_id,
+                    kind=kind,
+                    received_at=dt.datetime.now(dt.UTC),
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
