@@ -117,6 +117,11 @@ class Integration(Base):
     # The HMAC secret Tripletex signs this tenant's webhook deliveries with (kept when the
     # integration is turned off, so late deliveries are still verified and refused).
     webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    # Push (webhooks): "healthy" while every subscription is active (the Tripletex poll then
+    # slows down), "polling" otherwise; the note says why in one sentence (never last_error).
+    push_status: Mapped[str | None] = mapped_column(String(20))
+    push_note: Mapped[str | None] = mapped_column(Text)
+    push_checked_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     review_requested_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)

@@ -21,6 +21,8 @@ from store.models import Integration, WebhookEvent
 from store.token_cipher import TokenCipher
 
 KEEP_TAKEN = dt.timedelta(days=7)
+HEALTHY = "healthy"
+POLLING = "polling"
 
 
 @dataclass(frozen=True)
@@ -83,3 +85,19 @@ def record_delivery(
     except IntegrityError:
         return False
     return True
+
+
+def set_push_state(session: Session, tenant: str, status: str, note: str) -> None:
+    """Record whether the tenant's subscriptions are healthy (``HEALTHY``) or it is on
+    polling alone (``POLLING``), with one sentence that says why."""
+    integration = session.scalars(select(Integration).where(Integration.tenant == tenant)).one()
+    integration.push_status, integration.push_note = status, note
+    integration.push_checked_at = dt.datetime.now(dt.UTC)
+
+
+def pushed_tenants(session: Session, tenants: list[str]) -> set[str]:
+    """Those of ``tenants`` whose subscriptions were last found healthy."""
+    query = select(Integration.tenant).where(
+        Integration.tenant.in_(tenants), Integration.push_status == HEALTHY
+    )
+    return set(session.scalars(query))
