@@ -19,6 +19,7 @@ from prefect import flow, get_run_logger
 from prefect.utilities.asyncutils import run_coro_as_sync
 
 from config.settings import load_settings
+from store.webhooks import KEEP_TAKEN, forget_taken
 from tasks.alerts import alert_held_hours, alert_lagging, subscriptions_recreated
 from tasks.push import PushOutcome, check_subscriptions
 from tasks.report import tenant_run_name
@@ -37,6 +38,8 @@ def watch_integrations(push_check_seconds: float = 900) -> dict[str, Any]:
     held = alert_held_hours(store, settings, now)
     if lagging or held:
         logger.warning("ops told: lagging %s; hours held %s", lagging or "-", held or "-")
+    with store.sessions.begin() as session:  # read deliveries: kept a week, for dedupe
+        forget_taken(session, now - KEEP_TAKEN)
     every = dt.timedelta(seconds=push_check_seconds)
     pushed: dict[str, PushOutcome] = (
         run_coro_as_sync(check_subscriptions(settings, store, now, every)) or {}

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -101,3 +101,55 @@ def pushed_tenants(session: Session, tenants: list[str]) -> set[str]:
         Integration.tenant.in_(tenants), Integration.push_status == HEALTHY
     )
     return set(session.scalars(query))
+
+
+def waiting_tenants(session: Session) -> set[str]:
+    """Tenants with recorded deliveries no tick has read yet (one indexed query)."""
+    query = select(WebhookEvent.tenant).where(WebhookEvent.taken_at.is_(None)).distinct()
+    return set(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class WaitingEvent:
+    """A recorded delivery the tick is about to read: its row id and the record it names."""
+
+    id: int
+    entity: str
+    record_id: str
+
+
+def waiting_events(session: Session, tenants: list[str]) -> dict[str, list[WaitingEvent]]:
+    """The waiting deliveries of ``tenants``, oldest first (one query per 500 tenants)."""
+    found: dict[str, list[WaitingEvent]] = {}
+    for start in range(0, len(tenants), 500):
+        query = (
+            select(WebhookEvent)
+            .where(
+                WebhookEvent.taken_at.is_(None),
+                WebhookEvent.tenant.in_(tenants[start : start + 500]),
+            )
+            .order_by(WebhookEvent.id)
+        )
+        for row in session.scalars(query):
+            found.setdefault(row.tenant, []).append(WaitingEvent(row.id, row.entity, row.record_id))
+    return found
+
+
+def take_events(session: Session, ids: list[int], at: dt.datetime) -> None:
+    """Mark deliveries as read by a tick that succeeded (their keys stay, for dedupe)."""
+    for start in range(0, len(ids), 500):
+        session.execute(
+            update(WebhookEvent)
+            .where(WebhookEvent.id.in_(ids[start : start + 500]))
+            .values(taken_at=at)
+        )
+
+
+def forget_taken(session: Session, before: dt.datetime) -> int:
+    """Delete deliveries read before ``before`` (:data:`KEEP_TAKEN` ago); how many."""
+    result = session.execute(
+        delete(WebhookEvent).where(
+            WebhookEvent.taken_at.is_not(None), WebhookEvent.taken_at < before
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
