@@ -94,7 +94,7 @@ async def tick_all(
     serving = active_tenants(store, shard=shard, shards=shards) if woken is None else woken
     tenants = take_turns(store, serving, run_id, lease, initial_sync_lease)
     clock = clock or PushClock(enabled=False, fallback_seconds=0)
-    now = time.monotonic()
+    now = dt.datetime.now(dt.UTC)
     try:
         plans = clock.plans(store, tenants, regular=regular, now=now)
         with store.sessions() as session:

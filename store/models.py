@@ -122,6 +122,9 @@ class Integration(Base):
     push_status: Mapped[str | None] = mapped_column(String(20))
     push_note: Mapped[str | None] = mapped_column(Text)
     push_checked_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    # When a realtime tick last polled the tenant's Tripletex checksums (shared by the
+    # overlapping realtime runs, so a new window does not poll again at once).
+    tripletex_polled_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     review_requested_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)

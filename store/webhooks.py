@@ -95,6 +95,41 @@ def set_push_state(session: Session, tenant: str, status: str, note: str) -> Non
     integration.push_checked_at = dt.datetime.now(dt.UTC)
 
 
+@dataclass(frozen=True)
+class PollClock:
+    """Those of some tenants whose subscriptions are healthy, and when each tenant's Tripletex
+    checksums were last polled (absent: never)."""
+
+    healthy: set[str]
+    polled_at: dict[str, dt.datetime]
+
+
+def poll_clock(session: Session, tenants: list[str]) -> PollClock:
+    """The :class:`PollClock` of ``tenants`` (one query per 500)."""
+    healthy: set[str] = set()
+    polled: dict[str, dt.datetime] = {}
+    for start in range(0, len(tenants), 500):
+        query = select(
+            Integration.tenant, Integration.push_status, Integration.tripletex_polled_at
+        ).where(Integration.tenant.in_(tenants[start : start + 500]))
+        for tenant, status, at in session.execute(query):
+            if status == HEALTHY:
+                healthy.add(tenant)
+            if at is not None:
+                polled[tenant] = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    return PollClock(healthy, polled)
+
+
+def mark_polled(session: Session, tenants: list[str], at: dt.datetime) -> None:
+    """Note that these tenants' Tripletex checksums were polled ``at`` (by a good tick)."""
+    for start in range(0, len(tenants), 500):
+        session.execute(
+            update(Integration)
+            .where(Integration.tenant.in_(tenants[start : start + 500]))
+            .values(tripletex_polled_at=at)
+        )
+
+
 def pushed_tenants(session: Session, tenants: list[str]) -> set[str]:
     """Those of ``tenants`` whose subscriptions were last found healthy."""
     query = select(Integration.tenant).where(

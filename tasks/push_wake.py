@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from store.state import StateStore
-from store.webhooks import pushed_tenants, take_events, waiting_events, waiting_tenants
+from store.webhooks import (
+    mark_polled,
+    poll_clock,
+    take_events,
+    waiting_events,
+    waiting_tenants,
+)
 from sync.push_schedule import TickPlan, plan_ticks, tenants_to_wake
 from tasks.fleet import active_tenants
 
@@ -22,12 +28,12 @@ WAKE_SECONDS = 0.25
 
 @dataclass
 class PushClock:
-    """When each tenant's Tripletex checksums were last polled by this run, and which tenants'
-    ticks failed since the last regular tick (not woken again before it)."""
+    """Which tenants' ticks failed since the last regular tick (not woken again before it),
+    and the events the current tick covers; when each tenant was last polled is in the store
+    (``integrations.tripletex_polled_at``), shared by overlapping runs."""
 
     enabled: bool
     fallback_seconds: float
-    last_polled: dict[str, float] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)
     _events: dict[str, list[int]] = field(default_factory=dict)
 
@@ -43,22 +49,22 @@ class PushClock:
         return tenants_to_wake(waiting, active, self.failed)
 
     def plans(
-        self, store: StateStore, tenants: list[str], *, regular: bool, now: float
+        self, store: StateStore, tenants: list[str], *, regular: bool, now: dt.datetime
     ) -> dict[str, TickPlan]:
         """What each tenant's tick reads (remembering which events it covers)."""
         if not self.enabled:
             return {t: TickPlan(poll_tripletex=True, pushed={}) for t in tenants}
         with store.sessions() as session:
             events = waiting_events(session, tenants)
-            healthy = pushed_tenants(session, tenants)
+            clock = poll_clock(session, tenants)
         self._events = {t: [e.id for e in found] for t, found in events.items()}
         named = {t: [(e.entity, e.record_id) for e in found] for t, found in events.items()}
         return plan_ticks(
             tenants,
-            healthy=healthy,
-            last_polled=self.last_polled,
+            healthy=clock.healthy,
+            last_polled={t: at.timestamp() for t, at in clock.polled_at.items()},
             events=named,
-            now=now,
+            now=now.timestamp(),
             fallback_seconds=self.fallback_seconds,
             regular=regular,
         )
@@ -70,20 +76,20 @@ class PushClock:
         plans: Mapping[str, TickPlan],
         *,
         regular: bool,
-        now: float,
+        now: dt.datetime,
     ) -> None:
         """After a tick: the events of tenants that succeeded are taken up, their poll times
-        noted; failures are not woken again before the next regular tick."""
+        stored (shared with the other runs); failures are not woken again before the next
+        regular tick."""
         if not self.enabled:
             return
         ok = [t for t, o in outcomes.items() if o.ok]
         taken = [event for t in ok for event in self._events.get(t, [])]
-        if taken:
+        polled = [t for t in ok if plans[t].poll_tripletex]
+        if taken or polled:
             with store.sessions.begin() as session:
                 take_events(session, taken, dt.datetime.now(dt.UTC))
-        for tenant in ok:
-            if plans[tenant].poll_tripletex:
-                self.last_polled[tenant] = now
+                mark_polled(session, polled, now)
         if regular:
             self.failed.clear()
         self.failed |= {t for t, o in outcomes.items() if not o.ok}

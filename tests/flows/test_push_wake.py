@@ -130,3 +130,18 @@ def test_dropped_deliveries_are_caught_by_the_slowed_fallback_poll(
         assert session.scalars(select(WebhookEvent.id)).all() == []  # every delivery dropped
     assert polls  # the poll brought it
     assert len(polls) <= elapsed / 4 + 1 < result["ticks"]  # …at the fallback pace only
+
+
+def test_a_new_realtime_window_does_not_poll_tripletex_again_before_the_fallback_interval(
+    pipeline, receiver_root, sandboxes, state_store, monkeypatch
+):
+    pair, store = sandboxes, state_store
+    monkeypatch.setenv("SVENN_SYNC_REALTIME_FALLBACK_POLL_SECONDS", "600")
+    load_settings.cache_clear()
+    active(pair, store)
+    forget_requests(pair)
+    asyncio.run(realtime_sync(max_ticks=2, poll_seconds=0.2))
+    assert len(checksum_polls(tripletex_requests(pair))) == 1  # the first tick polled
+    forget_requests(pair)
+    asyncio.run(realtime_sync(max_ticks=3, poll_seconds=0.2))  # the next window
+    assert checksum_polls(tripletex_requests(pair)) == []
