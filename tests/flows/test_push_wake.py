@@ -145,3 +145,51 @@ def test_a_new_realtime_window_does_not_poll_tripletex_again_before_the_fallback
     forget_requests(pair)
     asyncio.run(realtime_sync(max_ticks=3, poll_seconds=0.2))  # the next window
     assert checksum_polls(tripletex_requests(pair)) == []
+
+
+@pytest.mark.parametrize(
+    "knobs",
+    [
+        {"duplicate_rate": 1.0, "seed": 1},
+        {"reorder_window_ms": 400, "seed": 2},
+        {"skip_versions": True, "delay_ms": 300, "seed": 3},
+    ],
+    ids=["duplicated", "reordered", "versions-skipped"],
+)
+def test_duplicated_reordered_or_skipped_deliveries_give_the_latest_state(
+    pipeline, receiver_root, sandboxes, state_store, monkeypatch, knobs
+):
+    """Several edits (one record edited twice, one deleted) with faulty deliveries: Svenn ends
+    with Tripletex's latest state, through webhooks alone (the 600 s poll never runs)."""
+    pair, store = sandboxes, state_store
+    monkeypatch.setenv("SVENN_SYNC_REALTIME_FALLBACK_POLL_SECONDS", "600")
+    load_settings.cache_clear()
+    active(pair, store)
+    httpx.put(f"{pair.tripletex_root}/_admin/webhooks", json=knobs, timeout=30)
+    with store.sessions() as session:
+        links = [
+            (lk.svenn_id, lk.tripletex_id) for lk in links_for(session, pair.tenant, "customer")
+        ]
+    (sv_a, tx_a), (sv_b, tx_b), (sv_c, tx_c) = links[:3]
+    run = RunInBackground(window_seconds=120, poll_seconds=1.0, max_ticks=25)
+    assert wait_until(lambda: ticked_once(store, pair.tenant))
+    forget_requests(pair)
+
+    tripletex_edit(pair, "customer", tx_a, {"name": "Første Navn AS"})
+    tripletex_edit(pair, "customer", tx_b, {"phoneNumber": "+4799887766"})
+    tripletex_edit(pair, "customer", tx_a, {"name": "Siste Navn AS"})
+    tripletex_edit(pair, "customer", tx_c, delete=True)
+
+    def settled() -> bool:
+        svenn = svenn_records(pair, "customer")
+        return (
+            svenn[sv_a]["name"] == "Siste Navn AS"
+            and svenn[sv_b]["phone"] == "+4799887766"
+            and svenn[sv_c]["active"] is False
+        )
+
+    arrived = wait_until(settled, 40)
+    seen = tripletex_requests(pair)
+    run.join()
+    assert arrived
+    assert checksum_polls(seen) == []
