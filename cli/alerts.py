@@ -26,6 +26,8 @@ SUBJECTS = {
     AlertKind.INTEGRATION_FAILED: "Svenn ↔ Tripletex: {{ event.payload.tenant }} failed",
     AlertKind.INTEGRATION_LAGGING: "Svenn ↔ Tripletex: {{ event.payload.tenant }} is lagging",
     AlertKind.HOURS_HELD: "Svenn ↔ Tripletex: {{ event.payload.tenant }} has hours held back",
+    AlertKind.SUBSCRIPTION_RECREATED: "Svenn ↔ Tripletex: {{ event.payload.tenant }}'s "
+    "webhooks were re-created",
 }
 BODY = "{{ event.payload.message }}"
 

@@ -54,11 +54,11 @@ def disable_command(
     """Turn the integration off: no ticks, exports, retries or reconciliations; keys erased."""
     from cli.main import clear_errors, open_store
     from config.settings import load_settings
-    from tasks.tenant_control import deactivate
+    from tasks.tenant_control import turn_off
 
     with clear_errors():
         open_store(migrate=True)
-        _told(deactivate(load_settings(), tenant, by, reason or None))
+        _told(asyncio.run(turn_off(load_settings(), tenant, by, reason or None)))
 
 
 def enable_command(

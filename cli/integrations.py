@@ -40,6 +40,8 @@ FIELDS = [
     "realtime_ok_at",
     "lag_seconds",
     "last_error",
+    "push_status",
+    "push_note",
 ]
 # What `list` shows as a table; `show` and --format json|csv have every field.
 TABLE_COLUMNS = ["tenant", "status", "tripletex company", "realtime", "last error"]

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     svenn_base_url: str = "http://127.0.0.1:8702/api/v1"
     encryption_key: SecretStr = SecretStr(DEMO_ENCRYPTION_KEY)
     realtime_poll_seconds: float = Field(default=5.0, gt=0)
+    # Push (issue 22): the public base URL of the intake, which Tripletex delivers webhook
+    # events to (`<base>/webhooks/tripletex/<tenant>`); unset, no subscriptions are made and
+    # polling alone finds changes. While a tenant's subscriptions are healthy, its Tripletex
+    # checksum poll runs this seldom (Svenn's feed keeps realtime_poll_seconds).
+    webhook_base_url: str | None = None
+    realtime_fallback_poll_seconds: float = Field(default=60.0, gt=0)
     approval_timeout_seconds: int = Field(default=24 * 3600, gt=0)
     # A run that shows no sign of life for this long (killed, machine lost) may be taken over.
     sync_lease_seconds: float = Field(default=120.0, gt=0)
@@ -73,9 +79,11 @@ class Settings(BaseSettings):
     alert_hours_held_seconds: float = Field(default=24 * 3600.0, gt=0)
     alert_block: str | None = None
 
-    @field_validator("tripletex_base_url", "svenn_base_url")
+    @field_validator("tripletex_base_url", "svenn_base_url", "webhook_base_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")

@@ -32,6 +32,7 @@ from sync.records import SYNC_ORDER
 from tasks.apply import Applier
 from tasks.extract import check_extracts, extract_both_sides
 from tasks.planning import all_decisions
+from tasks.push import push_for_active
 from tasks.report import Progress, failure_row, publish_summary, tenant_run_name
 from tasks.stopping import record_stop, why_stopped
 from tasks.sync_steps import let_go, step_one, step_three, step_two
@@ -94,7 +95,7 @@ async def initial_sync(tenant: str) -> dict[str, Any]:
         get_run_logger().warning("initial sync of %s refused: %s", tenant, refusal)
         return Failed(message=refusal)  # type: ignore[return-value]
     try:
-        return await sync_tenant(store, tenant, run_id)
+        result = await sync_tenant(store, tenant, run_id)
     except Exception as error:  # a run that gives up says why, and leaves a state to act on
         reason = why_stopped(error)
         status = record_stop(store, tenant, reason, run_id)
@@ -106,6 +107,10 @@ async def initial_sync(tenant: str) -> dict[str, Any]:
         raise
     finally:
         let_go(store, tenant, run_id)
+    if result["status"] == IntegrationStatus.ACTIVE.value:  # Tripletex tells us what changes
+        push = await push_for_active(settings, store, tenant)
+        get_run_logger().info("%s: %s", tenant, push.note)
+    return result
 
 
 async def sync_tenant(store: StateStore, tenant: str, run_id: str) -> dict[str, Any]:

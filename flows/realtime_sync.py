@@ -33,9 +33,11 @@ from store.leases import (
 )
 from store.realtime import TickState, mark_tick, mark_ticks_ok, tick_states
 from store.state import StateStore
+from sync.push_schedule import TickPlan
 from sync.records import SYNC_ORDER
 from tasks.alerts import key_stopped_working
 from tasks.fleet import TenantOutcome, active_tenants, run_for_tenants
+from tasks.push_wake import WAKE_SECONDS, PushClock
 from tasks.realtime_report import RunTotals, publish_realtime_summary, safe_error
 from tasks.realtime_tick import TenantTick, TickReport, tick_time
 from tasks.realtime_windows import newer_window_due
@@ -49,12 +51,13 @@ async def tick_tenant(
     tenant: str,
     run_id: str,
     state: TickState | None = None,
+    plan: TickPlan | None = None,
 ) -> TickReport:
     """One tick of one tenant (the caller holds its realtime lease; ``state``: its cursors,
-    read already for the whole fleet)."""
+    read already for the whole fleet; ``plan``: what push and poll say to read)."""
     try:
         tx, sv = await pool.get(tenant)
-        return await TenantTick(store, tenant, tx, sv, run_id, state=state).run()
+        return await TenantTick(store, tenant, tx, sv, run_id, state=state, plan=plan).run()
     except Exception as error:
         with store.sessions.begin() as session:
             mark_tick(session, tenant, ok=False, error=safe_error(error), at=tick_time())
@@ -89,21 +92,28 @@ async def tick_all(
     concurrency: int,
     lease: dt.timedelta,
     initial_sync_lease: dt.timedelta,
+    clock: PushClock | None = None,
+    woken: list[str] | None = None,
 ) -> dict[str, TenantOutcome[TickReport]]:
-    """One tick of every active tenant of the shard, concurrently (bounded). Tenants whose
-    initial sync is running, or that another run is ticking, sit it out. Disabling a tenant
-    takes effect here: the list of active tenants is read at the start of every tick."""
-    tenants = take_turns(
-        store, active_tenants(store, shard=shard, shards=shards), run_id, lease, initial_sync_lease
-    )
+    """One tick of every active tenant of the shard (or only the ``woken`` ones, between
+    regular ticks), concurrently (bounded). Tenants whose initial sync is running, or that
+    another run is ticking, sit it out. Disabling a tenant takes effect here: the list of
+    active tenants is read at the start of every tick."""
+    regular = woken is None
+    serving = active_tenants(store, shard=shard, shards=shards) if woken is None else woken
+    tenants = take_turns(store, serving, run_id, lease, initial_sync_lease)
+    clock = clock or PushClock(enabled=False, fallback_seconds=0)
+    now = dt.datetime.now(dt.UTC)
     try:
+        plans = clock.plans(store, tenants, regular=regular, now=now)
         with store.sessions() as session:
             states = tick_states(session, tenants, [e.value for e in SYNC_ORDER])
         outcomes = await run_for_tenants(
             tenants,
-            lambda tenant: tick_tenant(store, pool, tenant, run_id, states[tenant]),
+            lambda tenant: tick_tenant(store, pool, tenant, run_id, states[tenant], plans[tenant]),
             concurrency=concurrency,
         )
+        clock.settle(store, outcomes, plans, regular=regular, now=now)
     finally:
         with store.sessions.begin() as session:
             release_leases(session, tenants, REALTIME, run_id)
@@ -149,33 +159,48 @@ async def realtime_sync(
     totals = RunTotals()
     deadline = time.monotonic() + window_seconds
     pool = ClientPool(settings)
+    clock = PushClock(
+        enabled=settings.webhook_base_url is not None,
+        fallback_seconds=settings.realtime_fallback_poll_seconds,
+    )
     baton = f"shard {shard} of {shards}"
-    take = True  # the newest window takes the baton at its first tick
+    take, newest = True, True  # the newest window takes the baton at its first tick
+    regular_ticks, next_tick = 0, time.monotonic()
     try:
         while True:
             started = time.monotonic()
-            with store.sessions.begin() as session:
-                newest = hold_baton(session, baton, run_id, take=take)
-            take = False
-            outcomes = await tick_all(
-                store,
-                pool,
-                run_id,
-                shard=shard,
-                shards=shards,
-                concurrency=concurrency,
-                lease=lease,
-                initial_sync_lease=initial_sync_lease,
-            )
-            totals.add_tick(outcomes, time.monotonic() - started)
-            if totals.last_tick_writes or totals.last_tick_failed:
-                logger.info("tick %d: %s", totals.ticks, totals.last_tick_line())
-            if max_ticks is not None and totals.ticks >= max_ticks:
-                break
-            next_tick = started + poll
-            if window_over(next_tick, deadline, wait_for_next_seconds, newest=newest):
-                break
-            await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
+            regular = started >= next_tick
+            woken = None if regular else clock.woken(store, shard=shard, shards=shards)
+            if regular:
+                with store.sessions.begin() as session:
+                    newest = hold_baton(session, baton, run_id, take=take)
+                take = False
+            if regular or woken:
+                outcomes = await tick_all(
+                    store,
+                    pool,
+                    run_id,
+                    shard=shard,
+                    shards=shards,
+                    concurrency=concurrency,
+                    lease=lease,
+                    initial_sync_lease=initial_sync_lease,
+                    clock=clock,
+                    woken=woken,
+                )
+                totals.add_tick(outcomes, time.monotonic() - started)
+                if totals.last_tick_writes or totals.last_tick_failed:
+                    logger.info("tick %d: %s", totals.ticks, totals.last_tick_line())
+            if regular:
+                regular_ticks, next_tick = regular_ticks + 1, started + poll
+                if max_ticks is not None and regular_ticks >= max_ticks:
+                    break
+                if window_over(next_tick, deadline, wait_for_next_seconds, newest=newest):
+                    break
+            wait = next_tick - time.monotonic()
+            if clock.enabled:  # recorded webhook events wake their tenant within this
+                wait = min(wait, WAKE_SECONDS)
+            await asyncio.sleep(max(0.0, wait))
     finally:
         await pool.aclose()
     await publish_realtime_summary(totals)

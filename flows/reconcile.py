@@ -37,6 +37,7 @@ from sync.records import SYNC_ORDER
 from tasks.extract import check_extracts, extract_both_sides
 from tasks.fleet import active_tenants, describe_error, run_for_tenants
 from tasks.planning import all_decisions
+from tasks.push import push_for_active
 from tasks.reconcile import (
     DriftReport,
     ReconcileApplier,
@@ -132,6 +133,9 @@ async def turn_on_again(tenant: str) -> str | State:
     with store.sessions.begin() as session:
         status = _settle(session, tenant, IntegrationStatus.ACTIVE, reason, run_id)
     logger.info("%s is %s (%s)", tenant, status, reason)
+    if status == IntegrationStatus.ACTIVE.value:  # subscribed again (the secret is kept)
+        push = await push_for_active(load_settings(), store, tenant)
+        logger.info("%s: %s", tenant, push.note)
     return status
 
 

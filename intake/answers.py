@@ -56,11 +56,16 @@ STATUS_FOR_CODE = {
 
 DESCRIPTIONS = {
     200: "Done; the message says what changed.",
-    202: "Accepted; the work continues in a run (the message says what happens next).",
-    401: "No or wrong bearer token (answered before the body is read).",
+    202: "Accepted; the work continues in a run or the next realtime tick (the message says "
+    "what happens next).",
+    401: "No or wrong bearer token (answered before the body is read); on a webhook "
+    "delivery: no or wrong signature, or a tenant without a webhook secret (unknown tenants "
+    "are answered the same way, so the answer tells nobody which tenants exist).",
     404: "There is no integration for this tenant.",
     409: "Not possible in the integration's current state, or the keys belong to other "
     "accounts; nothing changed.",
+    410: "The integration is not on (turned off, in review or rejected): the signed "
+    "delivery was not taken.",
     413: "The body is larger than the service takes; nothing was read or changed.",
     422: "The body or the path does not fit (the message names the field, never its value), "
     "or a key was refused; nothing changed.",

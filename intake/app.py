@@ -38,6 +38,7 @@ from intake.logg_actions import logg_router
 from intake.tenant_control import router as tenant_control
 from intake.tenant_decisions import router as decisions_router
 from intake.tenant_view import tenant_router
+from intake.webhooks import webhook_router
 from tasks.activation import Refusal
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ def create_app(
 
     app.include_router(logg_router(settings))  # the Logg page's buttons
     app.include_router(tenant_router(settings))  # status, log and Logg page (intake/tenant_view.py)
+    app.include_router(webhook_router(settings))  # Tripletex deliveries (intake/webhooks.py)
 
     @app.post(
         "/tenants/{tenant}/activation",

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from config.settings import load_settings
 from intake.answers import Answer, Tenant, answer, refused, responses
 from tasks.activation import Refusal
-from tasks.tenant_control import Done, deactivate, replace_tripletex_key
+from tasks.tenant_control import Done, replace_tripletex_key, turn_off
 
 router = APIRouter()
 
@@ -65,7 +65,7 @@ def _answered(tenant: str, outcome: Done | Refusal) -> JSONResponse:
 async def deactivation(tenant: Tenant, body: Deactivation) -> JSONResponse:
     """Status ``disabled`` from the next tick on; the stored keys are erased; links, cursors
     and the hours ledger are kept, so turning it on again with the same accounts resumes."""
-    return _answered(tenant, deactivate(load_settings(), tenant, body.by, body.reason))
+    return _answered(tenant, await turn_off(load_settings(), tenant, body.by, body.reason))
 
 
 @router.put(

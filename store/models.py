@@ -114,6 +114,17 @@ class Integration(Base):
     svenn_tenant_name: Mapped[str | None] = mapped_column(String(255))
     employee_token_encrypted: Mapped[str | None] = mapped_column(Text)
     svenn_api_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    # The HMAC secret Tripletex signs this tenant's webhook deliveries with (kept when the
+    # integration is turned off, so late deliveries are still verified and refused).
+    webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    # Push (webhooks): "healthy" while every subscription is active (the Tripletex poll then
+    # slows down), "polling" otherwise; the note says why in one sentence (never last_error).
+    push_status: Mapped[str | None] = mapped_column(String(20))
+    push_note: Mapped[str | None] = mapped_column(Text)
+    push_checked_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    # When a realtime tick last polled the tenant's Tripletex checksums (shared by the
+    # overlapping realtime runs, so a new window does not poll again at once).
+    tripletex_polled_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     review_requested_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
@@ -211,6 +222,29 @@ class ManualDecision(Base):
     decided_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
     undone_by: Mapped[str | None] = mapped_column(String(200))
     undone_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
+class WebhookEvent(Base):
+    """A Tripletex webhook delivery the receiver took: which record changed, never its values.
+
+    One row per delivery (``idempotency_key``): a retry or replay is the same row. The tick
+    marks the rows it read (``taken_at``); see ``store.webhooks``.
+    """
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        UniqueConstraint("tenant", "idempotency_key", name="uq_webhook_events_delivery"),
+        Index("ix_webhook_events_waiting", "taken_at", "tenant"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    idempotency_key: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(10))  # create | update | delete
+    received_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
+    taken_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
 
 
 class Lease(Base):
@@ -375,4 +409,5 @@ __all__ = [
     "Lease",
     "Link",
     "ManualDecision",
+    "WebhookEvent",
 ]

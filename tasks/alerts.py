@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -63,6 +64,7 @@ class AlertKind(StrEnum):
     INTEGRATION_FAILED = "integration-failed"
     INTEGRATION_LAGGING = "integration-lagging"
     HOURS_HELD = "hours-held"
+    SUBSCRIPTION_RECREATED = "subscription-recreated"
 
     @property
     def event(self) -> str:
@@ -223,3 +225,22 @@ def where_review_went(store: StateStore, tenant: str, block: str | None) -> str:
     )
     event = AlertKind.REVIEW_REQUESTED.event
     return f"Review notification: event {event} at {at:%H:%M:%S} UTC, to {channel}."
+
+
+def subscriptions_recreated(
+    store: StateStore, tenant: str, events: Sequence[str], now: dt.datetime
+) -> bool:
+    """Tell ops that the tenant's webhook subscriptions for ``events`` were found disabled or
+    gone and were made again (each check that re-creates some is one occurrence)."""
+    message = (
+        f"The Tripletex webhook subscriptions of {tenant} for {', '.join(events)} were disabled "
+        "or gone and are made again; the poll kept the tenant in sync meanwhile."
+    )
+    return raise_alert(
+        store,
+        AlertKind.SUBSCRIPTION_RECREATED,
+        tenant,
+        now.isoformat(),
+        message,
+        events=list(events),
+    )

@@ -47,6 +47,7 @@ from store.tombstones import remember_survivors, tombstones_for
 from sync.malformed import malformed_failure
 from sync.merge import agreed, same_value
 from sync.plan import PlannedFailure, failure_for, plan_entity
+from sync.push_schedule import TickPlan
 from sync.realtime import (
     LinkDecision,
     LinkState,
@@ -164,9 +165,11 @@ class TenantTick:
         run_id: str | None = None,
         *,
         state: TickState | None = None,
+        plan: TickPlan | None = None,
     ) -> None:
         self.store, self.tenant, self.tx, self.sv = store, tenant, tx, sv
         self._state = state
+        self.plan = plan or TickPlan(poll_tripletex=True, pushed={})
         self.applier = Applier(store, tenant, run_id)
         self.by = f"realtime sync run {run_id}" if run_id else "realtime sync"
         self.report = TickReport(tenant)
@@ -189,7 +192,7 @@ class TenantTick:
         for entity in SYNC_ORDER:
             ids = feed_changes(feed.get(entity, {}), echoes.get(entity.value, {}))
             svenn = await self._svenn_side(entity, ids, resync)
-            tripletex = await self._tripletex_side(entity, polls[entity])
+            tripletex = await self._tripletex_changes(entity, polls[entity])
             await self._sync_entity(entity, svenn, tripletex)
         self._store_commit()
         return self.report
@@ -243,6 +246,27 @@ class TenantTick:
         side.full = True
         self._take(entity, side, await _tripletex_list(self.tx, entity))
         side.ids = set(side.records) | vanished
+        return side
+
+    async def _tripletex_changes(self, entity: Entity, state: PollState) -> Side:
+        """What changed in Tripletex: the checksum poll when the plan says so, plus the
+        records webhook events named, read by id (``sync.push_schedule``). Their versions go
+        into the poll list, so the next poll does not read them again."""
+        if self.plan.poll_tripletex:
+            side = await self._tripletex_side(entity, state)
+        else:
+            self.commit.polls[entity] = PollState(state.digest, dict(state.versions))
+            side = Side()
+        pushed = sorted(self.plan.pushed.get(entity, frozenset()) - set(side.records))
+        if pushed and not side.full:
+            self._take(entity, side, await _tripletex_by_ids(self.tx, entity, pushed))
+            side.ids |= set(pushed)
+            for record_id in pushed:
+                record = side.records.get(record_id)
+                if record is not None:
+                    self._note_version(entity, record)
+                elif record_id not in side.unreadable:  # deleted: the poll list forgets it
+                    self.commit.polls[entity].versions.pop(record_id, None)
         return side
 
     def _take(self, entity: Entity, side: Side, found: RecordList[Record]) -> None:

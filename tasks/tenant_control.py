@@ -19,6 +19,7 @@ from store.leases import INITIAL_SYNC, live_lease
 from store.models import IntegrationStatus as S
 from store.tenancy import parties_of
 from tasks.activation import ActivationRefused, Refusal, check_tripletex, validate_and_store
+from tasks.push import stored_token, unsubscribe
 from tasks.tenant import state_store
 
 # A new Tripletex key is taken while the integration is on (or waits for its review).
@@ -76,6 +77,23 @@ def deactivate(
         to.value,
         keys_erased=True,
     )
+
+
+async def turn_off(
+    settings: Settings, tenant: str, by: str, reason: str | None = None
+) -> Done | Refusal:
+    """:func:`deactivate`, and the tenant's Tripletex webhook subscriptions deleted with the
+    key it held (before the key was erased). A subscription that cannot be deleted does no
+    harm: the receiver refuses its deliveries while the integration is off."""
+    store = state_store(settings)
+    with store.sessions() as session:
+        integration = get_integration(session, tenant)
+        subscribed = integration is not None and integration.webhook_secret_encrypted is not None
+    token = stored_token(store, tenant) if subscribed else None
+    outcome = deactivate(settings, tenant, by, reason)
+    if isinstance(outcome, Done) and outcome.code == "TURNED_OFF" and token is not None:
+        await unsubscribe(settings, store, tenant, token)
+    return outcome
 
 
 async def turn_on(

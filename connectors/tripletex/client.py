@@ -24,6 +24,7 @@ from connectors.tripletex.entities import CUSTOMERS, EMPLOYEES, ENTITIES, PROJEC
 from connectors.tripletex.errors import TripletexAuthenticationError, tripletex_error
 from connectors.tripletex.reading import PAGE_SIZE, read_all_pages, read_changed_pages
 from connectors.tripletex.session import SessionAuth, TripletexSession
+from connectors.tripletex.subscriptions import TripletexSubscriptions
 from connectors.tripletex.timesheet import TripletexTimesheet
 from connectors.tripletex.writing import TripletexWrites
 from sync.malformed import MalformedFieldError, MalformedRecord, Problem
@@ -67,7 +68,7 @@ class WhoAmI:
     company_name: str | None
 
 
-class TripletexClient(TripletexWrites, TripletexTimesheet, Connector):
+class TripletexClient(TripletexWrites, TripletexTimesheet, TripletexSubscriptions, Connector):
     """Async Tripletex client for one tenant (one employee token)."""
 
     def __init__(

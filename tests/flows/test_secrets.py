@@ -11,6 +11,9 @@ from prefect.client.schemas.filters import LogFilter
 from sqlalchemy import text
 
 from tests.flows.conftest import run_activation, take_keys
+from tests.flows.push_support import receiver_root
+
+__all__ = ["receiver_root"]
 
 pytestmark = pytest.mark.scenario
 
@@ -57,3 +60,44 @@ def test_no_secret_is_logged_stored_or_shown(pipeline, sandboxes, state_store):
     for secret in secrets:
         assert secret not in held, f"{secret[:4]}… reached Prefect"
         assert secret not in stored, f"{secret[:4]}… reached the store in clear"
+
+
+def test_the_webhook_secret_is_never_logged_stored_in_clear_or_shown(
+    pipeline, receiver_root, sandboxes, state_store
+):
+    import httpx
+    from sqlalchemy import select
+
+    from flows.realtime_sync import realtime_sync
+    from flows.watch import watch_integrations
+    from sandboxes.live_edits import tripletex_edit, tripletex_records
+    from store.models import Integration
+    from tests.flows.push_support import recorded, subscriptions, wait_until
+
+    pair, store = sandboxes, state_store
+    run_activation(pair)
+    from cli.operate import decide
+
+    decide(store, pair.tenant, "approve", "kari@ops", "")
+    assert len(subscriptions(pair)) == 9
+    with store.sessions() as session:
+        encrypted = session.scalars(select(Integration.webhook_secret_encrypted)).one()
+    secret = store.cipher.decrypt(encrypted).get_secret_value()
+    customer = next(iter(tripletex_records(pair, "customer")))
+    tripletex_edit(pair, "customer", customer, {"name": "Hemmelig Test AS"})
+    assert wait_until(lambda: bool(recorded(store, pair.tenant)))
+    asyncio.run(realtime_sync(max_ticks=2, poll_seconds=0.2))
+    watch_integrations(push_check_seconds=0)
+
+    held = asyncio.run(everything_prefect_holds())
+    assert "webhooks are subscribed" in held  # the runs' logs were read back
+    with store.engine.connect() as connection:
+        stored = "\n".join(
+            str(row)
+            for table in ("integrations", "webhook_events", "failed_records", "integration_events")
+            for row in connection.execute(text(f"SELECT * FROM {table}")).all()
+        )
+    shown = httpx.get(f"{pair.tripletex_root}/_admin/webhooks", timeout=30).text
+    assert secret not in held, "the webhook secret reached Prefect"
+    assert secret not in stored, "the webhook secret reached the store in clear"
+    assert secret not in shown, "Tripletex shows the webhook secret"
