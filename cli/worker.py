@@ -111,6 +111,20 @@ def end_runs(run_ids: Iterable[str]) -> list[str]:
     return ended
 
 
+def _ended_with_retries(run_ids: Iterable[str], attempts: int = 4) -> list[str]:
+    """:func:`end_runs`, tried again after a pause when a busy server times out or answers
+    5xx (the last attempt's error is raised)."""
+    ids = list(run_ids)
+    for attempt in range(1, attempts + 1):
+        try:
+            return end_runs(ids)
+        except Exception:
+            if attempt == attempts:
+                raise
+            time.sleep(2 * attempt)
+    return []
+
+
 def run_worker(pool: str, extra: Sequence[str]) -> int:
     """Run Prefect's worker until it stops, then stop and end the runs it left; its exit code.
 
@@ -142,7 +156,7 @@ def run_worker(pool: str, extra: Sequence[str]) -> int:
     stop_processes(seen)
     if seen:
         try:
-            for run_id in end_runs(seen.values()):
+            for run_id in _ended_with_retries(seen.values()):
                 print(f"flow run {run_id}: marked crashed, its worker stopped", flush=True)
         except Exception as error:  # the server is gone too: the heartbeat rule is left
             print(

@@ -60,8 +60,8 @@ def artifact_text(artifact: Mapping[str, Any]) -> str:
     plain text: a header, then the markdown, or one JSON line per table row."""
     data = artifact.get("data")
     if artifact.get("type") == "table":
-        rows = json.loads(data) if isinstance(data, str) else data
-        body = "\n".join(json.dumps(row, ensure_ascii=False) for row in rows or [])
+        rows = _numbered(json.loads(data) if isinstance(data, str) else data or [])
+        body = "\n".join(json.dumps(row, ensure_ascii=False) for row in rows)
     else:
         body = str(data or "")
     head = [
@@ -70,6 +70,14 @@ def artifact_text(artifact: Mapping[str, Any]) -> str:
         f"description: {artifact.get('description') or ''}",
     ]
     return normalised("\n".join(head) + "\n\n" + body)
+
+
+def _numbered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows whose ``id`` is a database row id, counted from 1 in order: the ids a database
+    hands out depend on what it held before (a PostgreSQL sequence is never reset)."""
+    ids = sorted(r["id"] for r in rows if isinstance(r.get("id"), int))
+    rank = {row_id: n for n, row_id in enumerate(ids, start=1)}
+    return [r | {"id": rank[r["id"]]} if r.get("id") in rank else r for r in rows]
 
 
 def text_path(name: str) -> Path:

@@ -206,9 +206,8 @@ def test_one_malformed_record_never_stops_the_initial_sync(
         for e, tx, sv in base - now:
             reasons = {why.get((e, f"tripletex:{tx}")), why.get((e, f"svenn:{sv}"))}
             mutated = e == entity.value and target == (tx if side == "tripletex" else sv)
-            if mutated:  # the served value broke a rule of its own (e.g. a name of None)
-                assert why.get((e, f"{side}:{target}")), f"{e} {side}:{target} lost unexplained"
-                continue
+            if mutated and why.get((e, f"{side}:{target}")):
+                continue  # the served value broke a rule of its own (e.g. a name of None)
             assert reasons & KNOCK_ON, f"{e} link {tx}↔{sv} lost ({reasons}) next to {case}"
         # Nothing is linked that was not before (no guess because a record went missing),
         # unless the unreadable field is one the matching reads.

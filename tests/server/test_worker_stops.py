@@ -28,6 +28,7 @@ from tests.server.harness import (
     FINAL_STATES,
     ROOT,
     PrefectServer,
+    ServerPathError,
     _descendants,
     sandbox_env,
     store_env,
@@ -139,7 +140,10 @@ def test_a_stopped_worker_leaves_no_running_realtime_window_behind(
         first.send_signal(signal.SIGTERM)
         first.wait(timeout=120)
         # the window it ran is over (Crashed or Cancelled) within a minute, not Prefect's ~9
-        ended = prefect_server.wait_for_state(window, FINAL_STATES, timeout=60)
+        try:
+            ended = prefect_server.wait_for_state(window, FINAL_STATES, timeout=60)
+        except ServerPathError as error:
+            raise AssertionError(f"{error}\n--- worker:\n{log.read_text()[-4000:]}") from error
         assert ended["state"]["type"] in {"CRASHED", "CANCELLED"}, ended["state"]
         assert "stopped" in (ended["state"]["message"] or ""), ended["state"]
 
