@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -32,6 +33,7 @@ POOL = "svenn-sync"
 FLOW_RUN_VARIABLE = b"PREFECT__FLOW_RUN_ID="
 STOP_SECONDS = 20.0  # how long a flow run may take to end on SIGTERM before SIGKILL
 LOOK_SECONDS = 1.0  # how often the flow-run processes below the worker are listed
+GONE_KEPT = 20  # the latest flow runs whose process ended, checked once more at the stop
 MESSAGE = (
     "Marked crashed: the worker running it was stopped; the next scheduled run takes over "
     "(an initial sync resumes on rerun)."
@@ -138,6 +140,7 @@ def run_worker(pool: str, extra: Sequence[str]) -> int:
     # its own process group: a terminal's Ctrl-C reaches this process, which passes it on once
     worker = subprocess.Popen(worker_argv(pool, extra), process_group=0)  # noqa: S603
     seen: dict[int, str] = {}
+    gone: deque[str] = deque(maxlen=GONE_KEPT)  # runs whose process ended under the worker
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         seen.update(flow_run_processes(worker.pid))
@@ -148,15 +151,16 @@ def run_worker(pool: str, extra: Sequence[str]) -> int:
         signal.signal(signum, stop)
     while worker.poll() is None:
         still = {pid: run for pid, run in seen.items() if _alive(pid, run)}
+        gone.extend(run for pid, run in seen.items() if pid not in still)
         seen = still | flow_run_processes(worker.pid)
         with suppress(subprocess.TimeoutExpired):
             worker.wait(timeout=LOOK_SECONDS)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)  # the cleanup below is short; let it finish
     stop_processes(seen)
-    if seen:
+    if seen or gone:  # a run whose process died unfinished is ended too (end_runs skips the rest)
         try:
-            for run_id in _ended_with_retries(seen.values()):
+            for run_id in _ended_with_retries([*seen.values(), *gone]):
                 print(f"flow run {run_id}: marked crashed, its worker stopped", flush=True)
         except Exception as error:  # the server is gone too: the heartbeat rule is left
             print(
