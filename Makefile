@@ -39,13 +39,18 @@ format: install
 # schemathesis against both sandboxes (the real Tripletex spec, our Svenn contract); `make test`
 # runs the same test with a small budget. FUZZ_EXAMPLES = generated requests per operation.
 # Then the realtime interleavings (deletes, edits, new records, ticks, reconciliations) with
-# REALTIME_EXAMPLES programs (a few in `make test`).
+# REALTIME_EXAMPLES programs (a few in `make test`), and the push fault schedules (Tripletex
+# edits with dropped, delayed, duplicated, reordered or version-skipping deliveries) with
+# PUSH_FAULT_EXAMPLES schedules.
 FUZZ_EXAMPLES ?= 40
 REALTIME_EXAMPLES ?= 200
+PUSH_FAULT_EXAMPLES ?= 100
 fuzz: install
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) .venv/bin/pytest tests/test_fuzz_sandboxes.py -q -s -p no:randomly
 	REALTIME_EXAMPLES=$(REALTIME_EXAMPLES) .venv/bin/pytest -n 0 -q -p no:randomly \
 		tests/flows/test_realtime_deletes_property.py
+	PUSH_FAULT_EXAMPLES=$(PUSH_FAULT_EXAMPLES) .venv/bin/pytest -n 0 -q -p no:randomly \
+		tests/flows/test_push_faults_property.py
 
 bench: install
 	for script in bench/bench_*.py; do echo "== $$script"; .venv/bin/python $$script || exit 1; done

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -31,6 +32,26 @@ class HoursExport(Shape):
     hours: Decimal | None = Field(description="Hours Tripletex holds from the export, in all.")
 
 
+class Push(Shape):
+    """How changes made in Tripletex reach Svenn: at once by webhooks, or by polling alone."""
+
+    mode: Literal["push", "polling", "off"] = Field(
+        description='"push": Tripletex webhooks bring changes at once (polling is the safety '
+        'net); "polling": found by polling alone; "off": the integration is not active.'
+    )
+    reason: Literal[
+        "SUBSCRIBED",
+        "NOT_YET",
+        "NOT_CONFIGURED",
+        "NO_PERMISSION",
+        "NO_KEY",
+        "SUBSCRIBE_FAILED",
+        "TURNED_OFF",
+        "NOT_ACTIVE",
+    ] = Field(description="Why, as a stable code programs branch on.")
+    text: str = Field(description="One Norwegian sentence saying how and why.")
+
+
 class TenantAnswer(Shape):
     """The integration as the tenant sees it."""
 
@@ -45,6 +66,7 @@ class TenantAnswer(Shape):
     open_problems: int
     last_error: str | None = Field(description="One Norwegian sentence saying what to do.")
     hours_export: HoursExport
+    push: Push
 
 
 class LogRow(Shape):
@@ -96,6 +118,7 @@ def tenant_answer(overview: TenantOverview) -> TenantAnswer:
         open_problems=overview.open_problems,
         last_error=overview.last_error,
         hours_export=HoursExport(last_at=overview.hours_exported_at, hours=overview.hours_exported),
+        push=Push(mode=overview.push.mode, reason=overview.push.reason, text=overview.push.text),
     )
 
 

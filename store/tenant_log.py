@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 from store.integrations import get_integration
 from store.models import FailedRecord, FailureStatus, HoursLedger, Integration, IntegrationEvent
 from sync.record_label import search_form
-from sync.tenant_text import ENTITY_TEXT, error_sentence, reason_text, status_text
+from sync.tenant_text import (
+    ENTITY_TEXT,
+    PushText,
+    error_sentence,
+    push_text,
+    reason_text,
+    status_text,
+)
 
 LogStatus = Literal["open", "resolved", "all"]
 PAGE_SIZE = 50
@@ -133,6 +140,7 @@ class TenantOverview:
     last_error: str | None
     hours_exported_at: dt.datetime | None
     hours_exported: Decimal | None
+    push: PushText
 
 
 def _since(session: Session, integration: Integration) -> dt.datetime:
@@ -189,4 +197,5 @@ def read_overview(
         last_error=error_sentence(integration.last_error),
         hours_exported_at=_aware(exported_at) if exported_at else None,
         hours_exported=Decimal(exported) if exported is not None else None,
+        push=push_text(integration.status, integration.push_status, integration.push_note),
     )

@@ -214,3 +214,71 @@ def status_text(status: str, last_error: str | None = None) -> str:
     if status == "failed":
         return f"{text} – {error_sentence(last_error) or UNKNOWN_ERROR}"
     return text
+
+
+@dataclass(frozen=True)
+class PushText:
+    """How Tripletex changes reach Svenn, for the tenant: ``mode`` ("push": webhooks, with the
+    poll as a safety net; "polling": the poll alone; "off": nothing is synced now), a stable
+    ``reason`` code for programs and one Norwegian sentence."""
+
+    mode: str
+    reason: str
+    text: str
+
+
+POLLING_ALONE = "Endringer i Tripletex hentes ved jevnlig avlesning"
+# (phrase of the operator's push note, reason code, why in Norwegian): the first match wins.
+PUSH_REASONS: tuple[tuple[str, str, str], ...] = (
+    (
+        "SVENN_SYNC_WEBHOOK_BASE_URL is not set",
+        "NOT_CONFIGURED",
+        f"{POLLING_ALONE}: varsler fra Tripletex (webhooks) er ikke slått på hos Svenn.",
+    ),
+    (
+        "no permission",
+        "NO_PERMISSION",
+        f"{POLLING_ALONE}: nøkkelen har ikke tilgang til varsler fra Tripletex (webhooks); "
+        "gi nøkkelen den tilgangen for at endringer skal komme med en gang.",
+    ),
+    (
+        "No Tripletex key is stored",
+        "NO_KEY",
+        f"{POLLING_ALONE}: ingen Tripletex-nøkkel er lagret.",
+    ),
+    (
+        "webhook subscriptions are deleted",
+        "TURNED_OFF",
+        "Integrasjonen er slått av, og varslene fra Tripletex er fjernet.",
+    ),
+    (
+        "webhooks could not be deleted",
+        "TURNED_OFF",
+        "Integrasjonen er slått av; varsler fra Tripletex blir avvist.",
+    ),
+)
+PUSH_FAILED = (
+    "SUBSCRIBE_FAILED",
+    f"{POLLING_ALONE}: Tripletex tok ikke imot abonnementet på varsler; vi prøver igjen selv.",
+)
+PUSHED = "Endringer i Tripletex kommer med en gang (webhooks); jevnlig avlesning fanger opp resten."
+NOT_ACTIVE = "Ingen endringer hentes ennå: integrasjonen er ikke aktiv."
+NOT_YET = f"{POLLING_ALONE} til varsler fra Tripletex (webhooks) er satt opp."
+
+
+def push_text(status: str, push_status: str | None, push_note: str | None) -> PushText:
+    """How Tripletex changes arrive, from the integration's ``status`` and the push status and
+    note the subscriptions recorded (``integrations show`` prints the same two)."""
+    if status != "active":
+        for phrase, reason, text in PUSH_REASONS:
+            if reason == "TURNED_OFF" and push_note and phrase in push_note:
+                return PushText("off", reason, text)
+        return PushText("off", "NOT_ACTIVE", NOT_ACTIVE)
+    if push_status == "healthy":
+        return PushText("push", "SUBSCRIBED", PUSHED)
+    if push_status is None or not push_note:
+        return PushText("polling", "NOT_YET", NOT_YET)
+    for phrase, reason, text in PUSH_REASONS:
+        if phrase in push_note:
+            return PushText("polling", reason, text)
+    return PushText("polling", *PUSH_FAILED)

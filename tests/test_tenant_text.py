@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from intake.logg_link import LinkCheck, check, sign
 from sync.record_label import label_record, search_form
 from sync.rules import MESSAGES, ReasonCode
-from sync.tenant_text import REASON_TEXT, error_sentence, reason_text, status_text
+from sync.tenant_text import REASON_TEXT, error_sentence, push_text, reason_text, status_text
 
 CODES = {code.value for code in ReasonCode}
 KEY = SecretStr("a-key-of-ours")
@@ -95,3 +95,43 @@ def test_an_altered_or_missing_signature_is_refused(altered):
     sig = sign(KEY, "t-a", NOW + dt.timedelta(minutes=5))
     tampered = altered(sig) if callable(altered) else altered
     assert check(KEY, "t-a", tampered, NOW) is LinkCheck.INVALID
+
+
+@pytest.mark.parametrize(
+    ("status", "push_status", "note", "mode", "reason"),
+    [
+        (
+            "active",
+            "healthy",
+            "Tripletex webhooks are subscribed; …, every 60 s.",
+            "push",
+            "SUBSCRIBED",
+        ),
+        ("active", None, None, "polling", "NOT_YET"),
+        ("active", "polling", "No Tripletex key is stored.", "polling", "NO_KEY"),
+        (
+            "active",
+            "polling",
+            "Subscribing to Tripletex webhooks failed (Tripletex answered 500 once): changes "
+            "are found by polling every 5 s.",
+            "polling",
+            "SUBSCRIBE_FAILED",
+        ),
+        ("review", None, None, "off", "NOT_ACTIVE"),
+        (
+            "disabled",
+            "polling",
+            "Its Tripletex webhooks could not be deleted (no answer); deliveries are refused "
+            "while it is off.",
+            "off",
+            "TURNED_OFF",
+        ),
+    ],
+)
+def test_push_text_says_how_tripletex_changes_arrive_in_norwegian(
+    status, push_status, note, mode, reason
+):
+    text = push_text(status, push_status, note)
+    assert (text.mode, text.reason) == (mode, reason)
+    assert text.text.endswith(".")  # one sentence
+    assert note is None or note not in text.text  # the operator's English stays theirs
