@@ -30,8 +30,6 @@ from tasks.decisions import (
     open_row,
     read_one,
     tenant_lease,
-    update_in_svenn,
-    update_in_tripletex,
 )
 from tasks.tenant import tenant_clients
 
@@ -117,9 +115,9 @@ async def _write(
             changed = with_fields(current, fields)
             try:
                 written = (
-                    await update_in_svenn(sv, changed, fields)
+                    await sv.update(changed, fields=sorted(fields))
                     if target is System.SVENN
-                    else await update_in_tripletex(tx, changed)
+                    else await tx.update(changed)
                 )
             except ApiError as refused:
                 raise DecisionRefused(

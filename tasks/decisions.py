@@ -251,32 +251,10 @@ async def _write_merge(
 ) -> tuple[Record, Record]:
     """Write the merged fields where a side differs; the records as they stand after."""
     if merge.to_svenn:
-        svenn = await update_in_svenn(sv, with_fields(svenn, merge.to_svenn), merge.to_svenn)
+        svenn = await sv.update(with_fields(svenn, merge.to_svenn), fields=sorted(merge.to_svenn))
     if merge.to_tripletex:
-        tripletex = await update_in_tripletex(tx, with_fields(tripletex, merge.to_tripletex))
+        tripletex = await tx.update(with_fields(tripletex, merge.to_tripletex))
     return svenn, tripletex
-
-
-async def update_in_svenn(sv: SvennClient, record: Record, fields: Iterable[str]) -> Record:
-    """PATCH these fields of a Svenn record (at the version it was read with)."""
-    update: Any = {
-        Entity.CUSTOMER: sv.update_customer,
-        Entity.EMPLOYEE: sv.update_employee,
-        Entity.PROJECT: sv.update_project,
-    }[record.entity]
-    written: Record = await update(record, fields=sorted(fields))
-    return written
-
-
-async def update_in_tripletex(tx: TripletexClient, record: Record) -> Record:
-    """PUT a Tripletex record (at the version it was read with)."""
-    put: Any = {
-        Entity.CUSTOMER: tx.update_customer,
-        Entity.EMPLOYEE: tx.update_employee,
-        Entity.PROJECT: tx.update_project,
-    }[record.entity]
-    written: Record = await put(record)
-    return written
 
 
 async def keep_apart(

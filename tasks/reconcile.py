@@ -18,7 +18,7 @@ from store.failures import open_failures
 from store.links import NewLink, links_for, save_links
 from store.state import StateStore
 from sync.plan import PlannedFailure
-from sync.realtime import conflict_row
+from sync.realtime import conflict_row, with_fields
 from sync.reconcile import DRIFT_TEXT, DriftKind, LinkedDrift, StoredLink, compare_linked
 from sync.records import SYNC_ORDER, Direction, Entity, Record
 from tasks.apply import Applier, rejection
@@ -118,11 +118,6 @@ def compare_tenant(
     return drifts
 
 
-def _with(record: Record, values: Mapping[str, Any]) -> Record:
-    """``record`` with synced fields replaced (validated, so JSON values become typed)."""
-    return type(record).model_validate(record.model_dump() | dict(values))
-
-
 @dataclass
 class ReconcileApplier(Applier):
     """The initial sync's applier, but a failure already open is not logged again each night."""
@@ -145,15 +140,6 @@ class ReconcileApplier(Applier):
         super().fail(new)
 
 
-async def _write_tripletex(tx: TripletexClient, record: Record) -> Record:
-    update: Any = {
-        Entity.CUSTOMER: tx.update_customer,
-        Entity.EMPLOYEE: tx.update_employee,
-        Entity.PROJECT: tx.update_project,
-    }[record.entity]
-    return await update(record)  # type: ignore[no-any-return]
-
-
 async def repair_linked(
     applier: Applier,
     tx: TripletexClient,
@@ -174,10 +160,10 @@ async def repair_linked(
         applier.check_gate()
         try:
             if decision.to_tripletex:
-                tx_rec = await _write_tripletex(tx, _with(tx_rec, decision.to_tripletex))
+                tx_rec = await tx.update(with_fields(tx_rec, decision.to_tripletex))
             if decision.to_svenn:
                 sv_rec = await sv.update(
-                    _with(sv_rec, decision.to_svenn), fields=list(decision.to_svenn)
+                    with_fields(sv_rec, decision.to_svenn), fields=list(decision.to_svenn)
                 )
         except ApiError as error:
             direction = (

@@ -19,6 +19,7 @@ from connectors.tripletex import mapping as m
 from connectors.tripletex.entities import (
     CUSTOMERS,
     EMPLOYEES,
+    ENTITIES,
     PROJECTS,
     TIMESHEET_ENTRIES,
     EntityApi,
@@ -164,6 +165,11 @@ class TripletexWrites:
     async def update_project(self, record: Project) -> Project:
         """PUT the project with its ``version``."""
         return await self._update(PROJECTS, record)
+
+    async def update(self, record: Record) -> Record:
+        """PUT any synced record (customer, employee, project) with its ``version``: the
+        record's entity picks the endpoint."""
+        return await self._update(ENTITIES[record.entity.value], record)
 
     async def update_timesheet_entry(self, record: HourEntry) -> HourEntry:
         """PUT the timesheet entry with its ``version``."""
