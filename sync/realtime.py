@@ -34,6 +34,11 @@ class LinkState:
     tripletex_fingerprint: str | None = None
     base: Mapping[str, Any] | None = None
 
+    @property
+    def unagreed(self) -> bool:
+        """Linked by a match while the two differed, and not aligned since (no fingerprints)."""
+        return self.svenn_fingerprint is None and self.tripletex_fingerprint is None
+
 
 class OnDelete(StrEnum):
     """What a delete on one side does to the other side."""
@@ -134,8 +139,7 @@ def decide_link(link: LinkState, svenn: Record | None, tripletex: Record | None)
     if merge.to_tripletex:
         decision.tripletex_write = with_fields(tripletex, merge.to_tripletex)
     if merge.conflicts:
-        linked = link.svenn_fingerprint is None and link.tripletex_fingerprint is None
-        decision.log.append(conflict_row(merge.conflicts, svenn, tripletex, linked=linked))
+        decision.log.append(conflict_row(merge.conflicts, svenn, tripletex, linked=link.unagreed))
     for system in System:  # one row per record and reason (the log's unique key)
         ignored = [i for i in merge.ignored if i.system is system]
         if ignored:

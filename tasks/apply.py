@@ -143,8 +143,9 @@ class Applier:
         planned: Sequence[PlannedLink],
         tripletex: Mapping[str, Record],
         svenn: Mapping[str, Record],
-    ) -> None:
-        """Store the links the matching found (no writes to either system)."""
+    ) -> list[NewLink]:
+        """Store the links the matching found (no writes to either system); the links as
+        stored (a pair that differs has no fingerprints: not yet agreed)."""
         self._gate()
         new = [
             _new_link(entity, tripletex[p.tripletex_id], svenn[p.svenn_id], p.key, matched=True)
@@ -156,6 +157,7 @@ class Applier:
                 self._resolve(session, entity, new[start : start + 500])
         self.tally(entity).linked += len(new)
         self.on_progress(len(new))
+        return new
 
     async def create_in_svenn(
         self,

@@ -30,7 +30,7 @@ from connectors.svenn.errors import CursorExpiredError
 from connectors.tripletex.client import TripletexClient
 from store.decisions import decisions_for
 from store.failures import resolve_failures
-from store.links import links_for
+from store.links import NewLink, links_for
 from store.models import Link
 from store.realtime import (
     PollState,
@@ -45,7 +45,7 @@ from store.realtime import (
 from store.state import StateStore
 from store.tombstones import remember_survivors, tombstones_for
 from sync.malformed import malformed_failure
-from sync.merge import agreed, same_value
+from sync.merge import same_value
 from sync.plan import PlannedFailure, failure_for, plan_entity
 from sync.push_schedule import TickPlan
 from sync.realtime import (
@@ -464,7 +464,7 @@ class TenantTick:
         if tx_written is not None:
             tx_after = tx_written
         elif d.tripletex_write is not None:
-            tx_after = await _tripletex_update(self.tx, d.tripletex_write)
+            tx_after = await self.tx.update(d.tripletex_write)
         if d.svenn_write is not None:
             sv_after = await self.sv.update(d.svenn_write, fields=d.svenn_fields)
         if d.on_delete is OnDelete.DEACTIVATE_IN_SVENN:
@@ -596,19 +596,11 @@ class TenantTick:
         ]
         tx_by_id = {str(r.id): r for r in all_tx}
         sv_by_id = {str(r.id): r for r in all_sv}
-        self.applier.link(entity, fresh_links, tx_by_id, sv_by_id)
+        stored = self.applier.link(entity, fresh_links, tx_by_id, sv_by_id)
         counts.linked += len(fresh_links)
         # Two records matched while they differ are aligned now, by the rules a person's link
         # follows (the link was stored not yet agreed: no fingerprints, an empty base).
-        differing = [
-            LinkState(entity, lk.svenn_id, lk.tripletex_id, base={})
-            for lk in fresh_links
-            if not agreed(
-                entity,
-                sv_by_id[lk.svenn_id].synced_fields(),
-                tx_by_id[lk.tripletex_id].synced_fields(),
-            )
-        ]
+        differing = [state for state in map(_state, stored) if state.unagreed]
         await self._settle(entity, differing, svenn, tripletex)
         keys = self.commit.synced_keys.setdefault(entity, set())
         for lk in fresh_links:
@@ -735,7 +727,7 @@ def _whole_list(failure: PlannedFailure, svenn: Side, tripletex: Side) -> bool:
     return (svenn if failure.direction is Direction.SVENN_TO_TRIPLETEX else tripletex).full
 
 
-def _state(link: Link) -> LinkState:
+def _state(link: Link | NewLink) -> LinkState:
     return LinkState(
         entity=_entity(link.entity),
         svenn_id=link.svenn_id,
@@ -794,16 +786,6 @@ async def _tripletex_by_ids(
     if entity is Entity.EMPLOYEE:
         return await tx.get_employees_by_ids(ids)
     return await tx.get_projects_by_ids(ids)
-
-
-async def _tripletex_update(tx: TripletexClient, record: Record) -> Record:
-    update: Any = {
-        Entity.CUSTOMER: tx.update_customer,
-        Entity.EMPLOYEE: tx.update_employee,
-        Entity.PROJECT: tx.update_project,
-    }[record.entity]
-    result: Record = await update(record)
-    return result
 
 
 def _tripletex_update_many(tx: TripletexClient, entity: Entity) -> Any:
