@@ -1,0 +1,54 @@
+"""Realtime windows hand over on a real server and worker: a window started by the schedule
+ticks on past its end until the next scheduled window has taken the shard's baton, so no
+stretch goes without a tick while a run starts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+
+from store.leases import REALTIME_WINDOW
+from store.models import Lease
+from tests.server.conftest import ServerPath
+
+pytestmark = pytest.mark.scenario
+
+REALTIME = "realtime-sync/realtime-sync"
+WINDOW = {"window_seconds": 10, "wait_for_next_seconds": 120, "poll_seconds": 1}
+
+
+def _at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_each_scheduled_window_ends_after_the_next_one_started(server_path: ServerPath):
+    server = server_path.server
+    server.run_on_schedule(REALTIME, 10, WINDOW)
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            runs = server.flow_runs(REALTIME)
+            done = [r for r in runs if (r.get("state") or {}).get("type") == "COMPLETED"]
+            if len(done) >= 2:
+                break
+            time.sleep(1)
+    finally:
+        server.pause(REALTIME)
+    started = sorted(
+        (r for r in server.flow_runs(REALTIME) if r.get("start_time")),
+        key=lambda r: _at(r["start_time"]),
+    )
+    done = [r for r in started if (r.get("state") or {}).get("type") == "COMPLETED"]
+    assert len(done) >= 2, [(r["name"], r["state"]["type"]) for r in started]
+    first = done[0]
+    after = [r for r in started if _at(r["start_time"]) > _at(first["start_time"])]
+    assert after, "no window followed the first"
+    # the first window (10 s) ticked on until the next had started, and then stopped well
+    # before its 120 s cap: it handed over instead of running out
+    assert _at(first["end_time"]) >= _at(after[0]["start_time"]), (first, after[0])
+    assert _at(first["end_time"]) < _at(after[0]["start_time"]) + dt.timedelta(seconds=120)
+    with server_path.store.sessions() as session:
+        baton = session.query(Lease).filter(Lease.purpose == REALTIME_WINDOW).one()
+    assert baton.holder in {str(r["id"]) for r in after}
