@@ -80,8 +80,17 @@ def _answer_or_take_over(store: StateStore, tenant: str, form: dict[str, str]) -
     if waiting.alive and paused:
         from prefect.flow_runs import resume_flow_run
 
-        resume_flow_run(UUID(waiting.run_id), run_input=form)
-        taken = _taken_up(store, tenant, waiting.run_id, heartbeat)
+        try:
+            resume_flow_run(UUID(waiting.run_id), run_input=form)
+        except RuntimeError as refused:  # paused, but no form stored to answer (killed there)
+            if _taken_up(store, tenant, waiting.run_id, heartbeat) is not None:
+                raise DecisionError(
+                    f"the activation run {waiting.run_id} of {tenant} is paused but Prefect "
+                    f"cannot take an answer yet ({refused}); run this command again"
+                ) from refused
+            taken = None
+        else:
+            taken = _taken_up(store, tenant, waiting.run_id, heartbeat)
         if taken is not None:
             return True, taken
         # The run was paused in Prefect but its process is gone (e.g. killed while it waited):
