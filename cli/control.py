@@ -37,7 +37,7 @@ SVENN_KEY = typer.Option(
 
 
 def _told(outcome: Done | Refusal) -> None:
-    from cli.main import console, fail
+    from cli.common import console, fail
     from tasks.activation import Refusal
 
     if isinstance(outcome, Refusal):
@@ -52,7 +52,7 @@ def disable_command(
     reason: str = typer.Option("", help="Why, in a sentence (kept in the history)."),
 ) -> None:
     """Turn the integration off: no ticks, exports, retries or reconciliations; keys erased."""
-    from cli.main import clear_errors, open_store
+    from cli.common import clear_errors, open_store
     from config.settings import load_settings
     from tasks.tenant_control import turn_off
 
@@ -68,7 +68,7 @@ def enable_command(
     by: str = typer.Option(..., help="Who turns it on again (name or e-mail)."),
 ) -> None:
     """Turn it on again with keys of the same accounts: reconcile, then active (no review)."""
-    from cli.main import clear_errors, console, fail, open_store
+    from cli.common import clear_errors, console, fail, open_store
     from cli.prefect_server import prefect_api
     from config.settings import load_settings
     from intake.keys import turn_on_in_process
@@ -91,7 +91,7 @@ def replace_command(
     by: str = typer.Option("ops", help="Who pastes the new key (name or e-mail)."),
 ) -> None:
     """Store a new Tripletex key of the same company (validated now; the old one erased)."""
-    from cli.main import clear_errors, open_store
+    from cli.common import clear_errors, open_store
     from config.settings import load_settings
     from tasks.tenant_control import replace_tripletex_key
 

@@ -58,7 +58,7 @@ def _run(
     action: Callable[..., Coroutine[Any, Any, Any]], tenant: str, by: str, **kwargs: Any
 ) -> None:
     """Apply a decision, print what it did, then retry the rows that waited on it."""
-    from cli.main import clear_errors, open_store
+    from cli.common import clear_errors, open_store
     from tasks.decisions import DecisionRefused
 
     with clear_errors():

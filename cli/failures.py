@@ -162,7 +162,7 @@ def list_command(
     offset: Annotated[int, typer.Option(min=0, help="Skip this many rows (next page).")] = 0,
 ) -> None:
     """Show a tenant's failed records (open ones unless --status says otherwise)."""
-    from cli.main import clear_errors, open_store
+    from cli.common import clear_errors, open_store
     from store.failures import find_failures
 
     if limit is None and output is Format.TABLE:
@@ -230,7 +230,7 @@ def _print_page(
 @app.command("explain")
 def explain_command(tenant: str, failure_id: int = typer.Argument(..., metavar="ID")) -> None:
     """Tell one failed record's story: both sides, the rule or the target's error, what to do."""
-    from cli.main import clear_errors, open_store
+    from cli.common import clear_errors, open_store
     from cli.story import story
     from store.failures import get_failure
     from store.links import links_for
@@ -264,8 +264,8 @@ def retry_command(
     """Read both sides again for the open rows asked about; sync what now can."""
     import asyncio
 
+    from cli.common import clear_errors, open_store
     from cli.leases import refuse_while_held
-    from cli.main import clear_errors, open_store
     from flows.retry_failed import retry_failed
     from store.leases import INITIAL_SYNC
 

@@ -31,9 +31,9 @@ def export_command(
     ] = None,
 ) -> None:
     """Send the tenant's approved hours to Tripletex (exactly once) and print what happened."""
+    from cli.common import clear_errors, fail, open_store
     from cli.integrations import require_integration
     from cli.leases import refuse_while_held
-    from cli.main import clear_errors, fail, open_store
     from cli.prefect_server import prefect_api
     from flows.export_hours import export_hours
     from store.leases import HOURS_EXPORT

@@ -105,7 +105,7 @@ def integrations_table(rows: list[dict[str, Any]]) -> Table:
 
 
 def _all_rows() -> list[dict[str, Any]]:
-    from cli.main import clear_errors, open_store
+    from cli.common import clear_errors, open_store
     from store.integrations import list_integrations
 
     now = dt.datetime.now(dt.UTC)
@@ -145,8 +145,8 @@ def list_command(
 @app.command("show")
 def show_command(tenant: str) -> None:
     """Everything about one integration: both accounts, the decision, realtime, history."""
+    from cli.common import clear_errors, fail, open_store
     from cli.failures import cli
-    from cli.main import clear_errors, fail, open_store
     from store.integrations import get_integration, history
 
     with clear_errors():
@@ -179,8 +179,8 @@ def show_command(tenant: str) -> None:
 def require_integration(tenant: str, allowed: Iterable[str], doing: str) -> None:
     """Refuse in one line, before any Prefect server starts, a tenant the command cannot serve:
     one without an integration, or one whose status is not in ``allowed``."""
+    from cli.common import clear_errors, fail, open_store
     from cli.failures import cli
-    from cli.main import clear_errors, fail, open_store
     from store.integrations import get_integration
 
     with clear_errors():

@@ -14,7 +14,7 @@ def refuse_while_held(store: StateStore, tenant: str, purpose: str) -> None:
 
     Checked before the flow starts: a flow that meets the lease fails, and Prefect prints the
     failure with its traceback before the command could say anything."""
-    from cli.main import fail
+    from cli.common import fail
 
     ttl = dt.timedelta(seconds=load_settings().sync_lease_seconds)
     with store.sessions() as session:

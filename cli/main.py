@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from cli.common import clear_errors, console, fail, open_store
 from cli.control import disable_command, enable_command, keys_app
 from cli.decisions import register as register_decisions
 from cli.failures import app as failures_app
@@ -22,9 +20,6 @@ from cli.hours import app as hours_app
 from cli.integrations import app as integrations_app
 from cli.worker import POOL
 from config.settings import SettingsError, load_settings
-from store.db import StoreConfigError
-from store.state import StateStore
-from store.token_cipher import TokenCipherError
 
 app = typer.Typer(help="Svenn ↔ Tripletex sync: operate the integration.", no_args_is_help=True)
 db_app = typer.Typer(help="The state store.", no_args_is_help=True)
@@ -40,29 +35,6 @@ prefect_app = typer.Typer(
     help="Prefect housekeeping: zombie runs, alert automations.", no_args_is_help=True
 )
 app.add_typer(prefect_app, name="prefect")
-
-console = Console()
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def fail(message: str, code: int = 2) -> None:
-    """Print one clear line on stderr and exit."""
-    print(f"error: {message}", file=sys.stderr)
-    raise typer.Exit(code)
-
-
-@contextmanager
-def clear_errors() -> Iterator[None]:
-    """Turn configuration errors into one line instead of a traceback."""
-    try:
-        yield
-    except (SettingsError, StoreConfigError, TokenCipherError) as error:
-        fail(str(error))
-
-
-def open_store(*, migrate: bool = False) -> StateStore:
-    """The configured store (migrated first when asked)."""
-    return StateStore.from_settings(load_settings(), migrate=migrate)
 
 
 @db_app.command("upgrade")

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from intake.logg_link import REFUSALS, LinkCheck, check
-from intake.logg_page import refusal
+from intake.pages import refusal
 from intake.tenant_decisions import apply_decision, schedule_retry
 from store.decisions import Pair
 from store.models import FailedRecord
@@ -63,7 +63,7 @@ class Choice:
 
 
 @dataclass
-class Side:
+class ComparedRecord:
     """One record of the comparison: its system, id, card, and the buttons under it."""
 
     system: str
@@ -81,7 +81,7 @@ def form_token(key: SecretStr, tenant: str, row_id: int, choice: str, sig: str) 
 
 def row_actions(
     session: Session, tenant: str, row_ids: list[int], key: SecretStr, sig: str
-) -> dict[int, list[Side]]:
+) -> dict[int, list[ComparedRecord]]:
     """For each open held-back or conflict row among ``row_ids``: the sides to compare."""
     wanted = HELD_BACK | {"FIELD_CONFLICT"}
     rows = session.scalars(
@@ -97,7 +97,7 @@ def row_actions(
         token = form_token(key, tenant, row.id, f"{action}:{other}", sig)
         return Choice(action, other, text, token)
 
-    found: dict[int, list[Side]] = {}
+    found: dict[int, list[ComparedRecord]] = {}
     for row in rows:
         if row.reason_code == "FIELD_CONFLICT":
             found[row.id] = _conflict_sides(row, choice)
@@ -130,7 +130,7 @@ def offered_buttons(reason_code: str, entity: str = "customer") -> set[str]:
     return {c.text for side in sides for c in side.choices}
 
 
-def _held_back_sides(row: FailedRecord, choice: Any) -> list[Side]:
+def _held_back_sides(row: FailedRecord, choice: Any) -> list[ComparedRecord]:
     """The row's own record, then each candidate with "same" / "different" buttons."""
     side, own = row.record_key.split(":", 1)
     details = row.target_error or {}
@@ -140,11 +140,11 @@ def _held_back_sides(row: FailedRecord, choice: Any) -> list[Side]:
     else:
         system = "svenn" if side == "tripletex" else "tripletex"
         ids = details.get("candidates") or []
-    sides = [Side(SYSTEMS[side], own, card_of(row.entity, row.payload))]
+    sides = [ComparedRecord(SYSTEMS[side], own, card_of(row.entity, row.payload))]
     for other in ids:
         card = cards.get(other) or {"name": None}
         sides.append(
-            Side(
+            ComparedRecord(
                 SYSTEMS[system],
                 other,
                 card,
@@ -157,11 +157,11 @@ def _held_back_sides(row: FailedRecord, choice: Any) -> list[Side]:
     return sides
 
 
-def _conflict_sides(row: FailedRecord, choice: Any) -> list[Side]:
+def _conflict_sides(row: FailedRecord, choice: Any) -> list[ComparedRecord]:
     """Each system's values of the conflicting fields, with "Behold denne verdien"."""
     conflicts = (row.target_error or {}).get("conflicts") or []
     return [
-        Side(
+        ComparedRecord(
             SYSTEMS[system],
             str(row.svenn_id if system == "svenn" else row.tripletex_id),
             {c.get("field"): c.get(system) for c in conflicts},

@@ -10,19 +10,18 @@ holds the buttons of a held-back or conflict row.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from pydantic import SecretStr
 
+from intake.logg_actions import DONE, row_actions
+from intake.pages import TEMPLATES, refusal
 from store.state import StateStore
 from store.tenant_log import LogStatus, read_log, read_overview
 from sync.tenant_text import ENTITY_TEXT
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 PAGE_STATUSES: dict[str, LogStatus] = {"open": "open", "all": "all", "resolved": "resolved"}
 NOT_ON = "Integrasjonen med Tripletex er ikke slått på."
 
@@ -32,8 +31,6 @@ def render_logg(
 ) -> HTMLResponse:
     """The Logg page for ``tenant`` (its link already checked), as the query asks; held-back
     and conflict rows carry their buttons (:mod:`intake.logg_actions`)."""
-    from intake.logg_actions import DONE, row_actions
-
     params = request.query_params
     q = (params.get("q") or "").strip()[:200]
     entity = params.get("entity") if params.get("entity") in ENTITY_TEXT else None
@@ -70,13 +67,6 @@ def render_logg(
             "done": DONE.get(params.get("utfall") or ""),
             "done_row": params.get("rad") if (params.get("rad") or "").isdigit() else None,
         },
-    )
-
-
-def refusal(request: Request, sentence: str, status_code: int) -> HTMLResponse:
-    """A page that says, in one Norwegian sentence, why the Logg is not shown."""
-    return TEMPLATES.TemplateResponse(
-        request, "refused.html", {"sentence": sentence}, status_code=status_code
     )
 
 

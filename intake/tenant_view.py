@@ -16,7 +16,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from config.settings import Settings
 from intake.answers import Tenant, answer, responses
 from intake.logg_link import REFUSALS, LinkCheck, check
-from intake.logg_page import refusal, render_logg
+from intake.logg_page import render_logg
+from intake.pages import refusal
 from intake.tenant_models import LogAnswer, TenantAnswer, log_answer, tenant_answer
 from store.tenant_log import MAX_PAGE_SIZE, PAGE_SIZE, LogStatus, read_log, read_overview
 from tasks.tenant import state_store

@@ -72,7 +72,7 @@ def _wait_gone(mark: str, pids: list[int], seconds: float) -> None:
         time.sleep(0.3)
 
 
-def stop_everything(mark: str) -> None:
+def stop_rehearsal(mark: str) -> None:
     """Stop every process with the mark: the workers first, then the rest; SIGKILL stragglers."""
     workers = [pid for pid in marked(mark) if _is_worker(pid)]
     _signal_all(workers, signal.SIGTERM)
@@ -106,7 +106,7 @@ def rehearse(block: str, env: Mapping[str, str], output: int | None = None) -> I
             raise RehearsalFailed(f"the rehearsal stopped at a failed line (exit {code})")
         yield mark
     finally:
-        stop_everything(mark)
+        stop_rehearsal(mark)
 
 
 def main() -> int:

@@ -311,41 +311,13 @@ def plan_export(
     """
     theirs = {e.key: e for e in tripletex}
     ours = {w.key: w for w in written}
-    ledger_by_id = {r.svenn_hour_id: r for r in ledger}
-    wanted = {p.svenn_hour_id: p for p in placed}
     plan = ExportPlan(held=list(held))
-
-    def locked(key: EntryKey | None) -> bool:
-        return key is not None and key in theirs and theirs[key].locked
-
-    rows_at: dict[EntryKey, list[Placement]] = {}
-    stuck: set[str] = set()
-    for hour_id in sorted(set(wanted) | set(ledger_by_id)):
-        now, want = ledger_by_id.get(hour_id), wanted.get(hour_id)
-        old_key, new_key = (now.key if now else None), (want.key if want else None)
-        if old_key != new_key and (locked(old_key) or locked(new_key)):
-            blocked = old_key if locked(old_key) else new_key
-            assert blocked is not None
-            day = want.key.date if want else blocked.date
-            plan.held.append(
-                HeldHour(hour_id, ReasonCode.HOURS_LOCKED, day, _month(blocked), blocked)
-            )
-            stuck.add(hour_id)
-            if now is not None:  # it stays counted where it is
-                rows_at.setdefault(now.key, []).append(_as_placement(now))
-            continue
-        if want is None and now is not None and (unread_hours is None or hour_id in unread_hours):
-            stuck.add(hour_id)  # not readable now: not taken for withdrawn
-            rows_at.setdefault(now.key, []).append(_as_placement(now))
-            continue
-        if want is not None:
-            rows_at.setdefault(want.key, []).append(want)
-
+    rows_at, stuck = _rows_by_key(placed, ledger, theirs, unread_hours, plan.held)
+    ledger_by_id = {r.svenn_hour_id: r for r in ledger}
     ledger_at: dict[EntryKey, list[LedgerRow]] = {}
     for sent in ledger:
         ledger_at.setdefault(sent.key, []).append(sent)
-    keys = set(rows_at) | set(ledger_at) | set(ours)
-    for key in sorted(keys):
+    for key in sorted(set(rows_at) | set(ledger_at) | set(ours)):
         rows = tuple(rows_at.get(key, ()))
         row_ids = {r.svenn_hour_id for r in rows}
         left = tuple(
@@ -362,12 +334,7 @@ def plan_export(
                 or ledger_by_id[r.svenn_hour_id].fingerprint != r.fingerprint
             )
         )
-        entry_id = getattr(ours.get(key), "entry_id", None)
-        unread = (unread_entries or {}).get(str(entry_id)) or (unread_entries or {}).get(ANY_ENTRY)
-        if unread is not None and entry_id is not None and key not in theirs:
-            decision = KeyPlan(key, "hold", hold=ReasonCode.MALFORMED_RECORD, hold_context=unread)
-        else:
-            decision = _decide(key, rows, ours.get(key), theirs.get(key))
+        decision = _decide_or_hold_unread(key, rows, ours.get(key), theirs.get(key), unread_entries)
         plan.keys.append(replace(decision, rows=rows, left=left, changed=changed))
         if decision.hold is not None:
             entry_id = decision.entry.id if decision.entry is not None else None
@@ -377,6 +344,66 @@ def plan_export(
                     HeldHour(culprit, decision.hold, key.date, decision.hold_context, key, entry_id)
                 )
     return plan
+
+
+def _rows_by_key(
+    placed: Sequence[Placement],
+    ledger: Sequence[LedgerRow],
+    theirs: Mapping[EntryKey, TripletexEntry],
+    unread_hours: Collection[str] | None,
+    held: list[HeldHour],
+) -> tuple[dict[EntryKey, list[Placement]], set[str]]:
+    """(the rows that belong on each key, the Svenn ids that stay where they were sent).
+
+    A row that would move off or onto a locked entry stays (held ``HOURS_LOCKED``, appended to
+    ``held``); a sent row that cannot be read now is not taken for withdrawn."""
+    ledger_by_id = {r.svenn_hour_id: r for r in ledger}
+    wanted = {p.svenn_hour_id: p for p in placed}
+    rows_at: dict[EntryKey, list[Placement]] = {}
+    stuck: set[str] = set()
+    for hour_id in sorted(set(wanted) | set(ledger_by_id)):
+        now, want = ledger_by_id.get(hour_id), wanted.get(hour_id)
+        blocked = _locked_move(now.key if now else None, want.key if want else None, theirs)
+        if blocked is not None:
+            day = want.key.date if want else blocked.date
+            held.append(HeldHour(hour_id, ReasonCode.HOURS_LOCKED, day, _month(blocked), blocked))
+        unreadable = want is None and (unread_hours is None or hour_id in unread_hours)
+        if now is not None and (blocked is not None or unreadable):
+            stuck.add(hour_id)  # it stays counted where it was sent
+            rows_at.setdefault(now.key, []).append(_as_placement(now))
+        elif blocked is None and want is not None:
+            rows_at.setdefault(want.key, []).append(want)
+        elif blocked is not None:
+            stuck.add(hour_id)
+    return rows_at, stuck
+
+
+def _locked_move(
+    old: EntryKey | None, new: EntryKey | None, theirs: Mapping[EntryKey, TripletexEntry]
+) -> EntryKey | None:
+    """The locked key a row would move off or onto (``None`` when it may move, or stays)."""
+    if old == new:
+        return None
+    for key in (old, new):
+        if key is not None and key in theirs and theirs[key].locked:
+            return key
+    return None
+
+
+def _decide_or_hold_unread(
+    key: EntryKey,
+    rows: Sequence[Placement],
+    ours: WrittenEntry | None,
+    theirs: TripletexEntry | None,
+    unread_entries: Mapping[str, Mapping[str, str]] | None,
+) -> KeyPlan:
+    """:func:`_decide`, except that a key whose entry could not be read is held
+    (``MALFORMED_RECORD``) instead of being written as if the entry were gone."""
+    entry_id = ours.entry_id if ours is not None else None
+    unread = (unread_entries or {}).get(str(entry_id)) or (unread_entries or {}).get(ANY_ENTRY)
+    if unread is not None and entry_id is not None and theirs is None:
+        return KeyPlan(key, "hold", hold=ReasonCode.MALFORMED_RECORD, hold_context=unread)
+    return _decide(key, rows, ours, theirs)
 
 
 def _as_placement(row: LedgerRow) -> Placement:
@@ -402,8 +429,8 @@ def _decide(
         if desired == theirs.content:
             confirmed = ours is not None and ours.entry_id is not None
             return KeyPlan(key, "keep" if confirmed else "adopt", entry=theirs)
-        return KeyPlan(key, "hold", entry=theirs, hold=ReasonCode.HOURS_LOCKED,
-                       hold_context=_month(key))  # fmt: skip
+        locked = ReasonCode.HOURS_LOCKED
+        return KeyPlan(key, "hold", entry=theirs, hold=locked, hold_context=_month(key))
     if ours is None or ours.entry_id is None:
         # Never confirmed: an entry on the key is ours only if it holds what we meant to send.
         if theirs is None:
@@ -418,8 +445,8 @@ def _decide(
             return KeyPlan(key, "forget")  # someone else's entry, and none of our business
         # Someone else's entry where we have hours, or ours changed by hand before we knew it
         # was ours: leave it and say so (the intent stays, so this keeps being reported).
-        return KeyPlan(key, "hold", entry=theirs, hold=ReasonCode.HOURS_ENTRY_EXISTS,
-                       hold_context={"entry": theirs.id})  # fmt: skip
+        exists = ReasonCode.HOURS_ENTRY_EXISTS
+        return KeyPlan(key, "hold", entry=theirs, hold=exists, hold_context={"entry": theirs.id})
     if theirs is None:
         if ours.pending_delete or desired is None:
             return KeyPlan(key, "forget")

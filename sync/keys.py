@@ -14,7 +14,7 @@ Every function here takes a frame from :func:`sync.matching.records_frame` and r
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -209,16 +209,7 @@ def project_keys(customer_links: Mapping[str, str]) -> KeyRules:
 
 # Duplicates inside one system: every key says "same thing" unless an identity contradicts.
 DUPLICATE_KEYS: dict[Entity, KeyRules] = {
-    Entity.CUSTOMER: KeyRules(
-        keys=(
-            MatchKey("org_number", org_number),
-            MatchKey("customer_number", customer_number),
-            MatchKey("email", email, weak=True),
-            MatchKey("name_postcode", name_postcode, weak=True),
-        ),
-        identities=CUSTOMER_IDENTITIES,
-        shared=("email", "org_number"),
-    ),
+    Entity.CUSTOMER: replace(CUSTOMER_KEYS, shared=("email", "org_number")),
     Entity.EMPLOYEE: KeyRules(
         keys=(MatchKey("email", email, weak=True), MatchKey("name_birth_date", name_birth_date)),
         identities=EMPLOYEE_IDENTITIES,

@@ -238,8 +238,8 @@ def test_a_key_whose_entry_cannot_be_read_is_held_not_written_twice() -> None:
     ledger, written = store.window()
     first = next(e for e in tx.entries.values() if e.key.date == DAY)
     readable = [e for e in tx.entries.values() if e.id != first.id]
-    blind = plan_export(placed, ledger, written, readable)
-    assert {k.key.date: k.action for k in blind.keys}[DAY] == "create"  # a second entry
+    unaware = plan_export(placed, ledger, written, readable)
+    assert {k.key.date: k.action for k in unaware.keys}[DAY] == "create"  # a second entry
     context = {"system": "Tripletex", "field": "hours", "value": '"x"'}
     for unread in ({first.id: context}, {ANY_ENTRY: context}):
         plan = plan_export(placed, ledger, written, readable, unread_entries=unread)
