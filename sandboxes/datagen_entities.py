@@ -9,7 +9,6 @@ number (customer/employee/project) is put back, so the truth pair stays findable
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from sandboxes.datagen_shapes import (
     CUSTOMER_SHAPES,
@@ -23,16 +22,14 @@ from sandboxes.datagen_shapes import (
     place_shapes,
     shaped_customer,
 )
+from sandboxes.world_builder import CITIES, PREFIXES, SUFFIXES, TRADES, Role, WorldBuilder
 from sync import normalize
 from sync.records import Customer, Employee, Entity, Project
-
-if TYPE_CHECKING:
-    from sandboxes.datagen import Side, _Builder
 
 START, END = dt.date(2023, 1, 1), dt.date(2025, 8, 31)
 
 
-def add_employees(b: _Builder) -> None:
+def add_employees(b: WorldBuilder) -> None:
     """Employees on both sides; some Svenn ones without e-mail or last name."""
     pairs: list[tuple[str | None, str | None]] = []
     roles = b.sides(b.size.employees)
@@ -57,7 +54,7 @@ def add_employees(b: _Builder) -> None:
     b.pairs[Entity.EMPLOYEE] = pairs
 
 
-def _employee_base(b: _Builder, number: str) -> Employee:
+def _employee_base(b: WorldBuilder, number: str) -> Employee:
     def make() -> tuple[str, str, dt.date]:
         first = b.fake.first_name()
         if b.chance(0.03):
@@ -84,11 +81,11 @@ def _employee_base(b: _Builder, number: str) -> Employee:
     )
 
 
-def _digits(b: _Builder) -> str:
+def _digits(b: WorldBuilder) -> str:
     return "" if b.chance(0.7) else str(b.rng.randint(2, 99))
 
 
-def _svenn_employee(b: _Builder, base: Employee, side: Side, *, keep: bool) -> Employee:
+def _svenn_employee(b: WorldBuilder, base: Employee, side: Role, *, keep: bool) -> Employee:
     """The Svenn copy; ``keep`` (a shaped person) keeps the e-mail and number it is found by."""
     update: dict[str, object] = {"phone": b.phone()}
     if keep:
@@ -128,7 +125,7 @@ def _employees_match(t: Employee, s: Employee) -> bool:
     return same_name and t.date_of_birth is not None and t.date_of_birth == s.date_of_birth
 
 
-def add_customers(b: _Builder) -> None:
+def add_customers(b: WorldBuilder) -> None:
     """Customers on both sides; Tripletex inactive ones, Svenn non-numeric numbers."""
     pairs: list[tuple[str | None, str | None]] = []
     roles = b.sides(b.size.customers)
@@ -157,8 +154,7 @@ def add_customers(b: _Builder) -> None:
     b.pairs[Entity.CUSTOMER] = pairs
 
 
-def _company_name(b: _Builder) -> str:
-    from sandboxes.datagen import CITIES, PREFIXES, SUFFIXES, TRADES
+def _company_name(b: WorldBuilder) -> str:
 
     trade, city = b.rng.choice(TRADES), b.rng.choice(CITIES)[0]
     last, other = b.fake.last_name(), b.fake.last_name()
@@ -179,7 +175,7 @@ def _is(placed: Placed | None, shape: str) -> bool:
     return placed is not None and not placed.anchor and placed.shape == shape
 
 
-def _customer_base(b: _Builder, number: int) -> Customer:
+def _customer_base(b: WorldBuilder, number: int) -> Customer:
     name = b.unique("company", lambda: _company_name(b), normalize.company_stem)
     domain = normalize.company_stem(name).replace(" ", "")
     return Customer(
@@ -194,7 +190,7 @@ def _customer_base(b: _Builder, number: int) -> Customer:
     )
 
 
-def _svenn_customer(b: _Builder, base: Customer, side: Side, shape: Placed | None) -> Customer:
+def _svenn_customer(b: WorldBuilder, base: Customer, side: Role, shape: Placed | None) -> Customer:
     """The Svenn copy, written the way people type. A shaped company (and its partner) keeps
     what tells it apart: its org number and legal form, in any spelling."""
     update: dict[str, object] = {"phone": b.phone()}
@@ -249,7 +245,7 @@ def _customers_match(t: Customer, s: Customer) -> bool:
     return same_name and normalize.postal_code(t_post) is not None and t_post == s_post
 
 
-def add_projects(b: _Builder) -> None:
+def add_projects(b: WorldBuilder) -> None:
     """Projects; Tripletex internal and sub-projects, Svenn ones without a start date."""
     employees = b.pairs[Entity.EMPLOYEE]
     customers = b.pairs[Entity.CUSTOMER]
@@ -287,7 +283,7 @@ def add_projects(b: _Builder) -> None:
             )  # fmt: skip
 
 
-def _project_base(b: _Builder, number: str, customer: int | None) -> Project:
+def _project_base(b: WorldBuilder, number: str, customer: int | None) -> Project:
     def make() -> str:
         kind = b.rng.choice(("Nybygg enebolig", "Rehabilitering", "Baderomsrenovering",
                              "Tilbygg", "Taktekking", "Fasadeoppussing", "Kjøkkenmontering",
@@ -302,7 +298,7 @@ def _project_base(b: _Builder, number: str, customer: int | None) -> Project:
 
 
 def _project_refs(
-    b: _Builder, customer: int | None, employees: list[tuple[str | None, str | None]], side: int
+    b: WorldBuilder, customer: int | None, employees: list[tuple[str | None, str | None]], side: int
 ) -> dict[str, object]:
     customers = b.pairs[Entity.CUSTOMER]
     managers = [pair[side] for pair in employees if pair[side]]
@@ -312,7 +308,7 @@ def _project_refs(
     }
 
 
-def _svenn_project(b: _Builder, project: Project, side: Side, linkable: bool) -> Project:
+def _svenn_project(b: WorldBuilder, project: Project, side: Role, linkable: bool) -> Project:
     update: dict[str, object] = {}
     if side == "svenn" and b.rule_break("no_start_date", 0.06):
         update["start_date"] = None
@@ -326,7 +322,7 @@ def _svenn_project(b: _Builder, project: Project, side: Side, linkable: bool) ->
 
 
 def _add_svenn(
-    b: _Builder, entity: Entity, target: list[Customer] | list[Employee] | list[Project],
+    b: WorldBuilder, entity: Entity, target: list[Customer] | list[Employee] | list[Project],
     record: Customer | Employee | Project, prefix: str, tripletex_id: str | None, index: int,
     older: Customer | Employee | Project | None = None, *, shaped: bool = False,
 ) -> str:  # fmt: skip
@@ -357,21 +353,21 @@ def _add_svenn(
 # --- how people type -------------------------------------------------------------------
 
 
-def _messy_org_number(b: _Builder, digits: str) -> str:
+def _messy_org_number(b: WorldBuilder, digits: str) -> str:
     style = b.rng.randrange(5)
     spaced = f"{digits[:3]} {digits[3:6]} {digits[6:]}"
     return (digits, spaced, f"NO {spaced} MVA", f"{digits[:3]}.{digits[3:6]}.{digits[6:]}",
             f"NO{digits}MVA")[style]  # fmt: skip
 
 
-def _messy_email(b: _Builder, value: str | None) -> str | None:
+def _messy_email(b: WorldBuilder, value: str | None) -> str | None:
     if value is None:
         return None
     local, _, domain = value.partition("@")
     return b.rng.choice((f" {value.upper()}", f"{local.title()}@{domain.upper()} ", value.title()))
 
 
-def _name_variant(b: _Builder, name: str, *, keep_form: bool = False) -> str:
+def _name_variant(b: WorldBuilder, name: str, *, keep_form: bool = False) -> str:
     options = [
         name.upper(),
         name.lower(),
@@ -392,7 +388,7 @@ def _name_variant(b: _Builder, name: str, *, keep_form: bool = False) -> str:
     return str(b.rng.choice(options))
 
 
-def _typo(b: _Builder, name: str) -> str:
+def _typo(b: WorldBuilder, name: str) -> str:
     words = name.split(" ")
     longest = max(range(len(words)), key=lambda i: len(words[i]))
     word = words[longest]

@@ -26,13 +26,10 @@ typos are everywhere else (:mod:`sandboxes.datagen_entities`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from sandboxes.world_builder import Role, WorldBuilder
 from sync import normalize
 from sync.records import Customer, Employee, Entity, Project
-
-if TYPE_CHECKING:
-    from sandboxes.datagen import Side, _Builder
 
 PAIRED = frozenset({"shared_accountant", "namesake", "enk_vs_as"})
 CUSTOMER_SHAPES = ("svenn_duplicate", "shared_accountant", "namesake", "enk_vs_as")
@@ -48,7 +45,7 @@ class Placed:
     anchor: bool = False
 
 
-def place_shapes(b: _Builder, roles: list[Side], shapes: tuple[str, ...]) -> dict[int, Placed]:
+def place_shapes(b: WorldBuilder, roles: list[Role], shapes: tuple[str, ...]) -> dict[int, Placed]:
     """Index of a thing → its shape, a few of each; nothing in a clean world."""
     if not b.messy or len(roles) < 2:
         return {}
@@ -69,7 +66,7 @@ def place_shapes(b: _Builder, roles: list[Side], shapes: tuple[str, ...]) -> dic
     return placed
 
 
-def note(b: _Builder, entity: Entity, index: int, placed: Placed | None) -> None:
+def note(b: WorldBuilder, entity: Entity, index: int, placed: Placed | None) -> None:
     """Remember which real-world things are shaped (``World.shapes``), for tests and benches."""
     if placed is not None and not placed.anchor:
         b.shapes.setdefault(f"{entity.value}.{placed.shape}", []).append(f"{entity.value}:{index}")
@@ -79,7 +76,7 @@ def note(b: _Builder, entity: Entity, index: int, placed: Placed | None) -> None
 
 
 def shaped_customer(
-    b: _Builder, base: Customer, placed: Placed | None, anchor: Customer | None
+    b: WorldBuilder, base: Customer, placed: Placed | None, anchor: Customer | None
 ) -> Customer:
     """The clean base of a customer, changed to fit its shape (``anchor``: its partner)."""
     if placed is None:
@@ -110,7 +107,7 @@ def shaped_customer(
     return base.model_copy(update=update)
 
 
-def _accountants(b: _Builder) -> list[str]:
+def _accountants(b: WorldBuilder) -> list[str]:
     """A few accountants' e-mails, each given by the clients that use that accountant."""
     if not b.accountants:
         count = max(1, round(b.size.customers * b.shape_share / 2))
@@ -127,7 +124,7 @@ def _without_form(name: str) -> str:
     return " ".join(words)
 
 
-def older_customer(b: _Builder, svenn: Customer) -> Customer:
+def older_customer(b: WorldBuilder, svenn: Customer) -> Customer:
     """The older Svenn copy: no org number, no customer number, name written another way."""
     name = svenn.name
     name = (
@@ -148,7 +145,7 @@ def older_customer(b: _Builder, svenn: Customer) -> Customer:
 # --- employees and projects -----------------------------------------------------------------
 
 
-def older_employee(b: _Builder, svenn: Employee) -> Employee:
+def older_employee(b: WorldBuilder, svenn: Employee) -> Employee:
     """The older Svenn copy of a person: same name and date of birth, no e-mail or number."""
     return svenn.model_copy(
         update={
