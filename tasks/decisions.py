@@ -123,15 +123,8 @@ async def read_one(
     tx: TripletexClient, sv: SvennClient, entity: Entity, system: str, record_id: str
 ) -> Record:
     """The record as its system holds it now, or a refusal naming what is missing."""
-    if system == "svenn":
-        found: list[Record] = list(await sv.get_many(entity, [record_id]))
-    else:
-        reader: Any = {
-            Entity.CUSTOMER: tx.get_customers_by_ids,
-            Entity.EMPLOYEE: tx.get_employees_by_ids,
-            Entity.PROJECT: tx.get_projects_by_ids,
-        }[entity]
-        found = list(await reader([record_id]))
+    client: SvennClient | TripletexClient = sv if system == "svenn" else tx
+    found: list[Record] = list(await client.get_many(entity, [record_id]))
     if not found:
         raise DecisionRefused(
             f"{NAMES[system]} has no {entity.value} {record_id} for this tenant "

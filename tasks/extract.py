@@ -69,9 +69,9 @@ async def _read_tripletex(
     tx: TripletexClient,
 ) -> tuple[dict[Entity, list[Record]], str, set[str], list[MalformedRecord]]:
     employees, customers, projects, me, managers = await asyncio.gather(
-        tx.list_employees(),
-        tx.list_customers(include_inactive=True),
-        tx.list_projects(),
+        tx.list(Entity.EMPLOYEE),
+        tx.list(Entity.CUSTOMER, include_inactive=True),
+        tx.list(Entity.PROJECT),
         tx.who_am_i(),
         tx.list_project_manager_ids(),
     )
@@ -86,7 +86,7 @@ async def _read_tripletex(
 
 async def _read_svenn(sv: SvennClient) -> tuple[dict[Entity, list[Record]], list[MalformedRecord]]:
     employees, customers, projects = await asyncio.gather(
-        sv.list_employees(), sv.list_customers(), sv.list_projects()
+        sv.list(Entity.EMPLOYEE), sv.list(Entity.CUSTOMER), sv.list(Entity.PROJECT)
     )
     side: dict[Entity, list[Record]] = {
         Entity.EMPLOYEE: list(employees),

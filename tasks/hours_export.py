@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from connectors.errors import ApiError, StaleVersionError
+from connectors.records import RecordList
 from connectors.svenn.client import SvennClient
 from connectors.svenn.errors import CursorExpiredError
 from connectors.tripletex.client import TripletexClient
 from connectors.tripletex.errors import LOCKED_CODE
+from connectors.tripletex.writing import write_each
 from store.cursors import get_cursor, set_cursor
 from store.failures import Failure, open_failures
 from store.hours_ledger import (
@@ -59,7 +61,7 @@ from sync.hours_apply import ExportCounts, Intent, Outcome, Refusal, execute
 from sync.malformed import MalformedRecord, malformed_context, malformed_failure
 from sync.records import Entity, HourEntry
 from sync.rules import ReasonCode
-from tasks.apply import error_details, error_text, failed_item
+from tasks.apply import error_details, error_text
 from tasks.hours_failures import log_failures
 from tasks.planning import stored_links
 from tasks.tenant import tenant_clients
@@ -156,36 +158,26 @@ async def send_batch(
     write: Callable[[list[Any]], Awaitable[list[Any]]],
     key_of: Callable[[Any], EntryKey],
 ) -> list[Any]:
-    """Send a batch; take out the item Tripletex names by index and send the rest again.
+    """Send a batch by Tripletex's batch-write protocol (:func:`write_each`); each refused
+    item comes back as a :class:`Refusal`, the rest as written.
 
-    Batches are all-or-nothing; a refusal without an index sends the items one by one. 5xx,
-    timeouts and 429s are retried by the HTTP policy; when they persist, the run stops here
-    (the intents are stored, so the next run recognises whatever did get written).
+    5xx, timeouts and 429s are retried by the HTTP policy; when they persist, or a version is
+    stale, the run stops here (the intents are stored, so the next run recognises whatever did
+    get written).
     """
-    results: dict[int, Any] = {}
-    pending = list(range(len(items)))
-    while pending:
-        try:
-            done = await write([items[i] for i in pending])
-        except ApiError as error:
-            if error.retryable or isinstance(error, StaleVersionError):
-                raise
-            bad = failed_item(error)
-            if bad is None or bad >= len(pending):
-                break
-            index = pending.pop(bad)
-            results[index] = refusal_of(error, key_of(items[index]))
-            continue
-        results.update(zip(pending, done, strict=True))
-        pending = []
-    for index in pending:
-        try:
-            results[index] = (await write([items[index]]))[0]
-        except ApiError as error:
-            if error.retryable or isinstance(error, StaleVersionError):
-                raise
-            results[index] = refusal_of(error, key_of(items[index]))
-    return [results[i] for i in range(len(items))]
+
+    async def one(item: Any) -> Any:
+        return (await write([item]))[0]
+
+    outcomes = await write_each(items, write, one, fatal=_stops_the_run)
+    return [
+        refusal_of(outcome, key_of(item)) if isinstance(outcome, ApiError) else outcome
+        for item, outcome in zip(items, outcomes, strict=True)
+    ]
+
+
+def _stops_the_run(error: ApiError) -> bool:
+    return error.retryable or isinstance(error, StaleVersionError)
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -240,6 +232,15 @@ async def _export(
     return report
 
 
+async def approved_hours(
+    sv: SvennClient, first: dt.date | None = None, last: dt.date | None = None
+) -> RecordList[HourEntry]:
+    """Svenn's approved hours (dated ``first``..``last`` when given); those that cannot be
+    read are in ``.malformed``."""
+    found = await sv.list(Entity.HOURS, status="approved", date_from=first, date_to=last)
+    return found.of(HourEntry)
+
+
 async def _what_changed(
     store: StateStore, tenant: str, sv: SvennClient
 ) -> tuple[tuple[dt.date, dt.date] | None, str | None, list[HourEntry] | None]:
@@ -257,7 +258,7 @@ async def _what_changed(
             cursor = None
     if cursor is None:  # first export (or the feed moved on): every approved hour
         latest = await sv.latest_cursor()
-        approved = await sv.list_hours(status="approved")
+        approved = await approved_hours(sv)
         with store.sessions() as session:
             ledger = load_window(session, tenant, dt.date.min, dt.date.max)[0]
         dates += [h.date for h in approved] + [r.key.date for r in ledger]
@@ -292,7 +293,7 @@ async def _export_window(
 ) -> HoursReport:
     first, last = window
     if approved is None:
-        approved = await sv.list_hours(status="approved", date_from=first, date_to=last)
+        approved = await approved_hours(sv, first, last)
     unread = Unread.of(approved)
     approved = [h for h in approved if first <= h.date <= last]
     links = await _links(store, tenant, tx, sv, approved, settings.hours_standard_activity)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from connectors.records import MalformedRecordError, RecordList
 from connectors.svenn.client import SvennClient
 from connectors.svenn.errors import CursorExpiredError
 from connectors.tripletex.client import TripletexClient
+from connectors.tripletex.writing import write_each
 from store.decisions import decisions_for
 from store.failures import resolve_failures
 from store.links import NewLink, links_for
@@ -60,7 +61,7 @@ from sync.realtime import (
 from sync.records import SYNC_ORDER, Customer, Direction, Entity, Record, System
 from sync.rules import ReasonCode
 from sync.tombstones import Tombstone, resting_keys, tombstone_for
-from tasks.apply import Applier, failed_item, rejection
+from tasks.apply import Applier, rejection
 
 # Log rows a later sync of the record must not close: a person should read them.
 KEEP_OPEN = (
@@ -227,12 +228,12 @@ class TenantTick:
         if not resync:
             return Side(ids)
         side = Side(full=True)
-        self._take(entity, side, await _svenn_list(self.sv, entity))
+        self._take(entity, side, await self.sv.list(entity))
         side.ids = set(side.records) | side.unreadable
         return side
 
     async def _tripletex_side(self, entity: Entity, state: PollState) -> Side:
-        seen, digest = await self.tx.poll_versions(entity.value, state.digest or None)
+        seen, digest = await self.tx.poll_versions(entity, state.digest or None)
         if seen is None:
             self.commit.polls[entity] = state
             return Side()
@@ -244,7 +245,7 @@ class TenantTick:
             side.ids = changed | vanished
             return side
         side.full = True
-        self._take(entity, side, await _tripletex_list(self.tx, entity))
+        self._take(entity, side, await self.tx.list(entity))
         side.ids = set(side.records) | vanished
         return side
 
@@ -259,7 +260,7 @@ class TenantTick:
             side = Side()
         pushed = sorted(self.plan.pushed.get(entity, frozenset()) - set(side.records))
         if pushed and not side.full:
-            self._take(entity, side, await _tripletex_by_ids(self.tx, entity, pushed))
+            self._take(entity, side, await self.tx.get_many(entity, pushed))
             side.ids |= set(pushed)
             for record_id in pushed:
                 record = side.records.get(record_id)
@@ -356,12 +357,8 @@ class TenantTick:
         missing = sorted(ids - set(side.records))
         if side.full or not missing:
             return
-        found: RecordList[Record]
-        if system == "svenn":
-            found = await self.sv.get_many(entity, missing)
-        else:
-            found = await _tripletex_by_ids(self.tx, entity, missing)
-        self._take(entity, side, found)
+        client: SvennClient | TripletexClient = self.sv if system == "svenn" else self.tx
+        self._take(entity, side, await client.get_many(entity, missing))
 
     async def _batch_tripletex_updates(
         self, entity: Entity, decisions: Sequence[LinkDecision]
@@ -374,25 +371,21 @@ class TenantTick:
         rest to the per-record path, which re-reads, re-merges and retries each one once.
         Employees have no ``PUT /employee/list``: they always go one by one.
         """
-        update_many = _tripletex_update_many(self.tx, entity)
         pending = [d for d in decisions if d.tripletex_write is not None]
-        if update_many is None or len(pending) < 2:
+        writes = [d.tripletex_write for d in decisions if d.tripletex_write is not None]
+        if not self.tx.has_update_many(entity) or len(pending) < 2:
             return {}
-        done: dict[str, Record] = {}
-        while len(pending) >= 2:
-            try:
-                written = await update_many([d.tripletex_write for d in pending])
-            except ApiError as error:
-                if error.retryable or error.status in (401, 403):
-                    raise
-                bad = failed_item(error)
-                if bad is None or bad >= len(pending):
-                    break
-                pending.pop(bad)  # goes one by one: a clean refusal, or a retry of a stale one
-                continue
-            done.update({d.link.svenn_id: r for d, r in zip(pending, written, strict=True)})
-            break
-        return done
+        outcomes = await write_each(
+            writes,
+            lambda batch: self.tx.update_many(entity, batch),
+            smallest_batch=2,  # the rest goes one by one: a clean refusal, or a stale retry
+            fatal=_stops_the_tick,
+        )
+        return {
+            d.link.svenn_id: written
+            for d, written in zip(pending, outcomes, strict=True)
+            if isinstance(written, Record)
+        }
 
     async def _apply(
         self,
@@ -467,15 +460,10 @@ class TenantTick:
             tx_after = await self.tx.update(d.tripletex_write)
         if d.svenn_write is not None:
             sv_after = await self.sv.update(d.svenn_write, fields=d.svenn_fields)
-        if d.on_delete is OnDelete.DEACTIVATE_IN_SVENN:
-            if entity is Entity.CUSTOMER:
-                sv_after = await self.sv.deactivate_customer(d.link.svenn_id)
-            else:
-                sv_after = await self.sv.deactivate_employee(d.link.svenn_id)
-        elif d.on_delete is OnDelete.CLOSE_IN_SVENN:
-            sv_after = await self.sv.close_project(d.link.svenn_id)
+        if d.on_delete in (OnDelete.DEACTIVATE_IN_SVENN, OnDelete.CLOSE_IN_SVENN):
+            sv_after = await self.sv.deactivate(entity, d.link.svenn_id)
         elif d.on_delete is OnDelete.CLOSE_IN_TRIPLETEX:
-            tx_after = await self.tx.close_project(d.link.tripletex_id)
+            tx_after = await self.tx.deactivate(entity, d.link.tripletex_id)
         return sv_after, tx_after
 
     def _remember_survivor(
@@ -491,7 +479,7 @@ class TenantTick:
 
     async def _reread(self, entity: Entity, link: LinkState) -> tuple[Record | None, Record | None]:
         sv = await self.sv.get_many(entity, [link.svenn_id])
-        tx = await _tripletex_by_ids(self.tx, entity, [link.tripletex_id])
+        tx = await self.tx.get_many(entity, [link.tripletex_id])
         return (sv[0] if sv else None), (tx[0] if tx else None)
 
     def _stale(
@@ -634,10 +622,8 @@ class TenantTick:
 
     async def _everything(self, entity: Entity, side: Side, system: str) -> list[Record]:
         if not side.full:
-            if system == "svenn":
-                self._take(entity, side, await _svenn_list(self.sv, entity))
-            else:
-                self._take(entity, side, await _tripletex_list(self.tx, entity))
+            client: SvennClient | TripletexClient = self.sv if system == "svenn" else self.tx
+            self._take(entity, side, await client.list(entity))
             side.full = True
         return list(side.records.values())
 
@@ -762,35 +748,8 @@ def _with_link_ids(row: PlannedFailure, link: LinkState) -> PlannedFailure:
     )
 
 
-async def _svenn_list(sv: SvennClient, entity: Entity) -> RecordList[Any]:
-    if entity is Entity.CUSTOMER:
-        return await sv.list_customers()
-    if entity is Entity.EMPLOYEE:
-        return await sv.list_employees()
-    return await sv.list_projects()
-
-
-async def _tripletex_list(tx: TripletexClient, entity: Entity) -> RecordList[Any]:
-    if entity is Entity.CUSTOMER:
-        return await tx.list_customers()
-    if entity is Entity.EMPLOYEE:
-        return await tx.list_employees()
-    return await tx.list_projects()
-
-
-async def _tripletex_by_ids(
-    tx: TripletexClient, entity: Entity, ids: Iterable[str]
-) -> RecordList[Any]:
-    if entity is Entity.CUSTOMER:
-        return await tx.get_customers_by_ids(ids)
-    if entity is Entity.EMPLOYEE:
-        return await tx.get_employees_by_ids(ids)
-    return await tx.get_projects_by_ids(ids)
-
-
-def _tripletex_update_many(tx: TripletexClient, entity: Entity) -> Any:
-    """The batch update of ``entity`` (``PUT /<entity>/list``), or None where the spec has none."""
-    return {Entity.CUSTOMER: tx.update_customers, Entity.PROJECT: tx.update_projects}.get(entity)
+def _stops_the_tick(error: ApiError) -> bool:
+    return error.retryable or error.status in (401, 403)
 
 
 def tick_time() -> dt.datetime:
