@@ -15,13 +15,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-import uuid
 from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from config.settings import load_settings
 from connectors.errors import AuthenticationError, PermissionDeniedError
 from store.leases import (
     INITIAL_SYNC,
@@ -42,7 +40,7 @@ from tasks.realtime_report import RunTotals, publish_realtime_summary, safe_erro
 from tasks.realtime_tick import TenantTick, TickReport, tick_time
 from tasks.realtime_windows import newer_window_due
 from tasks.report import tenant_run_name
-from tasks.tenant import ClientPool, state_store
+from tasks.tenant import ClientPool, run_setup
 
 
 async def tick_tenant(
@@ -146,9 +144,8 @@ async def realtime_sync(
     next window has ticked (at most ``wait_for_next_seconds`` longer), or ``max_ticks`` ticks;
     then publish what moved."""
     logger = get_run_logger()
-    settings = load_settings()
-    store = state_store(settings)
-    run_id = flow_run.get_id() or f"local-{uuid.uuid4()}"
+    setup = run_setup()
+    settings, store, run_id = setup.settings, setup.store, setup.run_id
     newer = await newer_window_due(run_id) if flow_run.get_id() else None
     if newer is not None:  # a late window after a pile-up: never two live windows for nothing
         logger.info("a newer window (%s) is due and ticks the tenants: this late one ends", newer)

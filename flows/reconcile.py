@@ -13,16 +13,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
-from config.settings import load_settings
 from store.integrations import (
     TransitionError,
     get_integration,
@@ -49,7 +46,7 @@ from tasks.reconcile import (
 )
 from tasks.report import Progress, tenant_run_name
 from tasks.sync_steps import step_one, step_two
-from tasks.tenant import state_store, tenant_clients
+from tasks.tenant import run_setup, tenant_clients
 
 # The realtime lease is held too while a tenant is reconciled, so its ticks skip the tenant
 # instead of racing the repairs. A killed reconciliation frees both after this long.
@@ -86,8 +83,8 @@ async def reconcile(
 ) -> dict[str, dict[str, Any]]:
     """Reconcile one tenant, or every active tenant of shard ``shard`` of ``shards``."""
     logger = get_run_logger()
-    store = state_store(load_settings())
-    run_id = flow_run.get_id() or f"local-{uuid.uuid4()}"
+    setup = run_setup()
+    store, run_id = setup.store, setup.run_id
     tenants = [tenant] if tenant else active_tenants(store, shard=shard, shards=shards)
     logger.info("reconciling %d tenant(s): %s", len(tenants), ", ".join(tenants) or "none")
 
@@ -116,8 +113,8 @@ async def turn_on_again(tenant: str) -> str | State:
     sides while it was off, with the realtime merge rules, then make it active; failed, with
     the one-sentence reason, if the reconciliation could not finish."""
     logger = get_run_logger()
-    store = state_store(load_settings())
-    run_id = flow_run.get_id() or f"local-{uuid.uuid4()}"
+    setup = run_setup()
+    store, run_id = setup.store, setup.run_id
     try:
         with store.sessions() as session:
             require_approved(session, tenant)
@@ -134,7 +131,7 @@ async def turn_on_again(tenant: str) -> str | State:
         status = _settle(session, tenant, IntegrationStatus.ACTIVE, reason, run_id)
     logger.info("%s is %s (%s)", tenant, status, reason)
     if status == IntegrationStatus.ACTIVE.value:  # subscribed again (the secret is kept)
-        push = await push_for_active(load_settings(), store, tenant)
+        push = await push_for_active(setup.settings, store, tenant)
         logger.info("%s: %s", tenant, push.note)
     return status
 

@@ -23,7 +23,7 @@ from tasks.reconcile import DriftReport, align_linked
 from tasks.report import Progress
 
 
-def let_go(store: StateStore, tenant: str, run_id: str) -> None:
+def release_initial_sync(store: StateStore, tenant: str, run_id: str) -> None:
     """Release the tenant's initial sync (done, or failed: a rerun may start at once)."""
     with store.sessions.begin() as session:
         release_sync(session, tenant, run_id)
