@@ -68,8 +68,8 @@ def record_decision(
 
 async def preview(store: StateStore, tenant: str, parties: Parties) -> str:
     """Build the initial-sync plan without writing, publish it, and return its summary."""
-    async with tenant_clients(tenant) as (tx, sv):
-        extracts = await extract_both_sides(tx, sv)
+    async with tenant_clients(tenant) as (tripletex, svenn):
+        extracts = await extract_both_sides(tripletex, svenn)
     excluded = check_extracts(extracts, all_decisions(store, tenant))
     plan = preview_plan(store, tenant, extracts, excluded)
     await publish_plan(tenant, plan, extracts.counts(), parties=parties.describe())

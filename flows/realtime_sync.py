@@ -54,8 +54,10 @@ async def tick_tenant(
     """One tick of one tenant (the caller holds its realtime lease; ``state``: its cursors,
     read already for the whole fleet; ``plan``: what push and poll say to read)."""
     try:
-        tx, sv = await pool.get(tenant)
-        return await TenantTick(store, tenant, tx, sv, run_id, state=state, plan=plan).run()
+        tripletex, svenn = await pool.get(tenant)
+        return await TenantTick(
+            store, tenant, tripletex, svenn, run_id, state=state, plan=plan
+        ).run()
     except Exception as error:
         with store.sessions.begin() as session:
             mark_tick(session, tenant, ok=False, error=safe_error(error), at=tick_time())
@@ -65,7 +67,7 @@ async def tick_tenant(
         raise
 
 
-def take_turns(
+def claim_tenants_to_tick(
     store: StateStore,
     tenants: list[str],
     run_id: str,
@@ -99,7 +101,7 @@ async def tick_all(
     active tenants is read at the start of every tick."""
     regular = woken is None
     serving = active_tenants(store, shard=shard, shards=shards) if woken is None else woken
-    tenants = take_turns(store, serving, run_id, lease, initial_sync_lease)
+    tenants = claim_tenants_to_tick(store, serving, run_id, lease, initial_sync_lease)
     clock = clock or PushClock(enabled=False, fallback_seconds=0)
     now = dt.datetime.now(dt.UTC)
     try:

@@ -150,15 +150,17 @@ async def reconcile_tenant(store: StateStore, tenant: str, run_id: str) -> Drift
     """The runbook for one tenant: read, compare, repair linked pairs, link/create the rest."""
     applier = ReconcileApplier(store, tenant, run_id)
     report = DriftReport(tenant)
-    async with tenant_clients(tenant) as (tx, sv):
-        extracts = await extract_both_sides(tx, sv)
+    async with tenant_clients(tenant) as (tripletex, svenn):
+        extracts = await extract_both_sides(tripletex, svenn)
         excluded = check_extracts(extracts, all_decisions(store, tenant))
         drifts = compare_tenant(store, tenant, extracts)
-        await repair_linked(applier, tx, sv, drifts, report)
+        await repair_linked(applier, tripletex, svenn, drifts, report)
         quiet = Progress(None, 1)  # no progress artifact: the drift report says what happened
-        plans, created_in_svenn = await step_one(applier, sv, extracts, excluded, quiet)
-        created_in_tripletex = await step_two(applier, tx, sv, extracts, plans, quiet)
-        await align_linked(applier, tx, sv, extracts, report)  # pairs linked again that differ
+        plans, created_in_svenn = await step_one(applier, svenn, extracts, excluded, quiet)
+        created_in_tripletex = await step_two(applier, tripletex, svenn, extracts, plans, quiet)
+        await align_linked(
+            applier, tripletex, svenn, extracts, report
+        )  # pairs linked again that differ
     for entity in SYNC_ORDER:
         with store.sessions() as session:
             by_tripletex = tripletex_to_svenn(session, tenant, entity.value)

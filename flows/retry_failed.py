@@ -35,13 +35,13 @@ async def retry_tenant(
     since = dt.datetime.now(dt.UTC)
     applier = Applier(store, tenant, run_id, actor=by, resend_unchanged=True)
     only = keys_by_entity(rows)
-    async with tenant_clients(tenant) as (tx, sv):
-        extracts = await extract_both_sides(tx, sv)
+    async with tenant_clients(tenant) as (tripletex, svenn):
+        extracts = await extract_both_sides(tripletex, svenn)
         excluded = check_extracts(extracts, all_decisions(store, tenant))
         progress = await Progress.start(tenant, len(rows), "retry-failed")
-        plans, _ = await step_one(applier, sv, extracts, excluded, progress, only=only)
-        await step_two(applier, tx, sv, extracts, plans, progress)
-        await step_three(applier, tx, sv, extracts)
+        plans, _ = await step_one(applier, svenn, extracts, excluded, progress, only=only)
+        await step_two(applier, tripletex, svenn, extracts, plans, progress)
+        await step_three(applier, tripletex, svenn, extracts)
     read = {
         entity: {system.value: extracts.side(system)[entity] for system in System}
         for entity in SYNC_ORDER

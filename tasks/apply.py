@@ -159,7 +159,7 @@ class Applier:
 
     async def create_in_svenn(
         self,
-        sv: SvennClient,
+        svenn: SvennClient,
         entity: Entity,
         records: Sequence[Record],
         *,
@@ -172,11 +172,11 @@ class Applier:
         ready, failures = self._translate(records, direction, existing=existing)
         self.fail(failures)
         created: list[Record] = []
-        for start in range(0, len(ready), sv.batch_size):
-            batch = ready[start : start + sv.batch_size]
+        for start in range(0, len(ready), svenn.batch_size):
+            batch = ready[start : start + svenn.batch_size]
             self._gate()
             refs = [f"tripletex:{source.id}" for source, _ in batch]
-            outcomes = await sv.create_many(entity, [target for _, target in batch], refs)
+            outcomes = await svenn.create_many(entity, [target for _, target in batch], refs)
             pairs, bad = [], []
             for (source, _), outcome in zip(batch, outcomes, strict=True):
                 if outcome.record is not None:
@@ -192,7 +192,7 @@ class Applier:
 
     async def create_in_tripletex(
         self,
-        tx: TripletexClient,
+        tripletex: TripletexClient,
         entity: Entity,
         records: Sequence[Record],
         *,
@@ -220,10 +220,10 @@ class Applier:
         )
         self.fail(failures)
         created: list[Record] = []
-        for start in range(0, len(ready), tx.batch_size):
-            batch = ready[start : start + tx.batch_size]
+        for start in range(0, len(ready), tripletex.batch_size):
+            batch = ready[start : start + tripletex.batch_size]
             self._gate()
-            results = await tx.create_each(entity, [target for _, target in batch])
+            results = await tripletex.create_each(entity, [target for _, target in batch])
             pairs, bad = [], []
             for (source, _), result in zip(batch, results, strict=True):
                 if isinstance(result, ApiError):

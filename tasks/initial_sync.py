@@ -114,15 +114,15 @@ async def sync_tenant(store: StateStore, tenant: str, run_id: str) -> dict[str, 
     """The runbook: extract, check, step one, step two, verify, report."""
     logger = get_run_logger()
     applier = Applier(store, tenant, run_id)
-    async with tenant_clients(tenant) as (tx, sv):
-        extracts = await extract_both_sides(tx, sv)
+    async with tenant_clients(tenant) as (tripletex, svenn):
+        extracts = await extract_both_sides(tripletex, svenn)
         logger.info("read %s", extracts.counts())
         excluded = check_extracts(extracts, all_decisions(store, tenant))
         progress = await Progress.start(tenant, extracts.total())
         applier.on_progress = progress.advance
-        plans, created_in_svenn = await step_one(applier, sv, extracts, excluded, progress)
-        created_in_tripletex = await step_two(applier, tx, sv, extracts, plans, progress)
-        await step_three(applier, tx, sv, extracts)
+        plans, created_in_svenn = await step_one(applier, svenn, extracts, excluded, progress)
+        created_in_tripletex = await step_two(applier, tripletex, svenn, extracts, plans, progress)
+        await step_three(applier, tripletex, svenn, extracts)
     verification = verify_after_sync(
         store,
         tenant,

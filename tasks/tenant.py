@@ -102,8 +102,11 @@ async def tenant_clients(
             )
         token = store.cipher.decrypt(integration.employee_token_encrypted)
         api_key = store.cipher.decrypt(integration.svenn_api_key_encrypted)
-    async with tripletex_client(settings, token) as tx, svenn_client(settings, api_key) as sv:
-        yield tx, sv
+    async with (
+        tripletex_client(settings, token) as tripletex,
+        svenn_client(settings, api_key) as svenn,
+    ):
+        yield tripletex, svenn
 
 
 class ClientPool:
