@@ -27,6 +27,7 @@ from connectors.http import HttpPolicy
 from connectors.svenn.client import PAGE_LIMIT, SvennClient
 from sandboxes.runner import serve_in_thread
 from sandboxes.svenn.app import create_app
+from sync.records import Entity
 
 TENANT, API_KEY = "t-bench", "svenn-bench-key"
 SIZES = {"customers": 10_000, "projects": 2_000, "employees": 500, "hours": 100_000}
@@ -79,10 +80,16 @@ async def drain_feed(svenn: SvennClient) -> int:
 
 async def run(api_url: str) -> None:
     async with SvennClient(api_url, API_KEY, policy=HttpPolicy(timeout=120)) as svenn:
-        await measure(svenn, "customers", lambda: _count(svenn.list_customers()), minimum_requests)
-        await measure(svenn, "projects", lambda: _count(svenn.list_projects()), minimum_requests)
-        await measure(svenn, "employees", lambda: _count(svenn.list_employees()), minimum_requests)
-        await measure(svenn, "hours", lambda: _count(svenn.list_hours()), minimum_requests)
+        await measure(
+            svenn, "customers", lambda: _count(svenn.list(Entity.CUSTOMER)), minimum_requests
+        )
+        await measure(
+            svenn, "projects", lambda: _count(svenn.list(Entity.PROJECT)), minimum_requests
+        )
+        await measure(
+            svenn, "employees", lambda: _count(svenn.list(Entity.EMPLOYEE)), minimum_requests
+        )
+        await measure(svenn, "hours", lambda: _count(svenn.list(Entity.HOURS)), minimum_requests)
         await measure(svenn, "feed", lambda: drain_feed(svenn), minimum_requests)
 
 

@@ -19,7 +19,7 @@ from connectors.tripletex import TripletexClient
 from connectors.tripletex.reading import PAGE_SIZE
 from sandboxes.runner import serve_in_thread
 from sandboxes.tripletex.app import create_app
-from sync.records import Customer
+from sync.records import Customer, Entity
 
 TOKEN = "bench-employee-token"
 N_CUSTOMERS, N_PROJECTS, N_EMPLOYEES, N_CREATE = 10_000, 2_000, 500, 5_000
@@ -104,13 +104,13 @@ async def run(base_url: str) -> None:
         await tx.who_am_i()  # open the session outside the timed steps
 
         async def customers() -> int:
-            return len(await tx.list_customers())
+            return len(await tx.list(Entity.CUSTOMER))
 
         async def projects() -> int:
-            return len(await tx.list_projects())
+            return len(await tx.list(Entity.PROJECT))
 
         async def employees() -> int:
-            return len(await tx.list_employees())
+            return len(await tx.list(Entity.EMPLOYEE))
 
         new = [
             Customer(
@@ -122,7 +122,7 @@ async def run(base_url: str) -> None:
         ]
 
         async def create() -> int:
-            return len(await tx.create_customers(new))
+            return len(await tx.create_many(Entity.CUSTOMER, new))
 
         customer_pages = pages(N_CUSTOMERS - inactive) + pages(inactive)
         await measure(tx, "read customers", customer_pages, customers)

@@ -79,8 +79,8 @@ async def disagreeing_pairs(store: Any, tenant: str) -> dict[str, Any]:
     async with tenant_clients(tenant) as (tx, sv):
         for entity in SYNC_ORDER:
             name = entity.value
-            tx_list = await getattr(tx, f"list_{name}s")()
-            sv_list = await getattr(sv, f"list_{name}s")()
+            tx_list = await tx.list(entity)
+            sv_list = await sv.list(entity)
             tx_by_id = {str(r.id): r for r in tx_list}
             sv_by_id = {str(r.id): r for r in sv_list}
             with store.sessions() as session:

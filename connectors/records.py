@@ -24,6 +24,7 @@ from sync.malformed import MalformedFieldError, MalformedRecord, Problem, shown_
 from sync.records import Entity, System
 
 T = TypeVar("T")
+K = TypeVar("K")
 logger = logging.getLogger(__name__)
 ID_MAX = 64  # the store keeps ids of up to 64 characters
 _PLACEHOLDERS = itertools.count(1)  # stand-in ids for unreadable ids, unique in this process
@@ -67,6 +68,14 @@ class RecordList(list[T]):
 
     def __reduce__(self) -> Any:  # keep ``malformed`` when pickled (Prefect results)
         return (RecordList, (list(self), self.malformed))
+
+    def of(self, kind: type[K]) -> RecordList[K]:
+        """The same list typed as ``kind`` records (a generic read of one entity, e.g.
+        ``list(Entity.CUSTOMER).of(Customer)``); raises TypeError for a record of another kind."""
+        strangers = [type(r).__name__ for r in self if not isinstance(r, kind)]
+        if strangers:
+            raise TypeError(f"expected {kind.__name__} records, got {', '.join(strangers)}")
+        return RecordList([r for r in self if isinstance(r, kind)], self.malformed)
 
 
 class MalformedRecordError(ValueError):

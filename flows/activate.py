@@ -19,8 +19,6 @@ from prefect.runtime import flow_run
 from prefect.states import Failed, State
 from pydantic import Field
 
-from config.settings import load_settings
-from flows.initial_sync import initial_sync
 from store.integrations import transition
 from store.models import IntegrationStatus
 from store.state import StateStore
@@ -29,10 +27,11 @@ from tasks.activation import Refusal, take_keys_from_secret_blocks
 from tasks.alerts import review_requested
 from tasks.approval import signs_of_life, take_review
 from tasks.extract import check_extracts, extract_both_sides
+from tasks.initial_sync import sync_approved_tenant
 from tasks.planning import all_decisions, preview_plan
 from tasks.report import CLI, artifact_key, plan_summary, publish_plan, tenant_run_name
 from tasks.stopping import record_stop, why_no_preview
-from tasks.tenant import state_store, tenant_clients
+from tasks.tenant import run_setup, tenant_clients
 
 APPROVAL_PAUSE_KEY = "approval"
 
@@ -69,8 +68,8 @@ def record_decision(
 
 async def preview(store: StateStore, tenant: str, parties: Parties) -> str:
     """Build the initial-sync plan without writing, publish it, and return its summary."""
-    async with tenant_clients(tenant) as (tx, sv):
-        extracts = await extract_both_sides(tx, sv)
+    async with tenant_clients(tenant) as (tripletex, svenn):
+        extracts = await extract_both_sides(tripletex, svenn)
     excluded = check_extracts(extracts, all_decisions(store, tenant))
     plan = preview_plan(store, tenant, extracts, excluded)
     await publish_plan(tenant, plan, extracts.counts(), parties=parties.describe())
@@ -123,9 +122,8 @@ async def activate(
     ``svenn-sync approve`` can tell a waiting run from one whose process died.
     """
     logger = get_run_logger()
-    settings = load_settings()
-    store = state_store(settings)
-    run_id = str(flow_run.get_id())
+    setup = run_setup()
+    settings, store, run_id = setup.settings, setup.store, setup.run_id
     if tripletex_token_block or svenn_key_block:
         if not (tripletex_token_block and svenn_key_block):
             return await refused(tenant, Refusal("NO_KEYS", "Name both Secret blocks, or neither."))
@@ -169,7 +167,7 @@ async def activate(
     logger.info("%s %s by %s", tenant, status, decision.approver)
     if status != IntegrationStatus.APPROVED.value:
         return status
-    synced = await initial_sync(tenant, return_state=True)
-    if not synced.is_completed():
+    synced = await sync_approved_tenant(tenant)
+    if isinstance(synced, State):
         return synced  # the sync's own one-sentence reason (it is also the integration's)
-    return str((await synced.aresult())["status"])
+    return str(synced["status"])

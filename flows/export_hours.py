@@ -9,18 +9,15 @@ at a time (lease ``hours-export``); a tenant whose initial sync is running is sk
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.runtime import flow_run
 
-from config.settings import load_settings
 from tasks.fleet import active_tenants, run_for_tenants
 from tasks.hours_export import HoursReport, export_tenant
 from tasks.hours_report import publish_hours_report
 from tasks.report import tenant_run_name
-from tasks.tenant import state_store
+from tasks.tenant import run_setup
 
 
 class HoursExportError(RuntimeError):
@@ -37,9 +34,8 @@ async def export_hours(
 ) -> dict[str, Any]:
     """Export hours for every active tenant in the shard (or one tenant), optionally a period."""
     logger = get_run_logger()
-    settings = load_settings()
-    store = state_store(settings)
-    run_id = flow_run.get_id() or f"local-{uuid.uuid4()}"
+    setup = run_setup()
+    settings, store, run_id = setup.settings, setup.store, setup.run_id
     period = _period(date_from, date_to)
     tenants = [tenant] if tenant else active_tenants(store, shard=shard, shards=shards)
 

@@ -15,13 +15,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-import uuid
 from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from config.settings import load_settings
 from connectors.errors import AuthenticationError, PermissionDeniedError
 from store.leases import (
     INITIAL_SYNC,
@@ -42,7 +40,7 @@ from tasks.realtime_report import RunTotals, publish_realtime_summary, safe_erro
 from tasks.realtime_tick import TenantTick, TickReport, tick_time
 from tasks.realtime_windows import newer_window_due
 from tasks.report import tenant_run_name
-from tasks.tenant import ClientPool, state_store
+from tasks.tenant import ClientPool, run_setup
 
 
 async def tick_tenant(
@@ -56,8 +54,10 @@ async def tick_tenant(
     """One tick of one tenant (the caller holds its realtime lease; ``state``: its cursors,
     read already for the whole fleet; ``plan``: what push and poll say to read)."""
     try:
-        tx, sv = await pool.get(tenant)
-        return await TenantTick(store, tenant, tx, sv, run_id, state=state, plan=plan).run()
+        tripletex, svenn = await pool.get(tenant)
+        return await TenantTick(
+            store, tenant, tripletex, svenn, run_id, state=state, plan=plan
+        ).run()
     except Exception as error:
         with store.sessions.begin() as session:
             mark_tick(session, tenant, ok=False, error=safe_error(error), at=tick_time())
@@ -67,7 +67,7 @@ async def tick_tenant(
         raise
 
 
-def take_turns(
+def claim_tenants_to_tick(
     store: StateStore,
     tenants: list[str],
     run_id: str,
@@ -101,7 +101,7 @@ async def tick_all(
     active tenants is read at the start of every tick."""
     regular = woken is None
     serving = active_tenants(store, shard=shard, shards=shards) if woken is None else woken
-    tenants = take_turns(store, serving, run_id, lease, initial_sync_lease)
+    tenants = claim_tenants_to_tick(store, serving, run_id, lease, initial_sync_lease)
     clock = clock or PushClock(enabled=False, fallback_seconds=0)
     now = dt.datetime.now(dt.UTC)
     try:
@@ -146,9 +146,8 @@ async def realtime_sync(
     next window has ticked (at most ``wait_for_next_seconds`` longer), or ``max_ticks`` ticks;
     then publish what moved."""
     logger = get_run_logger()
-    settings = load_settings()
-    store = state_store(settings)
-    run_id = flow_run.get_id() or f"local-{uuid.uuid4()}"
+    setup = run_setup()
+    settings, store, run_id = setup.settings, setup.store, setup.run_id
     newer = await newer_window_due(run_id) if flow_run.get_id() else None
     if newer is not None:  # a late window after a pile-up: never two live windows for nothing
         logger.info("a newer window (%s) is due and ticks the tenants: this late one ends", newer)

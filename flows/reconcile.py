@@ -13,16 +13,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
-from config.settings import load_settings
 from store.integrations import (
     TransitionError,
     get_integration,
@@ -49,7 +46,7 @@ from tasks.reconcile import (
 )
 from tasks.report import Progress, tenant_run_name
 from tasks.sync_steps import step_one, step_two
-from tasks.tenant import state_store, tenant_clients
+from tasks.tenant import run_setup, tenant_clients
 
 # The realtime lease is held too while a tenant is reconciled, so its ticks skip the tenant
 # instead of racing the repairs. A killed reconciliation frees both after this long.
@@ -86,8 +83,8 @@ async def reconcile(
 ) -> dict[str, dict[str, Any]]:
     """Reconcile one tenant, or every active tenant of shard ``shard`` of ``shards``."""
     logger = get_run_logger()
-    store = state_store(load_settings())
-    run_id = flow_run.get_id() or f"local-{uuid.uuid4()}"
+    setup = run_setup()
+    store, run_id = setup.store, setup.run_id
     tenants = [tenant] if tenant else active_tenants(store, shard=shard, shards=shards)
     logger.info("reconciling %d tenant(s): %s", len(tenants), ", ".join(tenants) or "none")
 
@@ -116,8 +113,8 @@ async def turn_on_again(tenant: str) -> str | State:
     sides while it was off, with the realtime merge rules, then make it active; failed, with
     the one-sentence reason, if the reconciliation could not finish."""
     logger = get_run_logger()
-    store = state_store(load_settings())
-    run_id = flow_run.get_id() or f"local-{uuid.uuid4()}"
+    setup = run_setup()
+    store, run_id = setup.store, setup.run_id
     try:
         with store.sessions() as session:
             require_approved(session, tenant)
@@ -134,7 +131,7 @@ async def turn_on_again(tenant: str) -> str | State:
         status = _settle(session, tenant, IntegrationStatus.ACTIVE, reason, run_id)
     logger.info("%s is %s (%s)", tenant, status, reason)
     if status == IntegrationStatus.ACTIVE.value:  # subscribed again (the secret is kept)
-        push = await push_for_active(load_settings(), store, tenant)
+        push = await push_for_active(setup.settings, store, tenant)
         logger.info("%s: %s", tenant, push.note)
     return status
 
@@ -153,15 +150,17 @@ async def reconcile_tenant(store: StateStore, tenant: str, run_id: str) -> Drift
     """The runbook for one tenant: read, compare, repair linked pairs, link/create the rest."""
     applier = ReconcileApplier(store, tenant, run_id)
     report = DriftReport(tenant)
-    async with tenant_clients(tenant) as (tx, sv):
-        extracts = await extract_both_sides(tx, sv)
+    async with tenant_clients(tenant) as (tripletex, svenn):
+        extracts = await extract_both_sides(tripletex, svenn)
         excluded = check_extracts(extracts, all_decisions(store, tenant))
         drifts = compare_tenant(store, tenant, extracts)
-        await repair_linked(applier, tx, sv, drifts, report)
+        await repair_linked(applier, tripletex, svenn, drifts, report)
         quiet = Progress(None, 1)  # no progress artifact: the drift report says what happened
-        plans, created_in_svenn = await step_one(applier, sv, extracts, excluded, quiet)
-        created_in_tripletex = await step_two(applier, tx, sv, extracts, plans, quiet)
-        await align_linked(applier, tx, sv, extracts, report)  # pairs linked again that differ
+        plans, created_in_svenn = await step_one(applier, svenn, extracts, excluded, quiet)
+        created_in_tripletex = await step_two(applier, tripletex, svenn, extracts, plans, quiet)
+        await align_linked(
+            applier, tripletex, svenn, extracts, report
+        )  # pairs linked again that differ
     for entity in SYNC_ORDER:
         with store.sessions() as session:
             by_tripletex = tripletex_to_svenn(session, tenant, entity.value)

@@ -9,14 +9,11 @@ row resolved (by whom, when); one still refused stays open with the new reason, 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.runtime import flow_run
 from prefect.states import Failed
 
-from config.settings import load_settings
 from store.integrations import list_integrations, turned_off
 from store.models import IntegrationStatus
 from store.state import StateStore
@@ -26,8 +23,8 @@ from tasks.extract import check_extracts, extract_both_sides
 from tasks.planning import all_decisions
 from tasks.report import Progress, tenant_run_name
 from tasks.retry import Backoff, choose_rows, claim_tenant, keys_by_entity, settle
-from tasks.sync_steps import let_go, step_one, step_three, step_two
-from tasks.tenant import state_store, tenant_clients
+from tasks.sync_steps import release_initial_sync, step_one, step_three, step_two
+from tasks.tenant import run_setup, tenant_clients
 
 
 async def retry_tenant(
@@ -38,13 +35,13 @@ async def retry_tenant(
     since = dt.datetime.now(dt.UTC)
     applier = Applier(store, tenant, run_id, actor=by, resend_unchanged=True)
     only = keys_by_entity(rows)
-    async with tenant_clients(tenant) as (tx, sv):
-        extracts = await extract_both_sides(tx, sv)
+    async with tenant_clients(tenant) as (tripletex, svenn):
+        extracts = await extract_both_sides(tripletex, svenn)
         excluded = check_extracts(extracts, all_decisions(store, tenant))
         progress = await Progress.start(tenant, len(rows), "retry-failed")
-        plans, _ = await step_one(applier, sv, extracts, excluded, progress, only=only)
-        await step_two(applier, tx, sv, extracts, plans, progress)
-        await step_three(applier, tx, sv, extracts)
+        plans, _ = await step_one(applier, svenn, extracts, excluded, progress, only=only)
+        await step_two(applier, tripletex, svenn, extracts, plans, progress)
+        await step_three(applier, tripletex, svenn, extracts)
     read = {
         entity: {system.value: extracts.side(system)[entity] for system in System}
         for entity in SYNC_ORDER
@@ -75,9 +72,8 @@ async def retry_failed(
 ) -> dict[str, Any]:
     """Retry the open failed records of one tenant (or of every active tenant)."""
     logger = get_run_logger()
-    settings = load_settings()
-    store = state_store(settings)
-    run_id = flow_run.get_id() or f"local-{uuid.uuid4()}"
+    setup = run_setup()
+    settings, store, run_id = setup.settings, setup.store, setup.run_id
     backoff = (
         Backoff(
             dt.timedelta(minutes=first_wait_minutes), dt.timedelta(minutes=longest_wait_minutes)
@@ -120,5 +116,5 @@ async def retry_failed(
         try:
             results[name] = await retry_tenant(store, name, rows, retried_by, run_id)
         finally:
-            let_go(store, name, run_id)
+            release_initial_sync(store, name, run_id)
     return results

@@ -111,15 +111,15 @@ async def check_tripletex(settings: Settings, token: SecretStr) -> tuple[int, st
     Only a clear 401/403 counts against the key; 5xx, 429 and dropped connections are retried
     by the HTTP policy and, if they persist, reported as Tripletex being unavailable.
     """
-    async with tripletex_client(settings, token) as tx:
+    async with tripletex_client(settings, token) as tripletex:
         try:
-            me = await tx.who_am_i()
+            me = await tripletex.who_am_i()
         except (TransientError, RateLimitedError) as error:
             raise _unavailable(error) from None
         except ApiError as error:
             raise _refusal_for_session(error, token, settings) from None
         try:
-            access = await tx.probe_access()
+            access = await tripletex.probe_access()
         except ApiError as error:  # not a 401/403: says nothing about the key
             raise _unavailable(error) from None
     missing = [AREA_NAMES.get(area, area) for area, problem in access.items() if problem]
@@ -134,9 +134,9 @@ async def check_tripletex(settings: Settings, token: SecretStr) -> tuple[int, st
 
 async def check_svenn(settings: Settings, api_key: SecretStr) -> tuple[str, str]:
     """Check the Svenn API key; (tenant id, tenant name)."""
-    async with svenn_client(settings, api_key) as sv:
+    async with svenn_client(settings, api_key) as svenn:
         try:
-            tenant = await sv.me()
+            tenant = await svenn.me()
         except (AuthenticationError, PermissionDeniedError):
             raise ActivationRefused(
                 "SVENN_KEY_INVALID", "Svenn did not accept the Svenn API key for this tenant."

@@ -8,13 +8,12 @@ created just before the crash is found again by the plan's resume key.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from connectors.errors import ApiError
-from connectors.svenn.client import CreateOutcome, SvennClient
+from connectors.svenn.client import SvennClient
 from connectors.tripletex.client import TripletexClient
 from store.failures import Failure, open_failures, record_failures, resolve_failures
 from store.integrations import renew_sync, require_approved
@@ -29,7 +28,6 @@ from sync.target_rules import TargetFacts, prepare_creates
 from tasks.numbers import write_back_numbers
 from tasks.planning import stored_decisions, stored_links
 
-_ITEM_INDEX = re.compile(r"^\[(\d+)\]")
 _MISSING = object()
 
 
@@ -161,7 +159,7 @@ class Applier:
 
     async def create_in_svenn(
         self,
-        sv: SvennClient,
+        svenn: SvennClient,
         entity: Entity,
         records: Sequence[Record],
         *,
@@ -174,11 +172,11 @@ class Applier:
         ready, failures = self._translate(records, direction, existing=existing)
         self.fail(failures)
         created: list[Record] = []
-        for start in range(0, len(ready), sv.batch_size):
-            batch = ready[start : start + sv.batch_size]
+        for start in range(0, len(ready), svenn.batch_size):
+            batch = ready[start : start + svenn.batch_size]
             self._gate()
             refs = [f"tripletex:{source.id}" for source, _ in batch]
-            outcomes = await _svenn_create(sv, entity, [target for _, target in batch], refs)
+            outcomes = await svenn.create_many(entity, [target for _, target in batch], refs)
             pairs, bad = [], []
             for (source, _), outcome in zip(batch, outcomes, strict=True):
                 if outcome.record is not None:
@@ -194,7 +192,7 @@ class Applier:
 
     async def create_in_tripletex(
         self,
-        tx: TripletexClient,
+        tripletex: TripletexClient,
         entity: Entity,
         records: Sequence[Record],
         *,
@@ -222,10 +220,10 @@ class Applier:
         )
         self.fail(failures)
         created: list[Record] = []
-        for start in range(0, len(ready), tx.batch_size):
-            batch = ready[start : start + tx.batch_size]
+        for start in range(0, len(ready), tripletex.batch_size):
+            batch = ready[start : start + tripletex.batch_size]
             self._gate()
-            results = await _tripletex_create(tx, entity, [target for _, target in batch])
+            results = await tripletex.create_each(entity, [target for _, target in batch])
             pairs, bad = [], []
             for (source, _), result in zip(batch, results, strict=True):
                 if isinstance(result, ApiError):
@@ -334,68 +332,3 @@ def _new_link(
         base_snapshot=tx_fields if together else {},
         match_key=key,
     )
-
-
-async def _svenn_create(
-    sv: SvennClient, entity: Entity, records: Sequence[Record], refs: Sequence[str]
-) -> Sequence[CreateOutcome[Any]]:
-    # Each connector method takes its own record type; the plan hands them over per entity.
-    create: Any = {
-        Entity.CUSTOMER: sv.create_customers,
-        Entity.EMPLOYEE: sv.create_employees,
-        Entity.PROJECT: sv.create_projects,
-    }[entity]
-    outcomes: Sequence[CreateOutcome[Any]] = await create(records, refs)
-    return outcomes
-
-
-def failed_item(error: ApiError) -> int | None:
-    """The batch index Tripletex blamed (validation paths look like ``[3].projectManager.id``)."""
-    for field_error in error.field_errors:
-        found = _ITEM_INDEX.match(field_error.path or field_error.field or "")
-        if found:
-            return int(found.group(1))
-    return None
-
-
-async def _tripletex_create(
-    tx: TripletexClient, entity: Entity, records: Sequence[Record]
-) -> list[Record | ApiError]:
-    """Create a batch; take out the items Tripletex refuses and send the rest again.
-
-    Tripletex batches are all-or-nothing and name the refused item by its index, so a batch
-    with k bad items costs k + 1 requests. Without an index, the items go one by one.
-    """
-    many: Any = {
-        Entity.CUSTOMER: tx.create_customers,
-        Entity.EMPLOYEE: tx.create_employees,
-        Entity.PROJECT: tx.create_projects,
-    }[entity]
-    one: Any = {
-        Entity.CUSTOMER: tx.create_customer,
-        Entity.EMPLOYEE: tx.create_employee,
-        Entity.PROJECT: tx.create_project,
-    }[entity]
-    results: dict[int, Record | ApiError] = {}
-    pending = list(range(len(records)))
-    while pending:
-        try:
-            created = await many([records[i] for i in pending])
-        except ApiError as error:
-            if error.retryable:
-                raise
-            bad = failed_item(error)
-            if bad is None or bad >= len(pending):
-                break
-            results[pending.pop(bad)] = error
-            continue
-        results.update(zip(pending, created, strict=True))
-        pending = []
-    for index in pending:  # no index to go by: one at a time
-        try:
-            results[index] = await one(records[index])
-        except ApiError as error:
-            if error.retryable:
-                raise
-            results[index] = error
-    return [results[i] for i in range(len(records))]

@@ -106,18 +106,18 @@ async def _write(
 ) -> None:
     """Write ``fields`` to ``target`` (unless it holds them already) and move the link's base
     (and, when nothing else was pending there, that side's fingerprint) to the chosen values."""
-    async with tenant_clients(tenant) as (tx, sv):
+    async with tenant_clients(tenant) as (tripletex, svenn):
         record_id = link.svenn_id if target is System.SVENN else link.tripletex_id
-        current = await read_one(tx, sv, entity, target.value, record_id)
+        current = await read_one(tripletex, svenn, entity, target.value, record_id)
         held = current.synced_fields()
         written = current
         if not all(same_value(name, held.get(name), value) for name, value in fields.items()):
             changed = with_fields(current, fields)
             try:
                 written = (
-                    await sv.update(changed, fields=sorted(fields))
+                    await svenn.update(changed, fields=sorted(fields))
                     if target is System.SVENN
-                    else await tx.update(changed)
+                    else await tripletex.update(changed)
                 )
             except ApiError as refused:
                 raise DecisionRefused(

@@ -120,18 +120,11 @@ def check_request(store: StateStore, tenant: str, entity: str) -> Entity:
 
 
 async def read_one(
-    tx: TripletexClient, sv: SvennClient, entity: Entity, system: str, record_id: str
+    tripletex: TripletexClient, svenn: SvennClient, entity: Entity, system: str, record_id: str
 ) -> Record:
     """The record as its system holds it now, or a refusal naming what is missing."""
-    if system == "svenn":
-        found: list[Record] = list(await sv.get_many(entity, [record_id]))
-    else:
-        reader: Any = {
-            Entity.CUSTOMER: tx.get_customers_by_ids,
-            Entity.EMPLOYEE: tx.get_employees_by_ids,
-            Entity.PROJECT: tx.get_projects_by_ids,
-        }[entity]
-        found = list(await reader([record_id]))
+    client: SvennClient | TripletexClient = svenn if system == "svenn" else tripletex
+    found: list[Record] = list(await client.get_many(entity, [record_id]))
     if not found:
         raise DecisionRefused(
             f"{NAMES[system]} has no {entity.value} {record_id} for this tenant "
@@ -189,12 +182,16 @@ async def link_records(
                 changed=False,
             )
         _refuse_if_kept_apart(store, tenant, entity, svenn_id, tripletex_id)
-        async with tenant_clients(tenant) as (tx, sv):
-            svenn = await read_one(tx, sv, entity, "svenn", svenn_id)
-            tripletex = await read_one(tx, sv, entity, "tripletex", tripletex_id)
-            merge = merge_for_link(entity, svenn.synced_fields(), tripletex.synced_fields())
+        async with tenant_clients(tenant) as (tripletex, svenn):
+            svenn_record = await read_one(tripletex, svenn, entity, "svenn", svenn_id)
+            tripletex_record = await read_one(tripletex, svenn, entity, "tripletex", tripletex_id)
+            merge = merge_for_link(
+                entity, svenn_record.synced_fields(), tripletex_record.synced_fields()
+            )
             try:
-                svenn, tripletex = await _write_merge(tx, sv, svenn, tripletex, merge.merge)
+                svenn_record, tripletex_record = await _write_merge(
+                    tripletex, svenn, svenn_record, tripletex_record, merge.merge
+                )
             except ApiError as refused:
                 raise DecisionRefused(f"the merged record was refused: {refused}") from refused
         with store.sessions.begin() as session:
@@ -202,8 +199,8 @@ async def link_records(
                 entity.value,
                 svenn_id,
                 tripletex_id,
-                svenn.fingerprint(),
-                tripletex.fingerprint(),
+                svenn_record.fingerprint(),
+                tripletex_record.fingerprint(),
                 merge.merge.merged,
                 MANUAL_KEY,
             )
@@ -247,14 +244,20 @@ def _refuse_if_kept_apart(
 
 
 async def _write_merge(
-    tx: TripletexClient, sv: SvennClient, svenn: Record, tripletex: Record, merge: Any
+    tripletex: TripletexClient,
+    svenn: SvennClient,
+    svenn_record: Record,
+    tripletex_record: Record,
+    merge: Any,
 ) -> tuple[Record, Record]:
     """Write the merged fields where a side differs; the records as they stand after."""
     if merge.to_svenn:
-        svenn = await sv.update(with_fields(svenn, merge.to_svenn), fields=sorted(merge.to_svenn))
+        svenn_record = await svenn.update(
+            with_fields(svenn_record, merge.to_svenn), fields=sorted(merge.to_svenn)
+        )
     if merge.to_tripletex:
-        tripletex = await tx.update(with_fields(tripletex, merge.to_tripletex))
-    return svenn, tripletex
+        tripletex_record = await tripletex.update(with_fields(tripletex_record, merge.to_tripletex))
+    return svenn_record, tripletex_record
 
 
 async def keep_apart(
@@ -346,9 +349,9 @@ async def _check_pair(
             raise DecisionRefused(
                 f"{_pair_text(entity, pair)} are linked; unlink them first to keep them apart"
             )
-    async with tenant_clients(tenant) as (tx, sv):
+    async with tenant_clients(tenant) as (tripletex, svenn):
         for system, record_id in ids:
-            await read_one(tx, sv, entity, system, record_id)
+            await read_one(tripletex, svenn, entity, system, record_id)
     return [f"{system}:{record_id}" for system, record_id in ids]
 
 

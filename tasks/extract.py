@@ -66,14 +66,14 @@ class Extracts:
 
 
 async def _read_tripletex(
-    tx: TripletexClient,
+    tripletex: TripletexClient,
 ) -> tuple[dict[Entity, list[Record]], str, set[str], list[MalformedRecord]]:
     employees, customers, projects, me, managers = await asyncio.gather(
-        tx.list_employees(),
-        tx.list_customers(include_inactive=True),
-        tx.list_projects(),
-        tx.who_am_i(),
-        tx.list_project_manager_ids(),
+        tripletex.list(Entity.EMPLOYEE),
+        tripletex.list(Entity.CUSTOMER, include_inactive=True),
+        tripletex.list(Entity.PROJECT),
+        tripletex.who_am_i(),
+        tripletex.list_project_manager_ids(),
     )
     side: dict[Entity, list[Record]] = {
         Entity.EMPLOYEE: list(employees),
@@ -84,9 +84,11 @@ async def _read_tripletex(
     return side, str(me.employee_id), managers, malformed
 
 
-async def _read_svenn(sv: SvennClient) -> tuple[dict[Entity, list[Record]], list[MalformedRecord]]:
+async def _read_svenn(
+    svenn: SvennClient,
+) -> tuple[dict[Entity, list[Record]], list[MalformedRecord]]:
     employees, customers, projects = await asyncio.gather(
-        sv.list_employees(), sv.list_customers(), sv.list_projects()
+        svenn.list(Entity.EMPLOYEE), svenn.list(Entity.CUSTOMER), svenn.list(Entity.PROJECT)
     )
     side: dict[Entity, list[Record]] = {
         Entity.EMPLOYEE: list(employees),
@@ -97,14 +99,14 @@ async def _read_svenn(sv: SvennClient) -> tuple[dict[Entity, list[Record]], list
 
 
 @task(name="extract-both-sides", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
-async def extract_both_sides(tx: TripletexClient, sv: SvennClient) -> Extracts:
+async def extract_both_sides(tripletex: TripletexClient, svenn: SvennClient) -> Extracts:
     """Read every customer, employee and project on both sides, concurrently."""
-    (tripletex, employee_id, managers, tx_bad), (svenn, sv_bad) = await asyncio.gather(
-        _read_tripletex(tx), _read_svenn(sv)
+    (tripletex_side, employee_id, managers, tx_bad), (svenn_side, sv_bad) = await asyncio.gather(
+        _read_tripletex(tripletex), _read_svenn(svenn)
     )
     return Extracts(
-        tripletex=tripletex,
-        svenn=svenn,
+        tripletex=tripletex_side,
+        svenn=svenn_side,
         tripletex_employee_id=employee_id,
         tripletex_project_managers=managers,
         malformed=tx_bad + sv_bad,

@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from connectors.errors import ApiError, StaleVersionError
+from connectors.records import RecordList
 from connectors.svenn.client import SvennClient
 from connectors.svenn.errors import CursorExpiredError
 from connectors.tripletex.client import TripletexClient
 from connectors.tripletex.errors import LOCKED_CODE
+from connectors.tripletex.writing import write_each
 from store.cursors import get_cursor, set_cursor
 from store.failures import Failure, open_failures
 from store.hours_ledger import (
@@ -59,7 +61,7 @@ from sync.hours_apply import ExportCounts, Intent, Outcome, Refusal, execute
 from sync.malformed import MalformedRecord, malformed_context, malformed_failure
 from sync.records import Entity, HourEntry
 from sync.rules import ReasonCode
-from tasks.apply import error_details, error_text, failed_item
+from tasks.apply import error_details, error_text
 from tasks.hours_failures import log_failures
 from tasks.planning import stored_links
 from tasks.tenant import tenant_clients
@@ -106,8 +108,10 @@ class HoursReport:
 class TripletexPort:
     """The export's port: Tripletex through the client, intents and outcomes in the store."""
 
-    def __init__(self, tx: TripletexClient, store: StateStore, tenant: str, run_id: str) -> None:
-        self.tx, self.store, self.tenant, self.run_id = tx, store, tenant, run_id
+    def __init__(
+        self, tripletex: TripletexClient, store: StateStore, tenant: str, run_id: str
+    ) -> None:
+        self.tripletex, self.store, self.tenant, self.run_id = tripletex, store, tenant, run_id
 
     async def begin(self, intents: Sequence[Intent]) -> None:
         """Still approved? Still ours? Then record the intents (committed before sending)."""
@@ -118,18 +122,18 @@ class TripletexPort:
 
     async def create(self, items: Sequence[tuple[EntryKey, Content]]) -> list[Any]:
         """POST in batches; refused items come back as refusals, the rest are created."""
-        return await send_batch(items, self.tx.post_entries, lambda item: item[0])
+        return await send_batch(items, self.tripletex.post_entries, lambda item: item[0])
 
     async def update(self, items: Sequence[tuple[TripletexEntry, Content]]) -> list[Any]:
         """PUT in batches, with versions."""
-        return await send_batch(items, self.tx.put_entries, lambda item: item[0].key)
+        return await send_batch(items, self.tripletex.put_entries, lambda item: item[0].key)
 
     async def delete(self, items: Sequence[TripletexEntry]) -> list[Refusal | None]:
         """DELETE one by one (Tripletex has no batch delete for timesheet entries)."""
         results: list[Refusal | None] = []
         for entry in items:
             try:
-                await self.tx.remove_entry(entry)
+                await self.tripletex.remove_entry(entry)
                 results.append(None)
             except ApiError as error:
                 if error.retryable or isinstance(error, StaleVersionError):
@@ -156,36 +160,26 @@ async def send_batch(
     write: Callable[[list[Any]], Awaitable[list[Any]]],
     key_of: Callable[[Any], EntryKey],
 ) -> list[Any]:
-    """Send a batch; take out the item Tripletex names by index and send the rest again.
+    """Send a batch by Tripletex's batch-write protocol (:func:`write_each`); each refused
+    item comes back as a :class:`Refusal`, the rest as written.
 
-    Batches are all-or-nothing; a refusal without an index sends the items one by one. 5xx,
-    timeouts and 429s are retried by the HTTP policy; when they persist, the run stops here
-    (the intents are stored, so the next run recognises whatever did get written).
+    5xx, timeouts and 429s are retried by the HTTP policy; when they persist, or a version is
+    stale, the run stops here (the intents are stored, so the next run recognises whatever did
+    get written).
     """
-    results: dict[int, Any] = {}
-    pending = list(range(len(items)))
-    while pending:
-        try:
-            done = await write([items[i] for i in pending])
-        except ApiError as error:
-            if error.retryable or isinstance(error, StaleVersionError):
-                raise
-            bad = failed_item(error)
-            if bad is None or bad >= len(pending):
-                break
-            index = pending.pop(bad)
-            results[index] = refusal_of(error, key_of(items[index]))
-            continue
-        results.update(zip(pending, done, strict=True))
-        pending = []
-    for index in pending:
-        try:
-            results[index] = (await write([items[index]]))[0]
-        except ApiError as error:
-            if error.retryable or isinstance(error, StaleVersionError):
-                raise
-            results[index] = refusal_of(error, key_of(items[index]))
-    return [results[i] for i in range(len(items))]
+
+    async def one(item: Any) -> Any:
+        return (await write([item]))[0]
+
+    outcomes = await write_each(items, write, one, fatal=_stops_the_run)
+    return [
+        refusal_of(outcome, key_of(item)) if isinstance(outcome, ApiError) else outcome
+        for item, outcome in zip(items, outcomes, strict=True)
+    ]
+
+
+def _stops_the_run(error: ApiError) -> bool:
+    return error.retryable or isinstance(error, StaleVersionError)
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -208,9 +202,9 @@ async def export_tenant(
         require_approved(session, tenant)
         acquire_lease(session, tenant, HOURS_EXPORT, run_id, ttl=ttl)
     try:
-        async with tenant_clients(tenant, settings) as (tx, sv):
-            tx.batch_size = settings.hours_batch_size
-            return await _export(store, settings, tenant, run_id, tx, sv, period)
+        async with tenant_clients(tenant, settings) as (tripletex, svenn):
+            tripletex.batch_size = settings.hours_batch_size
+            return await _export(store, settings, tenant, run_id, tripletex, svenn, period)
     finally:
         with store.sessions.begin() as session:
             release_lease(session, tenant, HOURS_EXPORT, run_id)
@@ -221,8 +215,8 @@ async def _export(
     settings: Settings,
     tenant: str,
     run_id: str,
-    tx: TripletexClient,
-    sv: SvennClient,
+    tripletex: TripletexClient,
+    svenn: SvennClient,
     period: tuple[dt.date, dt.date] | None,
 ) -> HoursReport:
     new_cursor: str | None = None
@@ -230,18 +224,29 @@ async def _export(
     if period is not None:
         window: tuple[dt.date, dt.date] | None = period
     else:
-        window, new_cursor, approved = await _what_changed(store, tenant, sv)
+        window, new_cursor, approved = await _what_changed(store, tenant, svenn)
     report = HoursReport(tenant)
     if window is not None:
-        report = await _export_window(store, settings, tenant, run_id, tx, sv, window, approved)
+        report = await _export_window(
+            store, settings, tenant, run_id, tripletex, svenn, window, approved
+        )
     if new_cursor is not None:
         with store.sessions.begin() as session:
             set_cursor(session, tenant, CURSOR_SYSTEM, CURSOR_ENTITY, new_cursor)
     return report
 
 
+async def approved_hours(
+    svenn: SvennClient, first: dt.date | None = None, last: dt.date | None = None
+) -> RecordList[HourEntry]:
+    """Svenn's approved hours (dated ``first``..``last`` when given); those that cannot be
+    read are in ``.malformed``."""
+    found = await svenn.list(Entity.HOURS, status="approved", date_from=first, date_to=last)
+    return found.of(HourEntry)
+
+
 async def _what_changed(
-    store: StateStore, tenant: str, sv: SvennClient
+    store: StateStore, tenant: str, svenn: SvennClient
 ) -> tuple[tuple[dt.date, dt.date] | None, str | None, list[HourEntry] | None]:
     """(window, cursor to store after it, approved hours when all of them were read)."""
     with store.sessions() as session:
@@ -250,20 +255,20 @@ async def _what_changed(
     changed: list[str] = []
     if cursor is not None:
         try:
-            async for page in sv.iter_changes(cursor):
+            async for page in svenn.iter_changes(cursor):
                 changed += page.ids_by_entity().get(Entity.HOURS, [])
                 cursor = page.next_cursor
         except CursorExpiredError:
             cursor = None
     if cursor is None:  # first export (or the feed moved on): every approved hour
-        latest = await sv.latest_cursor()
-        approved = await sv.list_hours(status="approved")
+        latest = await svenn.latest_cursor()
+        approved = await approved_hours(svenn)
         with store.sessions() as session:
             ledger = load_window(session, tenant, dt.date.min, dt.date.max)[0]
         dates += [h.date for h in approved] + [r.key.date for r in ledger]
         return window_of(dates), latest, approved
     if changed:
-        now = await sv.get_many(Entity.HOURS, changed)
+        now = await svenn.get_many(Entity.HOURS, changed)
         dates += [h.date for h in now if isinstance(h, HourEntry)]
         with store.sessions() as session:
             dates += list(ledger_dates(session, tenant, changed).values())
@@ -285,22 +290,24 @@ async def _export_window(
     settings: Settings,
     tenant: str,
     run_id: str,
-    tx: TripletexClient,
-    sv: SvennClient,
+    tripletex: TripletexClient,
+    svenn: SvennClient,
     window: tuple[dt.date, dt.date],
     approved: Sequence[HourEntry] | None,
 ) -> HoursReport:
     first, last = window
     if approved is None:
-        approved = await sv.list_hours(status="approved", date_from=first, date_to=last)
-    unread = Unread.of(approved)
+        approved = await approved_hours(svenn, first, last)
+    unread = UnreadableRecords.of(approved)
     approved = [h for h in approved if first <= h.date <= last]
-    links = await _links(store, tenant, tx, sv, approved, settings.hours_standard_activity)
+    links = await _links(
+        store, tenant, tripletex, svenn, approved, settings.hours_standard_activity
+    )
     placed, held = place_hours(approved, links)
     unread.held = [h.svenn_hour_id for h in held if h.reason is ReasonCode.MALFORMED_RECORD]
     with store.sessions() as session:
         ledger, written = load_window(session, tenant, first, last)
-    theirs = await tx.timesheet_entries(first, last)
+    theirs = await tripletex.timesheet_entries(first, last)
     unread.entries = theirs.malformed
     plan = plan_export(
         placed,
@@ -311,7 +318,7 @@ async def _export_window(
         unread_hours=unread.hour_ids(),
         unread_entries=unread.entry_contexts(),
     )
-    port = TripletexPort(tx, store, tenant, run_id)
+    port = TripletexPort(tripletex, store, tenant, run_id)
     counts = await execute(plan, port, batch_size=settings.hours_batch_size)
     seen = {h.id for h in approved if h.id} | {r.svenn_hour_id for r in ledger}
     log_failures(store, tenant, run_id, plan, counts, window, seen, unread.failures(tenant, run_id))
@@ -326,7 +333,7 @@ TASK_NAMES = ("activity", "aktivitet")
 
 
 @dataclass
-class Unread:
+class UnreadableRecords:
     """Svenn hours and Tripletex entries of a run that could not be read: each is a
     ``MALFORMED_RECORD`` row, and none is taken for withdrawn or deleted."""
 
@@ -335,7 +342,7 @@ class Unread:
     held: list[str | None] = field(default_factory=list)  # hours on an unreadable activity
 
     @classmethod
-    def of(cls, approved: Sequence[HourEntry]) -> Unread:
+    def of(cls, approved: Sequence[HourEntry]) -> UnreadableRecords:
         """What could not be read of ``approved`` (a :class:`RecordList` keeps it)."""
         return cls(list(getattr(approved, "malformed", ())))
 
@@ -382,8 +389,8 @@ class Unread:
 async def _links(
     store: StateStore,
     tenant: str,
-    tx: TripletexClient,
-    sv: SvennClient,
+    tripletex: TripletexClient,
+    svenn: SvennClient,
     approved: Sequence[HourEntry],
     standard: str | None,
 ) -> Links:
@@ -392,7 +399,7 @@ async def _links(
     projects = {s: t for t, s in stored_links(store, tenant, Entity.PROJECT).items()}
     if not approved:
         return Links(employees, projects, {}, {}, standard)
-    activities = await sv.list_activities()
+    activities = await svenn.list_activities()
     tasks = {str(a.id): a.name for a in activities}
     unreadable_tasks: dict[str, dict[str, str]] = {}
     for bad in activities.malformed:
@@ -407,7 +414,7 @@ async def _links(
 
     async def allowed(project: str) -> ProjectActivities:
         async with gate:
-            return await tx.activities_for_timesheet(project)
+            return await tripletex.activities_for_timesheet(project)
 
     found = await asyncio.gather(*(allowed(p) for p in wanted))
     allowed_by_project = {a.project_id: a for a in found}

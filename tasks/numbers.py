@@ -15,7 +15,7 @@ CONCURRENCY = 4
 
 
 async def write_back_numbers(
-    sv: SvennClient, pairs: Sequence[tuple[Record, Record]]
+    svenn: SvennClient, pairs: Sequence[tuple[Record, Record]]
 ) -> tuple[list[tuple[Record, Record]], list[tuple[Record, ApiError]]]:
     """For (created Tripletex record, Svenn source) pairs: PATCH each assigned number into the
     Svenn record. Returns the pairs with the Svenn record as it is now, and each Tripletex
@@ -29,7 +29,9 @@ async def write_back_numbers(
             return created, source
         async with gate:
             try:
-                return created, await sv.update(with_fields(source, numbers), fields=list(numbers))
+                return created, await svenn.update(
+                    with_fields(source, numbers), fields=list(numbers)
+                )
             except ApiError as error:
                 if error.retryable or error.status in (401, 403):
                     raise

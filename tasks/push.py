@@ -63,13 +63,13 @@ def _polling(settings: Settings, why: str) -> str:
 
 
 async def subscribe(
-    settings: Settings, store: StateStore, tenant: str, tx: TripletexClient
+    settings: Settings, store: StateStore, tenant: str, tripletex: TripletexClient
 ) -> PushOutcome:
     """Make the tenant's subscriptions what they should be (idempotent: a rerun changes
     nothing), and record the outcome as the integration's push status."""
     with store.sessions() as session:
         was_healthy = tenant in pushed_tenants(session, [tenant])
-    outcome = await _subscribe(settings, store, tenant, tx)
+    outcome = await _subscribe(settings, store, tenant, tripletex)
     with store.sessions.begin() as session:
         set_push_state(session, tenant, outcome.status, outcome.note)
     if not was_healthy:  # a first subscription re-creates nothing
@@ -78,7 +78,7 @@ async def subscribe(
 
 
 async def _subscribe(
-    settings: Settings, store: StateStore, tenant: str, tx: TripletexClient
+    settings: Settings, store: StateStore, tenant: str, tripletex: TripletexClient
 ) -> PushOutcome:
     global _said_not_configured
     if settings.webhook_base_url is None:
@@ -90,10 +90,10 @@ async def _subscribe(
         secret = ensure_webhook_secret(session, store.cipher, tenant)
     url = receiver_url(settings.webhook_base_url, tenant)
     try:
-        seen = [Seen(**vars(s)) for s in await tx.list_subscriptions()]
+        seen = [Seen(**vars(s)) for s in await tripletex.list_subscriptions()]
         plan = plan_subscriptions(tenant, url, SUBSCRIBED_FIELDS, seen)
-        await tx.delete_subscriptions(plan.delete)
-        await tx.create_subscriptions(
+        await tripletex.delete_subscriptions(plan.delete)
+        await tripletex.create_subscriptions(
             [NewSubscription(e, url, SUBSCRIBED_FIELDS[e.split(".")[0]]) for e in plan.create],
             secret,
         )
@@ -115,8 +115,8 @@ async def subscribe_tenant(settings: Settings, store: StateStore, tenant: str) -
     token = stored_token(store, tenant)
     if token is None:
         return PushOutcome(POLLING, "No Tripletex key is stored.")
-    async with tripletex_client(settings, token) as tx:
-        return await subscribe(settings, store, tenant, tx)
+    async with tripletex_client(settings, token) as tripletex:
+        return await subscribe(settings, store, tenant, tripletex)
 
 
 def stored_token(store: StateStore, tenant: str) -> SecretStr | None:
@@ -132,10 +132,10 @@ def stored_token(store: StateStore, tenant: str) -> SecretStr | None:
 async def unsubscribe(settings: Settings, store: StateStore, tenant: str, token: SecretStr) -> str:
     """Delete the tenant's subscriptions (it was turned off); one sentence of what happened."""
     try:
-        async with tripletex_client(settings, token) as tx:
-            seen = [Seen(**vars(s)) for s in await tx.list_subscriptions()]
+        async with tripletex_client(settings, token) as tripletex:
+            seen = [Seen(**vars(s)) for s in await tripletex.list_subscriptions()]
             ours = plan_unsubscribe(tenant, seen)
-            await tx.delete_subscriptions(ours)
+            await tripletex.delete_subscriptions(ours)
     except ApiError as error:
         note = (
             f"Its Tripletex webhooks could not be deleted ({describe_error(error).rstrip('.')}); "

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from connectors.records import MalformedRecordError, RecordList
 from connectors.svenn.client import SvennClient
 from connectors.svenn.errors import CursorExpiredError
 from connectors.tripletex.client import TripletexClient
+from connectors.tripletex.writing import write_each
 from store.decisions import decisions_for
 from store.failures import resolve_failures
 from store.links import NewLink, links_for
@@ -60,7 +61,7 @@ from sync.realtime import (
 from sync.records import SYNC_ORDER, Customer, Direction, Entity, Record, System
 from sync.rules import ReasonCode
 from sync.tombstones import Tombstone, resting_keys, tombstone_for
-from tasks.apply import Applier, failed_item, rejection
+from tasks.apply import Applier, rejection
 
 # Log rows a later sync of the record must not close: a person should read them.
 KEEP_OPEN = (
@@ -118,24 +119,24 @@ class TickReport:
 
 
 @dataclass
-class Side:
+class DetectedChanges:
     """One side's detected changes for one entity: ids, and records already read."""
 
     ids: set[str] = field(default_factory=set)
     records: dict[str, Record] = field(default_factory=dict)
     full: bool = False  # ``records`` holds every record of the entity
     # Records read that could not be read (each logged as MALFORMED_RECORD): by id, never
-    # taken for deleted; ``blind`` when one's id could not be read either, so that no record
-    # missing from this tick's reads is taken for deleted.
+    # taken for deleted; ``id_unreadable`` when one's id could not be read either, so that no
+    # record missing from this tick's reads is taken for deleted.
     unreadable: set[str] = field(default_factory=set)
-    blind: bool = False
+    id_unreadable: bool = False
     stand_ins: list[Record] = field(default_factory=list)
 
     def readable(self, record_id: str) -> bool:
         """True when ``record_id`` was read, or its absence means it is gone."""
         if record_id in self.unreadable:
             return False
-        return record_id in self.records or not self.blind
+        return record_id in self.records or not self.id_unreadable
 
 
 @dataclass
@@ -160,14 +161,14 @@ class TenantTick:
         self,
         store: StateStore,
         tenant: str,
-        tx: TripletexClient,
-        sv: SvennClient,
+        tripletex: TripletexClient,
+        svenn: SvennClient,
         run_id: str | None = None,
         *,
         state: TickState | None = None,
         plan: TickPlan | None = None,
     ) -> None:
-        self.store, self.tenant, self.tx, self.sv = store, tenant, tx, sv
+        self.store, self.tenant, self.tripletex, self.svenn = store, tenant, tripletex, svenn
         self._state = state
         self.plan = plan or TickPlan(poll_tripletex=True, pushed={})
         self.applier = Applier(store, tenant, run_id)
@@ -207,7 +208,7 @@ class TenantTick:
         if cursor:
             ids: dict[Entity, dict[str, int]] = {}
             try:
-                async for page in self.sv.iter_changes(cursor):
+                async for page in self.svenn.iter_changes(cursor):
                     for event in page.events:
                         seen = ids.setdefault(event.entity, {})
                         before = seen.get(event.id, 0)
@@ -216,39 +217,39 @@ class TenantTick:
                             UNKNOWN_VERSION if unknown else max(event.version or 0, before)
                         )
                     for bad in page.malformed:  # an event naming no readable record
-                        self._take(bad.entity, Side(), RecordList(malformed=[bad]))
+                        self._add_read(bad.entity, DetectedChanges(), RecordList(malformed=[bad]))
                     cursor = page.next_cursor
                 return ids, cursor, False
             except CursorExpiredError:
                 pass  # too old (or the feed was reset): compare everything once
-        return {}, await self.sv.latest_cursor(), True
+        return {}, await self.svenn.latest_cursor(), True
 
-    async def _svenn_side(self, entity: Entity, ids: set[str], resync: bool) -> Side:
+    async def _svenn_side(self, entity: Entity, ids: set[str], resync: bool) -> DetectedChanges:
         if not resync:
-            return Side(ids)
-        side = Side(full=True)
-        self._take(entity, side, await _svenn_list(self.sv, entity))
+            return DetectedChanges(ids)
+        side = DetectedChanges(full=True)
+        self._add_read(entity, side, await self.svenn.list(entity))
         side.ids = set(side.records) | side.unreadable
         return side
 
-    async def _tripletex_side(self, entity: Entity, state: PollState) -> Side:
-        seen, digest = await self.tx.poll_versions(entity.value, state.digest or None)
+    async def _tripletex_side(self, entity: Entity, state: PollState) -> DetectedChanges:
+        seen, digest = await self.tripletex.poll_versions(entity, state.digest or None)
         if seen is None:
             self.commit.polls[entity] = state
-            return Side()
+            return DetectedChanges()
         changed, vanished = version_changes(state.versions, seen)
         self.commit.polls[entity] = PollState(digest, dict(seen))
-        side = Side()
-        self._take(entity, side, RecordList(malformed=seen.malformed))
+        side = DetectedChanges()
+        self._add_read(entity, side, RecordList(malformed=seen.malformed))
         if state.digest and len(changed) <= FULL_READ_ABOVE:
             side.ids = changed | vanished
             return side
         side.full = True
-        self._take(entity, side, await _tripletex_list(self.tx, entity))
+        self._add_read(entity, side, await self.tripletex.list(entity))
         side.ids = set(side.records) | vanished
         return side
 
-    async def _tripletex_changes(self, entity: Entity, state: PollState) -> Side:
+    async def _tripletex_changes(self, entity: Entity, state: PollState) -> DetectedChanges:
         """What changed in Tripletex: the checksum poll when the plan says so, plus the
         records webhook events named, read by id (``sync.push_schedule``). Their versions go
         into the poll list, so the next poll does not read them again."""
@@ -256,10 +257,10 @@ class TenantTick:
             side = await self._tripletex_side(entity, state)
         else:
             self.commit.polls[entity] = PollState(state.digest, dict(state.versions))
-            side = Side()
+            side = DetectedChanges()
         pushed = sorted(self.plan.pushed.get(entity, frozenset()) - set(side.records))
         if pushed and not side.full:
-            self._take(entity, side, await _tripletex_by_ids(self.tx, entity, pushed))
+            self._add_read(entity, side, await self.tripletex.get_many(entity, pushed))
             side.ids |= set(pushed)
             for record_id in pushed:
                 record = side.records.get(record_id)
@@ -269,14 +270,14 @@ class TenantTick:
                     self.commit.polls[entity].versions.pop(record_id, None)
         return side
 
-    def _take(self, entity: Entity, side: Side, found: RecordList[Record]) -> None:
+    def _add_read(self, entity: Entity, side: DetectedChanges, found: RecordList[Record]) -> None:
         """Add what was read to ``side``; log each record that could not be read, once."""
         side.records.update({str(r.id): r for r in found})
         for bad in found.malformed:
             if bad.record_id is not None and bad.field != "id":
                 side.unreadable.add(bad.record_id)
             else:
-                side.blind = True
+                side.id_unreadable = True
             if bad.stand_in is not None:
                 side.stand_ins.append(bad.stand_in)
             key = (bad.system.value, bad.entity.value, bad.record_id, bad.field)
@@ -287,7 +288,9 @@ class TenantTick:
 
     # --- decide and apply ------------------------------------------------------------------
 
-    async def _sync_entity(self, entity: Entity, svenn: Side, tripletex: Side) -> None:
+    async def _sync_entity(
+        self, entity: Entity, svenn: DetectedChanges, tripletex: DetectedChanges
+    ) -> None:
         self.report.entities.setdefault(entity, EntityCounts())
         if not svenn.ids and not tripletex.ids:
             return
@@ -298,17 +301,17 @@ class TenantTick:
         touched_by_sv = {i: by_sv[i] for i in svenn.ids if i in by_sv}
         touched_by_sv |= {by_tx[i].svenn_id: by_tx[i] for i in tripletex.ids if i in by_tx}
         touched = list(touched_by_sv.values())
-        await self._fetch(entity, svenn, {lk.svenn_id for lk in touched} | svenn.ids, "svenn")
+        await self._fetch(entity, svenn, {link.svenn_id for link in touched} | svenn.ids, "svenn")
         await self._fetch(
-            entity, tripletex, {lk.tripletex_id for lk in touched} | tripletex.ids, "tripletex"
+            entity, tripletex, {link.tripletex_id for link in touched} | tripletex.ids, "tripletex"
         )
         # A record that could not be read is neither changed nor deleted: its link waits.
         await self._settle(
             entity,
             [
-                _state(lk)
-                for lk in touched
-                if svenn.readable(lk.svenn_id) and tripletex.readable(lk.tripletex_id)
+                _state(link)
+                for link in touched
+                if svenn.readable(link.svenn_id) and tripletex.readable(link.tripletex_id)
             ],
             svenn,
             tripletex,
@@ -323,8 +326,8 @@ class TenantTick:
         self,
         entity: Entity,
         links: Sequence[LinkState],
-        svenn: Side,
-        tripletex: Side,
+        svenn: DetectedChanges,
+        tripletex: DetectedChanges,
         *,
         count_changes: bool = False,
     ) -> None:
@@ -332,8 +335,10 @@ class TenantTick:
         ``count_changes``: count the records a person changed (not the pairs just linked, which
         the new records' count covers)."""
         decisions = [
-            decide_link(lk, svenn.records.get(lk.svenn_id), tripletex.records.get(lk.tripletex_id))
-            for lk in links
+            decide_link(
+                link, svenn.records.get(link.svenn_id), tripletex.records.get(link.tripletex_id)
+            )
+            for link in links
         ]
         self.applier.fail([row for d in decisions for row in d.log])  # before any write
         counts = self.report.entities[entity]
@@ -352,16 +357,14 @@ class TenantTick:
             )
         )
 
-    async def _fetch(self, entity: Entity, side: Side, ids: set[str], system: str) -> None:
+    async def _fetch(
+        self, entity: Entity, side: DetectedChanges, ids: set[str], system: str
+    ) -> None:
         missing = sorted(ids - set(side.records))
         if side.full or not missing:
             return
-        found: RecordList[Record]
-        if system == "svenn":
-            found = await self.sv.get_many(entity, missing)
-        else:
-            found = await _tripletex_by_ids(self.tx, entity, missing)
-        self._take(entity, side, found)
+        client: SvennClient | TripletexClient = self.svenn if system == "svenn" else self.tripletex
+        self._add_read(entity, side, await client.get_many(entity, missing))
 
     async def _batch_tripletex_updates(
         self, entity: Entity, decisions: Sequence[LinkDecision]
@@ -374,32 +377,28 @@ class TenantTick:
         rest to the per-record path, which re-reads, re-merges and retries each one once.
         Employees have no ``PUT /employee/list``: they always go one by one.
         """
-        update_many = _tripletex_update_many(self.tx, entity)
         pending = [d for d in decisions if d.tripletex_write is not None]
-        if update_many is None or len(pending) < 2:
+        writes = [d.tripletex_write for d in decisions if d.tripletex_write is not None]
+        if not self.tripletex.has_update_many(entity) or len(pending) < 2:
             return {}
-        done: dict[str, Record] = {}
-        while len(pending) >= 2:
-            try:
-                written = await update_many([d.tripletex_write for d in pending])
-            except ApiError as error:
-                if error.retryable or error.status in (401, 403):
-                    raise
-                bad = failed_item(error)
-                if bad is None or bad >= len(pending):
-                    break
-                pending.pop(bad)  # goes one by one: a clean refusal, or a retry of a stale one
-                continue
-            done.update({d.link.svenn_id: r for d, r in zip(pending, written, strict=True)})
-            break
-        return done
+        outcomes = await write_each(
+            writes,
+            lambda batch: self.tripletex.update_many(entity, batch),
+            smallest_batch=2,  # the rest goes one by one: a clean refusal, or a stale retry
+            fatal=_stops_the_tick,
+        )
+        return {
+            d.link.svenn_id: written
+            for d, written in zip(pending, outcomes, strict=True)
+            if isinstance(written, Record)
+        }
 
     async def _apply(
         self,
         entity: Entity,
         decision: LinkDecision,
-        svenn: Side,
-        tripletex: Side,
+        svenn: DetectedChanges,
+        tripletex: DetectedChanges,
         tx_written: Record | None = None,
     ) -> None:
         counts = self.report.entities[entity]
@@ -430,7 +429,9 @@ class TenantTick:
                     self._rejected(entity, decision, sv_now, tx_now, error)
                     return
                 except MalformedRecordError as error:  # read again to write, and unreadable
-                    self._take(entity, Side(), RecordList(malformed=[error.malformed]))
+                    self._add_read(
+                        entity, DetectedChanges(), RecordList(malformed=[error.malformed])
+                    )
                     return
         if decision.svenn_write is not None and sv_after is not None:
             self._note_echo(entity, link.svenn_id, sv_after)
@@ -464,18 +465,13 @@ class TenantTick:
         if tx_written is not None:
             tx_after = tx_written
         elif d.tripletex_write is not None:
-            tx_after = await self.tx.update(d.tripletex_write)
+            tx_after = await self.tripletex.update(d.tripletex_write)
         if d.svenn_write is not None:
-            sv_after = await self.sv.update(d.svenn_write, fields=d.svenn_fields)
-        if d.on_delete is OnDelete.DEACTIVATE_IN_SVENN:
-            if entity is Entity.CUSTOMER:
-                sv_after = await self.sv.deactivate_customer(d.link.svenn_id)
-            else:
-                sv_after = await self.sv.deactivate_employee(d.link.svenn_id)
-        elif d.on_delete is OnDelete.CLOSE_IN_SVENN:
-            sv_after = await self.sv.close_project(d.link.svenn_id)
+            sv_after = await self.svenn.update(d.svenn_write, fields=d.svenn_fields)
+        if d.on_delete in (OnDelete.DEACTIVATE_IN_SVENN, OnDelete.CLOSE_IN_SVENN):
+            sv_after = await self.svenn.deactivate(entity, d.link.svenn_id)
         elif d.on_delete is OnDelete.CLOSE_IN_TRIPLETEX:
-            tx_after = await self.tx.close_project(d.link.tripletex_id)
+            tx_after = await self.tripletex.deactivate(entity, d.link.tripletex_id)
         return sv_after, tx_after
 
     def _remember_survivor(
@@ -490,9 +486,9 @@ class TenantTick:
             self.commit.tombstones.append(tombstone_for(tx_after, System.SVENN, d.link.svenn_id))
 
     async def _reread(self, entity: Entity, link: LinkState) -> tuple[Record | None, Record | None]:
-        sv = await self.sv.get_many(entity, [link.svenn_id])
-        tx = await _tripletex_by_ids(self.tx, entity, [link.tripletex_id])
-        return (sv[0] if sv else None), (tx[0] if tx else None)
+        svenn = await self.svenn.get_many(entity, [link.svenn_id])
+        tripletex = await self.tripletex.get_many(entity, [link.tripletex_id])
+        return (svenn[0] if svenn else None), (tripletex[0] if tripletex else None)
 
     def _stale(
         self, entity: Entity, d: LinkDecision, sv_now: Record | None, tx_now: Record | None
@@ -552,8 +548,8 @@ class TenantTick:
         entity: Entity,
         new_sv: Sequence[Record],
         new_tx: Sequence[Record],
-        svenn: Side,
-        tripletex: Side,
+        svenn: DetectedChanges,
+        tripletex: DetectedChanges,
         by_sv: Mapping[str, Link],
         by_tx: Mapping[str, Link],
     ) -> None:
@@ -564,13 +560,13 @@ class TenantTick:
         sync holds it back, instead of being created on the other side.
         """
         counts = self.report.entities[entity]
-        all_sv = await self._everything(entity, svenn, "svenn")
-        all_tx = await self._everything(entity, tripletex, "tripletex")
+        all_sv = await self._read_all(entity, svenn, "svenn")
+        all_tx = await self._read_all(entity, tripletex, "tripletex")
         with self.store.sessions() as session:
-            linked = {lk.tripletex_id: lk.svenn_id for lk in by_tx.values()}
+            linked = {link.tripletex_id: link.svenn_id for link in by_tx.values()}
             customers = {
-                lk.tripletex_id: lk.svenn_id
-                for lk in links_for(session, self.tenant, Entity.CUSTOMER.value)
+                link.tripletex_id: link.svenn_id
+                for link in links_for(session, self.tenant, Entity.CUSTOMER.value)
             }
             tombstones = tombstones_for(session, self.tenant, entity)
             decisions = decisions_for(session, self.tenant, entity.value)
@@ -590,9 +586,9 @@ class TenantTick:
         failures = [f for f in plan.failures if _key(f) in new_ids]
         self.applier.fail(failures)
         fresh_links = [
-            lk
-            for lk in plan.links
-            if f"svenn:{lk.svenn_id}" in new_ids or f"tripletex:{lk.tripletex_id}" in new_ids
+            link
+            for link in plan.links
+            if f"svenn:{link.svenn_id}" in new_ids or f"tripletex:{link.tripletex_id}" in new_ids
         ]
         tx_by_id = {str(r.id): r for r in all_tx}
         sv_by_id = {str(r.id): r for r in all_sv}
@@ -603,8 +599,8 @@ class TenantTick:
         differing = [state for state in map(_state, stored) if state.unagreed]
         await self._settle(entity, differing, svenn, tripletex)
         keys = self.commit.synced_keys.setdefault(entity, set())
-        for lk in fresh_links:
-            keys.update({f"svenn:{lk.svenn_id}", f"tripletex:{lk.tripletex_id}"})
+        for link in fresh_links:
+            keys.update({f"svenn:{link.svenn_id}", f"tripletex:{link.tripletex_id}"})
         new_tx_ids = {r.id for r in new_tx}
         new_sv_ids = {r.id for r in new_sv}
         to_svenn = [r for r in plan.create_in_svenn if r.id in new_tx_ids]
@@ -613,7 +609,9 @@ class TenantTick:
         # The applier resolves the failed rows of what it created; what it could not create
         # keeps the row it just wrote (marking these keys synced would close it unseen).
         if to_svenn:
-            created = await self.applier.create_in_svenn(self.sv, entity, to_svenn, existing=all_sv)
+            created = await self.applier.create_in_svenn(
+                self.svenn, entity, to_svenn, existing=all_sv
+            )
             counts.created_in_svenn += len(created)
             made_in_svenn = len(created)
             for record in created:
@@ -627,17 +625,17 @@ class TenantTick:
                 self._note_version(entity, record)
         counts.failures += self.applier.tally(entity).failed - before
         counts.failures += sum(not _whole_list(f, svenn, tripletex) for f in failures)
-        linked_sv = sum(lk.svenn_id in new_sv_ids for lk in fresh_links)
-        linked_tx = sum(lk.tripletex_id in new_tx_ids for lk in fresh_links)
+        linked_sv = sum(link.svenn_id in new_sv_ids for link in fresh_links)
+        linked_tx = sum(link.tripletex_id in new_tx_ids for link in fresh_links)
         counts.changed_in_svenn += _new_changed(new_sv, svenn, linked_sv + made_in_tripletex)
         counts.changed_in_tripletex += _new_changed(new_tx, tripletex, linked_tx + made_in_svenn)
 
-    async def _everything(self, entity: Entity, side: Side, system: str) -> list[Record]:
+    async def _read_all(self, entity: Entity, side: DetectedChanges, system: str) -> list[Record]:
         if not side.full:
-            if system == "svenn":
-                self._take(entity, side, await _svenn_list(self.sv, entity))
-            else:
-                self._take(entity, side, await _tripletex_list(self.tx, entity))
+            client: SvennClient | TripletexClient = (
+                self.svenn if system == "svenn" else self.tripletex
+            )
+            self._add_read(entity, side, await client.list(entity))
             side.full = True
         return list(side.records.values())
 
@@ -647,16 +645,16 @@ class TenantTick:
         manager: str | None = None
         managers: set[str] | None = None
         if entity is Entity.PROJECT:
-            manager = str((await self.tx.who_am_i()).employee_id)
-            managers = await self.tx.list_project_manager_ids()
+            manager = str((await self.tripletex.who_am_i()).employee_id)
+            managers = await self.tripletex.list_project_manager_ids()
         return await self.applier.create_in_tripletex(
-            self.tx,
+            self.tripletex,
             entity,
             records,
             fallback_manager=manager,
             existing=existing,
             project_managers=managers,
-            numbers_back=self.sv,
+            numbers_back=self.svenn,
         )
 
     # --- commit ------------------------------------------------------------------------------
@@ -670,14 +668,14 @@ class TenantTick:
         if not (c.link_updates or c.unlinks or c.synced_keys or changed_polls or moved or echoes):
             return  # a quiet tick stores nothing
         with self.store.sessions.begin() as session:
-            for entity, svenn_id, sv, tx, merged in c.link_updates:
+            for entity, svenn_id, svenn, tripletex, merged in c.link_updates:
                 update_link(
                     session,
                     self.tenant,
                     entity.value,
                     svenn_id,
-                    svenn_fingerprint=sv.fingerprint(),
-                    tripletex_fingerprint=tx.fingerprint(),
+                    svenn_fingerprint=svenn.fingerprint(),
+                    tripletex_fingerprint=tripletex.fingerprint(),
                     base=merged,
                 )
             for entity, ids in c.unlinks.items():
@@ -695,7 +693,9 @@ class TenantTick:
                 set_svenn_echoes(session, self.tenant, c.echoes)
 
 
-def _changed_sides(decision: LinkDecision, svenn: Side, tripletex: Side) -> tuple[bool, bool]:
+def _changed_sides(
+    decision: LinkDecision, svenn: DetectedChanges, tripletex: DetectedChanges
+) -> tuple[bool, bool]:
     """(changed in Svenn, changed in Tripletex) for a linked record: deleted there, or a synced
     field edited there that the other side does not hold (our own writes coming back, or a
     stale base both sides already agree on, change nothing)."""
@@ -715,14 +715,16 @@ def _changed_sides(decision: LinkDecision, svenn: Side, tripletex: Side) -> tupl
     return bool(apart & merge.changed_in_svenn), bool(apart & merge.changed_in_tripletex)
 
 
-def _new_changed(records: Sequence[Record], side: Side, travelled: int) -> int:
+def _new_changed(records: Sequence[Record], side: DetectedChanges, travelled: int) -> int:
     """How many unlinked records of one side count as changed: each one read by id (the feed
     or a version named it); of a whole list read (a first tick, a resync) only the ``travelled``
     ones (linked or created), as the rest were there before (e.g. still failing)."""
     return travelled if side.full else len(records)
 
 
-def _whole_list(failure: PlannedFailure, svenn: Side, tripletex: Side) -> bool:
+def _whole_list(
+    failure: PlannedFailure, svenn: DetectedChanges, tripletex: DetectedChanges
+) -> bool:
     """True when the failed record was read in a whole list (not named as changed)."""
     return (svenn if failure.direction is Direction.SVENN_TO_TRIPLETEX else tripletex).full
 
@@ -762,35 +764,8 @@ def _with_link_ids(row: PlannedFailure, link: LinkState) -> PlannedFailure:
     )
 
 
-async def _svenn_list(sv: SvennClient, entity: Entity) -> RecordList[Any]:
-    if entity is Entity.CUSTOMER:
-        return await sv.list_customers()
-    if entity is Entity.EMPLOYEE:
-        return await sv.list_employees()
-    return await sv.list_projects()
-
-
-async def _tripletex_list(tx: TripletexClient, entity: Entity) -> RecordList[Any]:
-    if entity is Entity.CUSTOMER:
-        return await tx.list_customers()
-    if entity is Entity.EMPLOYEE:
-        return await tx.list_employees()
-    return await tx.list_projects()
-
-
-async def _tripletex_by_ids(
-    tx: TripletexClient, entity: Entity, ids: Iterable[str]
-) -> RecordList[Any]:
-    if entity is Entity.CUSTOMER:
-        return await tx.get_customers_by_ids(ids)
-    if entity is Entity.EMPLOYEE:
-        return await tx.get_employees_by_ids(ids)
-    return await tx.get_projects_by_ids(ids)
-
-
-def _tripletex_update_many(tx: TripletexClient, entity: Entity) -> Any:
-    """The batch update of ``entity`` (``PUT /<entity>/list``), or None where the spec has none."""
-    return {Entity.CUSTOMER: tx.update_customers, Entity.PROJECT: tx.update_projects}.get(entity)
+def _stops_the_tick(error: ApiError) -> bool:
+    return error.retryable or error.status in (401, 403)
 
 
 def tick_time() -> dt.datetime:

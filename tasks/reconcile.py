@@ -142,8 +142,8 @@ class ReconcileApplier(Applier):
 
 async def repair_linked(
     applier: Applier,
-    tx: TripletexClient,
-    sv: SvennClient,
+    tripletex: TripletexClient,
+    svenn: SvennClient,
     drifts: Sequence[LinkedDrift],
     report: DriftReport,
 ) -> None:
@@ -160,9 +160,9 @@ async def repair_linked(
         applier.check_gate()
         try:
             if decision.to_tripletex:
-                tx_rec = await tx.update(with_fields(tx_rec, decision.to_tripletex))
+                tx_rec = await tripletex.update(with_fields(tx_rec, decision.to_tripletex))
             if decision.to_svenn:
-                sv_rec = await sv.update(
+                sv_rec = await svenn.update(
                     with_fields(sv_rec, decision.to_svenn), fields=list(decision.to_svenn)
                 )
         except ApiError as error:
@@ -198,8 +198,8 @@ async def repair_linked(
 
 async def align_linked(
     applier: Applier,
-    tx: TripletexClient,
-    sv: SvennClient,
+    tripletex: TripletexClient,
+    svenn: SvennClient,
     extracts: Extracts,
     report: DriftReport,
 ) -> None:
@@ -209,7 +209,7 @@ async def align_linked(
     pair agrees on every synced field from the start. Uses ``extracts`` as read before the run's
     writes: the pairs it aligns are ones no write of this run touched."""
     drifts = compare_tenant(applier.store, applier.tenant, extracts, unagreed_only=True)
-    await repair_linked(applier, tx, sv, drifts, report)
+    await repair_linked(applier, tripletex, svenn, drifts, report)
 
 
 def _repair(drift: LinkedDrift) -> str:

@@ -1,6 +1,6 @@
 """Retry failed records: choose the rows, then close or re-log them after the writes.
 
-The writes themselves are the initial sync's (``flows.initial_sync.step_one/step_two`` through
+The writes themselves are the initial sync's (``tasks.sync_steps.step_one/step_two`` through
 :class:`tasks.apply.Applier`), narrowed to the records asked about; this module only picks the
 rows before and settles them after.
 """

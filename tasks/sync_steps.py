@@ -23,7 +23,7 @@ from tasks.reconcile import DriftReport, align_linked
 from tasks.report import Progress
 
 
-def let_go(store: StateStore, tenant: str, run_id: str) -> None:
+def release_initial_sync(store: StateStore, tenant: str, run_id: str) -> None:
     """Release the tenant's initial sync (done, or failed: a rerun may start at once)."""
     with store.sessions.begin() as session:
         release_sync(session, tenant, run_id)
@@ -31,7 +31,7 @@ def let_go(store: StateStore, tenant: str, run_id: str) -> None:
 
 async def step_one(
     applier: Applier,
-    sv: SvennClient,
+    svenn: SvennClient,
     extracts: Extracts,
     excluded: Excluded,
     progress: Progress,
@@ -67,7 +67,7 @@ async def step_one(
         )
         progress.advance(len(plan.failures) + plan.already_linked)
         created[entity] = await applier.create_in_svenn(
-            sv, entity, plan.create_in_svenn, existing=extracts.svenn[entity]
+            svenn, entity, plan.create_in_svenn, existing=extracts.svenn[entity]
         )
         if entity is Entity.CUSTOMER:  # projects match on name + customer through these
             customer_links = applier.links(entity)
@@ -86,8 +86,8 @@ async def step_one(
 
 async def step_two(
     applier: Applier,
-    tx: TripletexClient,
-    sv: SvennClient,
+    tripletex: TripletexClient,
+    svenn: SvennClient,
     extracts: Extracts,
     plans: dict[Entity, EntityPlan],
     progress: Progress,
@@ -99,13 +99,13 @@ async def step_two(
     for entity in SYNC_ORDER:
         failed_before = applier.tally(entity).failed
         created[entity] = await applier.create_in_tripletex(
-            tx,
+            tripletex,
             entity,
             plans[entity].create_in_tripletex,
             fallback_manager=extracts.tripletex_employee_id,
             existing=extracts.tripletex[entity],
             project_managers=extracts.tripletex_project_managers,
-            numbers_back=sv,
+            numbers_back=svenn,
         )
         logger.info(
             "step 2 %s: %d created in Tripletex, %d failed",
@@ -118,13 +118,13 @@ async def step_two(
 
 
 async def step_three(
-    applier: Applier, tx: TripletexClient, sv: SvennClient, extracts: Extracts
+    applier: Applier, tripletex: TripletexClient, svenn: SvennClient, extracts: Extracts
 ) -> None:
     """Align the pairs step 1 linked while they differed (a field one side lacks is copied, a
     difference keeps the precedence winner's value and logs the other as a FIELD_CONFLICT), so
     that every linked pair agrees on every synced field when realtime takes over."""
     report = DriftReport(applier.tenant)
-    await align_linked(applier, tx, sv, extracts, report)
+    await align_linked(applier, tripletex, svenn, extracts, report)
     for entity, aligned in report.repaired_per_entity().items():
         applier.tally(Entity(entity)).aligned += aligned
     if report.rows:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from prefect.runtime import flow_run
 from pydantic import SecretStr
 
 from config.settings import Settings, load_settings
@@ -26,6 +28,23 @@ def state_store(settings: Settings | None = None) -> StateStore:
     if key not in _STORES:
         _STORES[key] = StateStore.from_settings(settings, migrate=True)
     return _STORES[key]
+
+
+@dataclass(frozen=True)
+class RunSetup:
+    """What a flow run starts with: the settings, the state store, the run's id."""
+
+    settings: Settings
+    store: StateStore
+    run_id: str
+
+
+def run_setup() -> RunSetup:
+    """The settings, their state store, and this flow run's id (``local-<uuid>`` when called
+    outside a Prefect run)."""
+    settings = load_settings()
+    run_id = flow_run.get_id() or f"local-{uuid.uuid4()}"
+    return RunSetup(settings, state_store(settings), run_id)
 
 
 @dataclass
@@ -83,8 +102,11 @@ async def tenant_clients(
             )
         token = store.cipher.decrypt(integration.employee_token_encrypted)
         api_key = store.cipher.decrypt(integration.svenn_api_key_encrypted)
-    async with tripletex_client(settings, token) as tx, svenn_client(settings, api_key) as sv:
-        yield tx, sv
+    async with (
+        tripletex_client(settings, token) as tripletex,
+        svenn_client(settings, api_key) as svenn,
+    ):
+        yield tripletex, svenn
 
 
 class ClientPool:

@@ -52,18 +52,18 @@ def verify_after_sync(
         failed = {(row.entity, row.record_key) for row in open_failures(session, tenant)}
         links = {e: links_for(session, tenant, e.value) for e in SYNC_ORDER}
     for entity in SYNC_ORDER:
-        tx = {str(r.id): r for r in tripletex.get(entity, [])}
-        sv = {str(r.id): r for r in svenn.get(entity, [])}
-        _check_links(entity, links[entity], tx, sv, result)
-        _check_coverage(entity, links[entity], tx, sv, failed, result)
+        tripletex_by_id = {str(r.id): r for r in tripletex.get(entity, [])}
+        svenn_by_id = {str(r.id): r for r in svenn.get(entity, [])}
+        _check_links(entity, links[entity], tripletex_by_id, svenn_by_id, result)
+        _check_coverage(entity, links[entity], tripletex_by_id, svenn_by_id, failed, result)
     return result
 
 
 def _check_links(
     entity: Entity,
     links: Sequence[Link],
-    tx: Mapping[str, Record],
-    sv: Mapping[str, Record],
+    tripletex: Mapping[str, Record],
+    svenn: Mapping[str, Record],
     result: Verification,
 ) -> None:
     """The links suite: one to one, and the key fields agree across each link."""
@@ -71,12 +71,12 @@ def _check_links(
     result.checked_links += len(pairs)
     if not pairs:
         return
-    outcome = validate_frame("links_after_sync", links_frame(entity, pairs, sv, tx))
+    outcome = validate_frame("links_after_sync", links_frame(entity, pairs, svenn, tripletex))
     result.markdown.append(f"### {entity.value}\n" + outcome.to_markdown())
     for row_id, problems in outcome.failed_rows.items():
         _, svenn_id, tripletex_id = row_id.split(":", 2)
-        from_tripletex = tripletex_id in tx
-        record = tx[tripletex_id] if from_tripletex else sv.get(svenn_id)
+        from_tripletex = tripletex_id in tripletex
+        record = tripletex[tripletex_id] if from_tripletex else svenn.get(svenn_id)
         if record is None:
             continue
         direction = Direction.TRIPLETEX_TO_SVENN if from_tripletex else Direction.SVENN_TO_TRIPLETEX
@@ -86,19 +86,19 @@ def _check_links(
 def _check_coverage(
     entity: Entity,
     links: Sequence[Link],
-    tx: Mapping[str, Record],
-    sv: Mapping[str, Record],
+    tripletex: Mapping[str, Record],
+    svenn: Mapping[str, Record],
     failed: set[tuple[str, str]],
     result: Verification,
 ) -> None:
     """Every record on both sides is linked or has an open failed record: nothing is dropped."""
     linked = {
-        "tripletex": {lk.tripletex_id for lk in links},
-        "svenn": {lk.svenn_id for lk in links},
+        "tripletex": {link.tripletex_id for link in links},
+        "svenn": {link.svenn_id for link in links},
     }
     for side, records, direction in (
-        ("tripletex", tx, Direction.TRIPLETEX_TO_SVENN),
-        ("svenn", sv, Direction.SVENN_TO_TRIPLETEX),
+        ("tripletex", tripletex, Direction.TRIPLETEX_TO_SVENN),
+        ("svenn", svenn, Direction.SVENN_TO_TRIPLETEX),
     ):
         for record_id, record in records.items():
             if record_id in linked[side] or (entity.value, f"{side}:{record_id}") in failed:

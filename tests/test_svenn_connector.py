@@ -23,7 +23,7 @@ from connectors.svenn.mapping import UnmappableRecordError
 from sandboxes.openapi_check import SVENN_SPEC, OpenAPIChecker
 from sandboxes.runner import serve_in_thread
 from sandboxes.svenn.app import create_app
-from sync.records import Customer, Employee, Entity, Project
+from sync.records import Customer, Employee, Entity, HourEntry, Project
 
 FAST = HttpPolicy(timeout=5.0, connect_timeout=2.0, backoff_base=0.01, backoff_max=0.05)
 _tenant_numbers = itertools.count(1)
@@ -167,7 +167,7 @@ async def test_unknown_key_is_refused_without_leaking_it(sandbox: Sandbox) -> No
 async def test_list_customers_reads_every_page_at_the_largest_limit(
     sandbox: Sandbox, svenn: SvennClient
 ) -> None:
-    customers = await svenn.list_customers()
+    customers = (await svenn.list(Entity.CUSTOMER)).of(Customer)
     expected = {c["id"] for c in sandbox.state()["customers"]}
     assert [c.id for c in customers] == sorted(expected)
     assert len(customers) == 2345
@@ -179,8 +179,8 @@ async def test_list_customers_reads_every_page_at_the_largest_limit(
 
 @pytest.mark.anyio
 async def test_list_other_entities_maps_their_references(svenn: SvennClient) -> None:
-    employees = await svenn.list_employees()
-    projects = await svenn.list_projects()
+    employees = (await svenn.list(Entity.EMPLOYEE)).of(Employee)
+    projects = (await svenn.list(Entity.PROJECT)).of(Project)
     activities = await svenn.list_activities()
     assert [e.employee_number for e in employees] == ["1", "2", "3", "4", "5"]
     assert projects[0].customer_id == "cus-00001" and projects[0].project_manager_id == "emp-001"
@@ -190,10 +190,15 @@ async def test_list_other_entities_maps_their_references(svenn: SvennClient) -> 
 
 @pytest.mark.anyio
 async def test_list_hours_filters_by_status_and_inclusive_dates(svenn: SvennClient) -> None:
-    everything = await svenn.list_hours()
-    approved = await svenn.list_hours(
-        status="approved", date_from=dt.date(2025, 1, 5), date_to=dt.date(2025, 1, 10)
-    )
+    everything = (await svenn.list(Entity.HOURS)).of(HourEntry)
+    approved = (
+        await svenn.list(
+            Entity.HOURS,
+            status="approved",
+            date_from=dt.date(2025, 1, 5),
+            date_to=dt.date(2025, 1, 10),
+        )
+    ).of(HourEntry)
     assert len(everything) == 120
     expected = [
         h.id
@@ -209,7 +214,9 @@ async def test_get_many_fetches_by_ids_in_chunks_and_leaves_out_unknown_ids(
     svenn: SvennClient,
 ) -> None:
     wanted = [f"cus-{i:05d}" for i in range(2345, 844, -1)]  # 1,501 ids, newest first
-    records = await svenn.get_many(Entity.CUSTOMER, [*wanted, "cus-99999", wanted[0]])
+    records = (await svenn.get_many(Entity.CUSTOMER, [*wanted, "cus-99999", wanted[0]])).of(
+        Customer
+    )
     assert sorted(r.id or "" for r in records) == sorted(wanted)
     assert svenn.api.counters.by_endpoint["GET /customers"] == 2
 
@@ -230,7 +237,7 @@ async def test_batch_create_reports_bad_items_and_keeps_the_good_ones(
     ]
     refs = [f"tx-customer-{i}" for i in range(len(records))]
     async with sandbox.client(batch_size=2) as svenn:
-        outcomes = await svenn.create_customers(records, refs)
+        outcomes = await svenn.create_many(Entity.CUSTOMER, records, refs)
     assert [o.ok for o in outcomes] == [True, False, False, True, False]
     assert [o.index for o in outcomes] == [0, 1, 2, 3, 4]
     assert outcomes[0].record is not None and outcomes[0].record.customer_number == 5001
@@ -249,8 +256,8 @@ async def test_repeating_a_batch_create_returns_the_existing_records(
 ) -> None:
     records = [Employee(first_name="Ny", last_name=f"Person{i}") for i in range(3)]
     refs = [f"tx-employee-{i}" for i in range(3)]
-    first = await svenn.create_employees(records, refs)
-    again = await svenn.create_employees(records, refs)
+    first = await svenn.create_many(Entity.EMPLOYEE, records, refs)
+    again = await svenn.create_many(Entity.EMPLOYEE, records, refs)
     assert all(o.ok and not o.already_existed for o in first)
     assert all(o.ok and o.already_existed for o in again)
     assert [o.record for o in again] == [o.record for o in first]
@@ -261,12 +268,12 @@ async def test_repeating_a_batch_create_returns_the_existing_records(
 async def test_conditional_update_bumps_the_version_and_a_stale_one_is_refused(
     svenn: SvennClient,
 ) -> None:
-    (customer,) = await svenn.get_many(Entity.CUSTOMER, ["cus-00007"])
+    (customer,) = (await svenn.get_many(Entity.CUSTOMER, ["cus-00007"])).of(Customer)
     assert isinstance(customer, Customer)
-    updated = await svenn.update_customer(customer.model_copy(update={"phone": "+47 22 00 00 00"}))
+    updated = await svenn.update(customer.model_copy(update={"phone": "+47 22 00 00 00"}))
     assert updated.phone == "+47 22 00 00 00" and updated.version == 2
     with pytest.raises(SvennStaleVersionError) as caught:
-        await svenn.update_customer(customer.model_copy(update={"phone": "+47 99 99 99 99"}))
+        await svenn.update(customer.model_copy(update={"phone": "+47 99 99 99 99"}))
     assert isinstance(caught.value, StaleVersionError)
     assert isinstance(caught.value, PreconditionFailedError)
     assert caught.value.status == 412 and caught.value.current_version == 2
@@ -283,23 +290,25 @@ async def test_update_of_named_fields_leaves_the_others_alone(
     fresh = await svenn.get(Entity.PROJECT, "prj-002")
     assert isinstance(fresh, Project)
     changed = fresh.model_copy(update={"name": "Nytt navn", "number": "P-stale"})
-    result = await svenn.update_project(changed, fields={"name"})
+    result = await svenn.update(changed, fields={"name"})
     assert (result.name, result.number) == ("Nytt navn", "P-200")
 
 
 @pytest.mark.anyio
 async def test_deactivate_and_close_are_idempotent(sandbox: Sandbox, svenn: SvennClient) -> None:
-    customer = await svenn.deactivate_customer("cus-00003")
-    again = await svenn.deactivate_customer("cus-00003")
-    employee = await svenn.deactivate_employee("emp-005", version=1)
-    project = await svenn.close_project("prj-003")
-    closed_again = await svenn.close_project("prj-003")
+    customer = await svenn.deactivate(Entity.CUSTOMER, "cus-00003")
+    again = await svenn.deactivate(Entity.CUSTOMER, "cus-00003")
+    employee = await svenn.deactivate(Entity.EMPLOYEE, "emp-005", version=1)
+    project = await svenn.deactivate(Entity.PROJECT, "prj-003")
+    closed_again = await svenn.deactivate(Entity.PROJECT, "prj-003")
+    assert isinstance(customer, Customer) and isinstance(employee, Employee)
+    assert isinstance(project, Project)
     assert not customer.is_active and again.version == customer.version
     assert not employee.is_active and employee.version == 2
     assert project.is_closed and closed_again.version == project.version
     with pytest.raises(SvennStaleVersionError):
-        await svenn.deactivate_employee("emp-004", version=7)
-    inactive = await svenn.list_customers(active=False)
+        await svenn.deactivate(Entity.EMPLOYEE, "emp-004", version=7)
+    inactive = (await svenn.list(Entity.CUSTOMER, active=False)).of(Customer)
     assert [c.id for c in inactive] == ["cus-00003"]
 
 
@@ -307,10 +316,10 @@ async def test_deactivate_and_close_are_idempotent(sandbox: Sandbox, svenn: Sven
 async def test_create_single_records_then_find_them_by_external_ref(
     svenn: SvennClient,
 ) -> None:
-    project = await svenn.create_project(
+    project = await svenn.create(
         Project(name="Nytt bygg", number="P-900", customer_id="cus-00001"), "tx-project-900"
     )
-    again = await svenn.create_project(Project(name="Nytt bygg"), "tx-project-900")
+    again = await svenn.create(Project(name="Nytt bygg"), "tx-project-900")
     assert again == project
     assert await svenn.find_by_external_ref(Entity.PROJECT, "tx-project-900") == project
     assert await svenn.find_by_external_ref(Entity.PROJECT, "tx-project-nope") is None

@@ -9,7 +9,7 @@ import pytest
 
 from connectors.http import HttpPolicy, OutcomeUnknownError
 from connectors.svenn.client import SvennClient
-from sync.records import Customer, Employee
+from sync.records import Customer, Employee, Entity
 from tests.test_svenn_connector import Sandbox, make_tenant, sandbox_url
 
 __all__ = ["sandbox_url"]
@@ -49,7 +49,7 @@ async def test_rate_limited_pages_are_retried_until_complete(
     sandbox: Sandbox, svenn: SvennClient
 ) -> None:
     sandbox.fault("429", "/api/v1/customers", count=2)
-    customers = await svenn.list_customers()
+    customers = await svenn.list(Entity.CUSTOMER)
     assert len(customers) == 1200
     assert svenn.api.counters.retries == 2
     assert svenn.api.counters.by_endpoint["GET /customers"] == 4
@@ -62,7 +62,7 @@ async def test_a_server_error_then_success_reads_normally(
     sandbox.fault("500", "/api/v1/changes")
     sandbox.fault("503", "/api/v1/customers")
     events = [e async for page in svenn.iter_changes(None) for e in page.events]
-    customers = await svenn.list_customers()
+    customers = await svenn.list(Entity.CUSTOMER)
     assert len(events) == 1200 and len(customers) == 1200
     assert svenn.api.counters.retries == 2
 
@@ -72,7 +72,7 @@ async def test_a_dropped_connection_on_a_read_is_retried(
     sandbox: Sandbox, svenn: SvennClient
 ) -> None:
     sandbox.fault("drop", "/api/v1/customers")
-    assert len(await svenn.list_customers()) == 1200
+    assert len(await svenn.list(Entity.CUSTOMER)) == 1200
     assert svenn.api.counters.retries == 1
 
 
@@ -81,7 +81,7 @@ async def test_a_create_whose_answer_is_late_is_not_created_twice(
     sandbox: Sandbox, svenn: SvennClient
 ) -> None:
     sandbox.fault("timeout_after", "/api/v1/customers", method="POST", latency_ms=HOLD_MS)
-    created = await svenn.create_customer(Customer(name="Sen Kunde AS"), "tx-customer-late")
+    created = await svenn.create(Customer(name="Sen Kunde AS"), "tx-customer-late")
     assert created.name == "Sen Kunde AS" and created.id is not None
     assert [r["id"] for r in with_ref(sandbox, "customers", "tx-customer-late")] == [created.id]
     assert len(sandbox.requests("POST", "/api/v1/customers")) == 1
@@ -92,9 +92,7 @@ async def test_a_create_on_a_dropped_connection_is_looked_up_then_sent_once(
     sandbox: Sandbox, svenn: SvennClient
 ) -> None:
     sandbox.fault("drop", "/api/v1/employees", method="POST")
-    created = await svenn.create_employee(
-        Employee(first_name="Ola", last_name="Dropp"), "tx-employee-drop"
-    )
+    created = await svenn.create(Employee(first_name="Ola", last_name="Dropp"), "tx-employee-drop")
     assert [r["id"] for r in with_ref(sandbox, "employees", "tx-employee-drop")] == [created.id]
     assert len(sandbox.requests("POST", "/api/v1/employees")) == 2  # dropped, then sent
 
@@ -104,7 +102,7 @@ async def test_a_create_refused_with_a_server_error_is_sent_again(
     sandbox: Sandbox, svenn: SvennClient
 ) -> None:
     sandbox.fault("500", "/api/v1/customers", method="POST")
-    created = await svenn.create_customer(Customer(name="Ny AS"), "tx-customer-500")
+    created = await svenn.create(Customer(name="Ny AS"), "tx-customer-500")
     assert [r["id"] for r in with_ref(sandbox, "customers", "tx-customer-500")] == [created.id]
 
 
@@ -115,7 +113,7 @@ async def test_a_batch_whose_answer_is_late_is_resent_without_duplicates(
     sandbox.fault("timeout_after", "/api/v1/customers/batch", method="POST", latency_ms=HOLD_MS)
     records = [Customer(name=f"Batch {i} AS") for i in range(4)]
     refs = [f"tx-batch-{i}" for i in range(4)]
-    outcomes = await svenn.create_customers(records, refs)
+    outcomes = await svenn.create_many(Entity.CUSTOMER, records, refs)
     assert all(o.ok and o.already_existed for o in outcomes)
     for ref, outcome in zip(refs, outcomes, strict=True):
         assert outcome.record is not None
@@ -128,7 +126,7 @@ async def test_a_late_create_without_a_key_is_reported_not_repeated(
 ) -> None:
     sandbox.fault("timeout_after", "/api/v1/customers", method="POST", latency_ms=HOLD_MS)
     with pytest.raises(OutcomeUnknownError):
-        await svenn.create_customer(Customer(name="Uten Nøkkel AS"))
+        await svenn.create(Customer(name="Uten Nøkkel AS"))
     assert len(sandbox.requests("POST", "/api/v1/customers")) == 1
-    outcomes = await svenn.create_customers([Customer(name="Uten Nøkkel 2 AS")])
+    outcomes = await svenn.create_many(Entity.CUSTOMER, [Customer(name="Uten Nøkkel 2 AS")])
     assert outcomes[0].ok  # the fault was used up: an ordinary batch goes through

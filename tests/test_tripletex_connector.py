@@ -16,7 +16,7 @@ from connectors.tripletex.client import UNREADABLE_VERSION
 from sandboxes.openapi_check import TRIPLETEX_SPEC, OpenAPIChecker, SpecViolation
 from sandboxes.runner import serve_in_thread
 from sync.malformed import Problem
-from sync.records import Customer, Employee, HourEntry, Project
+from sync.records import Customer, Employee, Entity, HourEntry, Project
 
 COMPANY = 1001
 CONSUMER = "sandbox-consumer-token"
@@ -206,7 +206,7 @@ async def test_unknown_employee_token_fails_clearly_without_leaking_it(
 @pytest.mark.parametrize("sandbox", [2100], indirect=True)
 @pytest.mark.anyio
 async def test_list_customers_reads_every_page_active_and_inactive(tx: TripletexClient) -> None:
-    customers = await tx.list_customers()
+    customers = (await tx.list(Entity.CUSTOMER)).of(Customer)
     assert len(customers) == 2100
     assert len({c.id for c in customers}) == 2100
     assert sum(not c.is_active for c in customers) == 210
@@ -216,7 +216,8 @@ async def test_list_customers_reads_every_page_active_and_inactive(tx: Tripletex
 
 @pytest.mark.anyio
 async def test_list_customers_maps_fields(tx: TripletexClient) -> None:
-    customers = {c.id: c for c in await tx.list_customers(include_inactive=False)}
+    listed = await tx.list(Entity.CUSTOMER, include_inactive=False)
+    customers = {c.id: c for c in listed.of(Customer)}
     first = customers["10001"]
     assert first.name == "Kunde 1 AS"
     assert first.organization_number == "900000001"
@@ -226,8 +227,8 @@ async def test_list_customers_maps_fields(tx: TripletexClient) -> None:
 
 
 @pytest.mark.anyio
-async def test_get_customers_by_ids_returns_only_those(tx: TripletexClient) -> None:
-    found = await tx.get_customers_by_ids(["10002", "10010", "99999"])
+async def test_get_many_customers_returns_only_those(tx: TripletexClient) -> None:
+    found = (await tx.get_many(Entity.CUSTOMER, ["10002", "10010", "99999"])).of(Customer)
     assert sorted(str(c.id) for c in found) == ["10002", "10010"]
 
 
@@ -236,44 +237,44 @@ async def test_customers_by_ids_cost_one_read_unless_some_are_inactive(
     tx: TripletexClient,
 ) -> None:
     tx.api.counters.reset()
-    found = await tx.get_customers_by_ids(["10002", "10003", "10004"])
+    found = (await tx.get_many(Entity.CUSTOMER, ["10002", "10003", "10004"])).of(Customer)
     assert sorted(str(c.id) for c in found) == ["10002", "10003", "10004"]
     assert tx.api.counters.by_endpoint["GET /customer"] == 1  # one ``id=`` read, active ones
     tx.api.counters.reset()
-    found = await tx.get_customers_by_ids(["10002", "10010"])  # 10010 is inactive
+    found = (await tx.get_many(Entity.CUSTOMER, ["10002", "10010"])).of(Customer)  # inactive
     assert sorted(str(c.id) for c in found) == ["10002", "10010"]
     assert tx.api.counters.by_endpoint["GET /customer"] == 2
 
 
 @pytest.mark.anyio
 async def test_list_changed_returns_none_until_something_changes(tx: TripletexClient) -> None:
-    first, digest = await tx.list_changed("project", None)
+    first, digest = await tx.list_changed(Entity.PROJECT, None)
     assert first is not None and [p.id for p in first] == ["701"]
     tx.api.counters.reset()
-    again, same_digest = await tx.list_changed("project", digest)
+    again, same_digest = await tx.list_changed(Entity.PROJECT, digest)
     assert again is None
     assert tx.api.counters.total == 1
     project = first[0]
     assert isinstance(project, Project)
-    await tx.update_project(project.model_copy(update={"name": "Bryggen etappe 2"}))
-    changed, _ = await tx.list_changed("project", same_digest)
+    await tx.update(project.model_copy(update={"name": "Bryggen etappe 2"}))
+    changed, _ = await tx.list_changed(Entity.PROJECT, same_digest)
     assert changed is not None and isinstance(changed[0], Project)
     assert changed[0].name == "Bryggen etappe 2"
 
 
 @pytest.mark.anyio
 async def test_list_versions_gives_id_and_version(tx: TripletexClient) -> None:
-    versions = await tx.list_versions("customer")
+    versions = await tx.list_versions(Entity.CUSTOMER)
     assert len(versions) == 25
     assert all(isinstance(v, int) for v in versions.values())
 
 
 @pytest.mark.anyio
 async def test_list_employees_projects_and_activities(tx: TripletexClient) -> None:
-    employees = {e.id: e for e in await tx.list_employees()}
+    employees = {e.id: e for e in (await tx.list(Entity.EMPLOYEE)).of(Employee)}
     assert employees["501"].email == "kari@fjordbygg.no"
     assert employees["502"].last_name == "Hansen"
-    projects = await tx.list_projects()
+    projects = (await tx.list(Entity.PROJECT)).of(Project)
     assert projects[0].customer_id == "10001"
     assert projects[0].project_manager_id == "501"
     assert projects[0].start_date == dt.date(2025, 1, 1)
@@ -301,7 +302,7 @@ async def test_create_customers_uses_batches_of_batch_size(
     tx: TripletexClient, sandbox: str
 ) -> None:
     tx.batch_size = 40
-    created = await tx.create_customers(new_customers(100))
+    created = await tx.create_many(Entity.CUSTOMER, new_customers(100))
     assert [c.name for c in created] == [c.name for c in new_customers(100)]
     assert all(c.id is not None for c in created)
     assert tx.api.counters.by_endpoint["POST /customer/list"] == 3
@@ -310,11 +311,11 @@ async def test_create_customers_uses_batches_of_batch_size(
 
 @pytest.mark.anyio
 async def test_update_with_stale_version_raises_stale_version(tx: TripletexClient) -> None:
-    [customer] = await tx.get_customers_by_ids(["10003"])
-    updated = await tx.update_customer(customer.model_copy(update={"email": "ny@kunde.no"}))
+    [customer] = (await tx.get_many(Entity.CUSTOMER, ["10003"])).of(Customer)
+    updated = await tx.update(customer.model_copy(update={"email": "ny@kunde.no"}))
     assert updated.email == "ny@kunde.no"
     with pytest.raises(StaleVersionError) as caught:
-        await tx.update_customer(customer.model_copy(update={"email": "annen@kunde.no"}))
+        await tx.update(customer.model_copy(update={"email": "annen@kunde.no"}))
     assert caught.value.status == 409
     assert caught.value.code == 8000
 
@@ -324,10 +325,10 @@ async def test_update_customers_sends_one_put_list_per_batch(
     tx: TripletexClient, sandbox: str
 ) -> None:
     tx.batch_size = 2
-    before = await tx.get_customers_by_ids(["10002", "10003", "10004"])
+    before = (await tx.get_many(Entity.CUSTOMER, ["10002", "10003", "10004"])).of(Customer)
     changed = [c.model_copy(update={"email": f"ny{c.id}@kunde.no"}) for c in before]
     tx.api.counters.reset()
-    after = await tx.update_customers(changed)
+    after = await tx.update_many(Entity.CUSTOMER, changed)
     assert [c.email for c in after] == [f"ny{c.id}@kunde.no" for c in before]
     assert [a.version for a in after] == [(b.version or 0) + 1 for b in before]
     assert tx.api.counters.by_endpoint["PUT /customer/list"] == 2  # batches of 2: 2 + 1
@@ -337,19 +338,23 @@ async def test_update_customers_sends_one_put_list_per_batch(
 
 @pytest.mark.anyio
 async def test_a_stale_item_refuses_the_whole_batch(tx: TripletexClient, sandbox: str) -> None:
-    before = await tx.get_customers_by_ids(["10002", "10003"])
-    await tx.update_customer(before[1].model_copy(update={"email": "annen@kunde.no"}))
+    before = (await tx.get_many(Entity.CUSTOMER, ["10002", "10003"])).of(Customer)
+    await tx.update(before[1].model_copy(update={"email": "annen@kunde.no"}))
     with pytest.raises(StaleVersionError):
-        await tx.update_customers([c.model_copy(update={"phone": "+4791234567"}) for c in before])
+        await tx.update_many(
+            Entity.CUSTOMER, [c.model_copy(update={"phone": "+4791234567"}) for c in before]
+        )
     stored = {r["id"]: r for r in rows(state_of(sandbox), "customer")}
     assert stored[10002].get("phoneNumber") != "+4791234567"  # nothing of the batch was written
 
 
 @pytest.mark.anyio
 async def test_update_projects_uses_put_list(tx: TripletexClient) -> None:
-    [project] = await tx.list_projects()
+    [project] = (await tx.list(Entity.PROJECT)).of(Project)
     tx.api.counters.reset()
-    [after] = await tx.update_projects([project.model_copy(update={"name": "Bryggen 3"})])
+    [after] = await tx.update_many(
+        Entity.PROJECT, [project.model_copy(update={"name": "Bryggen 3"})]
+    )
     assert after.name == "Bryggen 3" and after.version == (project.version or 0) + 1
     assert tx.api.counters.by_endpoint["PUT /project/list"] == 1
 
@@ -357,7 +362,7 @@ async def test_update_projects_uses_put_list(tx: TripletexClient) -> None:
 @pytest.mark.anyio
 async def test_validation_error_keeps_tripletex_messages(tx: TripletexClient) -> None:
     with pytest.raises(TripletexValidationError) as caught:
-        await tx.create_customer(Customer(name="Feil AS", organization_number="123"))
+        await tx.create(Customer(name="Feil AS", organization_number="123"))
     error = caught.value
     assert error.status == 422
     assert error.field_errors
@@ -367,16 +372,17 @@ async def test_validation_error_keeps_tripletex_messages(tx: TripletexClient) ->
 
 @pytest.mark.anyio
 async def test_employee_project_and_hours_lifecycle(tx: TripletexClient, sandbox: str) -> None:
-    [employee] = await tx.create_employees(
+    [employee] = await tx.create_many(
+        Entity.EMPLOYEE,
         [
             Employee(
                 first_name="Per", last_name="Berg", email="per@fjordbygg.no", employee_number="9"
             )
-        ]
+        ],
     )
     assert employee.id is not None
     await tx.grant_project_manager(employee.id)
-    project = await tx.create_project(
+    project = await tx.create(
         Project(
             name="Nytt tak",
             number="P-2",
@@ -387,7 +393,8 @@ async def test_employee_project_and_hours_lifecycle(tx: TripletexClient, sandbox
     )
     assert project.id is not None and project.project_manager_id == employee.id
     tx.api.counters.reset()
-    [entry] = await tx.create_timesheet_entries(
+    [entry] = await tx.create_many(
+        Entity.HOURS,
         [
             HourEntry(
                 employee_id=employee.id,
@@ -397,18 +404,22 @@ async def test_employee_project_and_hours_lifecycle(tx: TripletexClient, sandbox
                 hours=Decimal("7.5"),
                 comment="Taktekking",
             )
-        ]
+        ],
     )
     assert entry.hours == Decimal("7.5")
-    read = await tx.list_timesheet_entries(dt.date(2025, 3, 1), dt.date(2025, 4, 1))
+    read = (
+        await tx.list(Entity.HOURS, date_from=dt.date(2025, 3, 1), date_to=dt.date(2025, 4, 1))
+    ).of(HourEntry)
     assert [e.id for e in read] == [entry.id]
     assert entry.id is not None and entry.version is not None
-    await tx.delete_timesheet_entry(entry.id, entry.version)
-    assert await tx.list_timesheet_entries(dt.date(2025, 3, 1), dt.date(2025, 4, 1)) == []
-    closed = await tx.close_project(project.id, project.version)
-    assert closed.is_closed
-    inactive = await tx.deactivate_customer("10002")
-    assert not inactive.is_active
+    await tx.delete(Entity.HOURS, entry.id, entry.version)
+    assert (
+        await tx.list(Entity.HOURS, date_from=dt.date(2025, 3, 1), date_to=dt.date(2025, 4, 1))
+    ).of(HourEntry) == []
+    closed = await tx.deactivate(Entity.PROJECT, project.id, project.version)
+    assert isinstance(closed, Project) and closed.is_closed
+    inactive = await tx.deactivate(Entity.CUSTOMER, "10002")
+    assert isinstance(inactive, Customer) and not inactive.is_active
 
 
 # --- faults ------------------------------------------------------------------------------
@@ -417,7 +428,7 @@ async def test_employee_project_and_hours_lifecycle(tx: TripletexClient, sandbox
 @pytest.mark.anyio
 async def test_429_without_reset_header_is_waited_out(tx: TripletexClient, sandbox: str) -> None:
     add_fault(sandbox, kind="429", count=2, method="GET", path_prefix="/v2/customer")
-    customers = await tx.list_customers()
+    customers = (await tx.list(Entity.CUSTOMER)).of(Customer)
     assert len(customers) == 25
     assert tx.api.counters.retries == 2
 
@@ -425,7 +436,7 @@ async def test_429_without_reset_header_is_waited_out(tx: TripletexClient, sandb
 @pytest.mark.anyio
 async def test_500_then_success_is_retried(tx: TripletexClient, sandbox: str) -> None:
     add_fault(sandbox, kind="500", count=1, method="GET", path_prefix="/v2/project")
-    assert len(await tx.list_projects()) == 1
+    assert len(await tx.list(Entity.PROJECT)) == 1
     assert tx.api.counters.retries == 1
 
 
@@ -442,7 +453,7 @@ async def test_timeout_on_batch_create_never_creates_twice(
         latency_ms=2500,
     )
     records = new_customers(30)
-    created = await tx.create_customers(records)
+    created = await tx.create_many(Entity.CUSTOMER, records)
     assert len(created) == 30 and all(c.id for c in created)
     names = [r["name"] for r in rows(state_of(sandbox), "customer")]
     assert all(names.count(r.name) == 1 for r in records)
@@ -461,7 +472,7 @@ async def test_timeout_on_single_create_never_creates_twice(
         path_prefix="/v2/employee",
         latency_ms=2500,
     )
-    employee = await tx.create_employee(
+    employee = await tx.create(
         Employee(first_name="Siri", last_name="Lie", email="siri@fjordbygg.no")
     )
     assert employee.id is not None
@@ -492,9 +503,9 @@ async def test_changed_since_returns_only_customers_changed_after_that_moment(
         f"/_admin/companies/{COMPANY}/edit",
         json={"entity": "customer", "id": 10_005, "changes": {"name": "Kunde 5 Endret AS"}},
     )
-    changed = await tx.list_customers(changed_since=moment)
+    changed = (await tx.list(Entity.CUSTOMER, changed_since=moment)).of(Customer)
     assert [(c.id, c.name) for c in changed] == [("10005", "Kunde 5 Endret AS")]
-    assert len(await tx.list_customers()) == 25
+    assert len(await tx.list(Entity.CUSTOMER)) == 25
 
 
 @pytest.mark.anyio
@@ -503,7 +514,7 @@ async def test_500_on_batch_create_is_looked_up_then_sent_again_once(
 ) -> None:
     add_fault(sandbox, kind="500", count=1, method="POST", path_prefix="/v2/customer/list")
     records = new_customers(12)
-    created = await tx.create_customers(records)
+    created = await tx.create_many(Entity.CUSTOMER, records)
     assert len(created) == 12 and all(c.id for c in created)
     names = [r["name"] for r in rows(state_of(sandbox), "customer")]
     assert all(names.count(r.name) == 1 for r in records)
@@ -535,8 +546,8 @@ async def test_an_unreadable_version_or_id_in_a_version_list_costs_only_that_row
         "path_prefix": "/v2/customer", "id": 10_003, "field": "id", "value": value
     })  # fmt: skip
     async with TripletexClient(f"{sandbox}/v2", CONSUMER, EMPLOYEE_TOKEN, policy=FAST) as tx:
-        listed = await tx.list_versions("customer")
-        polled, _ = await tx.poll_versions("customer", None)
+        listed = await tx.list_versions(Entity.CUSTOMER)
+        polled, _ = await tx.poll_versions(Entity.CUSTOMER, None)
     assert polled is not None
     for versions in (listed, polled):
         assert "10001" in versions and versions["10001"] >= 0

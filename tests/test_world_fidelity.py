@@ -9,7 +9,7 @@ import pytest
 from connectors.svenn.client import SvennClient
 from connectors.tripletex.client import TripletexClient
 from sandboxes.pair import sandbox_pair
-from sync.records import Record
+from sync.records import Entity, Record
 
 
 @pytest.fixture
@@ -26,12 +26,12 @@ async def test_connectors_read_back_the_seeded_world_without_loss() -> None:
             SvennClient(pair.svenn_url, pair.svenn_api_key) as sv,
         ):
             reads: dict[str, tuple[Sequence[Record], Sequence[Record]]] = {
-                "tripletex customers": (await tx.list_customers(), world.tripletex.customers),
-                "tripletex employees": (await tx.list_employees(), world.tripletex.employees),
-                "tripletex projects": (await tx.list_projects(), world.tripletex.projects),
-                "svenn customers": (await sv.list_customers(), world.svenn.customers),
-                "svenn employees": (await sv.list_employees(), world.svenn.employees),
-                "svenn projects": (await sv.list_projects(), world.svenn.projects),
+                "tripletex customers": (await tx.list(Entity.CUSTOMER), world.tripletex.customers),
+                "tripletex employees": (await tx.list(Entity.EMPLOYEE), world.tripletex.employees),
+                "tripletex projects": (await tx.list(Entity.PROJECT), world.tripletex.projects),
+                "svenn customers": (await sv.list(Entity.CUSTOMER), world.svenn.customers),
+                "svenn employees": (await sv.list(Entity.EMPLOYEE), world.svenn.employees),
+                "svenn projects": (await sv.list(Entity.PROJECT), world.svenn.projects),
             }
     for name, (read, seeded) in reads.items():
         expected = {r.id: r.model_dump(exclude={"version"}) for r in seeded}

@@ -13,15 +13,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from connectors.errors import ApiError, OutcomeUnknownError, TransientError
 from connectors.svenn.errors import ExternalRefConflictError, problem_error
 from connectors.svenn.mapping import (
     UnmappableRecordError,
-    customer_from_svenn,
-    employee_from_svenn,
-    hours_from_svenn,
     project_from_svenn,
     record_from_svenn,
     record_to_svenn,
@@ -35,7 +32,7 @@ from connectors.svenn.reader import (
     SvennReader,
     Tenant,
 )
-from sync.records import Customer, Employee, Entity, HourEntry, Project, Record
+from sync.records import Entity, Project, Record
 
 __all__ = ["MAX_BATCH", "PAGE_LIMIT", "CreateOutcome", "SvennClient", "Tenant"]
 
@@ -68,40 +65,20 @@ class SvennClient(SvennReader):
 
     # --- creating ----------------------------------------------------------------------------
 
-    async def create_customers(
-        self, records: Sequence[Customer], external_refs: Sequence[str | None] | None = None
-    ) -> list[CreateOutcome[Customer]]:
-        """Create customers through the batch endpoint; one outcome per record, in order."""
-        return await self._create_many(Entity.CUSTOMER, customer_from_svenn, records, external_refs)
+    async def create_many(
+        self,
+        entity: Entity,
+        records: Sequence[R],
+        external_refs: Sequence[str | None] | None = None,
+    ) -> list[CreateOutcome[R]]:
+        """Create records through the batch endpoint; one outcome per record, in order."""
+        return await self._create_many(entity, _reader(entity), records, external_refs)
 
-    async def create_employees(
-        self, records: Sequence[Employee], external_refs: Sequence[str | None] | None = None
-    ) -> list[CreateOutcome[Employee]]:
-        """Create employees through the batch endpoint; one outcome per record, in order."""
-        return await self._create_many(Entity.EMPLOYEE, employee_from_svenn, records, external_refs)
-
-    async def create_projects(
-        self, records: Sequence[Project], external_refs: Sequence[str | None] | None = None
-    ) -> list[CreateOutcome[Project]]:
-        """Create projects through the batch endpoint; one outcome per record, in order."""
-        return await self._create_many(Entity.PROJECT, project_from_svenn, records, external_refs)
-
-    async def create_customer(self, record: Customer, external_ref: str | None = None) -> Customer:
-        """Create one customer (or return the one that already carries ``external_ref``)."""
-        return await self._create_one(Entity.CUSTOMER, customer_from_svenn, record, external_ref)
-
-    async def create_employee(self, record: Employee, external_ref: str | None = None) -> Employee:
-        """Create one employee (or return the one that already carries ``external_ref``)."""
-        return await self._create_one(Entity.EMPLOYEE, employee_from_svenn, record, external_ref)
-
-    async def create_project(self, record: Project, external_ref: str | None = None) -> Project:
-        """Create one project (or return the one that already carries ``external_ref``)."""
-        return await self._create_one(Entity.PROJECT, project_from_svenn, record, external_ref)
-
-    async def create_hours(self, record: HourEntry) -> HourEntry:
-        """Create one hours row (draft or submitted; Svenn has no idempotency key for hours)."""
-        response = await self.api.request("POST", "/hours", json=record_to_svenn(record))
-        return hours_from_svenn(response.json())
+    async def create(self, record: R, external_ref: str | None = None) -> R:
+        """Create one record (or return the one that already carries ``external_ref``; hours
+        have no such key)."""
+        entity = record.entity
+        return await self._create_one(entity, _reader(entity), record, external_ref)
 
     async def _create_one(
         self, entity: Entity, reader: Reader[R], record: R, external_ref: str | None
@@ -208,37 +185,13 @@ class SvennClient(SvennReader):
 
     # --- updating ----------------------------------------------------------------------------
 
-    async def update_customer(
-        self, record: Customer, *, fields: Collection[str] | None = None
-    ) -> Customer:
-        """PATCH a customer at ``record.version`` (SvennStaleVersionError when stale)."""
-        return await self._update(customer_from_svenn, record, fields)
-
-    async def update_employee(
-        self, record: Employee, *, fields: Collection[str] | None = None
-    ) -> Employee:
-        """PATCH an employee at ``record.version`` (SvennStaleVersionError when stale)."""
-        return await self._update(employee_from_svenn, record, fields)
-
-    async def update_project(
-        self, record: Project, *, fields: Collection[str] | None = None
-    ) -> Project:
-        """PATCH a project at ``record.version`` (SvennStaleVersionError when stale)."""
-        return await self._update(project_from_svenn, record, fields)
-
-    async def update(self, record: Record, *, fields: Collection[str] | None = None) -> Record:
+    async def update(self, record: R, *, fields: Collection[str] | None = None) -> R:
         """PATCH any synced record at ``record.version`` (its entity decides the resource)."""
         if record.id is None or record.version is None:
             raise ValueError("an update needs the record's id and version as read from Svenn")
         body = record_to_svenn_patch(record, fields)
         data = await self._patch(record.entity, record.id, record.version, body)
-        return record_from_svenn(record.entity, data)
-
-    async def _update(self, reader: Reader[R], record: R, fields: Collection[str] | None) -> R:
-        if record.id is None or record.version is None:
-            raise ValueError("an update needs the record's id and version as read from Svenn")
-        body = record_to_svenn_patch(record, fields)
-        return reader(await self._patch(record.entity, record.id, record.version, body))
+        return cast(R, record_from_svenn(record.entity, data))
 
     async def _patch(self, entity: Entity, record_id: str, version: int, body: Json) -> Json:
         path = RESOURCE[entity]
@@ -251,17 +204,15 @@ class SvennClient(SvennReader):
         )
         return dict(response.json())
 
-    async def deactivate_customer(
-        self, customer_id: str, *, version: int | None = None
-    ) -> Customer:
-        """Set a customer inactive (idempotent; with ``version``, only if still at it)."""
-        return customer_from_svenn(await self._deactivate(Entity.CUSTOMER, customer_id, version))
-
-    async def deactivate_employee(
-        self, employee_id: str, *, version: int | None = None
-    ) -> Employee:
-        """Set an employee inactive (idempotent; with ``version``, only if still at it)."""
-        return employee_from_svenn(await self._deactivate(Entity.EMPLOYEE, employee_id, version))
+    async def deactivate(
+        self, entity: Entity, record_id: str, *, version: int | None = None
+    ) -> Record:
+        """The soft delete of ``entity``: customers and employees go inactive (idempotent; with
+        ``version``, only if still at it); projects close (reading their version first when
+        none is given)."""
+        if entity is Entity.PROJECT:
+            return await self._close_project(record_id, version)
+        return record_from_svenn(entity, await self._deactivate(entity, record_id, version))
 
     async def _deactivate(self, entity: Entity, record_id: str, version: int | None) -> Json:
         path = RESOURCE[entity]
@@ -275,8 +226,7 @@ class SvennClient(SvennReader):
         )
         return dict(response.json())
 
-    async def close_project(self, project_id: str, *, version: int | None = None) -> Project:
-        """Close a project (status closed); reads its version first when none is given."""
+    async def _close_project(self, project_id: str, version: int | None) -> Project:
         if version is None:
             # read like any record: one that cannot be read raises MalformedRecordError
             current = await self.get(Entity.PROJECT, project_id)
@@ -306,6 +256,11 @@ def batch_item_result(data: Mapping[str, Any]) -> BatchItemResult:
     if status != 201 and error is None:
         error = ApiError(f"batch item refused with status {status}", status=status)
     return BatchItemResult(int(data["index"]), status, data.get("data"), error)
+
+
+def _reader(entity: Entity) -> Reader[Any]:
+    """The mapping of one record of ``entity`` from its Svenn JSON."""
+    return lambda data: record_from_svenn(entity, data)
 
 
 def _replace(outcome: CreateOutcome[R], **changes: Any) -> CreateOutcome[R]:

@@ -7,6 +7,7 @@ paging on ``after``; ``?ids=`` lookups are chunked by count and URL length.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -21,17 +22,7 @@ from connectors.svenn.mapping import (
     RECORD_READERS,
     activity_from_svenn,
 )
-from sync.records import (
-    Activity,
-    Customer,
-    Employee,
-    Entity,
-    HourEntry,
-    HourStatus,
-    Project,
-    Record,
-    System,
-)
+from sync.records import Activity, Entity, Record, System
 
 Json = dict[str, Any]
 PAGE_LIMIT = 1000
@@ -63,7 +54,7 @@ class SvennReader(Connector):
         api_key: str,
         *,
         policy: HttpPolicy | None = None,
-        event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
+        event_hooks: Mapping[str, builtins.list[Callable[..., Any]]] | None = None,
         batch_size: int = MAX_BATCH,
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH:
@@ -88,7 +79,7 @@ class SvennReader(Connector):
 
     async def iter_pages(
         self, path: str, params: Mapping[str, Any] | None = None
-    ) -> AsyncIterator[list[Json]]:
+    ) -> AsyncIterator[builtins.list[Json]]:
         """Every page of a list endpoint (``data`` arrays), following ``next`` to the end."""
         query: dict[str, Any] = {**(params or {}), "limit": PAGE_LIMIT}
         while True:
@@ -99,7 +90,7 @@ class SvennReader(Connector):
                 return
             query["after"] = body["next"]
 
-    async def _rows(self, path: str, **params: Any) -> list[Json]:
+    async def _rows(self, path: str, **params: Any) -> builtins.list[Json]:
         """Every row of a list endpoint (parameters that are ``None`` are left out)."""
         query = {k: v for k, v in params.items() if v is not None}
         return [item async for page in self.iter_pages(path, query) for item in page]
@@ -115,17 +106,31 @@ class SvennReader(Connector):
             redact=self.api.redact,
         )
 
-    async def list_customers(self, *, active: bool | None = None) -> RecordList[Customer]:
-        """Every customer (optionally only active or inactive ones)."""
-        return self._records(Entity.CUSTOMER, await self._rows("/customers", active=_flag(active)))
-
-    async def list_employees(self, *, active: bool | None = None) -> RecordList[Employee]:
-        """Every employee (optionally only active or inactive ones)."""
-        return self._records(Entity.EMPLOYEE, await self._rows("/employees", active=_flag(active)))
-
-    async def list_projects(self, *, status: str | None = None) -> RecordList[Project]:
-        """Every project (optionally only ``active`` or ``closed`` ones)."""
-        return self._records(Entity.PROJECT, await self._rows("/projects", status=status))
+    async def list(
+        self,
+        entity: Entity,
+        *,
+        active: bool | None = None,
+        status: str | None = None,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+        employee_id: str | None = None,
+        project_id: str | None = None,
+    ) -> RecordList[Record]:
+        """Every record of ``entity``, narrowed by the filters given: ``active`` (customers,
+        employees), ``status`` (projects: ``active``/``closed``; hours: a
+        :class:`~sync.records.HourStatus`), an inclusive date range, an employee or a project
+        (hours)."""
+        rows = await self._rows(
+            RESOURCE[entity],
+            active=_flag(active),
+            status=status,
+            dateFrom=date_from.isoformat() if date_from else None,
+            dateTo=date_to.isoformat() if date_to else None,
+            employeeId=employee_id,
+            projectId=project_id,
+        )
+        return self._records(entity, rows)
 
     async def list_activities(self) -> RecordList[Activity]:
         """Every activity; those that cannot be read are in ``.malformed``."""
@@ -133,26 +138,6 @@ class SvennReader(Connector):
         return read_records(
             System.SVENN, Entity.HOURS, rows, activity_from_svenn, redact=self.api.redact
         )
-
-    async def list_hours(
-        self,
-        *,
-        status: HourStatus | None = None,
-        date_from: dt.date | None = None,
-        date_to: dt.date | None = None,
-        employee_id: str | None = None,
-        project_id: str | None = None,
-    ) -> RecordList[HourEntry]:
-        """Hours, filtered by status and an inclusive date range when given."""
-        rows = await self._rows(
-            "/hours",
-            status=status,
-            dateFrom=date_from.isoformat() if date_from else None,
-            dateTo=date_to.isoformat() if date_to else None,
-            employeeId=employee_id,
-            projectId=project_id,
-        )
-        return self._records(Entity.HOURS, rows)
 
     async def get(self, entity: Entity, record_id: str) -> Record:
         """One record by id (NotFoundError when it does not exist, MalformedRecordError when

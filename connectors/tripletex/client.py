@@ -8,6 +8,7 @@ outcome is unknown (timeout) are reconciled by exact key lookup before anything 
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from connectors.http import ApiClient, Connector, HttpPolicy
 from connectors.records import RecordList, read_records
 from connectors.tripletex import mapping as m
 from connectors.tripletex.clock import Clock, oslo_today, utc_now
-from connectors.tripletex.entities import CUSTOMERS, EMPLOYEES, ENTITIES, PROJECTS, EntityApi
+from connectors.tripletex.entities import EMPLOYEES, ENTITIES, EntityApi
 from connectors.tripletex.errors import TripletexAuthenticationError, tripletex_error
 from connectors.tripletex.reading import PAGE_SIZE, read_all_pages, read_changed_pages
 from connectors.tripletex.session import SessionAuth, TripletexSession
@@ -28,15 +29,9 @@ from connectors.tripletex.subscriptions import TripletexSubscriptions
 from connectors.tripletex.timesheet import TripletexTimesheet
 from connectors.tripletex.writing import TripletexWrites
 from sync.malformed import MalformedFieldError, MalformedRecord, Problem
-from sync.records import Activity, Customer, Employee, Entity, Project, Record, System
+from sync.records import Activity, Entity, Record, System
 
 R = TypeVar("R")
-ENTITY_OF: dict[str, Entity] = {
-    "customer": Entity.CUSTOMER,
-    "employee": Entity.EMPLOYEE,
-    "project": Entity.PROJECT,
-    "timesheet_entry": Entity.HOURS,
-}
 
 ID_CHUNK = 100
 PROBES: dict[str, str] = {
@@ -167,117 +162,106 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, TripletexSubscription
 
         return read_records(System.TRIPLETEX, entity, rows, identified, redact=self.api.redact)
 
-    def _employee_mapper(self) -> Callable[[Mapping[str, Any]], Employee]:
+    def _mapper(self, api: EntityApi) -> Callable[[Mapping[str, Any]], Record]:
+        if api is not EMPLOYEES:
+            return api.from_json
         today = oslo_today(self.session.now)  # employments end on Oslo dates
         return lambda raw: m.employee_from_tripletex(raw, today=today)
 
-    async def _read(self, path: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    async def _read(self, path: str, params: Mapping[str, Any]) -> builtins.list[dict[str, Any]]:
         return await read_all_pages(
             self.call, path, params, concurrency=self._concurrency, endpoint=f"GET {path}"
         )
 
-    async def list_customers(
-        self, *, changed_since: dt.datetime | None = None, include_inactive: bool = True
-    ) -> RecordList[Customer]:
-        """Every customer (active ones, and inactive ones unless told otherwise)."""
-        params: dict[str, Any] = {"fields": m.CUSTOMER_FIELDS}
+    async def list(
+        self,
+        entity: Entity,
+        *,
+        changed_since: dt.datetime | None = None,
+        include_inactive: bool = True,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+    ) -> RecordList[Record]:
+        """Every record of ``entity``: customers active and (unless told otherwise) inactive,
+        projects closed ones included. Timesheet entries (``Entity.HOURS``) need the dates:
+        ``date_from <= date < date_to`` (Tripletex's own convention)."""
+        api = ENTITIES[entity]
+        params: dict[str, Any] = {"fields": api.fields}
         if changed_since is not None:
             params["changedSince"] = m.tripletex_time(changed_since)
-        states = (False, True) if include_inactive else (False,)
-        raw: list[dict[str, Any]] = []
-        for inactive in states:  # Tripletex's isInactive filter defaults to false
-            raw += await self._read("/customer", params | {"isInactive": _flag(inactive)})
-        return self._records(Entity.CUSTOMER, sorted(raw, key=_id_order), m.customer_from_tripletex)
-
-    async def list_employees(self) -> RecordList[Employee]:
-        """Every employee (no contacts)."""
-        raw = await self._read("/employee", {"fields": m.EMPLOYEE_FIELDS})
-        return self._records(Entity.EMPLOYEE, raw, self._employee_mapper())
+        if date_from is not None:
+            params["dateFrom"] = date_from.isoformat()
+        if date_to is not None:
+            params["dateTo"] = date_to.isoformat()
+        if api.inactive_filter:
+            states = (False, True) if include_inactive else (False,)
+            raw: builtins.list[dict[str, Any]] = []
+            for inactive in states:  # Tripletex's isInactive filter defaults to false
+                raw += await self._read(api.path, params | {"isInactive": _flag(inactive)})
+            raw.sort(key=_id_order)
+        else:
+            raw = await self._read(api.path, params)
+        return self._records(api.entity, raw, self._mapper(api))
 
     async def list_project_manager_ids(self) -> set[str]:
         """Ids of the employees Tripletex accepts as project manager (one cheap read)."""
         params = {"assignableProjectManagers": "true", "fields": "id"}
         return {str(r["id"]) for r in await self._read("/employee", params)}
 
-    async def list_projects(self) -> RecordList[Project]:
-        """Every project, closed ones included."""
-        raw = await self._read("/project", {"fields": m.PROJECT_FIELDS})
-        return self._records(Entity.PROJECT, raw, m.project_from_tripletex)
-
-    async def list_activities(self) -> list[Activity]:
+    async def list_activities(self) -> builtins.list[Activity]:
         """Every activity."""
         raw = await self._read("/activity", {"fields": m.ACTIVITY_FIELDS})
         return [m.activity_from_tripletex(r) for r in raw]
 
-    async def list_timesheet_entries(
-        self, date_from: dt.date, date_to: dt.date
-    ) -> RecordList[Record]:
-        """Timesheet entries with ``date_from <= date < date_to`` (Tripletex's own convention)."""
-        params = {
-            "fields": m.TIMESHEET_FIELDS,
-            "dateFrom": date_from.isoformat(),
-            "dateTo": date_to.isoformat(),
-        }
-        raw = await self._read("/timesheet/entry", params)
-        return self._records(Entity.HOURS, raw, m.hour_entry_from_tripletex)
-
-    async def _by_ids(self, entity: EntityApi, ids: Iterable[str]) -> list[dict[str, Any]]:
+    async def _by_ids(self, api: EntityApi, ids: Iterable[str]) -> builtins.list[dict[str, Any]]:
         """One ``id=1,2,3`` list read per chunk of ids. Customers: active ones first
         (Tripletex's ``isInactive`` filter defaults to false and takes one value), then the
         inactive filter only for the ids the first read did not return."""
         wanted = sorted({str(i) for i in ids}, key=int)
-        raw = await self._id_chunks(entity, wanted, {})
-        if entity is CUSTOMERS:
+        raw = await self._id_chunks(api, wanted, {})
+        if api.inactive_filter:
             found = {str(r.get("id")) for r in raw}
             rest = [i for i in wanted if i not in found]
-            raw += await self._id_chunks(entity, rest, {"isInactive": _flag(True)})
+            raw += await self._id_chunks(api, rest, {"isInactive": _flag(True)})
         return raw
 
     async def _id_chunks(
-        self, entity: EntityApi, ids: list[str], extra: Mapping[str, str]
-    ) -> list[dict[str, Any]]:
-        raw: list[dict[str, Any]] = []
+        self, api: EntityApi, ids: builtins.list[str], extra: Mapping[str, str]
+    ) -> builtins.list[dict[str, Any]]:
+        raw: builtins.list[dict[str, Any]] = []
         for start in range(0, len(ids), ID_CHUNK):
-            params = {"fields": entity.fields, "id": ",".join(ids[start : start + ID_CHUNK])}
-            if entity is CUSTOMERS:
+            params = {"fields": api.fields, "id": ",".join(ids[start : start + ID_CHUNK])}
+            if api.inactive_filter:
                 params["isInactive"] = _flag(False)
-            raw += await self._read(entity.path, params | dict(extra))
+            raw += await self._read(api.path, params | dict(extra))
         return raw
 
-    async def get_customers_by_ids(self, ids: Iterable[str]) -> RecordList[Customer]:
-        """The customers with these ids (active or not); unknown ids are left out."""
-        raw = await self._by_ids(CUSTOMERS, ids)
-        return self._records(Entity.CUSTOMER, raw, m.customer_from_tripletex)
-
-    async def get_employees_by_ids(self, ids: Iterable[str]) -> RecordList[Employee]:
-        """The employees with these ids; unknown ids are left out."""
-        raw = await self._by_ids(EMPLOYEES, ids)
-        return self._records(Entity.EMPLOYEE, raw, self._employee_mapper())
-
-    async def get_projects_by_ids(self, ids: Iterable[str]) -> RecordList[Project]:
-        """The projects with these ids (closed ones fetched one by one: Tripletex issue #101)."""
+    async def get_many(self, entity: Entity, ids: Iterable[str]) -> RecordList[Record]:
+        """The records of ``entity`` with these ids (customers active or not, projects closed
+        or not); unknown ids are left out. Closed projects are fetched one by one: Tripletex
+        issue #101."""
+        api = ENTITIES[entity]
         wanted = {str(i) for i in ids}
-        raw = await self._by_ids(PROJECTS, wanted)
-        found = self._records(Entity.PROJECT, raw, m.project_from_tripletex)
-        seen = {p.id for p in found} | {bad.record_id for bad in found.malformed}
+        found = self._records(api.entity, await self._by_ids(api, wanted), self._mapper(api))
+        if not api.closed_hidden_from_ids:
+            return found
+        seen = {r.id for r in found} | {bad.record_id for bad in found.malformed}
         for missing in sorted(wanted - seen, key=int):
             try:
                 response = await self.call(
-                    "GET", f"/project/{missing}", params={"fields": m.PROJECT_FIELDS}
+                    "GET", f"{api.path}/{missing}", params={"fields": api.fields}
                 )
             except ApiError as error:
                 if error.status == 404:
                     continue
                 raise
-            one = self._records(
-                Entity.PROJECT, [response.json()["value"]], m.project_from_tripletex
-            )
+            one = self._records(api.entity, [response.json()["value"]], self._mapper(api))
             found += one
             found.malformed += one.malformed
         return found
 
     async def list_changed(
-        self, entity: str, digest: str | None
+        self, entity: Entity, digest: str | None
     ) -> tuple[RecordList[Record] | None, str]:
         """All records of ``entity`` unless unchanged since ``digest`` (then ``None``)."""
         api = ENTITIES[entity]
@@ -286,10 +270,11 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, TripletexSubscription
         )
         if raw is None:
             return None, new_digest
-        mapper = self._employee_mapper() if api is EMPLOYEES else api.from_json
-        return self._records(ENTITY_OF[api.name], raw, mapper), new_digest
+        return self._records(api.entity, raw, self._mapper(api)), new_digest
 
-    async def poll_versions(self, entity: str, digest: str | None) -> tuple[Versions | None, str]:
+    async def poll_versions(
+        self, entity: Entity, digest: str | None
+    ) -> tuple[Versions | None, str]:
         """``id → version`` of ``entity`` unless unchanged since ``digest`` (then ``None``).
 
         One ``If-None-Match`` request per page when nothing changed (a 304). Customers are
@@ -303,11 +288,11 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, TripletexSubscription
             return None, new_digest
         return self._versions(api, raw), new_digest
 
-    async def list_versions(self, entity: str) -> Versions:
+    async def list_versions(self, entity: Entity) -> Versions:
         """``id → version`` of every record of ``entity`` (cheap change detection)."""
         api = ENTITIES[entity]
         params = {"fields": "id,version"}
-        if api is CUSTOMERS:
+        if api.inactive_filter:
             raw = []
             for inactive in (False, True):
                 raw += await self._read(api.path, params | {"isInactive": _flag(inactive)})
@@ -321,7 +306,7 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, TripletexSubscription
         malformed record); a row whose id cannot be read is left out, in ``.malformed``."""
         rows = read_records(
             System.TRIPLETEX,
-            ENTITY_OF[api.name],
+            api.entity,
             raw,
             m.version_from_tripletex,
             redact=self.api.redact,

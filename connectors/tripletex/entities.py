@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.tripletex import mapping as m
-from sync.records import Customer, Employee, HourEntry, Project, Record
+from sync.records import Customer, Employee, Entity, HourEntry, Project, Record
 
 JsonDict = dict[str, Any]
 
@@ -59,15 +59,27 @@ def hour_entry_keys(record: HourEntry) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class EntityApi:
-    """Endpoints, field selection, mapping and keys for one Tripletex entity."""
+    """Endpoints, field selection, mapping and keys for one Tripletex entity; the generic calls
+    of :class:`~connectors.tripletex.client.TripletexClient` read everything they need here."""
 
     name: str
+    entity: Entity
     path: str
     fields: str
     from_json: Callable[[Mapping[str, Any]], Record]
     to_json: Callable[[Any, bool], JsonDict]
     keys: Callable[[Any], list[tuple[str, str]]]
     list_params: Mapping[str, str] = field(default_factory=dict)
+    # Lists filter on ``isInactive`` (default false, one value per read): read both states.
+    inactive_filter: bool = False
+    # ``id=1,2,3`` leaves closed records out (Tripletex issue #101): missing ids are read one
+    # by one.
+    closed_hidden_from_ids: bool = False
+    # Has ``PUT <path>/list`` (employees have none in the spec: they are updated one by one).
+    batch_update: bool = True
+    # The fields a soft delete sets (customers go inactive, projects close); None: no such
+    # thing (timesheet entries are deleted).
+    deactivate_body: Mapping[str, Any] | None = None
 
     @property
     def batch_path(self) -> str:
@@ -77,14 +89,18 @@ class EntityApi:
 
 CUSTOMERS = EntityApi(
     name="customer",
+    entity=Entity.CUSTOMER,
     path="/customer",
     fields=m.CUSTOMER_FIELDS,
     from_json=m.customer_from_tripletex,
     to_json=lambda r, ident: m.customer_to_tripletex(r, include_identity=ident),
     keys=customer_keys,
+    inactive_filter=True,
+    deactivate_body={"isInactive": True},
 )
 EMPLOYEES = EntityApi(
     name="employee",
+    entity=Entity.EMPLOYEE,
     path="/employee",
     fields=m.EMPLOYEE_FIELDS,
     from_json=m.employee_from_tripletex,
@@ -92,17 +108,22 @@ EMPLOYEES = EntityApi(
         r, include_identity=ident, for_create=not ident
     ),
     keys=employee_keys,
+    batch_update=False,
 )
 PROJECTS = EntityApi(
     name="project",
+    entity=Entity.PROJECT,
     path="/project",
     fields=m.PROJECT_FIELDS,
     from_json=m.project_from_tripletex,
     to_json=lambda r, ident: m.project_to_tripletex(r, include_identity=ident),
     keys=project_keys,
+    closed_hidden_from_ids=True,
+    deactivate_body={"isClosed": True},
 )
 TIMESHEET_ENTRIES = EntityApi(
     name="timesheet_entry",
+    entity=Entity.HOURS,
     path="/timesheet/entry",
     fields=m.TIMESHEET_FIELDS,
     from_json=m.hour_entry_from_tripletex,
@@ -110,6 +131,6 @@ TIMESHEET_ENTRIES = EntityApi(
     keys=hour_entry_keys,
 )
 
-ENTITIES: dict[str, EntityApi] = {
-    e.name: e for e in (CUSTOMERS, EMPLOYEES, PROJECTS, TIMESHEET_ENTRIES)
+ENTITIES: dict[Entity, EntityApi] = {
+    e.entity: e for e in (CUSTOMERS, EMPLOYEES, PROJECTS, TIMESHEET_ENTRIES)
 }

@@ -1,6 +1,6 @@
 """The timesheet as the hours export sees it: entries by key, allowed activities, batch writes.
 
-Creates go through :meth:`TripletexWrites.create_timesheet_entries` (a timed-out batch is
+Creates go through :meth:`TripletexWrites.create_many` (``Entity.HOURS``) (a timed-out batch is
 looked up by employee/date/project/activity before anything is re-sent). Updates use
 ``PUT /timesheet/entry/list`` with each entry's version; since a PUT is retried after a 5xx or a
 timeout, a retry whose first attempt went through answers 409 "stale": the entries are then read
@@ -81,7 +81,8 @@ class TripletexTimesheet:
 
     batch_size: int
     call: Callable[..., Awaitable[httpx.Response]]
-    create_timesheet_entries: Callable[[Sequence[HourEntry]], Awaitable[list[HourEntry]]]
+    create_many: Callable[[Entity, Sequence[HourEntry]], Awaitable[list[HourEntry]]]
+    delete: Callable[[Entity, str, int], Awaitable[None]]
 
     async def timesheet_entries(
         self, first: dt.date, last: dt.date, *, ids: Sequence[str] = ()
@@ -123,7 +124,7 @@ class TripletexTimesheet:
 
     async def post_entries(self, items: Sequence[tuple[EntryKey, Content]]) -> list[TripletexEntry]:
         """Create entries in one ``POST /timesheet/entry/list`` per ``batch_size``."""
-        created = await self.create_timesheet_entries([_as_hour_entry(k, c) for k, c in items])
+        created = await self.create_many(Entity.HOURS, [_as_hour_entry(k, c) for k, c in items])
         return [
             TripletexEntry(str(e.id), int(e.version or 0), key, content)
             for e, (key, content) in zip(created, items, strict=True)
@@ -170,8 +171,6 @@ class TripletexTimesheet:
     async def remove_entry(self, entry: TripletexEntry) -> None:
         """Delete one entry with its version (gone already counts as done)."""
         try:
-            await self.call(
-                "DELETE", f"/timesheet/entry/{entry.id}", params={"version": entry.version}
-            )
+            await self.delete(Entity.HOURS, entry.id, entry.version)
         except NotFoundError:
             return

@@ -1,37 +1,96 @@
-"""Writes to Tripletex: batch creates that never duplicate, versioned updates, soft deletes.
+"""Writes to Tripletex: batch creates that never duplicate, versioned updates, soft deletes,
+and the batch-write protocol (:func:`write_each`).
 
 A create that times out (:class:`OutcomeUnknownError`) may or may not have happened. Before
 anything is re-sent, every item of the batch is looked up by its unique key (exact match,
 client-side); only the items not found are sent again.
+
+Tripletex batches are all-or-nothing, and a refusal names the item it blames by its index
+(``[3].projectManager.id``): :func:`write_each` takes that item out as failed and sends the
+rest again, so a batch with k bad items costs k + 1 requests; a refusal naming no item sends
+the rest one by one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar, cast
 
 import httpx
 
-from connectors.errors import OutcomeUnknownError, StaleVersionError
+from connectors.errors import ApiError, OutcomeUnknownError, StaleVersionError
 from connectors.tripletex import mapping as m
-from connectors.tripletex.entities import (
-    CUSTOMERS,
-    EMPLOYEES,
-    ENTITIES,
-    PROJECTS,
-    TIMESHEET_ENTRIES,
-    EntityApi,
-)
+from connectors.tripletex.entities import ENTITIES, TIMESHEET_ENTRIES, EntityApi
 from connectors.tripletex.reading import read_all_pages
-from sync.records import Customer, Employee, HourEntry, Project, Record
+from sync.records import Entity, HourEntry, Record
 
 logger = logging.getLogger("connectors.tripletex")
 
 R = TypeVar("R", bound=Record)
+T = TypeVar("T")
+W = TypeVar("W")
 MAX_RECONCILE_ROUNDS = 3
 CLOCK_SKEW = dt.timedelta(minutes=5)
+_ITEM_INDEX = re.compile(r"^\[(\d+)\]")
+
+
+def failed_item(error: ApiError) -> int | None:
+    """The batch index Tripletex blamed (validation paths look like ``[3].projectManager.id``)."""
+    for field_error in error.field_errors:
+        found = _ITEM_INDEX.match(field_error.path or field_error.field or "")
+        if found:
+            return int(found.group(1))
+    return None
+
+
+def _retryable(error: ApiError) -> bool:
+    return error.retryable
+
+
+async def write_each(
+    items: Sequence[T],
+    write_many: Callable[[list[T]], Awaitable[Sequence[W]]],
+    write_one: Callable[[T], Awaitable[W]] | None = None,
+    *,
+    fatal: Callable[[ApiError], bool] = _retryable,
+    smallest_batch: int = 1,
+) -> list[W | ApiError | None]:
+    """Tripletex's batch-write protocol: one outcome per item, in order.
+
+    The items go in one ``write_many`` batch. A refusal that names an item by its index takes
+    that item out (its outcome is the error) and sends the rest again; a refusal that names
+    none sends the rest one by one through ``write_one`` (without it they stay unsent: their
+    outcome is ``None``, for the caller to send its own way), as does a rest smaller than
+    ``smallest_batch``. Errors ``fatal`` picks (by default those worth retrying: 5xx, timeouts,
+    429s once the HTTP policy gave up) are raised: what was written before stays written.
+    """
+    results: dict[int, W | ApiError] = {}
+    pending = list(range(len(items)))
+    while pending and len(pending) >= smallest_batch:
+        try:
+            done = await write_many([items[i] for i in pending])
+        except ApiError as error:
+            if fatal(error):
+                raise
+            bad = failed_item(error)
+            if bad is None or bad >= len(pending):
+                break
+            results[pending.pop(bad)] = error
+            continue
+        results.update(zip(pending, done, strict=True))
+        pending = []
+    if write_one is not None:
+        for index in pending:
+            try:
+                results[index] = await write_one(items[index])
+            except ApiError as error:
+                if fatal(error):
+                    raise
+                results[index] = error
+    return [results.get(i) for i in range(len(items))]
 
 
 class TripletexWrites:
@@ -42,37 +101,23 @@ class TripletexWrites:
 
     # --- creates -----------------------------------------------------------------------
 
-    async def create_customers(self, records: Sequence[Customer]) -> list[Customer]:
-        """Create customers via ``POST /customer/list`` in batches; returns them with ids."""
-        return await self._create_many(CUSTOMERS, records)
+    async def create_many(self, entity: Entity, records: Sequence[R]) -> list[R]:
+        """Create records via ``POST <path>/list`` in batches of ``batch_size``; returns them
+        with ids, in order. A refusal raises (see :func:`write_each` for one outcome each)."""
+        return await self._create_many(ENTITIES[entity], records)
 
-    async def create_customer(self, record: Customer) -> Customer:
-        """Create one customer (``POST /customer``)."""
-        return (await self._create_batch(CUSTOMERS, [record], single=True))[0]
+    async def create(self, record: R) -> R:
+        """Create one record (``POST <path>``; its entity picks the endpoint)."""
+        api = ENTITIES[record.entity]
+        return (await self._create_batch(api, [record], single=True))[0]
 
-    async def create_employees(self, records: Sequence[Employee]) -> list[Employee]:
-        """Create employees via ``POST /employee/list`` in batches."""
-        return await self._create_many(EMPLOYEES, records)
-
-    async def create_employee(self, record: Employee) -> Employee:
-        """Create one employee (``POST /employee``)."""
-        return (await self._create_batch(EMPLOYEES, [record], single=True))[0]
-
-    async def create_projects(self, records: Sequence[Project]) -> list[Project]:
-        """Create projects via ``POST /project/list`` in batches."""
-        return await self._create_many(PROJECTS, records)
-
-    async def create_project(self, record: Project) -> Project:
-        """Create one project (``POST /project``)."""
-        return (await self._create_batch(PROJECTS, [record], single=True))[0]
-
-    async def create_timesheet_entries(self, records: Sequence[HourEntry]) -> list[HourEntry]:
-        """Create timesheet entries via ``POST /timesheet/entry/list`` in batches."""
-        return await self._create_many(TIMESHEET_ENTRIES, records)
-
-    async def create_timesheet_entry(self, record: HourEntry) -> HourEntry:
-        """Create one timesheet entry (``POST /timesheet/entry``)."""
-        return (await self._create_batch(TIMESHEET_ENTRIES, [record], single=True))[0]
+    async def create_each(self, entity: Entity, records: Sequence[R]) -> list[R | ApiError]:
+        """Create one batch (at most ``batch_size`` records) by :func:`write_each`: one outcome
+        per record, the created record or Tripletex's refusal of it."""
+        outcomes = await write_each(
+            records, lambda batch: self.create_many(entity, batch), self.create
+        )
+        return [cast(R | ApiError, outcome) for outcome in outcomes]
 
     async def _create_many(self, api: EntityApi, records: Sequence[R]) -> list[R]:
         created: list[R] = []
@@ -139,7 +184,7 @@ class TripletexWrites:
     ) -> list[Record]:
         params: dict[str, Any] = {"fields": api.fields}
         variants: list[dict[str, Any]] = [params]
-        if api is CUSTOMERS:
+        if api.inactive_filter:
             since = m.tripletex_time(sent_at - CLOCK_SKEW)
             params["changedSince"] = since
             variants = [params | {"isInactive": flag} for flag in ("false", "true")]
@@ -154,37 +199,21 @@ class TripletexWrites:
 
     # --- updates -----------------------------------------------------------------------
 
-    async def update_customer(self, record: Customer) -> Customer:
-        """PUT the customer with its ``version``; 409 code 8000 → StaleVersionError."""
-        return await self._update(CUSTOMERS, record)
+    async def update(self, record: R) -> R:
+        """PUT any record with its ``version`` (its entity picks the endpoint); 409 code 8000
+        → StaleVersionError. Employees keep their ``userType``."""
+        return await self._update(ENTITIES[record.entity], record)
 
-    async def update_employee(self, record: Employee) -> Employee:
-        """PUT the employee with its ``version`` (``userType`` is left as it is)."""
-        return await self._update(EMPLOYEES, record)
+    def has_update_many(self, entity: Entity) -> bool:
+        """True when ``entity`` has a batch update (``PUT <path>/list``); employees have none."""
+        return ENTITIES[entity].batch_update
 
-    async def update_project(self, record: Project) -> Project:
-        """PUT the project with its ``version``."""
-        return await self._update(PROJECTS, record)
-
-    async def update(self, record: Record) -> Record:
-        """PUT any synced record (customer, employee, project) with its ``version``: the
-        record's entity picks the endpoint."""
-        return await self._update(ENTITIES[record.entity.value], record)
-
-    async def update_timesheet_entry(self, record: HourEntry) -> HourEntry:
-        """PUT the timesheet entry with its ``version``."""
-        return await self._update(TIMESHEET_ENTRIES, record)
-
-    async def update_customers(self, records: Sequence[Customer]) -> list[Customer]:
-        """PUT many customers with their versions (``PUT /customer/list``), in batches."""
-        return await self._update_many(CUSTOMERS, records)
-
-    async def update_projects(self, records: Sequence[Project]) -> list[Project]:
-        """PUT many projects with their versions (``PUT /project/list``), in batches.
-
-        Employees have no ``PUT /employee/list`` in the spec: they are updated one by one.
-        """
-        return await self._update_many(PROJECTS, records)
+    async def update_many(self, entity: Entity, records: Sequence[R]) -> list[R]:
+        """PUT many records with their versions (``PUT <path>/list``), in batches."""
+        api = ENTITIES[entity]
+        if not api.batch_update:
+            raise ValueError(f"Tripletex has no batch update for {api.name}s")
+        return await self._update_many(api, records)
 
     async def _update_many(self, api: EntityApi, records: Sequence[R]) -> list[R]:
         """The records as Tripletex holds them after the update, in order.
@@ -226,21 +255,22 @@ class TripletexWrites:
 
     # --- soft deletes and rights -------------------------------------------------------
 
-    async def deactivate_customer(self, customer_id: str, version: int | None = None) -> Customer:
-        """Set ``isInactive=true`` (Tripletex refuses to delete customers with history)."""
-        body = _identity(customer_id, version) | {"isInactive": True}
-        response = await self.call("PUT", f"/customer/{customer_id}", json=body)
-        return m.customer_from_tripletex(response.json()["value"])
+    async def deactivate(
+        self, entity: Entity, record_id: str, version: int | None = None
+    ) -> Record:
+        """The soft delete of ``entity``: customers go inactive (Tripletex refuses to delete
+        customers with history), projects close. ``version`` guards against a changed record."""
+        api = ENTITIES[entity]
+        if api.deactivate_body is None:
+            raise ValueError(f"Tripletex has no soft delete for {api.name}s")
+        body = _identity(record_id, version) | dict(api.deactivate_body)
+        response = await self.call("PUT", f"{api.path}/{record_id}", json=body)
+        return api.from_json(response.json()["value"])
 
-    async def close_project(self, project_id: str, version: int | None = None) -> Project:
-        """Set ``isClosed=true`` on the project."""
-        body = _identity(project_id, version) | {"isClosed": True}
-        response = await self.call("PUT", f"/project/{project_id}", json=body)
-        return m.project_from_tripletex(response.json()["value"])
-
-    async def delete_timesheet_entry(self, entry_id: str, version: int) -> None:
-        """Delete a timesheet entry (``version`` guards against deleting a changed entry)."""
-        await self.call("DELETE", f"/timesheet/entry/{entry_id}", params={"version": version})
+    async def delete(self, entity: Entity, record_id: str, version: int) -> None:
+        """Delete a record (timesheet entries; ``version`` guards against a changed one)."""
+        path = ENTITIES[entity].path
+        await self.call("DELETE", f"{path}/{record_id}", params={"version": version})
 
     async def grant_project_manager(self, employee_id: str) -> None:
         """Give an employee the rights needed to be a project manager (ALL_PRIVILEGES)."""

@@ -39,9 +39,8 @@ def pairs_that_differ(pair: Any, store: Any) -> dict[str, list[tuple[str, str]]]
         out = {}
         async with tenant_clients(pair.tenant) as (tx, sv):
             for entity in SYNC_ORDER:
-                name = entity.value
-                tx_all = await getattr(tx, f"list_{name}s")()
-                sv_all = await getattr(sv, f"list_{name}s")()
+                tx_all = await tx.list(entity)
+                sv_all = await sv.list(entity)
                 out[entity] = ({str(r.id): r for r in sv_all}, {str(r.id): r for r in tx_all})
         return out
 

@@ -39,7 +39,7 @@ async def clear_customer_number(sandboxes, svenn_id: str) -> None:
     async with SvennClient(sandboxes.svenn_url, sandboxes.svenn_api_key) as sv:
         (customer,) = await sv.get_many(Entity.CUSTOMER, [svenn_id])
         assert isinstance(customer, Customer)
-        await sv.update_customer(customer.model_copy(update={"customer_number": None}))
+        await sv.update(customer.model_copy(update={"customer_number": None}))
 
 
 def test_retry_resolves_a_record_fixed_at_its_source_and_keeps_a_broken_one_open(
