@@ -58,9 +58,12 @@ def _names_objects(path: Path, package: str) -> bool:
     """True when ``from package import ...`` in ``path`` takes something that is not a module."""
     modules = _modules(FOLDERS_AND_TOOLS)
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module == package:
-            if any(f"{package}.{alias.name}" not in modules for alias in node.names):
-                return True
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module == package
+            and any(f"{package}.{alias.name}" not in modules for alias in node.names)
+        ):
+            return True
     return False
 
 
