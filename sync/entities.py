@@ -156,6 +156,7 @@ CUSTOMER = EntitySpec(
             tripletex_converter="customer_number",
         ),
         FieldSpec("email", Kind.EMAIL, "email", "email"),
+        FieldSpec("invoice_email", Kind.EMAIL, "invoiceEmail", "invoiceEmail"),
         FieldSpec("phone", Kind.PHONE, "phone", "phoneNumber"),
         # Accounting owns the customer register; only Tripletex inactivates (Svenn's rule).
         FieldSpec(

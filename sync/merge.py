@@ -241,6 +241,8 @@ def merge_entity(
     conflicts: list[FieldConflict] = []
     ignored: list[IgnoredChange] = []
     for name in SYNCED_FIELDS[entity]:
+        if name not in base and name not in svenn and name not in tripletex:
+            continue  # a field none of the three holds (a snapshot older than the field)
         owner = rule.owners.get(name)
         in_sv = name in sv_changed and owner in (None, System.SVENN)
         in_tx = name in tx_changed and owner in (None, System.TRIPLETEX)
@@ -299,7 +301,9 @@ def _writes(
     return {
         name: merged[name]
         for name in SYNCED_FIELDS[entity]
-        if name not in keep and not same_value(name, side.get(name), merged[name])
+        if name in merged
+        and name not in keep
+        and not same_value(name, side.get(name), merged[name])
     }
 
 
