@@ -185,6 +185,8 @@ def _customer_base(b: WorldBuilder, number: int) -> Customer:
         email=None
         if b.chance(0.1)
         else f"{b.rng.choice(('post', 'firmapost', 'faktura'))}@{domain}.no",
+        # Every third company sends invoices elsewhere (no random draw: worlds stay as seeded).
+        invoice_email=f"faktura@{domain}.no" if number % 3 == 0 else None,
         phone=b.phone(),
         postal_address=b.address(),
     )

@@ -16,6 +16,7 @@ from dataclasses import field as dataclass_field
 from enum import StrEnum
 from typing import Any
 
+from sync.entities import LABELS_NO
 from sync.plan import PlannedFailure
 from sync.records import Direction, Entity, System
 from sync.redaction import redact as redact_keys
@@ -54,12 +55,7 @@ PROBLEM_TEXT: dict[Problem, tuple[str, str]] = {
     Problem.NOT_ALLOWED: ("the value is not allowed here", "verdien er ikke tillatt her"),
     Problem.UNREADABLE: ("the value cannot be read", "verdien kan ikke leses"),
 }
-ENTITY_NO: dict[Entity, str] = {
-    Entity.CUSTOMER: "kunde",
-    Entity.EMPLOYEE: "ansatt",
-    Entity.PROJECT: "prosjekt",
-    Entity.HOURS: "timer",
-}
+ENTITY_NO: dict[Entity, str] = LABELS_NO  # the entity as the tenant's log names it
 
 
 class MalformedFieldError(ValueError):

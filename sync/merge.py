@@ -31,32 +31,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sync import normalize
+from sync.entities import SPECS, EntitySpec, Kind
 from sync.records import Entity, System
 
 Fields = Mapping[str, Any]
 
-# The fields both systems hold and the realtime sync keeps equal, per entity. References
-# (a project's customer and manager) are not merged; ``is_internal`` exists only in Tripletex.
+# The fields both systems hold and the realtime sync keeps equal, per entity: the rows of
+# each spec marked ``synced`` (references are not merged; ``is_internal`` exists only in
+# Tripletex). Derived from :mod:`sync.entities`, never written out here.
 SYNCED_FIELDS: dict[Entity, tuple[str, ...]] = {
-    Entity.CUSTOMER: (
-        "name",
-        "organization_number",
-        "customer_number",
-        "email",
-        "phone",
-        "postal_address",
-        "is_active",
-    ),
-    Entity.EMPLOYEE: (
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "employee_number",
-        "date_of_birth",
-        "is_active",
-    ),
-    Entity.PROJECT: ("name", "number", "start_date", "end_date", "is_closed"),
+    spec.entity: spec.synced_fields for spec in SPECS.values() if spec.synced_fields
 }
 
 
@@ -79,18 +63,20 @@ class Precedence:
         return self.owners.get(name) or self.fields.get(name, self.default)
 
 
+def precedence_of(spec: EntitySpec) -> Precedence:
+    """The precedence an entity's spec declares: its default winner, the rows' own winners,
+    owners and local fields."""
+    rows = [f for f in spec.fields if f.synced]
+    return Precedence(
+        spec.winner,
+        fields={f.name: f.winner for f in rows if f.winner is not None},
+        owners={f.name: f.owner for f in rows if f.owner is not None},
+        local=frozenset(f.name for f in rows if f.local),
+    )
+
+
 PRECEDENCE: dict[Entity, Precedence] = {
-    # Accounting owns the customer register; only Tripletex inactivates customers (Svenn's rule).
-    Entity.CUSTOMER: Precedence(System.TRIPLETEX, owners={"is_active": System.TRIPLETEX}),
-    # Payroll owns who a person is; the field app owns how to reach them. Tripletex has no
-    # employee flag we can write (it ends employments), so a Svenn deactivation stays in Svenn.
-    Entity.EMPLOYEE: Precedence(
-        System.TRIPLETEX,
-        fields={"phone": System.SVENN, "email": System.SVENN},
-        owners={"is_active": System.TRIPLETEX},
-        local=frozenset({"is_active"}),
-    ),
-    Entity.PROJECT: Precedence(System.TRIPLETEX),
+    entity: precedence_of(SPECS[entity]) for entity in SYNCED_FIELDS
 }
 """The precedence rule per entity (documented in README "What wins a conflict")."""
 
@@ -150,20 +136,35 @@ class MergeDecision:
         return not self.to_svenn and not self.to_tripletex
 
 
+def _kinds() -> dict[str, Kind]:
+    """Every field name's kind across the specs (a name means one kind in every entity)."""
+    kinds: dict[str, Kind] = {}
+    for spec in SPECS.values():
+        for row in spec.fields:
+            if kinds.setdefault(row.name, row.kind) is not row.kind:
+                raise ValueError(f"field {row.name!r} has two kinds: {kinds[row.name]}, {row.kind}")
+    return kinds
+
+
+KINDS: Mapping[str, Kind] = _kinds()
+"""The kind of each field name; a name no spec declares (an address part) is text."""
+
+
 def comparable(name: str, value: Any) -> Any:
     """The value as compared: formatting, case and empty-vs-missing do not count."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if name == "organization_number":
+    kind = KINDS.get(name, Kind.TEXT)
+    if kind is Kind.ORG_NUMBER:
         return normalize.org_number_digits(str(value))
-    if name == "email":
-        return str(value).strip().lower()
-    if name == "phone":
+    if kind is Kind.EMAIL:
+        return normalize.email_form(str(value))
+    if kind is Kind.PHONE:
         return normalize.phone(str(value)) or str(value).strip()
-    if name == "customer_number":
+    if kind is Kind.CUSTOMER_NUMBER:
         text = str(value).strip()
         return int(text) if text.isdigit() else text
-    if name == "postal_address":
+    if kind is Kind.ADDRESS:
         return _comparable_address(value)
     if isinstance(value, str):
         return value.strip()
@@ -190,9 +191,10 @@ def clean_value(name: str, value: Any) -> Any:
     """The value as written to the other system (as a create would clean it)."""
     if isinstance(value, str) and not value.strip():
         return None
-    if name == "email" and isinstance(value, str):
-        return value.strip().lower()
-    if name == "organization_number" and isinstance(value, str):
+    kind = KINDS.get(name, Kind.TEXT)
+    if kind is Kind.EMAIL and isinstance(value, str):
+        return normalize.email_form(value)
+    if kind is Kind.ORG_NUMBER and isinstance(value, str):
         return normalize.org_number_digits(value)
     if isinstance(value, str):
         return value.strip()
@@ -239,6 +241,8 @@ def merge_entity(
     conflicts: list[FieldConflict] = []
     ignored: list[IgnoredChange] = []
     for name in SYNCED_FIELDS[entity]:
+        if name not in base and name not in svenn and name not in tripletex:
+            continue  # a field none of the three holds (a snapshot older than the field)
         owner = rule.owners.get(name)
         in_sv = name in sv_changed and owner in (None, System.SVENN)
         in_tx = name in tx_changed and owner in (None, System.TRIPLETEX)
@@ -297,11 +301,14 @@ def _writes(
     return {
         name: merged[name]
         for name in SYNCED_FIELDS[entity]
-        if name not in keep and not same_value(name, side.get(name), merged[name])
+        if name in merged
+        and name not in keep
+        and not same_value(name, side.get(name), merged[name])
     }
 
 
 __all__ = [
+    "KINDS",
     "PRECEDENCE",
     "SYNCED_FIELDS",
     "FieldConflict",
@@ -313,5 +320,6 @@ __all__ = [
     "clean_value",
     "comparable",
     "merge_entity",
+    "precedence_of",
     "same_value",
 ]

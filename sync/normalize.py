@@ -88,12 +88,21 @@ def org_number(raw: str | None) -> str | None:
     return digits if digits is not None and is_valid_org_number(digits) else None
 
 
+def email_form(raw: str) -> str:
+    """The one form e-mail addresses are compared, keyed and written in: trimmed, lower-case.
+
+    Every e-mail comparison goes through here (matching, merging, unique keys, cleaning);
+    :func:`email` adds the check that the address is well-formed.
+    """
+    return raw.strip().lower()
+
+
 @cache_names
 def email(raw: str | None) -> str | None:
     """Trimmed, lower-case e-mail address, or None when it is not well-formed."""
     if raw is None:
         return None
-    value = str(raw).strip().lower()
+    value = email_form(str(raw))
     return value if _EMAIL.match(value) else None
 
 

@@ -2,7 +2,8 @@
 
 The tick reads what changed on each side, then asks :func:`decide_link` per link. A side whose
 record has the fingerprint stored on the link is *unchanged* (an echo of our own write, or
-untouched): it contributes no edits. Deletes follow :data:`ON_DELETE` (the README's table).
+untouched): it contributes no edits. Deletes follow :data:`ON_DELETE` (the README's table,
+declared per entity in :mod:`sync.entities`).
 Conflicts and changes the rules do not let travel become log rows (:class:`PlannedFailure`)
 that ops and the tenant read.
 """
@@ -12,11 +13,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from sync import normalize
 from sync.decisions import NO_DECISIONS, Decisions
+from sync.entities import ON_DELETE, DeleteRule, OnDelete
 from sync.merge import FieldConflict, IgnoredChange, MergeDecision, merge_entity
 from sync.plan import EntityPlan, PlannedFailure, PlannedLink, failure_for
 from sync.records import Direction, Entity, Record, System
@@ -38,45 +39,6 @@ class LinkState:
     def unagreed(self) -> bool:
         """Linked by a match while the two differed, and not aligned since (no fingerprints)."""
         return self.svenn_fingerprint is None and self.tripletex_fingerprint is None
-
-
-class OnDelete(StrEnum):
-    """What a delete on one side does to the other side."""
-
-    DEACTIVATE_IN_SVENN = "deactivate in Svenn"
-    CLOSE_IN_SVENN = "close in Svenn"
-    CLOSE_IN_TRIPLETEX = "close in Tripletex"
-    LOG_ONLY = "log for the tenant, change nothing"
-
-
-@dataclass(frozen=True)
-class DeleteRule:
-    """The rule for a record deleted (gone) in ``deleted_in``; the link is dropped after."""
-
-    action: OnDelete
-    advice_en: str = ""
-    advice_no: str = ""
-
-
-ON_DELETE: dict[tuple[Entity, System], DeleteRule] = {
-    (Entity.CUSTOMER, System.TRIPLETEX): DeleteRule(OnDelete.DEACTIVATE_IN_SVENN),
-    (Entity.CUSTOMER, System.SVENN): DeleteRule(
-        OnDelete.LOG_ONLY,
-        "only Tripletex inactivates customers: inactivate it in Tripletex if it is no longer "
-        "a customer.",
-        "bare Tripletex kan inaktivere kunder: inaktiver den i Tripletex om den ikke lenger er "
-        "kunde.",
-    ),
-    (Entity.EMPLOYEE, System.TRIPLETEX): DeleteRule(OnDelete.DEACTIVATE_IN_SVENN),
-    (Entity.EMPLOYEE, System.SVENN): DeleteRule(
-        OnDelete.LOG_ONLY,
-        "Tripletex cannot delete employees: end the employment in Tripletex.",
-        "Tripletex kan ikke slette ansatte: avslutt arbeidsforholdet i Tripletex.",
-    ),
-    (Entity.PROJECT, System.TRIPLETEX): DeleteRule(OnDelete.CLOSE_IN_SVENN),
-    (Entity.PROJECT, System.SVENN): DeleteRule(OnDelete.CLOSE_IN_TRIPLETEX),
-}
-"""Per entity and the system a record was deleted in: what happens on the other side."""
 
 
 @dataclass

@@ -12,16 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# Per entity: the payload fields that name the record, that number it, and that also find it.
+from sync.entities import SPECS
+
+# Per entity: the payload fields that name the record, that number it (from the specs), and
+# that also find it.
 NAME_FIELDS: dict[str, tuple[str, ...]] = {
-    "customer": ("name",),
-    "project": ("name",),
-    "employee": ("first_name", "last_name"),
+    spec.entity.value: spec.name_fields for spec in SPECS.values() if spec.name_fields
 }
 NUMBER_FIELDS: dict[str, str] = {
-    "customer": "customer_number",
-    "project": "number",
-    "employee": "employee_number",
+    spec.entity.value: spec.number_field for spec in SPECS.values() if spec.number_field
 }
 NAME_MAX, NUMBER_MAX = 255, 64  # the columns' widths
 FINDING_FIELDS = ("email", "organization_number", "phone", "date", "entry")

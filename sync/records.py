@@ -112,6 +112,7 @@ class Customer(Record):
     # non-numeric value is kept as a string for the rule to report. Digits become int.
     customer_number: int | str | None = None
     email: str | None = None
+    invoice_email: str | None = None
     phone: str | None = None
     postal_address: Address | None = None
     is_active: bool = True

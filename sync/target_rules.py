@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sync import normalize
+from sync.entities import SPECS, Kind
 from sync.plan import PlannedFailure, failure_for
 from sync.records import Customer, Direction, Employee, Project, Record
 from sync.rules import ReasonCode
@@ -34,7 +35,7 @@ def record_keys(record: Record) -> list[tuple[str, str]]:
         number = record.customer_number
         keys.append(("customer number", str(number) if number is not None else None))
     elif isinstance(record, Employee):
-        keys.append(("e-mail", record.email.strip().lower() if record.email else None))
+        keys.append(("e-mail", normalize.email_form(record.email) if record.email else None))
         keys.append(("employee number", record.employee_number))
     elif isinstance(record, Project):
         keys.append(("project number", record.number))
@@ -53,10 +54,12 @@ def keys_in_use(records: Sequence[Record]) -> dict[str, set[str]]:
 def clean_for_write(record: Record) -> Record:
     """A copy to create on the other side: no id, formatting of keys cleaned up."""
     update: dict[str, Any] = {"id": None, "version": None}
-    if isinstance(record, Customer | Employee) and record.email:
-        update["email"] = record.email.strip().lower()
-    if isinstance(record, Customer) and record.organization_number:
-        update["organization_number"] = normalize.org_number_digits(record.organization_number)
+    for row in SPECS[record.entity].fields:
+        value = getattr(record, row.name)
+        if value and row.kind is Kind.EMAIL:
+            update[row.name] = normalize.email_form(value)
+        elif value and row.kind is Kind.ORG_NUMBER:
+            update[row.name] = normalize.org_number_digits(value)
     return record.model_copy(update=update)
 
 

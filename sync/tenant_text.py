@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sync.entities import LABELS_NO
+from sync.records import Entity
 from sync.rules import ReasonCode as R
 
 STATUS_TEXT: dict[str, str] = {
@@ -23,11 +25,10 @@ STATUS_TEXT: dict[str, str] = {
     "failed": "Feil",
 }
 
+# The entities as the Logg page names them, in the order its filter lists them.
 ENTITY_TEXT: dict[str, str] = {
-    "customer": "Kunde",
-    "employee": "Ansatt",
-    "project": "Prosjekt",
-    "hours": "Timer",
+    entity.value: LABELS_NO[entity].capitalize()
+    for entity in (Entity.CUSTOMER, Entity.EMPLOYEE, Entity.PROJECT, Entity.HOURS)
 }
 
 FIX_AT_SOURCE = "Rett oppføringen der den ble laget; endringen prøves på nytt av seg selv."

@@ -5,17 +5,24 @@ keeps every field we sync; writing produces a ``*Create`` body (or a ``*Patch`` 
 some fields). What Svenn cannot hold is reported, not guessed: a non-numeric customer number
 raises :class:`UnmappableRecordError` before anything is sent. Svenn has no internal projects,
 so ``Project.is_internal`` is always ``False`` when read and is never written.
+
+Which fields are read and written, under which Svenn names, comes from the entity specs
+(:mod:`sync.entities`): :func:`record_from_svenn` and :func:`record_to_svenn` walk the rows,
+reading and writing each by its kind or by the named converter the row points at
+(:data:`CONVERTERS`). The per-entity functions are thin names kept for their callers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Collection, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from connectors.errors import FieldError, ValidationFailedError
 from connectors.fields import Fields
+from sync.entities import SPECS, EntitySpec, FieldSpec, Kind
 from sync.malformed import MalformedFieldError, Problem
 from sync.records import (
     Activity,
@@ -29,45 +36,22 @@ from sync.records import (
 )
 
 Json = dict[str, Any]
+_R = TypeVar("_R", bound=Record)
 
-# Canonical field name → Svenn field name, per entity (only fields Svenn can write).
-CUSTOMER_FIELDS: dict[str, str] = {
-    "name": "name",
-    "organization_number": "organizationNumber",
-    "customer_number": "customerNumber",
-    "email": "email",
-    "phone": "phone",
-    "postal_address": "postalAddress",
-    "is_active": "active",
-}
-EMPLOYEE_FIELDS: dict[str, str] = {
-    "first_name": "firstName",
-    "last_name": "lastName",
-    "email": "email",
-    "phone": "phone",
-    "employee_number": "employeeNumber",
-    "date_of_birth": "dateOfBirth",
-    "is_active": "active",
-}
-PROJECT_FIELDS: dict[str, str] = {
-    "name": "name",
-    "number": "number",
-    "customer_id": "customerId",
-    "project_manager_id": "projectManagerId",
-    "parent_project_id": "parentProjectId",
-    "start_date": "startDate",
-    "end_date": "endDate",
-    "is_closed": "status",
-}
-HOURS_FIELDS: dict[str, str] = {
-    "employee_id": "employeeId",
-    "project_id": "projectId",
-    "activity_id": "activityId",
-    "date": "date",
-    "hours": "hours",
-    "comment": "comment",
-    "status": "status",
-}
+
+def field_names(spec: EntitySpec) -> dict[str, str]:
+    """Canonical field name → Svenn field name, for the fields Svenn can write."""
+    return {
+        row.name: row.svenn
+        for row in spec.fields
+        if row.svenn is not None and not row.svenn_read_only
+    }
+
+
+CUSTOMER_FIELDS = field_names(SPECS[Entity.CUSTOMER])
+EMPLOYEE_FIELDS = field_names(SPECS[Entity.EMPLOYEE])
+PROJECT_FIELDS = field_names(SPECS[Entity.PROJECT])
+HOURS_FIELDS = field_names(SPECS[Entity.HOURS])
 WRITABLE_HOUR_STATUSES = frozenset({"draft", "submitted"})
 HOUR_STATUSES = frozenset({"draft", "submitted", "approved", "rejected"})
 PROJECT_STATUSES = frozenset({"active", "closed"})
@@ -113,94 +97,10 @@ def address_from_svenn(data: Mapping[str, Any] | None) -> Address | None:
     return _address(Fields(data, "postalAddress") if data else None)
 
 
-def customer_from_svenn(data: Mapping[str, Any]) -> Customer:
-    """A Svenn customer as a canonical :class:`Customer` (MalformedFieldError on bad fields)."""
-    f = Fields(data)
-    return Customer(
-        id=_record_id(f),
-        version=f.integer("version"),
-        name=f.text("name") or "",
-        organization_number=f.text("organizationNumber"),
-        customer_number=_customer_number(f),
-        email=f.text("email"),
-        phone=f.text("phone"),
-        postal_address=_address(f.nested("postalAddress")),
-        is_active=f.boolean("active", True),
-    )
-
-
-def employee_from_svenn(data: Mapping[str, Any]) -> Employee:
-    """A Svenn employee as a canonical :class:`Employee`."""
-    f = Fields(data)
-    return Employee(
-        id=_record_id(f),
-        version=f.integer("version"),
-        first_name=f.text("firstName") or "",
-        last_name=f.text("lastName"),
-        email=f.text("email"),
-        phone=f.text("phone"),
-        employee_number=f.text("employeeNumber"),
-        date_of_birth=f.date("dateOfBirth"),
-        is_active=f.boolean("active", True),
-    )
-
-
-def project_from_svenn(data: Mapping[str, Any]) -> Project:
-    """A Svenn project as a canonical :class:`Project` (``status`` closed → ``is_closed``)."""
-    f = Fields(data)
-    return Project(
-        id=_record_id(f),
-        version=f.integer("version"),
-        name=f.text("name") or "",
-        number=f.text("number"),
-        customer_id=f.text("customerId"),
-        project_manager_id=f.text("projectManagerId"),
-        parent_project_id=f.text("parentProjectId"),
-        start_date=f.date("startDate"),
-        end_date=f.date("endDate"),
-        is_closed=f.choice("status", PROJECT_STATUSES, "active") == "closed",
-        is_internal=False,
-    )
-
-
 def activity_from_svenn(data: Mapping[str, Any]) -> Activity:
     """A Svenn activity as a canonical :class:`Activity` (its ``code`` is the number)."""
     f = Fields(data)
     return Activity(id=_record_id(f), name=f.text("name") or "", number=f.text("code"))
-
-
-def hours_from_svenn(data: Mapping[str, Any]) -> HourEntry:
-    """A Svenn hours row as a canonical :class:`HourEntry`."""
-    f = Fields(data)
-    hours = f.number("hours", required=True)
-    if hours is None or not Decimal(0) <= hours <= Decimal(24):
-        raise MalformedFieldError("hours", f.row.get("hours"), Problem.NOT_ALLOWED)
-    return HourEntry(
-        id=_record_id(f),
-        version=f.integer("version"),
-        employee_id=f.text("employeeId", required=True) or "",
-        project_id=f.text("projectId"),
-        activity_id=f.text("activityId"),
-        date=f.date("date", required=True) or dt.date.min,
-        hours=_hours(hours),
-        comment=f.text("comment"),
-        status=f.choice("status", HOUR_STATUSES, "draft"),
-        approved_by=f.text("approvedBy"),
-        approved_at=f.datetime("approvedAt"),
-    )
-
-
-RECORD_READERS: dict[Entity, Callable[[Mapping[str, Any]], Record]] = {
-    Entity.CUSTOMER: customer_from_svenn,
-    Entity.EMPLOYEE: employee_from_svenn,
-    Entity.PROJECT: project_from_svenn,
-    Entity.HOURS: hours_from_svenn,
-}
-
-
-def record_from_svenn(entity: Entity, data: Mapping[str, Any]) -> Record:
-    """Any Svenn record of ``entity`` as its canonical record."""
-    return RECORD_READERS[entity](data)
 
 
 def external_ref_of(data: Mapping[str, Any]) -> str | None:
@@ -225,91 +125,10 @@ def address_to_svenn(address: Address | None) -> Json | None:
     }
 
 
-def customer_to_svenn(record: Customer, external_ref: str | None = None) -> Json:
-    """A ``CustomerCreate`` body; raises :class:`UnmappableRecordError` on a text number."""
-    number = record.customer_number
-    if isinstance(number, str):
-        raise UnmappableRecordError(
-            "Svenn only stores numeric customer numbers",
-            code="unmappable",
-            field_errors=[FieldError("customerNumber", f"not a number: {number!r}")],
-        )
-    body: Json = {
-        "name": record.name,
-        "organizationNumber": record.organization_number,
-        "customerNumber": number,
-        "email": record.email,
-        "phone": record.phone,
-        "postalAddress": address_to_svenn(record.postal_address),
-        "active": record.is_active,
-    }
-    return _with_ref(body, external_ref)
-
-
-def employee_to_svenn(record: Employee, external_ref: str | None = None) -> Json:
-    """An ``EmployeeCreate`` body (a missing last name is left out for Svenn to refuse)."""
-    body: Json = {
-        "firstName": record.first_name,
-        "email": record.email,
-        "phone": record.phone,
-        "employeeNumber": record.employee_number,
-        "dateOfBirth": _iso(record.date_of_birth),
-        "active": record.is_active,
-    }
-    if record.last_name is not None:
-        body["lastName"] = record.last_name
-    return _with_ref(body, external_ref)
-
-
-def project_to_svenn(record: Project, external_ref: str | None = None) -> Json:
-    """A ``ProjectCreate`` body (``is_closed`` → ``status``)."""
-    body: Json = {
-        "name": record.name,
-        "number": record.number,
-        "customerId": record.customer_id,
-        "projectManagerId": record.project_manager_id,
-        "parentProjectId": record.parent_project_id,
-        "startDate": _iso(record.start_date),
-        "endDate": _iso(record.end_date),
-        "status": "closed" if record.is_closed else "active",
-    }
-    return _with_ref(body, external_ref)
-
-
-def hours_to_svenn(record: HourEntry) -> Json:
-    """An ``HoursCreate`` body; approval is not an API write, so only draft/submitted go out."""
-    body: Json = {
-        "employeeId": record.employee_id,
-        "projectId": record.project_id,
-        "activityId": record.activity_id,
-        "date": record.date.isoformat(),
-        "hours": _number(record.hours),
-        "comment": record.comment,
-    }
-    if record.status in WRITABLE_HOUR_STATUSES:
-        body["status"] = record.status
-    return body
-
-
-def record_to_svenn(record: Record, external_ref: str | None = None) -> Json:
-    """The create body for any canonical record."""
-    if isinstance(record, Customer):
-        return customer_to_svenn(record, external_ref)
-    if isinstance(record, Employee):
-        return employee_to_svenn(record, external_ref)
-    if isinstance(record, Project):
-        return project_to_svenn(record, external_ref)
-    if isinstance(record, HourEntry):
-        return hours_to_svenn(record)
-    raise TypeError(f"no Svenn mapping for {type(record).__name__}")
-
-
 FIELD_NAMES: dict[Entity, dict[str, str]] = {
-    Entity.CUSTOMER: CUSTOMER_FIELDS,
-    Entity.EMPLOYEE: EMPLOYEE_FIELDS,
-    Entity.PROJECT: PROJECT_FIELDS,
-    Entity.HOURS: HOURS_FIELDS,
+    entity: field_names(spec) for entity, spec in SPECS.items()
 }
+"""Per entity, canonical field name → Svenn field name (the fields Svenn can write)."""
 
 
 def record_to_svenn_patch(record: Record, fields: Collection[str] | None = None) -> Json:
@@ -347,3 +166,174 @@ def _hours(value: Decimal | float | int | str) -> Decimal:
 def _number(value: Decimal) -> int | float:
     """JSON number for hours: integral values as int, others as float."""
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+# --- the fields, by kind and by named converter ----------------------------------------------
+
+Reader = Callable[[Fields, FieldSpec], Any]
+Writer = Callable[[Any], Any]
+OMIT = object()
+"""A writer's answer for "leave this field out of the body"."""
+
+
+def _read_text(f: Fields, row: FieldSpec) -> Any:
+    return f.text(row.svenn or "", required=row.required)
+
+
+def _read_hours(f: Fields, row: FieldSpec) -> Any:
+    key = row.svenn or ""
+    hours = f.number(key, required=True)
+    if hours is None or not Decimal(0) <= hours <= Decimal(24):
+        raise MalformedFieldError(key, f.row.get(key), Problem.NOT_ALLOWED)
+    return _hours(hours)
+
+
+def _write_customer_number(number: Any) -> Any:
+    """Svenn stores free-text numbers, but only numeric ones may travel (nothing is sent)."""
+    if isinstance(number, str):
+        raise UnmappableRecordError(
+            "Svenn only stores numeric customer numbers",
+            code="unmappable",
+            field_errors=[FieldError("customerNumber", f"not a number: {number!r}")],
+        )
+    return number
+
+
+READERS: dict[Kind, Reader] = {
+    Kind.TEXT: _read_text,
+    Kind.EMAIL: _read_text,
+    Kind.PHONE: _read_text,
+    Kind.ORG_NUMBER: _read_text,
+    Kind.REFERENCE: _read_text,
+    Kind.DATE: lambda f, row: f.date(row.svenn or "", required=row.required),
+    Kind.DATETIME: lambda f, row: f.datetime(row.svenn or ""),
+    Kind.NUMBER: lambda f, row: f.number(row.svenn or "", required=row.required),
+    Kind.ADDRESS: lambda f, row: _address(f.nested(row.svenn or "")),
+}
+"""How a field of each kind is read (Svenn sends explicit nulls; text is kept as sent)."""
+
+WRITERS: dict[Kind, Writer] = {
+    Kind.TEXT: lambda v: v,
+    Kind.EMAIL: lambda v: v,
+    Kind.PHONE: lambda v: v,
+    Kind.ORG_NUMBER: lambda v: v,
+    Kind.REFERENCE: lambda v: v,
+    Kind.FLAG: lambda v: v,
+    Kind.DATE: _iso,
+    Kind.NUMBER: _number,
+    Kind.ADDRESS: address_to_svenn,
+}
+"""How a field of each kind is written (``None`` is sent as null: it clears the field)."""
+
+CONVERTERS: dict[str, tuple[Reader, Writer]] = {
+    "numeric_customer_number": (lambda f, row: _customer_number(f), _write_customer_number),
+    "omitted_when_missing": (_read_text, lambda v: OMIT if v is None else v),
+    "project_status": (
+        lambda f, row: f.choice(row.svenn or "", PROJECT_STATUSES, "active") == "closed",
+        lambda closed: "closed" if closed else "active",
+    ),
+    "hours": (_read_hours, _number),
+    "hour_status": (
+        lambda f, row: f.choice(row.svenn or "", HOUR_STATUSES, "draft"),
+        # Approval is not an API write: only draft and submitted go out.
+        lambda status: status if status in WRITABLE_HOUR_STATUSES else OMIT,
+    ),
+}
+"""The special cases a spec row names: (reader, writer)."""
+
+
+def _read(f: Fields, row: FieldSpec, default: Any) -> Any:
+    if row.svenn_converter is not None:
+        return CONVERTERS[row.svenn_converter][0](f, row)
+    if row.kind is Kind.FLAG:
+        return f.boolean(row.svenn or "", default)
+    return READERS[row.kind](f, row)
+
+
+def record_from_svenn(entity: Entity, data: Mapping[str, Any]) -> Record:
+    """Any Svenn record of ``entity`` as its canonical record, field by field as the spec says
+    (raises :class:`MalformedFieldError` on a bad field)."""
+    spec = SPECS[entity]
+    f = Fields(data)
+    values: dict[str, Any] = {"id": _record_id(f), "version": f.integer("version")}
+    model_fields = spec.record.model_fields
+    for row in spec.fields:
+        if row.svenn is None:
+            continue
+        info = model_fields[row.name]
+        value = _read(f, row, info.default)
+        if value is None and info.is_required() and row.kind is Kind.TEXT:
+            value = ""
+        values[row.name] = value
+    return spec.record(**values)
+
+
+def record_to_svenn(record: Record, external_ref: str | None = None) -> Json:
+    """The ``*Create`` body for any canonical record (raises :class:`UnmappableRecordError`
+    on a value Svenn cannot store, before anything is sent)."""
+    spec = SPECS[record.entity]
+    body: Json = {}
+    for row in spec.fields:
+        if row.svenn is None or row.svenn_read_only:
+            continue
+        value = getattr(record, row.name)
+        if row.svenn_converter is not None:
+            written = CONVERTERS[row.svenn_converter][1](value)
+        else:
+            written = WRITERS[row.kind](value)
+        if written is not OMIT:
+            body[row.svenn] = written
+    return _with_ref(body, external_ref) if spec.svenn_external_ref else body
+
+
+# --- the names callers use ---------------------------------------------------------------------
+
+
+def customer_from_svenn(data: Mapping[str, Any]) -> Customer:
+    """A Svenn customer as a canonical :class:`Customer` (MalformedFieldError on bad fields)."""
+    return _as(Customer, record_from_svenn(Entity.CUSTOMER, data))
+
+
+def employee_from_svenn(data: Mapping[str, Any]) -> Employee:
+    """A Svenn employee as a canonical :class:`Employee`."""
+    return _as(Employee, record_from_svenn(Entity.EMPLOYEE, data))
+
+
+def project_from_svenn(data: Mapping[str, Any]) -> Project:
+    """A Svenn project as a canonical :class:`Project` (``status`` closed → ``is_closed``)."""
+    return _as(Project, record_from_svenn(Entity.PROJECT, data))
+
+
+def hours_from_svenn(data: Mapping[str, Any]) -> HourEntry:
+    """A Svenn hours row as a canonical :class:`HourEntry`."""
+    return _as(HourEntry, record_from_svenn(Entity.HOURS, data))
+
+
+RECORD_READERS: dict[Entity, Callable[[Mapping[str, Any]], Record]] = {
+    entity: functools.partial(record_from_svenn, entity) for entity in SPECS
+}
+
+
+def customer_to_svenn(record: Customer, external_ref: str | None = None) -> Json:
+    """A ``CustomerCreate`` body; raises :class:`UnmappableRecordError` on a text number."""
+    return record_to_svenn(record, external_ref)
+
+
+def employee_to_svenn(record: Employee, external_ref: str | None = None) -> Json:
+    """An ``EmployeeCreate`` body (a missing last name is left out for Svenn to refuse)."""
+    return record_to_svenn(record, external_ref)
+
+
+def project_to_svenn(record: Project, external_ref: str | None = None) -> Json:
+    """A ``ProjectCreate`` body (``is_closed`` → ``status``)."""
+    return record_to_svenn(record, external_ref)
+
+
+def hours_to_svenn(record: HourEntry) -> Json:
+    """An ``HoursCreate`` body; approval is not an API write, so only draft/submitted go out."""
+    return record_to_svenn(record)
+
+
+def _as(record_type: type[_R], record: Record) -> _R:
+    assert isinstance(record, record_type)
+    return record

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.tripletex import mapping as m
+from sync import normalize
 from sync.records import Customer, Employee, Entity, HourEntry, Project, Record
 
 JsonDict = dict[str, Any]
@@ -25,7 +26,7 @@ def customer_keys(record: Customer) -> list[tuple[str, str]]:
     keys = [
         ("org", (record.organization_number or "").replace(" ", "")),
         ("number", str(record.customer_number or "")),
-        ("email", _norm(record.email) or ""),
+        ("email", normalize.email_form(record.email or "")),
         ("name", _norm(record.name) or ""),
     ]
     return [(k, v) for k, v in keys if v]
@@ -35,7 +36,7 @@ def employee_keys(record: Employee) -> list[tuple[str, str]]:
     """Unique keys of an employee: e-mail, employee number, then name + birth date."""
     name = f"{_norm(record.first_name)}|{_norm(record.last_name)}|{record.date_of_birth}"
     keys = [
-        ("email", _norm(record.email) or ""),
+        ("email", normalize.email_form(record.email or "")),
         ("number", (record.employee_number or "").strip()),
         ("name", name),
     ]

@@ -15,40 +15,59 @@ Decisions, for the fields Tripletex models differently:
   not sync); the sync layer must log a deactivation towards Tripletex as unsupported.
 - Timesheet entries carry no approval state in Tripletex: entries read back are ``approved``
   (only approved hours are ever exported).
+
+Which fields are read and written, under which Tripletex names, comes from the entity specs
+(:mod:`sync.entities`): :func:`record_from_tripletex` and :func:`record_to_tripletex` walk the
+rows, reading and writing each by its kind or by the named converter the row points at
+(:data:`CONVERTERS`). The per-entity functions below are thin names kept for their callers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from connectors.fields import Fields
 from connectors.tripletex.clock import OSLO
+from sync.entities import SPECS, EntitySpec, FieldSpec, Kind
 from sync.malformed import MalformedFieldError, Problem
-from sync.records import Activity, Address, Customer, Employee, HourEntry, Project
+from sync.records import (
+    Activity,
+    Address,
+    Customer,
+    Employee,
+    Entity,
+    HourEntry,
+    Project,
+    Record,
+)
 
 JsonDict = dict[str, Any]
+_R = TypeVar("_R", bound=Record)
 
 # Tripletex country ids by ISO 3166-1 alpha-2 code (Norway is 161 in every Tripletex account).
 COUNTRY_IDS: Mapping[str, int] = {"NO": 161}
 COUNTRY_CODES: Mapping[int, str] = {v: k for k, v in COUNTRY_IDS.items()}
 
-CUSTOMER_FIELDS = (
-    "id,version,name,organizationNumber,customerNumber,email,phoneNumber,isInactive,"
-    "postalAddress(id,addressLine1,addressLine2,postalCode,city,country(id))"
-)
-EMPLOYEE_FIELDS = (
-    "id,version,firstName,lastName,email,phoneNumberMobile,employeeNumber,dateOfBirth,"
-    "employments(endDate)"
-)
-PROJECT_FIELDS = (
-    "id,version,name,number,customer(id),projectManager(id),mainProject(id),startDate,endDate,"
-    "isClosed,isInternal"
-)
+
+def field_selection(spec: EntitySpec) -> str:
+    """The ``fields=`` selection that reads every field of ``spec`` Tripletex holds."""
+    parts = ["id", "version"]
+    for row in spec.fields:
+        if row.tripletex is None:
+            continue
+        plain = f"{row.tripletex}(id)" if row.kind is Kind.REFERENCE else row.tripletex
+        parts.append(row.tripletex_select or plain)
+    return ",".join(parts)
+
+
+CUSTOMER_FIELDS = field_selection(SPECS[Entity.CUSTOMER])
+EMPLOYEE_FIELDS = field_selection(SPECS[Entity.EMPLOYEE])
+PROJECT_FIELDS = field_selection(SPECS[Entity.PROJECT])
 ACTIVITY_FIELDS = "id,name,number,isProjectActivity"
-TIMESHEET_FIELDS = "id,version,employee(id),project(id),activity(id),date,hours,comment"
+TIMESHEET_FIELDS = field_selection(SPECS[Entity.HOURS])
 VERSION_FIELDS = "id,version"
 
 
@@ -125,39 +144,6 @@ def address_to_tripletex(address: Address) -> JsonDict:
     return data
 
 
-def customer_from_tripletex(raw: Mapping[str, Any]) -> Customer:
-    """Tripletex Customer JSON → canonical Customer (raises MalformedFieldError on bad fields)."""
-    f = Fields(raw)
-    number = f.integer("customerNumber") if f.row.get("customerNumber") != "" else None
-    return Customer(
-        id=_record_id(f),
-        version=f.integer("version"),
-        name=f.text("name") or "",
-        organization_number=_text(f, "organizationNumber"),
-        customer_number=number or None,
-        email=_text(f, "email"),
-        phone=_text(f, "phoneNumber"),
-        postal_address=_address(f.nested("postalAddress")),
-        is_active=not f.boolean("isInactive", False),
-    )
-
-
-def customer_to_tripletex(customer: Customer, *, include_identity: bool = False) -> JsonDict:
-    """Canonical Customer → Tripletex Customer JSON (``id``/``version`` only when asked)."""
-    data: JsonDict = {
-        "name": customer.name,
-        "organizationNumber": customer.organization_number or "",
-        "customerNumber": customer.customer_number,
-        "email": customer.email or "",
-        "phoneNumber": customer.phone or "",
-        "isInactive": not customer.is_active,
-    }
-    data = _drop_none(data)
-    if customer.postal_address is not None:
-        data["postalAddress"] = address_to_tripletex(customer.postal_address)
-    return _with_identity(data, customer.id, customer.version, include_identity)
-
-
 def _with_identity(
     data: JsonDict, record_id: str | None, version: int | None, include: bool
 ) -> JsonDict:
@@ -180,75 +166,196 @@ def _employments_active(fields: Fields, today: dt.date | None) -> bool:
     return any(end is None or end >= today for end in ends)
 
 
+# --- the fields, by kind and by named converter ----------------------------------------------
+
+Reader = Callable[[Fields, FieldSpec, "dt.date | None"], Any]
+Writer = Callable[[Any], Any]
+
+
+def _read_text(f: Fields, row: FieldSpec, _today: dt.date | None) -> Any:
+    return _text(f, row.tripletex or "")
+
+
+def _read_customer_number(f: Fields, row: FieldSpec, _today: dt.date | None) -> Any:
+    key = row.tripletex or ""
+    number = f.integer(key) if f.row.get(key) != "" else None
+    return number or None
+
+
+def _read_employments(f: Fields, _row: FieldSpec, today: dt.date | None) -> Any:
+    return _employments_active(f, today)
+
+
+def _read_inverted(f: Fields, row: FieldSpec, _today: dt.date | None) -> Any:
+    return not f.boolean(row.tripletex or "", False)
+
+
+def _user_type(employee: Record, data: JsonDict) -> JsonDict:
+    """On create, an employee with an e-mail may log in; empty fields are left out."""
+    data["userType"] = "STANDARD" if getattr(employee, "email", None) else "NO_ACCESS"
+    return {k: v for k, v in data.items() if v != ""}
+
+
+READERS: dict[Kind, Reader] = {
+    Kind.TEXT: _read_text,
+    Kind.EMAIL: _read_text,
+    Kind.PHONE: _read_text,
+    Kind.ORG_NUMBER: _read_text,
+    Kind.DATE: lambda f, row, _t: f.date(row.tripletex or "", required=row.required),
+    Kind.NUMBER: lambda f, row, _t: f.number(row.tripletex or ""),
+    Kind.REFERENCE: lambda f, row, _t: _ref_id(f, row.tripletex or ""),
+    Kind.FLAG: lambda f, row, _t: f.boolean(row.tripletex or "", False),
+    Kind.ADDRESS: lambda f, row, _t: _address(f.nested(row.tripletex or "")),
+}
+"""How a field of each kind is read (text: Tripletex's empty string means not set)."""
+
+WRITERS: dict[Kind, Writer] = {
+    Kind.TEXT: lambda v: v or "",
+    Kind.EMAIL: lambda v: v or "",
+    Kind.PHONE: lambda v: v or "",
+    Kind.ORG_NUMBER: lambda v: v or "",
+    Kind.DATE: _iso,
+    Kind.NUMBER: lambda v: float(v) if v is not None else None,
+    Kind.REFERENCE: _ref,
+    Kind.FLAG: lambda v: v,
+    Kind.ADDRESS: lambda v: address_to_tripletex(v) if v is not None else None,
+}
+"""How a field of each kind is written ("" clears text; ``None`` is left out of the body)."""
+
+CONVERTERS: dict[str, tuple[Reader | None, Writer | None]] = {
+    "customer_number": (_read_customer_number, lambda v: v),
+    "inverted": (_read_inverted, lambda v: not v),
+    "employments_active": (_read_employments, None),
+    "kept_when_missing": (_read_text, lambda v: v),
+}
+"""The special cases a spec row names: (reader, writer); a missing writer is never written."""
+
+CREATE_CONVERTERS: dict[str, Callable[[Record, JsonDict], JsonDict]] = {"user_type": _user_type}
+"""What an entity's create body adds (named by the spec's ``tripletex_create_converter``)."""
+
+# A required canonical field read as nothing takes its empty value.
+_EMPTY: dict[Kind, Any] = {
+    Kind.TEXT: "",
+    Kind.REFERENCE: "",
+    Kind.NUMBER: Decimal(0),
+    Kind.DATE: dt.date.min,
+}
+
+
+def _reader(row: FieldSpec) -> Reader:
+    if row.tripletex_converter is None:
+        return READERS[row.kind]
+    reader = CONVERTERS[row.tripletex_converter][0]
+    assert reader is not None, row.tripletex_converter
+    return reader
+
+
+def _writer(row: FieldSpec) -> Writer | None:
+    if row.tripletex_read_only:
+        return None
+    if row.tripletex_converter is None:
+        return WRITERS[row.kind]
+    return CONVERTERS[row.tripletex_converter][1]
+
+
+def record_from_tripletex(
+    entity: Entity, raw: Mapping[str, Any], *, today: dt.date | None = None
+) -> Record:
+    """Tripletex JSON of ``entity`` → its canonical record, field by field as the spec says.
+
+    Raises :class:`MalformedFieldError` on a bad field; ``today`` decides ended employments.
+    """
+    spec = SPECS[entity]
+    f = Fields(raw)
+    values: dict[str, Any] = {"id": _record_id(f), "version": f.integer("version")}
+    model_fields = spec.record.model_fields
+    for row in spec.fields:
+        if row.tripletex is None:
+            continue
+        required = model_fields[row.name].is_required()
+        if required and row.kind is Kind.TEXT and row.tripletex_converter is None:
+            value = f.text(row.tripletex)  # a required name is kept as sent
+        else:
+            value = _reader(row)(f, row, today)
+        if value is None and required:
+            value = _EMPTY[row.kind]
+        values[row.name] = value
+    return spec.record(**values)
+
+
+def record_to_tripletex(
+    record: Record, *, include_identity: bool = False, for_create: bool = True
+) -> JsonDict:
+    """A canonical record → Tripletex JSON (``id``/``version`` only when asked).
+
+    Fields are written as their kind or converter says; ``None`` is left out (Tripletex refuses
+    nulls, and clearing a reference is not something we sync). A create adds what the spec's
+    create converter adds (an employee's ``userType``).
+    """
+    spec = SPECS[record.entity]
+    model_fields = spec.record.model_fields
+    data: JsonDict = {}
+    for row in spec.fields:
+        writer = _writer(row) if row.tripletex is not None else None
+        if row.tripletex is None or writer is None:
+            continue
+        value = getattr(record, row.name)
+        required_text = row.kind is Kind.TEXT and model_fields[row.name].is_required()
+        data[row.tripletex] = value if required_text else writer(value)
+    if for_create and spec.tripletex_create_converter is not None:
+        data = CREATE_CONVERTERS[spec.tripletex_create_converter](record, data)
+    data = _drop_none(data)
+    return _with_identity(data, record.id, record.version, include_identity)
+
+
+# --- the names callers use ---------------------------------------------------------------------
+
+
+def customer_from_tripletex(raw: Mapping[str, Any]) -> Customer:
+    """Tripletex Customer JSON → canonical Customer (raises MalformedFieldError on bad fields)."""
+    return _as(Customer, record_from_tripletex(Entity.CUSTOMER, raw))
+
+
+def customer_to_tripletex(customer: Customer, *, include_identity: bool = False) -> JsonDict:
+    """Canonical Customer → Tripletex Customer JSON (``id``/``version`` only when asked)."""
+    return record_to_tripletex(customer, include_identity=include_identity)
+
+
 def employee_from_tripletex(raw: Mapping[str, Any], *, today: dt.date | None = None) -> Employee:
     """Tripletex Employee JSON → canonical Employee (``today`` decides ended employments)."""
-    f = Fields(raw)
-    return Employee(
-        id=_record_id(f),
-        version=f.integer("version"),
-        first_name=f.text("firstName") or "",
-        last_name=_text(f, "lastName"),
-        email=_text(f, "email"),
-        phone=_text(f, "phoneNumberMobile"),
-        employee_number=_text(f, "employeeNumber"),
-        date_of_birth=f.date("dateOfBirth"),
-        is_active=_employments_active(f, today),
-    )
+    return _as(Employee, record_from_tripletex(Entity.EMPLOYEE, raw, today=today))
 
 
 def employee_to_tripletex(
     employee: Employee, *, include_identity: bool = False, for_create: bool = True
 ) -> JsonDict:
     """Canonical Employee → Tripletex Employee JSON (``userType`` only on create)."""
-    data: JsonDict = {
-        "firstName": employee.first_name,
-        "lastName": employee.last_name or "",
-        "email": employee.email or "",
-        "phoneNumberMobile": employee.phone or "",
-        "employeeNumber": employee.employee_number or "",
-        "dateOfBirth": _iso(employee.date_of_birth),
-    }
-    if for_create:
-        data["userType"] = "STANDARD" if employee.email else "NO_ACCESS"
-        data = {k: v for k, v in data.items() if v != ""}
-    data = _drop_none(data)
-    return _with_identity(data, employee.id, employee.version, include_identity)
+    return record_to_tripletex(employee, include_identity=include_identity, for_create=for_create)
 
 
 def project_from_tripletex(raw: Mapping[str, Any]) -> Project:
     """Tripletex Project JSON → canonical Project."""
-    f = Fields(raw)
-    return Project(
-        id=_record_id(f),
-        version=f.integer("version"),
-        name=f.text("name") or "",
-        number=_text(f, "number"),
-        customer_id=_ref_id(f, "customer"),
-        project_manager_id=_ref_id(f, "projectManager"),
-        parent_project_id=_ref_id(f, "mainProject"),
-        start_date=f.date("startDate"),
-        end_date=f.date("endDate"),
-        is_closed=f.boolean("isClosed", False),
-        is_internal=f.boolean("isInternal", False),
-    )
+    return _as(Project, record_from_tripletex(Entity.PROJECT, raw))
 
 
 def project_to_tripletex(project: Project, *, include_identity: bool = False) -> JsonDict:
     """Canonical Project → Tripletex Project JSON (references as ``{"id": n}``)."""
-    data: JsonDict = {
-        "name": project.name,
-        "number": project.number,
-        "customer": _ref(project.customer_id),
-        "projectManager": _ref(project.project_manager_id),
-        "mainProject": _ref(project.parent_project_id),
-        "startDate": _iso(project.start_date),
-        "endDate": _iso(project.end_date),
-        "isClosed": project.is_closed,
-        "isInternal": project.is_internal,
-    }
-    # Tripletex refuses nulls here; clearing a reference is not something we sync.
-    data = _drop_none(data)
-    return _with_identity(data, project.id, project.version, include_identity)
+    return record_to_tripletex(project, include_identity=include_identity)
+
+
+def hour_entry_from_tripletex(raw: Mapping[str, Any]) -> HourEntry:
+    """Tripletex TimesheetEntry JSON → canonical HourEntry (status ``approved``)."""
+    return _as(HourEntry, record_from_tripletex(Entity.HOURS, raw))
+
+
+def hour_entry_to_tripletex(entry: HourEntry, *, include_identity: bool = False) -> JsonDict:
+    """Canonical HourEntry → Tripletex TimesheetEntry JSON."""
+    return record_to_tripletex(entry, include_identity=include_identity)
+
+
+def _as(record_type: type[_R], record: Record) -> _R:
+    assert isinstance(record, record_type)
+    return record
 
 
 def version_from_tripletex(raw: Mapping[str, Any]) -> tuple[str, int]:
@@ -269,35 +376,6 @@ def activity_from_tripletex(raw: Mapping[str, Any]) -> Activity:
         number=_text(f, "number"),
         is_project_activity=f.boolean("isProjectActivity", True),
     )
-
-
-def hour_entry_from_tripletex(raw: Mapping[str, Any]) -> HourEntry:
-    """Tripletex TimesheetEntry JSON → canonical HourEntry (status ``approved``)."""
-    f = Fields(raw)
-    return HourEntry(
-        id=_record_id(f),
-        version=f.integer("version"),
-        employee_id=_ref_id(f, "employee") or "",
-        project_id=_ref_id(f, "project"),
-        activity_id=_ref_id(f, "activity"),
-        date=f.date("date", required=True) or dt.date.min,
-        hours=f.number("hours") or Decimal(0),
-        comment=_text(f, "comment"),
-    )
-
-
-def hour_entry_to_tripletex(entry: HourEntry, *, include_identity: bool = False) -> JsonDict:
-    """Canonical HourEntry → Tripletex TimesheetEntry JSON."""
-    data: JsonDict = {
-        "employee": _ref(entry.employee_id),
-        "project": _ref(entry.project_id),
-        "activity": _ref(entry.activity_id),
-        "date": entry.date.isoformat(),
-        "hours": float(entry.hours),
-        "comment": entry.comment or "",
-    }
-    data = _drop_none(data)
-    return _with_identity(data, entry.id, entry.version, include_identity)
 
 
 def tripletex_time(moment: dt.datetime) -> str:

@@ -48,6 +48,7 @@ FIELDS: dict[str, dict[str, FieldRule]] = {
         "organizationNumber": _text(20),
         "customerNumber": FieldRule("customer_number", minimum=1, maximum=INT32_MAX, max_length=50),
         "email": _text(255),
+        "invoiceEmail": _text(255),
         "phone": _text(50),
         "postalAddress": FieldRule("address"),
         "active": FieldRule("bool", nullable=False),

@@ -52,6 +52,7 @@ def customer_body(customer: Customer) -> dict[str, Any]:
         "organizationNumber": customer.organization_number,
         "customerNumber": customer.customer_number,
         "email": customer.email,
+        "invoiceEmail": customer.invoice_email,
         "phone": customer.phone,
         "postalAddress": address_body(customer.postal_address),
         "active": customer.is_active,

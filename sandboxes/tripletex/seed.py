@@ -161,6 +161,7 @@ def _customer(c: Any) -> dict[str, Any]:
             "organizationNumber": c.organization_number,
             "customerNumber": c.customer_number,
             "email": c.email,
+            "invoiceEmail": c.invoice_email,
             "phoneNumber": c.phone,
             "postalAddress": address,
             "isInactive": not c.is_active,
