@@ -10,7 +10,7 @@ import sys
 import time
 
 from expectations.runner import extract_frame, validate_frame
-from sync.records import Customer
+from sync.entities import Customer
 
 _WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
 

@@ -33,7 +33,7 @@ from pydantic import SecretStr
 
 from sandboxes.datagen import World, WorldSize, generate_world
 from sandboxes.pair import sandbox_pair
-from sync.records import HourEntry
+from sync.entities import HourEntry
 
 BATCH = 1000  # the largest /list batch Tripletex takes (sandboxes/tripletex/README.md)
 MONTH = [dt.date(2025, 10, d) for d in range(1, 32) if dt.date(2025, 10, d).weekday() < 5]

@@ -19,7 +19,8 @@ from connectors.tripletex import TripletexClient
 from connectors.tripletex.reading import PAGE_SIZE
 from sandboxes.runner import serve_in_thread
 from sandboxes.tripletex.app import create_app
-from sync.records import Customer, Entity
+from sync.entities import Customer
+from sync.records import Entity
 
 TOKEN = "bench-employee-token"
 N_CUSTOMERS, N_PROJECTS, N_EMPLOYEES, N_CREATE = 10_000, 2_000, 500, 5_000

@@ -19,7 +19,8 @@ import pandas as pd
 from pydantic import BaseModel
 
 from sync import normalize
-from sync.records import Customer, Employee, Entity, Project, Record
+from sync.entities import Customer, Employee, Project
+from sync.records import Entity, Record
 
 # Key fields compared across a link, per entity. Values are normalised before comparing
 # (see _normalise) so that "Bygg AS" and "BYGG  AS" count as equal.

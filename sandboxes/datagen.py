@@ -33,7 +33,8 @@ from sandboxes.world_builder import (
     WorldBuilder,
     WorldSize,
 )
-from sync.records import Activity, Employee, HourEntry, Project
+from sync.entities import Employee, HourEntry, Project
+from sync.records import Activity
 
 __all__ = [
     "CITIES",

@@ -24,7 +24,8 @@ from sandboxes.datagen_shapes import (
 )
 from sandboxes.world_builder import CITIES, PREFIXES, SUFFIXES, TRADES, Role, WorldBuilder
 from sync import normalize
-from sync.records import Customer, Employee, Entity, Project
+from sync.entities import Customer, Employee, Project
+from sync.records import Entity
 
 START, END = dt.date(2023, 1, 1), dt.date(2025, 8, 31)
 

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 from sandboxes.world_builder import Role, WorldBuilder
 from sync import normalize
-from sync.records import Customer, Employee, Entity, Project
+from sync.entities import Customer, Employee, Project
+from sync.records import Entity
 
 PAIRED = frozenset({"shared_accountant", "namesake", "enk_vs_as"})
 CUSTOMER_SHAPES = ("svenn_duplicate", "shared_accountant", "namesake", "enk_vs_as")

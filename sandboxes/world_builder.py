@@ -17,16 +17,8 @@ from typing import Literal, TypeVar
 from faker import Faker
 
 from sync import normalize
-from sync.records import (
-    Activity,
-    Address,
-    Customer,
-    Employee,
-    Entity,
-    HourEntry,
-    HourStatus,
-    Project,
-)
+from sync.entities import Customer, Employee, HourEntry, HourStatus, Project
+from sync.records import Activity, Address, Entity
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal, NamedTuple
 
-from sync.records import HourEntry
+from sync.entities import HourEntry
 from sync.rules import ReasonCode
 
 CENT = Decimal("0.01")

@@ -19,6 +19,7 @@ from typing import Any
 
 from sync.decisions import NO_DECISIONS, Decisions
 from sync.duplicates import Duplicate, find_duplicates
+from sync.entities import Employee
 from sync.keys import key_label
 from sync.matching import (
     Ambiguity,
@@ -30,7 +31,7 @@ from sync.matching import (
 )
 from sync.matching import records_frame as to_frame
 from sync.record_card import cards
-from sync.records import Direction, Employee, Entity, Record
+from sync.records import Direction, Entity, Record
 from sync.rules import ReasonCode, check_record, is_blocked, message
 
 RESUME_KEY = "same_content"

@@ -1,4 +1,8 @@
-"""Canonical records: the fields we sync, in one shape for both systems.
+"""Canonical records: what every record shares, in one shape for both systems.
+
+The record type of each entity lives with its spec in :mod:`sync.entities` (``Customer`` in
+``sync/entities/customer.py``, ...); this module holds their base, the entity and system names,
+and the shapes they share (an address, an activity).
 
 Each connector maps its vendor JSON to and from these records. ``id`` and ``version`` belong
 to the system the record was read from (or ``None`` before it is created there); references to
@@ -11,14 +15,12 @@ echo of our own write is recognisable on the other side.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
-from decimal import Decimal
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from sync.normalize import without_controls
 
@@ -101,64 +103,6 @@ class Record(CleanText):
         return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
-class Customer(Record):
-    """A customer (a company or a private person) that work is done for."""
-
-    entity: ClassVar[Entity] = Entity.CUSTOMER
-
-    name: str
-    organization_number: str | None = None
-    # Svenn allows free-text numbers; only numeric ones sync (see sync.rules), so a
-    # non-numeric value is kept as a string for the rule to report. Digits become int.
-    customer_number: int | str | None = None
-    email: str | None = None
-    invoice_email: str | None = None
-    phone: str | None = None
-    postal_address: Address | None = None
-    is_active: bool = True
-
-    @field_validator("customer_number", mode="before")
-    @classmethod
-    def _digits_as_int(cls, value: Any) -> Any:
-        """Store "123" as 123 so both systems fingerprint the same number alike."""
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value.strip())
-        return value
-
-
-class Employee(Record):
-    """A person who registers hours."""
-
-    entity: ClassVar[Entity] = Entity.EMPLOYEE
-
-    first_name: str
-    last_name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    employee_number: str | None = None
-    date_of_birth: dt.date | None = None
-    is_active: bool = True
-
-
-class Project(Record):
-    """A project (a job, a site) that hours are registered on."""
-
-    entity: ClassVar[Entity] = Entity.PROJECT
-    reference_fields: ClassVar[frozenset[str]] = frozenset(
-        {"customer_id", "project_manager_id", "parent_project_id"}
-    )
-
-    name: str
-    number: str | None = None
-    customer_id: str | None = None
-    project_manager_id: str | None = None
-    parent_project_id: str | None = None  # set for sub-projects, which are not synced
-    start_date: dt.date | None = None
-    end_date: dt.date | None = None
-    is_closed: bool = False
-    is_internal: bool = False
-
-
 class Activity(CleanText):
     """What hours are registered as (normal time, overtime, travel...). Read-only for sync."""
 
@@ -169,35 +113,5 @@ class Activity(CleanText):
     number: str | None = None
     is_project_activity: bool = True
 
-
-HourStatus = Literal["draft", "submitted", "approved", "rejected"]
-
-
-class HourEntry(Record):
-    """Hours one employee registered on one date, project and activity."""
-
-    entity: ClassVar[Entity] = Entity.HOURS
-    multiline_fields: ClassVar[frozenset[str]] = frozenset({"comment"})
-    reference_fields: ClassVar[frozenset[str]] = frozenset(
-        {"employee_id", "project_id", "activity_id"}
-    )
-
-    employee_id: str
-    project_id: str | None = None
-    activity_id: str | None = None
-    date: dt.date
-    hours: Decimal = Field(ge=0, le=24)
-    comment: str | None = None
-    status: HourStatus = "approved"
-    approved_by: str | None = None
-    approved_at: dt.datetime | None = None
-
-
-RECORD_TYPES: dict[Entity, type[Record]] = {
-    Entity.EMPLOYEE: Employee,
-    Entity.CUSTOMER: Customer,
-    Entity.PROJECT: Project,
-    Entity.HOURS: HourEntry,
-}
 
 SYNC_ORDER: tuple[Entity, ...] = (Entity.EMPLOYEE, Entity.CUSTOMER, Entity.PROJECT)

@@ -20,7 +20,8 @@ from enum import StrEnum
 from typing import Literal
 
 from sync import normalize
-from sync.records import Customer, Direction, Employee, HourEntry, Project, Record
+from sync.entities import Customer, Employee, HourEntry, Project
+from sync.records import Direction, Record
 
 NAME_MAX_LENGTH = 255  # Tripletex customer/project name
 PERSON_NAME_MAX_LENGTH = 100  # Tripletex employee first/last name

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sync import normalize
-from sync.entities import SPECS, Kind
+from sync.entities import SPECS, Customer, Employee, Kind, Project
 from sync.plan import PlannedFailure, failure_for
-from sync.records import Customer, Direction, Employee, Project, Record
+from sync.records import Direction, Record
 from sync.rules import ReasonCode
 
 

@@ -44,6 +44,7 @@ from store.leases import (
     renew_lease,
 )
 from store.state import StateStore
+from sync.entities import HourEntry
 from sync.hours import (
     ANY_ENTRY,
     Content,
@@ -59,7 +60,7 @@ from sync.hours import (
 )
 from sync.hours_apply import ExportCounts, Intent, Outcome, Refusal, execute
 from sync.malformed import MalformedRecord, malformed_context, malformed_failure
-from sync.records import Entity, HourEntry
+from sync.records import Entity
 from sync.rules import ReasonCode
 from tasks.apply import error_details, error_text
 from tasks.hours_failures import log_failures

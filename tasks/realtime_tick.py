@@ -45,6 +45,7 @@ from store.realtime import (
 )
 from store.state import StateStore
 from store.tombstones import remember_survivors, tombstones_for
+from sync.entities import Customer
 from sync.malformed import malformed_failure
 from sync.merge import same_value
 from sync.plan import PlannedFailure, failure_for, plan_entity
@@ -58,7 +59,7 @@ from sync.realtime import (
     link_twins,
     version_changes,
 )
-from sync.records import SYNC_ORDER, Customer, Direction, Entity, Record, System
+from sync.records import SYNC_ORDER, Direction, Entity, Record, System
 from sync.rules import ReasonCode
 from sync.tombstones import Tombstone, resting_keys, tombstone_for
 from tasks.apply import Applier, rejection

@@ -19,6 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from store.hours_ledger import begin_writes, load_window, settle_outcomes
 from store.models import Base
+from sync.entities import HourEntry
 from sync.hours import (
     Content,
     EntryKey,
@@ -32,7 +33,6 @@ from sync.hours import (
     plan_export,
 )
 from sync.hours_apply import ExportCounts, Intent, Outcome, Refusal, execute
-from sync.records import HourEntry
 from sync.rules import ReasonCode
 
 LINKS = Links(

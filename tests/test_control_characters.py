@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from connectors.svenn.mapping import customer_from_svenn, hours_to_svenn, record_to_svenn
 from connectors.tripletex.mapping import customer_to_tripletex, employee_from_tripletex
+from sync.entities import Customer, HourEntry
 from sync.normalize import without_controls
-from sync.records import Customer, HourEntry
 
 BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 

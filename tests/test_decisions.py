@@ -9,8 +9,9 @@ from sync.decisions import (
     merge_for_link,
     value_to_keep,
 )
+from sync.entities import Customer
 from sync.plan import plan_entity
-from sync.records import Address, Customer, Entity, System
+from sync.records import Address, Entity, System
 
 ORG = "923456783"
 

@@ -31,9 +31,9 @@ from sandboxes.openapi_check import SVENN_SPEC, OpenAPIChecker
 from sandboxes.runner import serve_in_thread
 from sandboxes.svenn.app import create_app as create_svenn
 from sync import keys
-from sync.entities import SPECS, EntitySpec, FieldSpec, Kind
+from sync.entities import RECORD_TYPES, SPECS, EntitySpec, FieldSpec, Kind
 from sync.merge import PRECEDENCE, SYNCED_FIELDS, same_value
-from sync.records import RECORD_TYPES, Address, Entity, Record, System
+from sync.records import Address, Entity, Record, System
 from tasks.extract import SUITES as EXTRACT_SUITES
 from tests.tripletex_sandbox_support import new_checker
 from tests.tripletex_sandbox_support import sandbox as tripletex_sandbox

@@ -21,7 +21,8 @@ from expectations.runner import (
     load_suite,
     validate_frame,
 )
-from sync.records import Customer, Employee, Entity, Project
+from sync.entities import Customer, Employee, Project
+from sync.records import Entity
 
 # Real organisation numbers (Brønnøysundregistrene, Equinor, DNB) with valid check digits.
 ORG_A, ORG_B, ORG_C = "974760673", "923609016", "984851006"
@@ -303,7 +304,7 @@ def test_extract_frame_is_json_safe_with_flattened_address() -> None:
 
 
 def test_a_link_made_on_an_identifier_tolerates_a_typo_in_the_name():
-    from sync.records import Customer
+    from sync.entities import Customer
 
     tx = {
         "1": Customer(id="1", name="Abrahamsen Blikkenslager AS", organization_number="868488972")
@@ -324,7 +325,7 @@ def test_a_link_made_on_an_identifier_tolerates_a_typo_in_the_name():
 
 
 def test_each_failure_carries_a_norwegian_reason_for_the_tenant_log():
-    from sync.records import Customer
+    from sync.entities import Customer
 
     frame = extract_frame([Customer(id="1", name="Bygg AS", email="not-an-address")])
     outcome = validate_frame("customers_extract", frame)

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from sync.entities import HourEntry
 from sync.hours import (
     ANY_ENTRY,
     Content,
@@ -19,7 +20,6 @@ from sync.hours import (
     plan_export,
     totals_per_employee,
 )
-from sync.records import HourEntry
 from sync.rules import ReasonCode
 from tests.hours_world import LINKS, Store, Tripletex, plan_for, run_export
 

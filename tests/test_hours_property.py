@@ -14,8 +14,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sync.entities import HourEntry
 from sync.hours import EntryKey, place_hours
-from sync.records import HourEntry
 from tests.hours_world import LINKS, Store, Tripletex, run_export
 
 IDS = [f"h{i}" for i in range(6)]

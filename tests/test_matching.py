@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sandboxes.datagen import generate_world
+from sync.entities import Customer, Employee, Project
 from sync.matching import (
     Link,
     MatchResult,
@@ -18,7 +19,7 @@ from sync.matching import (
     match_projects,
     records_frame,
 )
-from sync.records import Address, Customer, Employee, Entity, Project
+from sync.records import Address, Entity
 
 ORG = "974760673"
 

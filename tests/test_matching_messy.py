@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sync.entities import Customer, Employee, Project
 from sync.plan import EntityPlan, plan_entity
-from sync.records import Address, Customer, Employee, Entity, Project
+from sync.records import Address, Entity
 
 ORG_A, ORG_B, ORG_C = "974760673", "923609016", "923456783"
 START = dt.date(2025, 1, 1)

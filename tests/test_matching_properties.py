@@ -26,8 +26,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sync import normalize
+from sync.entities import Customer
 from sync.plan import plan_entity
-from sync.records import Address, Customer, Entity
+from sync.records import Address, Entity
 
 ORGS = ["974760673", "923609016", "923456783", "895496561", "987654325", "810305282"]
 STEMS = ["Hansen Bygg", "Berg og Sønn", "Fjord Rør", "Nordlys Maler", "Dahl Tak", "Lie Elektro"]

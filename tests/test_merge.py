@@ -7,6 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sync.entities import Customer
 from sync.initial_plan import plan_initial_sync
 from sync.merge import (
     PRECEDENCE,
@@ -16,7 +17,7 @@ from sync.merge import (
     merge_entity,
     same_value,
 )
-from sync.records import Customer, Entity, System
+from sync.records import Entity, System
 
 C = Entity.CUSTOMER
 

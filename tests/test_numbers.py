@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from sync.entities import Customer, Employee, Project
 from sync.numbers import assigned_numbers
-from sync.records import Customer, Employee, Project
 
 
 def test_the_number_tripletex_assigned_travels_back_and_an_equal_one_does_not():

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sync.entities import Customer, Employee, Project
 from sync.plan import plan_entity
-from sync.records import Customer, Direction, Employee, Entity, Project
+from sync.records import Direction, Entity
 from sync.target_rules import TargetFacts, keys_in_use, prepare_creates
 
 START = dt.date(2026, 1, 5)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from connectors.records import read_records
 from connectors.svenn import mapping as svenn
+from sync.entities import Customer
 from sync.plan import plan_entity
-from sync.records import Customer, Entity, System
+from sync.records import Entity, System
 from sync.rules import ReasonCode
 from tests.test_malformed_records import SVENN_ROWS
 

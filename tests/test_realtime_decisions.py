@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sync.entities import Customer, Employee, Project
 from sync.plan import EntityPlan
 from sync.realtime import (
     ON_DELETE,
@@ -12,7 +13,7 @@ from sync.realtime import (
     link_twins,
     version_changes,
 )
-from sync.records import Customer, Employee, Entity, Project, System
+from sync.records import Entity, System
 
 SV = Customer(id="cus-1", version=3, name="Fjord AS", email="post@fjord.no", phone="+4791111111")
 TX = Customer(id="71", version=5, name="Fjord AS", email="post@fjord.no", phone="+4791111111")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from sync.entities import Customer
 from sync.reconcile import DriftKind, StoredLink, compare_linked
-from sync.records import Customer, Entity
+from sync.records import Entity
 
 SV = Customer(id="s1", name="Bygg AS", email="post@bygg.no", phone="22 33 44 55")
 TX = Customer(id="t1", name="Bygg AS", email="post@bygg.no", phone="22334455")

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from sync.records import Customer, Direction, Employee, HourEntry, Project
+from sync.entities import Customer, Employee, HourEntry, Project
+from sync.records import Direction
 from sync.rules import (
     MESSAGES,
     ReasonCode,

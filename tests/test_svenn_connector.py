@@ -23,7 +23,8 @@ from connectors.svenn.mapping import UnmappableRecordError
 from sandboxes.openapi_check import SVENN_SPEC, OpenAPIChecker
 from sandboxes.runner import serve_in_thread
 from sandboxes.svenn.app import create_app
-from sync.records import Customer, Employee, Entity, HourEntry, Project
+from sync.entities import Customer, Employee, HourEntry, Project
+from sync.records import Entity
 
 FAST = HttpPolicy(timeout=5.0, connect_timeout=2.0, backoff_base=0.01, backoff_max=0.05)
 _tenant_numbers = itertools.count(1)

@@ -9,7 +9,8 @@ import pytest
 
 from connectors.http import HttpPolicy, OutcomeUnknownError
 from connectors.svenn.client import SvennClient
-from sync.records import Customer, Employee, Entity
+from sync.entities import Customer, Employee
+from sync.records import Entity
 from tests.test_svenn_connector import Sandbox, make_tenant, sandbox_url
 
 __all__ = ["sandbox_url"]

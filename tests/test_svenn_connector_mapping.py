@@ -23,7 +23,8 @@ from connectors.svenn.mapping import (
     record_to_svenn,
     record_to_svenn_patch,
 )
-from sync.records import Address, Customer, Employee, Entity, HourEntry, Project, Record
+from sync.entities import Customer, Employee, HourEntry, Project
+from sync.records import Address, Entity, Record
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=30)
 maybe_text = st.none() | text

@@ -20,7 +20,8 @@ from sandboxes.faults import FaultSpec
 from sandboxes.runner import free_port
 from sandboxes.svenn.app import create_app
 from sandboxes.svenn.seed import example_seed, tenant_from_dataset
-from sync.records import Activity, Address, Customer, Employee, HourEntry, Project
+from sync.entities import Customer, Employee, HourEntry, Project
+from sync.records import Activity, Address
 from tests.test_svenn_sandbox import ACME, Sandbox, start
 
 REPO = Path(__file__).resolve().parent.parent

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from sync.entities import Customer, Employee, Project
 from sync.plan import plan_entity
-from sync.records import Customer, Employee, Entity, Project, System
+from sync.records import Entity, System
 from sync.tombstones import resting_keys, tombstone_for
 
 

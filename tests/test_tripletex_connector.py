@@ -15,8 +15,9 @@ from connectors.tripletex import TripletexClient, TripletexValidationError
 from connectors.tripletex.client import UNREADABLE_VERSION
 from sandboxes.openapi_check import TRIPLETEX_SPEC, OpenAPIChecker, SpecViolation
 from sandboxes.runner import serve_in_thread
+from sync.entities import Customer, Employee, HourEntry, Project
 from sync.malformed import Problem
-from sync.records import Customer, Employee, Entity, HourEntry, Project
+from sync.records import Entity
 
 COMPANY = 1001
 CONSUMER = "sandbox-consumer-token"

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors.tripletex import mapping as m
-from sync.records import Address, Customer, Employee, HourEntry, Project
+from sync.entities import Customer, Employee, HourEntry, Project
+from sync.records import Address
 
 text = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1

@@ -20,7 +20,7 @@ from sandboxes.faults import FaultSpec, parse_fault_option
 from sandboxes.runner import free_port
 from sandboxes.tripletex.app import create_app
 from sandboxes.tripletex.seed import company_from_dataset
-from sync.records import Customer, Employee, HourEntry, Project
+from sync.entities import Customer, Employee, HourEntry, Project
 from tests.tripletex_sandbox_support import CONSUMER, FUTURE, TOKEN_A, new_checker, sandbox, seed
 
 CHECKER = new_checker()

@@ -32,7 +32,8 @@ from connectors.svenn.reader import (
     SvennReader,
     Tenant,
 )
-from sync.records import Entity, Project, Record
+from sync.entities import Project
+from sync.records import Entity, Record
 
 __all__ = ["MAX_BATCH", "PAGE_LIMIT", "CreateOutcome", "SvennClient", "Tenant"]
 

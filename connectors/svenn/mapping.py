@@ -22,18 +22,9 @@ from typing import Any, TypeVar
 
 from connectors.errors import FieldError, ValidationFailedError
 from connectors.fields import Fields
-from sync.entities import SPECS, EntitySpec, FieldSpec, Kind
+from sync.entities import SPECS, Customer, Employee, EntitySpec, FieldSpec, HourEntry, Kind, Project
 from sync.malformed import MalformedFieldError, Problem
-from sync.records import (
-    Activity,
-    Address,
-    Customer,
-    Employee,
-    Entity,
-    HourEntry,
-    Project,
-    Record,
-)
+from sync.records import Activity, Address, Entity, Record
 
 Json = dict[str, Any]
 _R = TypeVar("_R", bound=Record)

@@ -12,7 +12,8 @@ from typing import Any
 
 from connectors.tripletex import mapping as m
 from sync import normalize
-from sync.records import Customer, Employee, Entity, HourEntry, Project, Record
+from sync.entities import Customer, Employee, HourEntry, Project
+from sync.records import Entity, Record
 
 JsonDict = dict[str, Any]
 

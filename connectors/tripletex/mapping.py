@@ -31,18 +31,9 @@ from typing import Any, TypeVar
 
 from connectors.fields import Fields
 from connectors.tripletex.clock import OSLO
-from sync.entities import SPECS, EntitySpec, FieldSpec, Kind
+from sync.entities import SPECS, Customer, Employee, EntitySpec, FieldSpec, HourEntry, Kind, Project
 from sync.malformed import MalformedFieldError, Problem
-from sync.records import (
-    Activity,
-    Address,
-    Customer,
-    Employee,
-    Entity,
-    HourEntry,
-    Project,
-    Record,
-)
+from sync.records import Activity, Address, Entity, Record
 
 JsonDict = dict[str, Any]
 _R = TypeVar("_R", bound=Record)

@@ -22,9 +22,10 @@ from connectors.errors import NotFoundError, OutcomeUnknownError, StaleVersionEr
 from connectors.fields import Fields
 from connectors.records import RecordList, read_records
 from connectors.tripletex.reading import read_all_pages
+from sync.entities import HourEntry
 from sync.hours import Content, EntryKey, ProjectActivities, TripletexEntry
 from sync.malformed import malformed_context
-from sync.records import Entity, HourEntry, System
+from sync.records import Entity, System
 
 ENTRY_FIELDS = "id,version,employee(id),project(id),activity(id),date,hours,comment,locked"
 ACTIVITY_FIELDS = "id,name,activityType"

@@ -25,7 +25,8 @@ from connectors.errors import ApiError, OutcomeUnknownError, StaleVersionError
 from connectors.tripletex import mapping as m
 from connectors.tripletex.entities import ENTITIES, TIMESHEET_ENTRIES, EntityApi
 from connectors.tripletex.reading import read_all_pages
-from sync.records import Entity, HourEntry, Record
+from sync.entities import HourEntry
+from sync.records import Entity, Record
 
 logger = logging.getLogger("connectors.tripletex")
 

@@ -6,7 +6,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sync.records import Activity, Address, Customer, Employee, HourEntry, Project
+from sync.entities import Customer, Employee, HourEntry, Project
+from sync.records import Activity, Address
 
 
 def tenant_from_dataset(dataset: Any, tenant_id: str, api_key: str) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from flows.initial_sync import initial_sync
 from store.failures import open_failures
 from store.integrations import get_integration
 from store.links import links_for
-from sync.records import Customer, Entity
+from sync.entities import Customer
+from sync.records import Entity
 from tests.flows.conftest import run_activation, writes
 
 pytestmark = pytest.mark.scenario

@@ -17,7 +17,8 @@ from flows.retry_failed import retry_failed
 from sandboxes.live_edits import svenn_edit
 from store.failures import find_failures
 from store.models import FailedRecord
-from sync.records import Customer, Entity
+from sync.entities import Customer
+from sync.records import Entity
 from tests.flows.conftest import run_activation, writes
 
 pytestmark = pytest.mark.scenario
