@@ -216,59 +216,6 @@ class Connector(AsyncClosing):
         await self.api.aclose()
 
 
-class _Borrowed(httpx.AsyncBaseTransport):
-    """A shared transport as one client sees it: closing the client leaves it open."""
-
-    def __init__(self, shared: httpx.AsyncBaseTransport) -> None:
-        self._shared = shared
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._shared.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        """Nothing: :class:`SharedConnections` closes the shared transport."""
-
-
-class SharedConnections:
-    """One keep-alive connection pool per host, shared by the clients of many tenants.
-
-    A client per tenant (its own key, session and counters) keeps its own pool by default: a
-    fleet of 10,000 tenants would hold 20,000 sockets, and a tenant ticked every 5 s would find
-    its connections expired (keep-alive 4 s) and connect again on every tick. A long run that
-    serves many tenants (a realtime window) hands one ``SharedConnections`` to every client it
-    opens, so consecutive tenants reuse warm connections; requests carry their own
-    credentials, so nothing of one tenant's is kept on a connection. Use it inside one event
-    loop and close it after the clients (:meth:`aclose`).
-    """
-
-    def __init__(self, max_connections: int = 100) -> None:
-        self._limits = httpx.Limits(
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            keepalive_expiry=4.0,
-        )
-        self._transports: dict[str, httpx.AsyncHTTPTransport] = {}
-
-    def transport(self, base_url: str) -> httpx.AsyncBaseTransport:
-        """The transport for ``base_url``'s host, for one client (closing it closes nothing)."""
-        origin = httpx.URL(base_url)
-        key = f"{origin.scheme}://{origin.host}:{origin.port}"
-        if key not in self._transports:
-            self._transports[key] = httpx.AsyncHTTPTransport(limits=self._limits)
-        return _Borrowed(self._transports[key])
-
-    @property
-    def hosts(self) -> int:
-        """How many hosts have a pool (one per host, however many clients)."""
-        return len(self._transports)
-
-    async def aclose(self) -> None:
-        """Close every pool."""
-        transports, self._transports = list(self._transports.values()), {}
-        for transport in transports:
-            await transport.aclose()
-
-
 class ApiClient(AsyncClosing):
     """An async HTTP client that applies :class:`HttpPolicy` to every request."""
 
@@ -283,7 +230,6 @@ class ApiClient(AsyncClosing):
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
         error_factory: Callable[[httpx.Response], ApiError] | None = None,
         system: str = "http",
-        connections: SharedConnections | None = None,
     ) -> None:
         self.policy = policy or HttpPolicy()
         self.system = system
@@ -306,7 +252,6 @@ class ApiClient(AsyncClosing):
             timeout=httpx.Timeout(self.policy.timeout, connect=self.policy.connect_timeout),
             limits=limits,
             event_hooks={k: list(v) for k, v in (event_hooks or {}).items()},
-            transport=connections.transport(base_url) if connections is not None else None,
         )
 
     def __repr__(self) -> str:

@@ -25,7 +25,6 @@ from connectors.http import (
     PermissionDeniedError,
     PreconditionFailedError,
     RateLimitedError,
-    SharedConnections,
     TransientError,
     ValidationFailedError,
 )
@@ -94,12 +93,6 @@ def make_app() -> FastAPI:
         if auth:
             body["developerMessage"] = f"Header was {auth}"
         return JSONResponse(body, status, headers={"x-tlx-request-id": "req-42"})
-
-    @app.get("/who")
-    async def who(request: Request) -> Response:
-        """Which TCP connection (client port) carried the request, and whose key it had."""
-        port = request.client.port if request.client else None
-        return JSONResponse({"port": port, "key": request.headers.get("authorization")})
 
     return app
 
@@ -295,33 +288,3 @@ def test_backoff_grows_and_is_capped() -> None:
     assert policy.backoff(20) == 20
     jittered = HttpPolicy(jitter=0.5).backoff(2)
     assert 0.5 <= jittered <= 1.0
-
-
-async def _ports_and_keys(url: str, connections: SharedConnections | None) -> list[tuple[int, str]]:
-    """Twenty tenants' clients, one request each in turn: (connection port, key sent)."""
-    seen = []
-    for tenant in range(20):
-        headers = {"Authorization": f"Bearer key-{tenant}"}
-        async with client(url, headers=headers, connections=connections) as one:
-            body = (await one.request("GET", "/who")).json()
-            seen.append((body["port"], body["key"]))
-    return seen
-
-
-@pytest.mark.anyio
-async def test_tenants_share_warm_connections_and_keep_their_own_keys(
-    server: tuple[str, FastAPI],
-) -> None:
-    url = server[0]
-    alone = await _ports_and_keys(url, None)
-    assert len({port for port, _ in alone}) == 20  # a pool per client: a connection each
-    shared = SharedConnections()
-    try:
-        together = await _ports_and_keys(url, shared)
-        # closing each client left the shared pool open: one warm connection served all
-        assert len({port for port, _ in together}) == 1
-        assert shared.hosts == 1
-        assert [key for _, key in together] == [f"Bearer key-{t}" for t in range(20)]
-    finally:
-        await shared.aclose()
-    assert shared.hosts == 0
