@@ -52,8 +52,16 @@ fuzz: install
 	PUSH_FAULT_EXAMPLES=$(PUSH_FAULT_EXAMPLES) .venv/bin/pytest -n 0 -q -p no:randomly \
 		tests/flows/test_push_faults_property.py
 
+# Every bench script, then ONE table of the figures against their targets (bench/figures.py).
+# `make bench ARGS=--profile` also saves cProfile output in bench/profiles/ and prints each top 20
+# (passed on as BENCH_PROFILE=1: the scripts' own arguments differ).
 bench: install
-	for script in bench/bench_*.py; do echo "== $$script"; .venv/bin/python $$script || exit 1; done
+	.venv/bin/python bench/figures.py --begin
+	for script in bench/bench_*.py; do echo "== $$script"; \
+	  BENCH_PROFILE=$(if $(findstring --profile,$(ARGS)),1,) .venv/bin/python $$script || exit 1; \
+	done
+	@echo "== figures (this run; older ones say when they were measured)"
+	.venv/bin/python bench/figures.py
 
 # Debian's chromium for the browser tests and the screenshots, driven by Playwright with
 # executable_path (never a browser download). A fresh machine lacks it; needs root or sudo.

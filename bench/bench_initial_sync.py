@@ -4,7 +4,13 @@ on each side, about half of them overlapping (messy), against both sandboxes on 
 Prints wall time (activation with plan preview, then the initial sync), requests each sandbox
 received against the minimum possible, and peak memory. Not a test: it prints figures.
 
-    .venv/bin/python bench/bench_initial_sync.py [size]   # size: bench (default), demo, small, N
+    .venv/bin/python bench/bench_initial_sync.py [size] [--profile]
+    # size: bench (default), demo, small, N
+
+At the bench size both walls go to the figures table (:mod:`figures`), with the process's CPU
+seconds meanwhile (the sandboxes run in this process: their CPU is in it). ``--profile`` runs
+each under cProfile (bench/profiles/activation.prof, initial_sync.prof; figures then include
+the profiler's overhead and are not recorded).
 """
 
 from __future__ import annotations
@@ -22,9 +28,13 @@ from pathlib import Path
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="bench-prefect-"))
+# On a loaded machine the ephemeral server takes longer than the default 20 s to answer.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "600")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
+from figures import record
+from profiling import arguments, profiled, wanted
 from pydantic import SecretStr
 
 from sandboxes.datagen import generate_world
@@ -80,11 +90,12 @@ def main(size: str = "bench") -> None:
             f"{len(sv_side.projects)}, {len(sv_side.employees)}"
         )
         asyncio.run(_warm_up())
-        t0 = time.perf_counter()
-        accepted, status = activate_tenant(
-            pair.tenant, SecretStr(pair.employee_token), SecretStr(pair.svenn_api_key), 0
-        )
-        activation = time.perf_counter() - t0
+        t0, c0 = time.perf_counter(), time.process_time()
+        with profiled("activation"):
+            accepted, status = activate_tenant(
+                pair.tenant, SecretStr(pair.employee_token), SecretStr(pair.svenn_api_key), 0
+            )
+        activation, activation_cpu = time.perf_counter() - t0, time.process_time() - c0
         assert accepted, status
         store = state_store()
         record_decision.fn(
@@ -93,9 +104,10 @@ def main(size: str = "bench") -> None:
         for root in (pair.tripletex_root, pair.svenn_root):
             clear(root)
         rss_before = _max_rss_mb()
-        t0 = time.perf_counter()
-        result = asyncio.run(initial_sync(pair.tenant))
-        wall = time.perf_counter() - t0
+        t0, c0 = time.perf_counter(), time.process_time()
+        with profiled("initial_sync"):
+            result = asyncio.run(initial_sync(pair.tenant))
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         rss_after = _max_rss_mb()
         tx, sv = received(pair.tripletex_root), received(pair.svenn_root)
         rows = {r["entity"]: r for r in result["entities"]}
@@ -116,11 +128,23 @@ def main(size: str = "bench") -> None:
             math.ceil(rows[e]["created_in_tripletex"] / TRIPLETEX_BATCH) for e in rows
         )
         sv_min_writes = sum(math.ceil(rows[e]["created_in_svenn"] / SVENN_BATCH) for e in rows)
-        print(f"\nactivation (validate keys, extract both sides, plan preview): {activation:.2f} s")
         print(
-            f"initial sync: {wall:.2f} s, status {result['status']}, "
+            f"\nactivation (validate keys, extract both sides, plan preview): {activation:.2f} s "
+            f"({activation_cpu:.2f} s CPU)"
+        )
+        print(
+            f"initial sync: {wall:.2f} s ({cpu:.2f} s CPU), status {result['status']}, "
             f"{result['open_failures']} open failed records"
         )
+        if size == "bench" and not wanted():
+            record(
+                "activation (validate, extract both sides, plan preview), wall",
+                activation,
+                "s",
+                4,
+                cpu=activation_cpu,
+            )
+            record("initial sync 10k/2k/500 per side, wall", wall, "s", 6, cpu=cpu)
         for entity, row in rows.items():
             print(
                 f"  {entity:9s} linked {row['linked']:6d}  created in Svenn "
@@ -159,4 +183,4 @@ async def _warm_up() -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "bench")
+    main(next(iter(arguments()), "bench"))

@@ -1,6 +1,7 @@
 """Customer matching on generated messy worlds, timed, and judged against the ground truth.
 
-Run: ``.venv/bin/python -m bench.bench_matching [customers ...]`` (default 10000 100000).
+Run: ``.venv/bin/python bench/bench_matching.py [customers ...] [--profile]`` (default 10000
+100000).
 
 Each world is half overlapping and messy: everyday noise (org numbers with spaces or "NO … MVA",
 "A/S", case, typos, missing fields, rule breakers, exact duplicates) and 1 % of the companies
@@ -15,20 +16,29 @@ then the plan's outcome judged against the generator's ground truth: false merge
 created, companies on both sides, records unaccounted for, and held-back records by reason.
 CPU seconds are printed next to wall seconds: on a loaded machine the wall figure is mostly
 waiting. The world is generated first and frozen out of the garbage collector's way
-(``gc.freeze``): the generator's millions of objects are not the matcher's cost.
+(``gc.freeze``): the generator's millions of objects are not the matcher's cost. The memoised
+normalisers start cold for the match and again for the plan, as in a fresh process.
+
+At 100,000 the CPU figures go to the figures table (:mod:`bench.figures`); ``--profile`` then
+runs the match and the plan once more under cProfile (bench/profiles/match_*.prof, plan_*.prof).
 """
 
 from __future__ import annotations
 
 import gc
-import sys
 import time
 
-from sandboxes.datagen import WorldSize, generate_world
+from figures import record
+from profiling import arguments, profiled, wanted
+
+import sync.normalize
+from sandboxes.datagen import World, WorldSize, generate_world
 from sandboxes.ground_truth import judge_plan
-from sync.matching import match_customers, records_frame
-from sync.plan import SyncPlan, plan_entity
+from sync.matching import MatchResult, match_customers, records_frame
+from sync.plan import EntityPlan, SyncPlan, plan_entity
 from sync.records import Entity
+
+FIGURE_SIZE = 100_000
 
 
 class Stopwatch:
@@ -36,13 +46,22 @@ class Stopwatch:
 
     def __init__(self) -> None:
         self.wall, self.cpu = time.perf_counter(), time.process_time()
+        self.last = (0.0, 0.0)
 
     def lap(self) -> str:
-        """ "W s (C s CPU)" since the previous lap."""
+        """ "W s (C s CPU)" since the previous lap (kept in ``last`` as (wall, CPU))."""
         wall, cpu = time.perf_counter(), time.process_time()
-        text = f"{wall - self.wall:5.2f} s ({cpu - self.cpu:5.2f} s CPU)"
+        self.last = (wall - self.wall, cpu - self.cpu)
+        text = f"{self.last[0]:5.2f} s ({self.last[1]:5.2f} s CPU)"
         self.wall, self.cpu = wall, cpu
         return text
+
+
+def cold_normalisers() -> None:
+    """Forget every memoised normalisation, as a fresh process would start."""
+    for value in vars(sync.normalize).values():
+        if callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()
 
 
 def bench(customers: int, seed: int = 0) -> None:
@@ -52,19 +71,21 @@ def bench(customers: int, seed: int = 0) -> None:
     generated = clock.lap()
     gc.collect()
     gc.freeze()
+    cold_normalisers()
     clock.lap()
-    result = match_customers(
-        records_frame(world.tripletex.customers), records_frame(world.svenn.customers)
-    )
+    result = run_match(world)
     matched = clock.lap()
-    plan = SyncPlan(
-        {
-            Entity.CUSTOMER: plan_entity(
-                Entity.CUSTOMER, world.tripletex.customers, world.svenn.customers, linked={}
-            )
-        }
-    )
+    match_times = clock.last
+    cold_normalisers()
+    clock.lap()
+    plan = SyncPlan({Entity.CUSTOMER: run_plan(world)})
     planned = clock.lap()
+    plan_times = clock.last
+    if customers == FIGURE_SIZE:
+        wall, cpu = match_times
+        record("matching alone 100k x 100k, CPU", cpu, "s", 1.5, wall=wall)
+        wall, cpu = plan_times
+        record("whole customer plan 100k x 100k, CPU", cpu, "s", 4, wall=wall)
     outcome = judge_plan(world, plan, entities=[Entity.CUSTOMER])
     truth = {(t, s) for t, s in world.truth[Entity.CUSTOMER].items() if t not in world.ambiguous}
     found = {(link.tripletex_id, link.svenn_id) for link in result.links}
@@ -79,10 +100,27 @@ def bench(customers: int, seed: int = 0) -> None:
     )
     for line in outcome.lines():
         print(f"  {line}")
+    if wanted():
+        for label, step in (("match", run_match), ("plan", run_plan)):
+            cold_normalisers()
+            with profiled(f"{label}_{customers}"):
+                step(world)
     gc.unfreeze()
 
 
+def run_match(world: World) -> MatchResult:
+    """Both frames and every key pass."""
+    return match_customers(
+        records_frame(world.tripletex.customers), records_frame(world.svenn.customers)
+    )
+
+
+def run_plan(world: World) -> EntityPlan:
+    """The whole customer plan as the sync runs it."""
+    return plan_entity(Entity.CUSTOMER, world.tripletex.customers, world.svenn.customers, linked={})
+
+
 if __name__ == "__main__":
-    sizes = [int(arg) for arg in sys.argv[1:]] or [10_000, 100_000]
+    sizes = [int(arg) for arg in arguments()] or [10_000, FIGURE_SIZE]
     for size in sizes:
         bench(size)

@@ -41,6 +41,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from figures import record
+from profiling import wanted
 from pydantic import SecretStr
 from realtime_windows import print_checks
 
@@ -228,6 +230,10 @@ async def quiet_and_fleet(args: argparse.Namespace, roots: tuple[str, str], stor
             f"   CPU used meanwhile: the sync {cpu:.2f} s, the two sandboxes {served:.2f} s "
             f"(on {os.cpu_count()} cores shared with other work)"
         )
+        if not profiler:
+            per_tenant_ms = cpu / args.tenants * 1000
+            name = "quiet realtime tick, CPU per active tenant"
+            record(name, per_tenant_ms, "ms", 0.5, wall=wall, tenants=args.tenants)
     finally:
         await pool.aclose()
 
@@ -386,7 +392,12 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between ticks")
     parser.add_argument("--only", choices=("fleet", "busy"), help="run one part only")
     parser.add_argument("--records", type=int, default=3, help="customers per fleet tenant")
-    parser.add_argument("--profile", action="store_true", help="cProfile the quiet fleet tick")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        default=wanted(),
+        help="cProfile the quiet fleet tick (also BENCH_PROFILE=1)",
+    )
     parser.add_argument("--windows", type=int, default=3, help="windows on a server (0: skip)")
     parser.add_argument("--window-seconds", type=float, default=20.0)
     parser.add_argument(

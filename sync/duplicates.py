@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sync.keys import DUPLICATE_KEYS, KeyRules, KeyValues
-from sync.matching import same_key_pairs, without_told_apart
+from sync.matching import RowsOf, same_key_pairs, without_told_apart
 from sync.records import Entity
 
 
@@ -47,28 +47,36 @@ def find_duplicates(
     waiting: Collection[str] = (),
     context: pd.DataFrame | None = None,
     told_apart: Collection[tuple[str, str]] = (),
+    values: KeyValues | None = None,
+    context_values: KeyValues | None = None,
 ) -> list[Duplicate]:
     """Leftovers of ``frame`` (one side) that duplicate a better-ranked record of that side.
 
     ``kept`` are ids linked on this side, ``waiting`` ids of records that failed (never held
     back again here); ``context`` (the other side's records) only helps to tell a shared e-mail
     from a company's own; ``told_apart`` are id pairs a person said are not duplicates.
+    ``values``/``context_values`` are the key values of ``frame``/``context`` when already
+    known (:class:`sync.matching.SideFrame`).
     """
     rules = DUPLICATE_KEYS.get(entity)
     if rules is None or frame.empty or not leftovers:
         return []
-    side = _ranked(frame, rules, set(kept), set(waiting), set(leftovers))
-    memo = KeyValues(side)
+    side, rows = _ranked(frame, rules, set(kept), set(waiting), set(leftovers))
+    memo = KeyValues(side) if values is None else RowsOf(side, values, rows)
     left = side["left"].to_numpy()
     rank = side["rank"].to_numpy()
     identity = {name: (memo(of), memo(of)) for name, of in rules.identities}
-    shared = _shared_values(rules, memo, context)
+    if context is None or context.empty:
+        context_values = None
+    elif context_values is None:
+        context_values = KeyValues(context)
+    shared = _shared_values(rules, memo, context_values)
     found: dict[str, Duplicate] = {}
     for key in rules.keys:
-        values = memo(key.values)
+        carried = memo(key.values)
         if key.name in shared:
-            values = values.where(~values.isin(shared[key.name]), pd.NA)
-        pairs = same_key_pairs(values, identity if key.weak else {})
+            carried = carried.where(~carried.isin(shared[key.name]), pd.NA)
+        pairs = same_key_pairs(carried, identity if key.weak else {})
         pairs = without_told_apart(pairs, side["id"], set(told_apart))
         a, b = pairs["a"].to_numpy(dtype="int64"), pairs["b"].to_numpy(dtype="int64")
         keep = left[a] & (rank[b] < rank[a])
@@ -84,10 +92,12 @@ def find_duplicates(
 
 def _ranked(
     frame: pd.DataFrame, rules: KeyRules, kept: set[str], waiting: set[str], left: set[str]
-) -> pd.DataFrame:
-    """The relevant rows with ``left`` (may be held back) and ``rank`` (0 = best) columns."""
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The relevant rows with ``left`` (may be held back) and ``rank`` (0 = best) columns, and
+    their positions in ``frame``."""
     side = frame.assign(id=frame["id"].astype(str))
-    side = side[side["id"].isin(kept | waiting | left)].reset_index(drop=True)
+    relevant = side["id"].isin(kept | waiting | left).to_numpy()
+    side = side[relevant].reset_index(drop=True)
     side.attrs.update(frame.attrs)
     is_kept = side["id"].isin(kept).to_numpy()
     is_waiting = side["id"].isin(waiting).to_numpy() & ~is_kept
@@ -96,11 +106,11 @@ def _ranked(
     tier = np.where(is_kept, 0, np.where(strongest, 1, np.where(is_waiting, 2, 3)))
     order = side.assign(_tier=tier).sort_values(["_tier", "id"]).index
     side["rank"] = pd.Series(range(len(side)), index=order).reindex(side.index)
-    return side
+    return side, np.flatnonzero(relevant)
 
 
 def _shared_values(
-    rules: KeyRules, side: KeyValues, context: pd.DataFrame | None
+    rules: KeyRules, side: KeyValues, context: KeyValues | None
 ) -> dict[str, pd.Index]:
     """Values of the shared-prone key carried by records with two or more identity values."""
     if rules.shared is None:
@@ -108,9 +118,9 @@ def _shared_values(
     key_name, identity_name = rules.shared
     key_of = next(key.values for key in rules.keys if key.name == key_name)
     identity_of = dict(rules.identities)[identity_name]
-    sides = [side] if context is None or context.empty else [side, KeyValues(context)]
+    sides = [side] if context is None else [side, context]
     carriers = pd.concat(
         [pd.DataFrame({"k": s(key_of), "i": s(identity_of)}) for s in sides], ignore_index=True
     ).dropna()
-    distinct = carriers.groupby("k")["i"].nunique()
+    distinct = carriers.groupby("k", sort=False)["i"].nunique()
     return {key_name: distinct.index[distinct >= 2]}

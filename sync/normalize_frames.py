@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from sync.normalize import (
@@ -30,17 +31,15 @@ def _as_text(series: pd.Series) -> pd.Series:
 
 
 def _each_distinct(series: pd.Series, scalar: Callable[[str], str | None]) -> pd.Series:
-    """``scalar`` (memoised) on each present value, NA where missing or where it gives None.
+    """``scalar`` (memoised) on each distinct present value, NA where missing or where it gives
+    None.
 
-    A memoised call per row beats a chain of pandas ``.str`` steps (each of them a Python loop
-    over every row) several times over on 100k rows."""
-    values = series.to_numpy(dtype=object)
-    missing = pd.isna(values)
-    found = [
-        None if gap else scalar(v if isinstance(v, str) else str(v))
-        for v, gap in zip(values, missing, strict=True)
-    ]
-    return pd.Series(found, index=series.index, dtype="string")
+    A call per distinct value beats a chain of pandas ``.str`` steps (each of them a Python loop
+    over every row) several times over on 100k rows; the rows then take their value by code."""
+    codes, distinct = pd.factorize(series.to_numpy(dtype=object))  # missing: code -1
+    found = [scalar(v if isinstance(v, str) else str(v)) for v in distinct]
+    values = np.array([*found, None], dtype=object)[codes]  # -1 takes the trailing None
+    return pd.Series(values, index=series.index, dtype="string")
 
 
 def org_number_series(series: pd.Series) -> pd.Series:

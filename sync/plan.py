@@ -25,11 +25,11 @@ from sync.matching import (
     Ambiguity,
     Link,
     MatchResult,
+    SideFrame,
     match_customers,
     match_employees,
     match_projects,
 )
-from sync.matching import records_frame as to_frame
 from sync.record_card import cards
 from sync.records import Direction, Entity, Record
 from sync.rules import ReasonCode, check_record, is_blocked, message
@@ -197,9 +197,15 @@ def plan_entity(
     unread = {side: {str(r.id) for r in records} for side, records in stand_ins.items()}
     tx = _eligible(tripletex, Direction.TRIPLETEX_TO_SVENN, set(linked) | out_tx, plan)
     sv = _eligible(svenn, Direction.SVENN_TO_TRIPLETEX, linked_sv | out_sv, plan)
-    tx += [r for r in stand_ins["tripletex"] if r.id not in {t.id for t in tx}]
-    sv += [r for r in stand_ins["svenn"] if r.id not in {s.id for s in sv}]
-    result = _match(entity, tx, sv, customer_links or {}, decisions)
+    tx_ids, sv_ids = {t.id for t in tx}, {s.id for s in sv}
+    tx += [r for r in stand_ins["tripletex"] if r.id not in tx_ids]
+    sv += [r for r in stand_ins["svenn"] if r.id not in sv_ids]
+    # One frame per side, its keys computed once for matching and the duplicate check.
+    frames = {
+        "tripletex": SideFrame([*tripletex, *stand_ins["tripletex"]], "tripletex"),
+        "svenn": SideFrame([*svenn, *stand_ins["svenn"]], "svenn"),
+    }
+    result = _match(entity, tx, sv, customer_links or {}, decisions, frames)
     by_tx = {str(r.id): r for r in tx}
     by_sv = {str(r.id): r for r in sv}
     everything = {
@@ -234,7 +240,7 @@ def plan_entity(
     }
     pairs = dict(linked) | {link.tripletex_id: link.svenn_id for link in plan.links}
     held = _hold_back_duplicates(
-        entity, everything, pairs, plan.failures, creates, unread, decisions
+        entity, everything, pairs, plan.failures, creates, unread, decisions, frames
     )
     plan.failures.extend(held)
     held_tx = {f.tripletex_id for f in held if f.tripletex_id}
@@ -256,12 +262,14 @@ def _hold_back_duplicates(
     creates: Mapping[str, Sequence[Record]],
     unread: Mapping[str, set[str]] | None = None,
     decisions: Decisions = NO_DECISIONS,
+    side_frames: Mapping[str, SideFrame] | None = None,
 ) -> list[PlannedFailure]:
     """``DUPLICATE_IN_SOURCE`` failures for records to create that duplicate their own side.
 
     They are compared with the linked records and with those that failed (a rule, an
     ambiguity, a record that could not be read): a record waiting for a fix exists, and must
-    not get a twin meanwhile.
+    not get a twin meanwhile. ``side_frames`` hold each side's records (at least those of
+    ``everything``) with their key values, when the caller has them.
     """
     linked = {"tripletex": dict(pairs), "svenn": {sv: tx for tx, sv in pairs.items()}}
     waiting = {
@@ -270,20 +278,26 @@ def _hold_back_duplicates(
         "svenn": {str(f.svenn_id) for f in failed if f.svenn_id}
         | set((unread or {}).get("svenn", ())),
     }
+    if side_frames is None:
+        side_frames = {
+            side: SideFrame(records.values(), side) for side, records in everything.items()
+        }
     frames: dict[str, Any] = {}
     for side, records in everything.items():
         wanted = set(linked[side]) | waiting[side] | {str(r.id) for r in creates[side]}
-        frames[side] = to_frame([r for i, r in records.items() if i in wanted])
+        frames[side] = side_frames[side].of([r for i, r in records.items() if i in wanted])
     failures: list[PlannedFailure] = []
     for side, other in (("tripletex", "svenn"), ("svenn", "tripletex")):
         duplicates = find_duplicates(
             entity,
-            frames[side],
+            frames[side][0],
             kept=set(linked[side]),
             waiting=waiting[side],
             leftovers={str(r.id) for r in creates[side]},
-            context=frames[other],
+            context=frames[other][0],
             told_apart=decisions.told_apart(side),
+            values=frames[side][1],
+            context_values=frames[other][1],
         )
         to_create = {str(r.id) for r in creates[side]} - {d.record_id for d in duplicates}
         for duplicate in duplicates:
@@ -409,16 +423,21 @@ def _match(
     tripletex: Sequence[Record],
     svenn: Sequence[Record],
     customer_links: Mapping[str, str],
-    decisions: Decisions = NO_DECISIONS,
+    decisions: Decisions,
+    side_frames: Mapping[str, SideFrame],
 ) -> MatchResult:
-    tx_frame, sv_frame = to_frame(tripletex), to_frame(svenn)
+    (tx_frame, tx_values), (sv_frame, sv_values) = (
+        side_frames["tripletex"].of(tripletex),
+        side_frames["svenn"].of(svenn),
+    )
+    values = {"tripletex": tx_values, "svenn": sv_values}
     if entity is Entity.CUSTOMER:
-        return match_customers(tx_frame, sv_frame, decisions)
+        return match_customers(tx_frame, sv_frame, decisions, values=values)
     if entity is Entity.EMPLOYEE:
-        return match_employees(tx_frame, sv_frame, decisions)
+        return match_employees(tx_frame, sv_frame, decisions, values=values)
     if entity is Entity.PROJECT:
         return match_projects(
-            tx_frame, sv_frame, customer_links=customer_links, decisions=decisions
+            tx_frame, sv_frame, customer_links=customer_links, decisions=decisions, values=values
         )
     raise ValueError(f"the initial sync does not match {entity.value}")
 
