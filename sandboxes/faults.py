@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
+import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -74,6 +75,7 @@ class LoggedRequest:
     query: str
     tenant: str | None
     status: int | None = None
+    at: float = field(default_factory=time.time)  # arrival, seconds since the epoch
 
 
 @dataclass

@@ -7,8 +7,10 @@ and no reachable PostgreSQL the run stops loudly instead of falling back to SQLi
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -155,3 +157,50 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
             return SERVER_PATH if nodeid.startswith(SERVER_PATH) else super()._split_scope(nodeid)
 
     return ServerPathTogether(config, log)  # type: ignore[arg-type]
+
+
+# --- The suite's wall time, for bench (`.bench/`, not in git) -----------------------------------
+# A run of the whole suite (no paths, -m or -k given) writes its wall time to
+# .bench/suite_seconds and appends it to .bench/figures.jsonl, which bench prints with the
+# other figures. Partial runs write nothing.
+SUITE_TARGET_SECONDS = 300
+_SUITE_STARTED: dict[str, float] = {}
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    given = [Path(arg.split("::", 1)[0]).resolve() for arg in config.args]
+    tests = config.rootpath / "tests"
+    option = config.option
+    return (
+        given in ([], [tests])
+        and not option.markexpr
+        and not option.keyword
+        and not option.collectonly
+    )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _SUITE_STARTED["at"] = time.monotonic()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if hasattr(config, "workerinput") or "at" not in _SUITE_STARTED:
+        return  # an xdist worker: the controller measures the run
+    if not _whole_suite(config) or exitstatus not in (0, 1):
+        return
+    seconds = round(time.monotonic() - _SUITE_STARTED["at"], 1)
+    store = "CI=true" if postgres_url() else "SQLite"
+    figure = {
+        "name": f"make test ({store})",
+        "value": seconds,
+        "unit": "s",
+        "target": SUITE_TARGET_SECONDS,
+        "tests": session.testscollected,
+        "failed": session.testsfailed,
+    }
+    folder = config.rootpath / ".bench"
+    folder.mkdir(exist_ok=True)
+    (folder / "suite_seconds").write_text(f"{seconds}\n")
+    with (folder / "figures.jsonl").open("a") as out:
+        out.write(json.dumps(figure) + "\n")

@@ -52,6 +52,7 @@ from sandboxes.runner import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
+SVENN_SYNC = str(Path(sys.executable).with_name("svenn-sync"))
 POOL = "svenn-sync"
 ACTIVATE = "activate-integration/activate"
 FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
@@ -59,6 +60,22 @@ FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 # Variables of the calling process that must not leak into the server/worker/flow processes:
 # they would point them at the test harness's server or home.
 _PREFECT_OVERRIDES = ("PREFECT_API_URL", "PREFECT_HOME", "PREFECT_API_DATABASE_CONNECTION_URL")
+
+
+# What a copy of a deployment keeps (the server's own fields, ids and times, are left out).
+_DEPLOYMENT_FIELDS = (
+    "flow_id",
+    "description",
+    "version",
+    "entrypoint",
+    "path",
+    "pull_steps",
+    "job_variables",
+    "work_pool_name",
+    "parameter_openapi_schema",
+    "enforce_parameter_schema",
+    "concurrency_options",
+)
 
 
 class ServerPathError(RuntimeError):
@@ -209,6 +226,22 @@ class Worker:
         """Stop the worker and every flow run it started."""
         self.process.stop()
 
+    def wait_started(self, timeout: float = 600.0) -> None:
+        """Wait until the worker says it has started (it then polls its queue)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "started!" in self.output():
+                return
+            if self.process.process.poll() is not None:
+                break
+            time.sleep(0.3)
+        raise ServerPathError(f"worker {self.process.name} did not start:\n{self.output()}")
+
+    def terminate(self, timeout: float = 120.0) -> int:
+        """SIGTERM the worker's own process, as a supervisor stops it; its exit code."""
+        self.process.process.send_signal(signal.SIGTERM)
+        return self.process.process.wait(timeout=timeout)
+
 
 @dataclass
 class PrefectServer:
@@ -353,6 +386,42 @@ class PrefectServer:
             yield worker
         finally:
             worker.stop()
+
+    @contextmanager
+    def svenn_sync_worker(
+        self, env: Mapping[str, str], name: str, queue: str | None = None
+    ) -> Iterator[Worker]:
+        """``svenn-sync worker`` (the command the README starts) on the pool, or on one
+        ``queue`` of it, with ``env`` added; stopped (with its flow runs) after."""
+        worker_env = self.env | {"PREFECT_WORKER_QUERY_SECONDS": "1"} | dict(env)
+        args = [SVENN_SYNC, "worker", "--name", name]
+        if queue is not None:
+            args += ["--work-queue", queue]
+        worker = Worker(ManagedProcess.spawn(name, args, worker_env, self.home))
+        try:
+            worker.wait_started()
+            yield worker
+        finally:
+            worker.stop()
+
+    def deploy_shard(self, name: str, shard: int, shards: int) -> str:
+        """A copy of deployment ``flow/deployment`` for shard ``shard`` of ``shards`` on its own
+        work queue ``shard-<shard>`` (the README's "scaling out"), paused; its full name."""
+        source = self.deployment(name)
+        flow_name, base = name.split("/", 1)
+        copied = {key: source[key] for key in _DEPLOYMENT_FIELDS if key in source}
+        copied |= {
+            "name": f"{base}-shard-{shard}",
+            "work_queue_name": f"shard-{shard}",
+            "parameters": dict(source.get("parameters") or {}) | {"shard": shard, "shards": shards},
+            "tags": [t for t in source.get("tags", []) if not t.startswith("shard-")]
+            + [f"shard-{shard}-of-{shards}"],
+            "schedules": [],
+            "paused": True,
+            "concurrency_limit": (source.get("global_concurrency_limit") or {}).get("limit"),
+        }
+        self.api("POST", "/deployments/", json=copied)
+        return f"{flow_name}/{copied['name']}"
 
     # --- REST ------------------------------------------------------------------------------
 
