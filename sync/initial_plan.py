@@ -79,9 +79,9 @@ def plan_initial_sync(
         entity_plan.failures += refused_one + refused_two
         if entity in to_svenn:
             to_svenn[entity] = pairs | {str(s.id): f"new:{s.id}" for s, _ in step_one}
-            to_tripletex[entity] = {sv: tx for tx, sv in pairs.items()} | {
-                str(s.id): f"new:{s.id}" for s, _ in step_two
-            }
+            to_tripletex[entity] = {
+                svenn_id: tripletex_id for tripletex_id, svenn_id in pairs.items()
+            } | {str(s.id): f"new:{s.id}" for s, _ in step_two}
         plan.entities[entity] = entity_plan
     return plan
 
@@ -95,10 +95,14 @@ def differing(
     """How many planned links join two records that differ in a synced field: the run aligns
     them after linking (a field one side lacks is copied, a difference keeps the precedence
     winner's value and logs the other as a ``FIELD_CONFLICT`` row)."""
-    tx = {str(r.id): r for r in tripletex}
-    sv = {str(r.id): r for r in svenn}
+    tripletex_by_id = {str(r.id): r for r in tripletex}
+    svenn_by_id = {str(r.id): r for r in svenn}
     return sum(
-        not agreed(entity, sv[lk.svenn_id].synced_fields(), tx[lk.tripletex_id].synced_fields())
-        for lk in links
-        if lk.svenn_id in sv and lk.tripletex_id in tx
+        not agreed(
+            entity,
+            svenn_by_id[link.svenn_id].synced_fields(),
+            tripletex_by_id[link.tripletex_id].synced_fields(),
+        )
+        for link in links
+        if link.svenn_id in svenn_by_id and link.tripletex_id in tripletex_by_id
     )

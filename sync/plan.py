@@ -195,28 +195,28 @@ def plan_entity(
         "svenn": [r for r in (unreadable or {}).get("svenn", ()) if r.id not in linked_sv],
     }
     unread = {side: {str(r.id) for r in records} for side, records in stand_ins.items()}
-    tx = _eligible(tripletex, Direction.TRIPLETEX_TO_SVENN, set(linked) | out_tx, plan)
-    sv = _eligible(svenn, Direction.SVENN_TO_TRIPLETEX, linked_sv | out_sv, plan)
-    tx_ids, sv_ids = {t.id for t in tx}, {s.id for s in sv}
-    tx += [r for r in stand_ins["tripletex"] if r.id not in tx_ids]
-    sv += [r for r in stand_ins["svenn"] if r.id not in sv_ids]
+    open_tripletex = _eligible(tripletex, Direction.TRIPLETEX_TO_SVENN, set(linked) | out_tx, plan)
+    open_svenn = _eligible(svenn, Direction.SVENN_TO_TRIPLETEX, linked_sv | out_sv, plan)
+    open_tripletex_ids, open_svenn_ids = {t.id for t in open_tripletex}, {s.id for s in open_svenn}
+    open_tripletex += [r for r in stand_ins["tripletex"] if r.id not in open_tripletex_ids]
+    open_svenn += [r for r in stand_ins["svenn"] if r.id not in open_svenn_ids]
     # One frame per side, its keys computed once for matching and the duplicate check.
     frames = {
         "tripletex": SideFrame([*tripletex, *stand_ins["tripletex"]], "tripletex"),
         "svenn": SideFrame([*svenn, *stand_ins["svenn"]], "svenn"),
     }
-    result = _match(entity, tx, sv, customer_links or {}, decisions, frames)
-    by_tx = {str(r.id): r for r in tx}
-    by_sv = {str(r.id): r for r in sv}
+    result = _match(entity, open_tripletex, open_svenn, customer_links or {}, decisions, frames)
+    by_tx = {str(r.id): r for r in open_tripletex}
+    by_sv = {str(r.id): r for r in open_svenn}
     everything = {
         "tripletex": _by_id([*tripletex, *stand_ins["tripletex"]]),
         "svenn": _by_id([*svenn, *stand_ins["svenn"]]),
     }
-    for lk in result.links:
-        if lk.tripletex_id in unread["tripletex"] or lk.svenn_id in unread["svenn"]:
-            plan.failures.extend(_counterpart_failures(lk, unread, everything))
+    for link in result.links:
+        if link.tripletex_id in unread["tripletex"] or link.svenn_id in unread["svenn"]:
+            plan.failures.extend(_counterpart_failures(link, unread, everything))
         else:
-            plan.links.append(PlannedLink(entity, lk.tripletex_id, lk.svenn_id, lk.key))
+            plan.links.append(PlannedLink(entity, link.tripletex_id, link.svenn_id, link.key))
     plan.failures.extend(
         _ambiguity_failure(a, everything)
         for a in result.ambiguous
@@ -227,9 +227,9 @@ def plan_entity(
     left_tx = [by_tx[i] for i in result.unmatched_tripletex if i not in unread["tripletex"]]
     left_sv = [by_sv[i] for i in result.unmatched_svenn if i not in unread["svenn"]]
     resumed = [
-        lk
-        for lk in _pair_identical(entity, left_tx, left_sv)
-        if not decisions.apart(lk.tripletex_id, lk.svenn_id)
+        link
+        for link in _pair_identical(entity, left_tx, left_sv)
+        if not decisions.apart(link.tripletex_id, link.svenn_id)
     ]
     plan.links.extend(resumed)
     paired_tx = {link.tripletex_id for link in resumed}
@@ -271,7 +271,10 @@ def _hold_back_duplicates(
     not get a twin meanwhile. ``side_frames`` hold each side's records (at least those of
     ``everything``) with their key values, when the caller has them.
     """
-    linked = {"tripletex": dict(pairs), "svenn": {sv: tx for tx, sv in pairs.items()}}
+    linked = {
+        "tripletex": dict(pairs),
+        "svenn": {svenn_id: tripletex_id for tripletex_id, svenn_id in pairs.items()},
+    }
     waiting = {
         "tripletex": {str(f.tripletex_id) for f in failed if f.tripletex_id}
         | set((unread or {}).get("tripletex", ())),
@@ -532,7 +535,7 @@ def narrowed(plan: EntityPlan, record_keys: set[str]) -> EntityPlan:
     return EntityPlan(
         plan.entity,
         already_linked=0,
-        links=[lk for lk in plan.links if wanted(lk.svenn_id, lk.tripletex_id)],
+        links=[link for link in plan.links if wanted(link.svenn_id, link.tripletex_id)],
         create_in_svenn=[r for r in plan.create_in_svenn if wanted(None, r.id)],
         create_in_tripletex=[r for r in plan.create_in_tripletex if wanted(r.id, None)],
         failures=[f for f in plan.failures if wanted(f.svenn_id, f.tripletex_id)],

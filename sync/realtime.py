@@ -297,10 +297,10 @@ def link_twins(
         return
     to_svenn = {str(r.id): r for r in plan.create_in_svenn}
     to_tripletex = {str(r.id): r for r in plan.create_in_tripletex}
-    tx = _unique_names([r for r in new_tripletex if str(r.id) in to_svenn])
-    sv = _unique_names([r for r in new_svenn if str(r.id) in to_tripletex])
-    for name, tx_record in tx.items():
-        sv_record = sv.get(name)
+    tripletex_by_name = _unique_names([r for r in new_tripletex if str(r.id) in to_svenn])
+    svenn_by_name = _unique_names([r for r in new_svenn if str(r.id) in to_tripletex])
+    for name, tx_record in tripletex_by_name.items():
+        sv_record = svenn_by_name.get(name)
         if sv_record is None or _told_apart(tx_record, sv_record):
             continue
         if decisions.apart(str(tx_record.id), str(sv_record.id)):

@@ -108,23 +108,36 @@ def compare_linked(
     """The linked pairs of one entity that drifted since the link last agreed, with repairs."""
     drifts: list[LinkedDrift] = []
     for link in links:
-        sv, tx = svenn.get(link.svenn_id), tripletex.get(link.tripletex_id)
-        if sv is None or tx is None:
-            if sv is not None or tx is not None:
-                kind = DriftKind.GONE_FROM_SVENN if sv is None else DriftKind.GONE_FROM_TRIPLETEX
-                drifts.append(LinkedDrift(entity, kind, link.svenn_id, link.tripletex_id, sv, tx))
+        svenn_record, tripletex_record = svenn.get(link.svenn_id), tripletex.get(link.tripletex_id)
+        if svenn_record is None or tripletex_record is None:
+            if svenn_record is not None or tripletex_record is not None:
+                kind = (
+                    DriftKind.GONE_FROM_SVENN
+                    if svenn_record is None
+                    else DriftKind.GONE_FROM_TRIPLETEX
+                )
+                drifts.append(
+                    LinkedDrift(
+                        entity,
+                        kind,
+                        link.svenn_id,
+                        link.tripletex_id,
+                        svenn_record,
+                        tripletex_record,
+                    )
+                )
             continue
-        sv_changed = sv.fingerprint() != link.svenn_fingerprint
-        tx_changed = tx.fingerprint() != link.tripletex_fingerprint
-        if not sv_changed and not tx_changed:
+        svenn_changed = svenn_record.fingerprint() != link.svenn_fingerprint
+        tripletex_changed = tripletex_record.fingerprint() != link.tripletex_fingerprint
+        if not svenn_changed and not tripletex_changed:
             continue
         decision = merge_entity(
             entity,
             link.base_snapshot,
-            sv.synced_fields(),
-            tx.synced_fields(),
-            svenn_changed=sv_changed,
-            tripletex_changed=tx_changed,
+            svenn_record.synced_fields(),
+            tripletex_record.synced_fields(),
+            svenn_changed=svenn_changed,
+            tripletex_changed=tripletex_changed,
         )
         if decision.writes_nothing and not decision.conflicts:
             continue  # a change that is no change (formatting), or already on both sides
@@ -132,12 +145,22 @@ def compare_linked(
             DriftKind.LINKED_DIFFERENT
             if link.unagreed
             else DriftKind.EDITED_ON_BOTH
-            if sv_changed and tx_changed
+            if svenn_changed and tripletex_changed
             else DriftKind.EDITED_IN_SVENN
-            if sv_changed
+            if svenn_changed
             else DriftKind.EDITED_IN_TRIPLETEX
         )
-        drifts.append(LinkedDrift(entity, kind, link.svenn_id, link.tripletex_id, sv, tx, decision))
+        drifts.append(
+            LinkedDrift(
+                entity,
+                kind,
+                link.svenn_id,
+                link.tripletex_id,
+                svenn_record,
+                tripletex_record,
+                decision,
+            )
+        )
     return drifts
 
 
