@@ -14,16 +14,11 @@ from connectors.tripletex.client import TripletexClient
 from expectations.frames import extract_frame
 from expectations.runner import ExpectationFailure, validate_frame
 from sync.decisions import NO_DECISIONS, Decisions
+from sync.entities import SUITES
 from sync.malformed import MalformedRecord, malformed_failure
 from sync.plan import PlannedFailure, failure_for
 from sync.records import SYNC_ORDER, Direction, Entity, Record, System
 from sync.rules import ReasonCode
-
-SUITES = {
-    Entity.CUSTOMER: "customers_extract",
-    Entity.EMPLOYEE: "employees_extract",
-    Entity.PROJECT: "projects_extract",
-}
 
 
 @dataclass
@@ -68,34 +63,22 @@ class Extracts:
 async def _read_tripletex(
     tripletex: TripletexClient,
 ) -> tuple[dict[Entity, list[Record]], str, set[str], list[MalformedRecord]]:
-    employees, customers, projects, me, managers = await asyncio.gather(
-        tripletex.list(Entity.EMPLOYEE),
-        tripletex.list(Entity.CUSTOMER, include_inactive=True),
-        tripletex.list(Entity.PROJECT),
+    found, me, managers = await asyncio.gather(
+        asyncio.gather(*(tripletex.list(entity) for entity in SYNC_ORDER)),  # inactive too
         tripletex.who_am_i(),
         tripletex.list_project_manager_ids(),
     )
-    side: dict[Entity, list[Record]] = {
-        Entity.EMPLOYEE: list(employees),
-        Entity.CUSTOMER: list(customers),
-        Entity.PROJECT: list(projects),
-    }
-    malformed = employees.malformed + customers.malformed + projects.malformed
+    side: dict[Entity, list[Record]] = {e: list(f) for e, f in zip(SYNC_ORDER, found, strict=True)}
+    malformed = [bad for records in found for bad in records.malformed]
     return side, str(me.employee_id), managers, malformed
 
 
 async def _read_svenn(
     svenn: SvennClient,
 ) -> tuple[dict[Entity, list[Record]], list[MalformedRecord]]:
-    employees, customers, projects = await asyncio.gather(
-        svenn.list(Entity.EMPLOYEE), svenn.list(Entity.CUSTOMER), svenn.list(Entity.PROJECT)
-    )
-    side: dict[Entity, list[Record]] = {
-        Entity.EMPLOYEE: list(employees),
-        Entity.CUSTOMER: list(customers),
-        Entity.PROJECT: list(projects),
-    }
-    return side, employees.malformed + customers.malformed + projects.malformed
+    found = await asyncio.gather(*(svenn.list(entity) for entity in SYNC_ORDER))
+    side: dict[Entity, list[Record]] = {e: list(f) for e, f in zip(SYNC_ORDER, found, strict=True)}
+    return side, [bad for records in found for bad in records.malformed]
 
 
 @task(name="extract-both-sides", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)

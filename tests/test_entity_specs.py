@@ -34,7 +34,6 @@ from sync import keys
 from sync.entities import RECORD_TYPES, SPECS, EntitySpec, FieldSpec, Kind
 from sync.merge import PRECEDENCE, SYNCED_FIELDS, same_value
 from sync.records import Address, Entity, Record, System
-from tasks.extract import SUITES as EXTRACT_SUITES
 from tests.tripletex_sandbox_support import new_checker
 from tests.tripletex_sandbox_support import sandbox as tripletex_sandbox
 
@@ -142,7 +141,6 @@ def test_match_keys_suites_and_delete_rules_are_declared() -> None:
     for entity in SYNCED_FIELDS:
         spec = SPECS[entity]
         assert spec.suite is not None and (SUITES_DIR / f"{spec.suite}.json").exists()
-        assert EXTRACT_SUITES[entity] == spec.suite, entity.value
         assert set(spec.on_delete) == {System.SVENN, System.TRIPLETEX}, entity.value
 
 
