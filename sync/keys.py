@@ -207,6 +207,17 @@ def project_keys(customer_links: Mapping[str, str]) -> KeyRules:
     )
 
 
+def match_rules(entity: Entity, customer_links: Mapping[str, str]) -> KeyRules:
+    """The keys the initial sync matches ``entity`` on (projects read their Tripletex customer
+    through ``customer_links``); ValueError for an entity it does not match."""
+    if entity is Entity.PROJECT:
+        return project_keys(customer_links)
+    rules = {Entity.CUSTOMER: CUSTOMER_KEYS, Entity.EMPLOYEE: EMPLOYEE_KEYS}.get(entity)
+    if rules is None:
+        raise ValueError(f"the initial sync does not match {entity.value}")
+    return rules
+
+
 # Duplicates inside one system: every key says "same thing" unless an identity contradicts.
 DUPLICATE_KEYS: dict[Entity, KeyRules] = {
     Entity.CUSTOMER: replace(CUSTOMER_KEYS, shared=("email", "org_number")),

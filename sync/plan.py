@@ -20,15 +20,13 @@ from typing import Any
 from sync.decisions import NO_DECISIONS, Decisions
 from sync.duplicates import Duplicate, find_duplicates
 from sync.entities import Employee
-from sync.keys import key_label
+from sync.keys import key_label, match_rules
 from sync.matching import (
     Ambiguity,
     Link,
     MatchResult,
     SideFrame,
-    match_customers,
-    match_employees,
-    match_projects,
+    match_on_keys,
 )
 from sync.record_card import cards
 from sync.records import Direction, Entity, Record
@@ -434,15 +432,8 @@ def _match(
         side_frames["svenn"].of(svenn),
     )
     values = {"tripletex": tx_values, "svenn": sv_values}
-    if entity is Entity.CUSTOMER:
-        return match_customers(tx_frame, sv_frame, decisions, values=values)
-    if entity is Entity.EMPLOYEE:
-        return match_employees(tx_frame, sv_frame, decisions, values=values)
-    if entity is Entity.PROJECT:
-        return match_projects(
-            tx_frame, sv_frame, customer_links=customer_links, decisions=decisions, values=values
-        )
-    raise ValueError(f"the initial sync does not match {entity.value}")
+    rules = match_rules(entity, customer_links)
+    return match_on_keys(entity, tx_frame, sv_frame, rules, decisions, values)
 
 
 def _counterpart_failures(

@@ -30,11 +30,11 @@ from store.models import FailedRecord
 from store.state import StateStore
 from sync.decisions import DecisionKind, merge_for_link
 from sync.realtime import with_fields
-from sync.records import Entity, Record
+from sync.records import SYNC_ORDER, Entity, Record
 from sync.rules import ReasonCode
 from tasks.tenant import tenant_clients
 
-DECIDABLE = (Entity.CUSTOMER, Entity.EMPLOYEE, Entity.PROJECT)
+DECIDABLE = SYNC_ORDER  # every entity the sync links can be linked or kept apart by hand
 LEASE_TTL = dt.timedelta(minutes=5)
 LEASE_WAIT = dt.timedelta(seconds=60)
 MANUAL_KEY = "manual"
