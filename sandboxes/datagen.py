@@ -61,6 +61,8 @@ def world_size(size: str | int | WorldSize) -> WorldSize:
     """Resolve a preset name, a customer count (others proportional) or an explicit size."""
     if isinstance(size, WorldSize):
         return size
+    if isinstance(size, str) and size.strip().isdigit():
+        size = int(size)
     if isinstance(size, str):
         return PRESETS[size]
     return WorldSize(
