@@ -4,12 +4,10 @@ Windows hand over by design (the last ticks on until the next has ticked once). 
 worker ran for a while (stopped, restarted, deploying), the windows scheduled meanwhile are all
 due at once, and a restarted worker starts two of them side by side (the deployment's limit is
 2): two live windows, one of them pointless. So a window, as it starts,
-looks for a newer window of its deployment that is due (scheduled later than it, and not later
-than now) and already taken up by a worker (Pending or Running); if there is one, it ends at
-once as Completed with one sentence and leaves the ticking to that one. A newer window that is
-only *scheduled* is no reason to give way: when every run starts more than one interval late,
-each window would find the next one due and give way to it, and nothing would tick. The newest
-window taken up never gives way, so the tenants are always ticked.
+looks for a newer window of its deployment that is already due (scheduled later than it, and
+not later than now) and not over; if there is one, it ends at once as Completed with one
+sentence and leaves the ticking to that one. The newest due window never gives way, so the
+tenants are always ticked.
 """
 
 from __future__ import annotations
@@ -28,12 +26,12 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import StateType
 
-TAKEN_UP = [StateType.PENDING, StateType.RUNNING]
+NOT_OVER = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING]
 
 
 async def newer_window_due(run_id: str) -> str | None:
-    """The name of a newer window of this run's deployment that is due and taken up by a
-    worker (Pending or Running), if any (None for a run outside a deployment)."""
+    """The name of a newer window of this run's deployment that is due and not over, if any
+    (None for a run outside a deployment)."""
     async with get_client() as client:
         run = await client.read_flow_run(UUID(run_id))
         if run.deployment_id is None or run.expected_start_time is None:
@@ -46,7 +44,7 @@ async def newer_window_due(run_id: str) -> str | None:
                 expected_start_time=FlowRunFilterExpectedStartTime(
                     after_=run.expected_start_time, before_=dt.datetime.now(dt.UTC)
                 ),
-                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=TAKEN_UP)),
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=NOT_OVER)),
             )
         )
     newer = [
