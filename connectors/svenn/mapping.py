@@ -42,7 +42,6 @@ def field_names(spec: EntitySpec) -> dict[str, str]:
 CUSTOMER_FIELDS = field_names(SPECS[Entity.CUSTOMER])
 EMPLOYEE_FIELDS = field_names(SPECS[Entity.EMPLOYEE])
 PROJECT_FIELDS = field_names(SPECS[Entity.PROJECT])
-HOURS_FIELDS = field_names(SPECS[Entity.HOURS])
 WRITABLE_HOUR_STATUSES = frozenset({"draft", "submitted"})
 HOUR_STATUSES = frozenset({"draft", "submitted", "approved", "rejected"})
 PROJECT_STATUSES = frozenset({"active", "closed"})

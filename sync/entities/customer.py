@@ -10,7 +10,6 @@ from sync.entities.spec import DeleteRule, EntitySpec, FieldSpec, Kind, OnDelete
 from sync.records import Address, Entity, Record, System
 
 _T, _S = System.TRIPLETEX, System.SVENN
-_REF = Kind.REFERENCE
 
 
 class Customer(Record):

@@ -9,7 +9,6 @@ from sync.entities.spec import DeleteRule, EntitySpec, FieldSpec, Kind, OnDelete
 from sync.records import Entity, Record, System
 
 _T, _S = System.TRIPLETEX, System.SVENN
-_REF = Kind.REFERENCE
 
 
 class Employee(Record):

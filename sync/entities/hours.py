@@ -9,9 +9,8 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from sync.entities.spec import EntitySpec, FieldSpec, Kind
-from sync.records import Entity, Record, System
+from sync.records import Entity, Record
 
-_T, _S = System.TRIPLETEX, System.SVENN
 _REF = Kind.REFERENCE
 
 
