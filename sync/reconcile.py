@@ -109,59 +109,54 @@ def compare_linked(
     drifts: list[LinkedDrift] = []
     for link in links:
         svenn_record, tripletex_record = svenn.get(link.svenn_id), tripletex.get(link.tripletex_id)
-        if svenn_record is None or tripletex_record is None:
-            if svenn_record is not None or tripletex_record is not None:
-                kind = (
-                    DriftKind.GONE_FROM_SVENN
-                    if svenn_record is None
-                    else DriftKind.GONE_FROM_TRIPLETEX
+        found = _drift(entity, link, svenn_record, tripletex_record)
+        if found is not None:
+            kind, decision = found
+            drifts.append(
+                LinkedDrift(
+                    entity,
+                    kind,
+                    link.svenn_id,
+                    link.tripletex_id,
+                    svenn_record,
+                    tripletex_record,
+                    decision,
                 )
-                drifts.append(
-                    LinkedDrift(
-                        entity,
-                        kind,
-                        link.svenn_id,
-                        link.tripletex_id,
-                        svenn_record,
-                        tripletex_record,
-                    )
-                )
-            continue
-        svenn_changed = svenn_record.fingerprint() != link.svenn_fingerprint
-        tripletex_changed = tripletex_record.fingerprint() != link.tripletex_fingerprint
-        if not svenn_changed and not tripletex_changed:
-            continue
-        decision = merge_entity(
-            entity,
-            link.base_snapshot,
-            svenn_record.synced_fields(),
-            tripletex_record.synced_fields(),
-            svenn_changed=svenn_changed,
-            tripletex_changed=tripletex_changed,
-        )
-        if decision.writes_nothing and not decision.conflicts:
-            continue  # a change that is no change (formatting), or already on both sides
-        kind = (
-            DriftKind.LINKED_DIFFERENT
-            if link.unagreed
-            else DriftKind.EDITED_ON_BOTH
-            if svenn_changed and tripletex_changed
-            else DriftKind.EDITED_IN_SVENN
-            if svenn_changed
-            else DriftKind.EDITED_IN_TRIPLETEX
-        )
-        drifts.append(
-            LinkedDrift(
-                entity,
-                kind,
-                link.svenn_id,
-                link.tripletex_id,
-                svenn_record,
-                tripletex_record,
-                decision,
             )
-        )
     return drifts
+
+
+def _drift(
+    entity: Entity,
+    link: StoredLink,
+    svenn_record: Record | None,
+    tripletex_record: Record | None,
+) -> tuple[DriftKind, MergeDecision | None] | None:
+    """How one linked pair drifted, with its repair; None when it did not."""
+    if svenn_record is None or tripletex_record is None:
+        if svenn_record is None and tripletex_record is None:
+            return None
+        gone = DriftKind.GONE_FROM_SVENN if svenn_record is None else DriftKind.GONE_FROM_TRIPLETEX
+        return gone, None
+    svenn_changed = svenn_record.fingerprint() != link.svenn_fingerprint
+    tripletex_changed = tripletex_record.fingerprint() != link.tripletex_fingerprint
+    if not svenn_changed and not tripletex_changed:
+        return None
+    decision = merge_entity(
+        entity,
+        link.base_snapshot,
+        svenn_record.synced_fields(),
+        tripletex_record.synced_fields(),
+        svenn_changed=svenn_changed,
+        tripletex_changed=tripletex_changed,
+    )
+    if decision.writes_nothing and not decision.conflicts:
+        return None  # a change that is no change (formatting), or already on both sides
+    if link.unagreed:
+        return DriftKind.LINKED_DIFFERENT, decision
+    if svenn_changed and tripletex_changed:
+        return DriftKind.EDITED_ON_BOTH, decision
+    return (DriftKind.EDITED_IN_SVENN if svenn_changed else DriftKind.EDITED_IN_TRIPLETEX), decision
 
 
 __all__ = [
