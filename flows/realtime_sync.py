@@ -1,9 +1,11 @@
 """Realtime sync: every active tenant, every few seconds, both ways, for one window.
 
 One flow run covers one *window* and ticks every ``poll_seconds`` inside it. Windows hand over
-without a gap: the newest window takes its shard's baton (a row in the store) at its first tick,
-and a window past its end ticks on until a newer one holds the baton, so no tick waits for the
-next run to start; two live windows share tenants through the per-tenant lease. A
+without a gap: a window holds its shard's baton (a row in the store) at every tick and ticks on
+past its end until a window due later takes the baton at its first tick; then it stops at once,
+so no tick waits for a run to start, and after a pile-up of late windows one of them ticks (a
+late window finding a later one live ends without a tick; the one it found ticks on until the
+next takes over). A
 tick serves every active tenant of the shard concurrently (bounded); one tenant's failure is
 recorded on its integration (``last_error``) and never stops the others. Each tenant is ticked
 under the store's ``realtime`` lease, never while its initial sync holds its lease, and only
@@ -38,7 +40,6 @@ from tasks.fleet import TenantOutcome, active_tenants, run_for_tenants
 from tasks.push_wake import WAKE_SECONDS, PushClock
 from tasks.realtime_report import RunTotals, publish_realtime_summary, safe_error
 from tasks.realtime_tick import TenantTick, TickReport, tick_time
-from tasks.realtime_windows import newer_window_due
 from tasks.report import tenant_run_name
 from tasks.tenant import ClientPool, run_setup
 
@@ -122,13 +123,27 @@ async def tick_all(
     return outcomes
 
 
-def window_over(next_tick: float, deadline: float, wait_for_next: float, *, newest: bool) -> bool:
-    """Whether a window stops before its next tick: not before its deadline; after it, once a
-    newer window has taken the baton (it ticks on time: no gap between windows, however long a
-    run takes to start), or when no newer one came within ``wait_for_next`` seconds."""
-    if next_tick < deadline:
-        return False
-    return not newest or next_tick >= deadline + wait_for_next
+def window_over(next_tick: float, deadline: float, wait_for_next: float) -> bool:
+    """Whether a window that still holds the baton stops before its next tick: only once no
+    newer window came within ``wait_for_next`` seconds after its end (a schedule paused or
+    removed); until then it ticks on, so the next window takes over without a gap however long
+    a run takes to start."""
+    return next_tick >= deadline + wait_for_next
+
+
+def handover_line(newer: str, ticks: int) -> str:
+    """The log line of a window that stops because a window due later holds the baton."""
+    if ticks == 0:
+        return f"a newer window (flow run {newer}) ticks the tenants: this late one ends unticked"
+    return f"a newer window (flow run {newer}) took over after {ticks} ticks: this one ends"
+
+
+def due_at() -> dt.datetime:
+    """When this run was due: its scheduled start (a deployment's run), else now."""
+    moment = flow_run.scheduled_start_time if flow_run.get_id() else None
+    if moment is None:
+        return dt.datetime.now(dt.UTC)
+    return dt.datetime.fromtimestamp(moment.timestamp(), dt.UTC)
 
 
 @flow(name="realtime-sync", retries=0, flow_run_name=tenant_run_name("realtime-sync"))
@@ -148,10 +163,6 @@ async def realtime_sync(
     logger = get_run_logger()
     setup = run_setup()
     settings, store, run_id = setup.settings, setup.store, setup.run_id
-    newer = await newer_window_due(run_id) if flow_run.get_id() else None
-    if newer is not None:  # a late window after a pile-up: never two live windows for nothing
-        logger.info("a newer window (%s) is due and ticks the tenants: this late one ends", newer)
-        return {"gave_way_to": newer}
     poll = poll_seconds or settings.realtime_poll_seconds
     lease = dt.timedelta(seconds=max(60.0, 3 * poll))
     initial_sync_lease = dt.timedelta(seconds=settings.sync_lease_seconds)
@@ -162,8 +173,8 @@ async def realtime_sync(
         enabled=settings.webhook_base_url is not None,
         fallback_seconds=settings.realtime_fallback_poll_seconds,
     )
-    baton = f"shard {shard} of {shards}"
-    take, newest = True, True  # the newest window takes the baton at its first tick
+    baton, due = f"shard {shard} of {shards}", due_at()
+    handed_over_to: str | None = None
     regular_ticks, next_tick = 0, time.monotonic()
     try:
         while True:
@@ -172,8 +183,11 @@ async def realtime_sync(
             woken = None if regular else clock.woken(store, shard=shard, shards=shards)
             if regular:
                 with store.sessions.begin() as session:
-                    newest = hold_baton(session, baton, run_id, take=take)
-                take = False
+                    newer = hold_baton(session, baton, run_id, due_at=due, ttl=lease)
+                if newer is not None:
+                    handed_over_to = newer
+                    logger.info(handover_line(newer, regular_ticks))
+                    break
             if regular or woken:
                 outcomes = await tick_all(
                     store,
@@ -194,7 +208,7 @@ async def realtime_sync(
                 regular_ticks, next_tick = regular_ticks + 1, started + poll
                 if max_ticks is not None and regular_ticks >= max_ticks:
                     break
-                if window_over(next_tick, deadline, wait_for_next_seconds, newest=newest):
+                if window_over(next_tick, deadline, wait_for_next_seconds):
                     break
             wait = next_tick - time.monotonic()
             if clock.enabled:  # recorded webhook events wake their tenant within this
@@ -202,8 +216,9 @@ async def realtime_sync(
             await asyncio.sleep(max(0.0, wait))
     finally:
         await pool.aclose()
-    await publish_realtime_summary(totals)
-    return totals.summary()
+    if totals.ticks:  # a late window that found a later one live has nothing to report
+        await publish_realtime_summary(totals)
+    return totals.summary() | {"handed_over_to": handed_over_to}
 
 
 if __name__ == "__main__":  # `python -m flows.realtime_sync [MAX_TICKS]` (the crash tests use it)

@@ -25,7 +25,7 @@ REALTIME = "realtime"
 HOURS_EXPORT = "hours-export"
 RECONCILE = "reconcile"
 RETRY = "retry"
-REALTIME_WINDOW = "realtime-window"  # held by the newest realtime window of a shard
+REALTIME_WINDOW = "realtime-window"  # the baton of a shard: its latest live realtime window
 
 Clock = Callable[[], dt.datetime]
 _CHUNK = 500  # tenants per statement (well under SQLite's and PostgreSQL's parameter limits)
@@ -116,17 +116,29 @@ def acquire_lease(
 
 
 def hold_baton(
-    session: Session, key: str, holder: str, *, take: bool, now: Clock = _utcnow
-) -> bool:
-    """The realtime windows' baton for ``key`` (a shard): ``take`` hands it to ``holder`` (a new
-    window, at its first tick); otherwise the holder keeps it (a sign of life). ``True`` while
-    ``holder`` has it, ``False`` once a newer window took it over."""
+    session: Session,
+    key: str,
+    holder: str,
+    *,
+    due_at: dt.datetime,
+    ttl: dt.timedelta,
+    now: Clock = _utcnow,
+) -> str | None:
+    """The realtime windows' baton for ``key`` (a shard), at each regular tick of the window run
+    ``holder``, due at ``due_at``: it takes or keeps the baton (``None``), unless a window due
+    later holds it and showed a sign of life within ``ttl``: then that window's run id (the
+    caller stops, the later window ticks the tenants). So a new window takes over from the one
+    before at its first tick, a late window never takes it back from a newer one, and a dead
+    holder's baton goes to whoever ticks next."""
     row = _locked(session, key, REALTIME_WINDOW)
-    if not take and row.holder not in (None, holder):
-        return False
-    row.holder, row.heartbeat_at = holder, now()
+    moment = now()
+    if row.holder not in (None, holder) and row.heartbeat_at and row.due_at:
+        alive = moment - _aware(row.heartbeat_at) < ttl
+        if alive and (_aware(row.due_at), row.holder) > (due_at, holder):
+            return row.holder
+    row.holder, row.due_at, row.heartbeat_at = holder, due_at, moment
     session.flush()
-    return True
+    return None
 
 
 def _held(

@@ -256,6 +256,8 @@ class Lease(Base):
     purpose: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str | None] = mapped_column(String(64))
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    # When the holder's run was due (a realtime window's baton: the later window outranks).
+    due_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
 
 
 class AlertSent(Base):

@@ -48,10 +48,8 @@ REALTIME = "realtime-sync/realtime-sync"
 SHARDS = 2
 ACTIVE = 200
 INACTIVE = 6  # in review or disabled: never ticked
-# A new window every 120 s. A window that starts when a newer one is already due gives way to
-# it (tasks/realtime_windows.py), so the interval must be longer than a run takes to start: at
-# 30 s on a loaded 2-core machine (runs starting 40-60 s late) every window gave way and no
-# tenant was ticked for minutes.
+# A new window every 120 s: each hands over to the next (flows/realtime_sync.py), so the test
+# sees a handover per shard within its run without starting runs back to back.
 EVERY = 120
 WINDOW = {"window_seconds": EVERY, "wait_for_next_seconds": 120, "poll_seconds": 2}
 QUIET_TICK = ("GET changes", "GET employee", "GET customer", "GET project")
