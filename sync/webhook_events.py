@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from sync.entities import SPECS
 from sync.records import Entity
 
-# The entities Tripletex sends events for that we sync (no timesheet events exist).
-PUSHED_ENTITIES = (Entity.CUSTOMER, Entity.PROJECT, Entity.EMPLOYEE)
+# The entities Tripletex sends events for that we sync (their spec says so; no timesheet
+# events exist).
+PUSHED_ENTITIES = tuple(entity for entity, spec in SPECS.items() if spec.endpoints.pushed)
 MAX_IDEMPOTENCY_KEY = 100
 
 
@@ -29,6 +31,11 @@ class EventKind(StrEnum):
 
 # Every event we subscribe to, e.g. "customer.update".
 PUSHED_EVENTS = tuple(f"{e.value}.{k.value}" for e in PUSHED_ENTITIES for k in EventKind)
+_EVENT_NAMES = (
+    ", ".join(e.value for e in PUSHED_ENTITIES[:-1])
+    + f" or {PUSHED_ENTITIES[-1].value} × "
+    + ", ".join(k.value for k in EventKind)
+)
 
 
 @dataclass(frozen=True)
@@ -55,9 +62,7 @@ def parse_delivery(raw: bytes) -> ChangeEvent:
         raise NotADelivery("Send a JSON object with event and id.")
     event, record_id = body.get("event"), body.get("id")
     if not isinstance(event, str) or event not in PUSHED_EVENTS:
-        raise NotADelivery(
-            "The event is not one of customer, project or employee × create, update, delete."
-        )
+        raise NotADelivery(f"The event is not one of {_EVENT_NAMES}.")
     if isinstance(record_id, bool) or not isinstance(record_id, int) or record_id <= 0:
         raise NotADelivery("The id is not a positive whole number.")
     entity, _, kind = event.partition(".")

@@ -27,7 +27,9 @@ from store.webhooks import (
     pushed_tenants,
     set_push_state,
 )
+from sync.entities import SPECS
 from sync.subscriptions import Seen, plan_subscriptions, plan_unsubscribe, receiver_url
+from sync.webhook_events import PUSHED_ENTITIES
 from tasks.fleet import describe_error
 from tasks.tenant import tripletex_client
 
@@ -35,11 +37,7 @@ logger = logging.getLogger(__name__)
 
 # The fields each delivery's value holds: those the sync reads (the value itself is never
 # trusted; the tick reads the record again).
-SUBSCRIBED_FIELDS = {
-    "customer": m.CUSTOMER_FIELDS,
-    "project": m.PROJECT_FIELDS,
-    "employee": m.EMPLOYEE_FIELDS,
-}
+SUBSCRIBED_FIELDS = {entity.value: m.field_selection(SPECS[entity]) for entity in PUSHED_ENTITIES}
 NOT_CONFIGURED = (
     "SVENN_SYNC_WEBHOOK_BASE_URL is not set, so no Tripletex webhooks are subscribed: "
     "changes are found by polling alone."

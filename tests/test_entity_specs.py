@@ -26,12 +26,13 @@ import pytest
 
 from connectors.svenn import mapping as svenn_mapping
 from connectors.tripletex import mapping as tripletex_mapping
+from connectors.tripletex.entities import unique_keys
 from expectations.runner import SUITES_DIR
 from sandboxes.openapi_check import SVENN_SPEC, OpenAPIChecker
 from sandboxes.runner import serve_in_thread
 from sandboxes.svenn.app import create_app as create_svenn
 from sync import keys
-from sync.entities import RECORD_TYPES, SPECS, EntitySpec, FieldSpec, Kind
+from sync.entities import RECORD_TYPES, SPECS, Customer, EntitySpec, FieldSpec, HourEntry, Kind
 from sync.merge import PRECEDENCE, SYNCED_FIELDS, same_value
 from sync.records import Address, Entity, Record, System
 from tests.tripletex_sandbox_support import new_checker
@@ -58,18 +59,11 @@ TRIPLETEX_MODEL = {
     Entity.PROJECT: "Project",
     Entity.HOURS: "TimesheetEntry",
 }
-TRIPLETEX_PATH = {
-    Entity.CUSTOMER: "/customer",
-    Entity.EMPLOYEE: "/employee",
-    Entity.PROJECT: "/project",
-    Entity.HOURS: "/timesheet/entry",
-}
-SVENN_PATH = {
-    Entity.CUSTOMER: "/customers",
-    Entity.EMPLOYEE: "/employees",
-    Entity.PROJECT: "/projects",
-    Entity.HOURS: "/hours",
-}
+TRIPLETEX_SPEC = json.loads(
+    (Path(__file__).parents[1] / "sandboxes/tripletex/spec/openapi.json").read_text(
+        encoding="utf-8"
+    )
+)
 
 # The records references point at, on each side (seeded below / in the Tripletex support seed).
 REFERENCES: dict[str, tuple[str, str]] = {  # canonical reference field → (tripletex, svenn)
@@ -112,6 +106,37 @@ def test_vendor_names_exist_in_the_vendor_contracts(entity: Entity) -> None:
         assert row.svenn is None or row.svenn in svenn, (entity.value, row.svenn)
         assert row.tripletex is None or row.tripletex in tripletex, (entity.value, row.tripletex)
         assert row.synced <= (row.svenn is not None and row.tripletex is not None), row.name
+
+
+@pytest.mark.parametrize("entity", list(SPECS))
+def test_endpoints_hold_against_the_vendor_contracts(entity: Entity) -> None:
+    spec, endpoints = SPECS[entity], SPECS[entity].endpoints
+    paths = TRIPLETEX_SPEC["paths"]
+    assert {"get", "post"} <= set(paths[endpoints.tripletex]), endpoints.tripletex
+    assert ("put" in paths.get(f"{endpoints.tripletex}/list", {})) is endpoints.batch_update
+    listing = {p["name"]: p for p in paths[endpoints.tripletex]["get"].get("parameters", [])}
+    assert ("isInactive" in listing) is endpoints.inactive_filter
+    assert bool(listing.get("dateFrom", {}).get("required")) is endpoints.dated
+    model = TRIPLETEX_MODELS[TRIPLETEX_MODEL[entity]]
+    assert set(endpoints.deactivate or {}) <= set(model), endpoints.deactivate
+    assert endpoints.svenn in SVENN_CONTRACT["paths"], endpoints.svenn
+    named = {row.name for row in spec.fields}
+    assert spec.unique_keys and all(set(group) <= named for group in spec.unique_keys)
+
+
+def test_unique_keys_name_a_record_as_compared_strongest_first() -> None:
+    customer = Customer(
+        id="1", name=" Bygg AS ", organization_number="987 654 321", email="Post@Bygg.NO"
+    )
+    assert unique_keys(SPECS[Entity.CUSTOMER], customer) == [
+        ("organization_number", "987654321"),
+        ("email", "post@bygg.no"),
+        ("name", "bygg as"),
+    ]
+    entry = HourEntry(employee_id="11", date=dt.date(2026, 12, 1), hours=Decimal("7.5"))
+    assert unique_keys(SPECS[Entity.HOURS], entry) == [
+        ("employee_id+date+project_id+activity_id", "11|2026-12-01||")
+    ]
 
 
 def test_derived_tables_follow_the_specs() -> None:
@@ -187,7 +212,7 @@ class Tripletex:
         self.client = client
 
     def write_and_read(self, record: Record) -> Record:
-        path = TRIPLETEX_PATH[record.entity]
+        path = SPECS[record.entity].endpoints.tripletex
         body = tripletex_mapping.record_to_tripletex(record)
         created = self.client.post(path, json=body)
         assert created.status_code == 201, created.text
@@ -207,7 +232,7 @@ class Svenn:
         self.client = client
 
     def write_and_read(self, record: Record) -> Record:
-        path = SVENN_PATH[record.entity]
+        path = SPECS[record.entity].endpoints.svenn
         created = self.client.post(path, json=svenn_mapping.record_to_svenn(record))
         assert created.status_code == 201, created.text
         read = self.client.get(f"{path}/{created.json()['id']}")

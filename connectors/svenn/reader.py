@@ -22,6 +22,7 @@ from connectors.svenn.mapping import (
     RECORD_READERS,
     activity_from_svenn,
 )
+from sync.entities import SPECS
 from sync.records import Activity, Entity, Record, System
 
 Json = dict[str, Any]
@@ -29,12 +30,7 @@ PAGE_LIMIT = 1000
 MAX_BATCH = 500
 MAX_IDS = 1000
 _IDS_CHARS = 12_000  # keep ``?ids=`` well inside common URL limits
-RESOURCE: dict[Entity, str] = {
-    Entity.CUSTOMER: "/customers",
-    Entity.EMPLOYEE: "/employees",
-    Entity.PROJECT: "/projects",
-    Entity.HOURS: "/hours",
-}
+RESOURCE: dict[Entity, str] = {entity: spec.endpoints.svenn for entity, spec in SPECS.items()}
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from connectors.http import ApiClient, Connector, HttpPolicy
 from connectors.records import RecordList, read_records
 from connectors.tripletex import mapping as m
 from connectors.tripletex.clock import Clock, oslo_today, utc_now
-from connectors.tripletex.entities import EMPLOYEES, ENTITIES, EntityApi
+from connectors.tripletex.entities import ENTITIES, EntityApi
 from connectors.tripletex.errors import TripletexAuthenticationError, tripletex_error
 from connectors.tripletex.reading import PAGE_SIZE, read_all_pages, read_changed_pages
 from connectors.tripletex.session import SessionAuth, TripletexSession
@@ -163,10 +163,8 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, TripletexSubscription
         return read_records(System.TRIPLETEX, entity, rows, identified, redact=self.api.redact)
 
     def _mapper(self, api: EntityApi) -> Callable[[Mapping[str, Any]], Record]:
-        if api is not EMPLOYEES:
-            return api.from_json
         today = oslo_today(self.session.now)  # employments end on Oslo dates
-        return lambda raw: m.employee_from_tripletex(raw, today=today)
+        return lambda raw: m.record_from_tripletex(api.entity, raw, today=today)
 
     async def _read(self, path: str, params: Mapping[str, Any]) -> builtins.list[dict[str, Any]]:
         return await read_all_pages(
@@ -193,7 +191,7 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, TripletexSubscription
             params["dateFrom"] = date_from.isoformat()
         if date_to is not None:
             params["dateTo"] = date_to.isoformat()
-        if api.inactive_filter:
+        if api.endpoints.inactive_filter:
             states = (False, True) if include_inactive else (False,)
             raw: builtins.list[dict[str, Any]] = []
             for inactive in states:  # Tripletex's isInactive filter defaults to false
@@ -219,7 +217,7 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, TripletexSubscription
         inactive filter only for the ids the first read did not return."""
         wanted = sorted({str(i) for i in ids}, key=int)
         raw = await self._id_chunks(api, wanted, {})
-        if api.inactive_filter:
+        if api.endpoints.inactive_filter:
             found = {str(r.get("id")) for r in raw}
             rest = [i for i in wanted if i not in found]
             raw += await self._id_chunks(api, rest, {"isInactive": _flag(True)})
@@ -231,7 +229,7 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, TripletexSubscription
         raw: builtins.list[dict[str, Any]] = []
         for start in range(0, len(ids), ID_CHUNK):
             params = {"fields": api.fields, "id": ",".join(ids[start : start + ID_CHUNK])}
-            if api.inactive_filter:
+            if api.endpoints.inactive_filter:
                 params["isInactive"] = _flag(False)
             raw += await self._read(api.path, params | dict(extra))
         return raw
@@ -243,7 +241,7 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, TripletexSubscription
         api = ENTITIES[entity]
         wanted = {str(i) for i in ids}
         found = self._records(api.entity, await self._by_ids(api, wanted), self._mapper(api))
-        if not api.closed_hidden_from_ids:
+        if not api.endpoints.closed_hidden_from_ids:
             return found
         seen = {r.id for r in found} | {bad.record_id for bad in found.malformed}
         for missing in sorted(wanted - seen, key=int):
@@ -292,7 +290,7 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, TripletexSubscription
         """``id → version`` of every record of ``entity`` (cheap change detection)."""
         api = ENTITIES[entity]
         params = {"fields": "id,version"}
-        if api.inactive_filter:
+        if api.endpoints.inactive_filter:
             raw = []
             for inactive in (False, True):
                 raw += await self._read(api.path, params | {"isInactive": _flag(inactive)})

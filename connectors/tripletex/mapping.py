@@ -58,7 +58,6 @@ CUSTOMER_FIELDS = field_selection(SPECS[Entity.CUSTOMER])
 EMPLOYEE_FIELDS = field_selection(SPECS[Entity.EMPLOYEE])
 PROJECT_FIELDS = field_selection(SPECS[Entity.PROJECT])
 ACTIVITY_FIELDS = "id,name,number,isProjectActivity"
-TIMESHEET_FIELDS = field_selection(SPECS[Entity.HOURS])
 VERSION_FIELDS = "id,version"
 
 

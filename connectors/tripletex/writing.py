@@ -23,7 +23,7 @@ import httpx
 
 from connectors.errors import ApiError, OutcomeUnknownError, StaleVersionError
 from connectors.tripletex import mapping as m
-from connectors.tripletex.entities import ENTITIES, TIMESHEET_ENTRIES, EntityApi
+from connectors.tripletex.entities import ENTITIES, EntityApi
 from connectors.tripletex.reading import read_all_pages
 from sync.entities import HourEntry
 from sync.records import Entity, Record
@@ -185,11 +185,11 @@ class TripletexWrites:
     ) -> list[Record]:
         params: dict[str, Any] = {"fields": api.fields}
         variants: list[dict[str, Any]] = [params]
-        if api.inactive_filter:
+        if api.endpoints.inactive_filter:
             since = m.tripletex_time(sent_at - CLOCK_SKEW)
             params["changedSince"] = since
             variants = [params | {"isInactive": flag} for flag in ("false", "true")]
-        elif api is TIMESHEET_ENTRIES:
+        elif api.endpoints.dated:
             dates = [cast(HourEntry, i).date for i in items]
             params["dateFrom"] = min(dates).isoformat()
             params["dateTo"] = (max(dates) + dt.timedelta(days=1)).isoformat()
@@ -207,13 +207,13 @@ class TripletexWrites:
 
     def has_update_many(self, entity: Entity) -> bool:
         """True when ``entity`` has a batch update (``PUT <path>/list``); employees have none."""
-        return ENTITIES[entity].batch_update
+        return ENTITIES[entity].endpoints.batch_update
 
     async def update_many(self, entity: Entity, records: Sequence[R]) -> list[R]:
         """PUT many records with their versions (``PUT <path>/list``), in batches."""
         api = ENTITIES[entity]
-        if not api.batch_update:
-            raise ValueError(f"Tripletex has no batch update for {api.name}s")
+        if not api.endpoints.batch_update:
+            raise ValueError(f"Tripletex has no batch update for {api.name} records")
         return await self._update_many(api, records)
 
     async def _update_many(self, api: EntityApi, records: Sequence[R]) -> list[R]:
@@ -262,9 +262,9 @@ class TripletexWrites:
         """The soft delete of ``entity``: customers go inactive (Tripletex refuses to delete
         customers with history), projects close. ``version`` guards against a changed record."""
         api = ENTITIES[entity]
-        if api.deactivate_body is None:
-            raise ValueError(f"Tripletex has no soft delete for {api.name}s")
-        body = _identity(record_id, version) | dict(api.deactivate_body)
+        if api.endpoints.deactivate is None:
+            raise ValueError(f"Tripletex has no soft delete for {api.name} records")
+        body = _identity(record_id, version) | dict(api.endpoints.deactivate)
         response = await self.call("PUT", f"{api.path}/{record_id}", json=body)
         return api.from_json(response.json()["value"])
 

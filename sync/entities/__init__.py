@@ -21,7 +21,7 @@ from sync.entities.customer import CUSTOMER, Customer
 from sync.entities.employee import EMPLOYEE, Employee
 from sync.entities.hours import HOURS, HourEntry, HourStatus
 from sync.entities.project import PROJECT, Project
-from sync.entities.spec import DeleteRule, EntitySpec, FieldSpec, Kind, OnDelete
+from sync.entities.spec import DeleteRule, Endpoints, EntitySpec, FieldSpec, Kind, OnDelete
 from sync.records import Entity, Record, System
 
 SPECS: dict[Entity, EntitySpec] = {s.entity: s for s in (EMPLOYEE, CUSTOMER, PROJECT, HOURS)}
@@ -65,6 +65,7 @@ __all__ = [
     "Customer",
     "DeleteRule",
     "Employee",
+    "Endpoints",
     "EntitySpec",
     "FieldSpec",
     "HourEntry",

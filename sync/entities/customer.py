@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from pydantic import field_validator
 
-from sync.entities.spec import DeleteRule, EntitySpec, FieldSpec, Kind, OnDelete
+from sync.entities.spec import DeleteRule, Endpoints, EntitySpec, FieldSpec, Kind, OnDelete
 from sync.records import Address, Entity, Record, System
 
 _T, _S = System.TRIPLETEX, System.SVENN
@@ -70,6 +70,14 @@ CUSTOMER = EntitySpec(
             tripletex_select="postalAddress(id,addressLine1,addressLine2,postalCode,city,country(id))",
         ),
     ),
+    endpoints=Endpoints(
+        "/customer",
+        "/customers",
+        inactive_filter=True,
+        deactivate={"isInactive": True},
+        pushed=True,
+    ),
+    unique_keys=(("organization_number",), ("customer_number",), ("email",), ("name",)),
     suite="customers_extract",
     name_fields=("name",),
     number_field="customer_number",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import ClassVar
 
-from sync.entities.spec import DeleteRule, EntitySpec, FieldSpec, Kind, OnDelete
+from sync.entities.spec import DeleteRule, Endpoints, EntitySpec, FieldSpec, Kind, OnDelete
 from sync.records import Entity, Record, System
 
 _T, _S = System.TRIPLETEX, System.SVENN
@@ -55,6 +55,9 @@ EMPLOYEE = EntitySpec(
             local=True,
         ),
     ),
+    # Tripletex's spec has no PUT /employee/list: employees are updated one by one.
+    endpoints=Endpoints("/employee", "/employees", batch_update=False, pushed=True),
+    unique_keys=(("email",), ("employee_number",), ("first_name", "last_name", "date_of_birth")),
     suite="employees_extract",
     name_fields=("first_name", "last_name"),
     number_field="employee_number",

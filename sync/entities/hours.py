@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from sync.entities.spec import EntitySpec, FieldSpec, Kind
+from sync.entities.spec import Endpoints, EntitySpec, FieldSpec, Kind
 from sync.records import Entity, Record
 
 _REF = Kind.REFERENCE
@@ -66,5 +66,8 @@ HOURS = EntitySpec(
             "approved_at", Kind.DATETIME, "approvedAt", None, synced=False, svenn_read_only=True
         ),
     ),
+    # Tripletex allows one entry per employee, date, project and activity; no events for them.
+    endpoints=Endpoints("/timesheet/entry", "/hours", dated=True),
+    unique_keys=(("employee_id", "date", "project_id", "activity_id"),),
     svenn_external_ref=False,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import ClassVar
 
-from sync.entities.spec import DeleteRule, EntitySpec, FieldSpec, Kind, OnDelete
+from sync.entities.spec import DeleteRule, Endpoints, EntitySpec, FieldSpec, Kind, OnDelete
 from sync.records import Entity, Record, System
 
 _T, _S = System.TRIPLETEX, System.SVENN
@@ -49,6 +49,14 @@ PROJECT = EntitySpec(
         # Svenn has no internal projects: read as False there, never written.
         FieldSpec("is_internal", Kind.FLAG, None, "isInternal", synced=False),
     ),
+    endpoints=Endpoints(
+        "/project",
+        "/projects",
+        closed_hidden_from_ids=True,
+        deactivate={"isClosed": True},
+        pushed=True,
+    ),
+    unique_keys=(("number",), ("name", "customer_id")),
     suite="projects_extract",
     name_fields=("name",),
     number_field="number",

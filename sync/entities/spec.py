@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from sync.records import Entity, Record, System
 
@@ -86,6 +87,29 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
+class Endpoints:
+    """Where an entity lives in each API, and what Tripletex's API does differently for it.
+
+    ``tripletex``/``svenn``: the resource path. ``inactive_filter``: Tripletex lists filter on
+    ``isInactive`` (default false, one value per read), so both states are read.
+    ``closed_hidden_from_ids``: ``id=1,2,3`` leaves closed records out (Tripletex issue #101),
+    so missing ids are read one by one. ``batch_update``: ``PUT <path>/list`` exists.
+    ``deactivate``: the fields a soft delete sets (None: there is no soft delete). ``dated``:
+    a list needs ``dateFrom``/``dateTo`` (the record's ``date`` bounds it). ``pushed``:
+    Tripletex sends webhook events for it (``<entity>.create|update|delete``).
+    """
+
+    tripletex: str
+    svenn: str
+    inactive_filter: bool = False
+    closed_hidden_from_ids: bool = False
+    batch_update: bool = True
+    deactivate: Mapping[str, Any] | None = None
+    dated: bool = False
+    pushed: bool = False
+
+
+@dataclass(frozen=True)
 class EntitySpec:
     """Everything declared about one entity; see the module docstring.
 
@@ -93,7 +117,10 @@ class EntitySpec:
     ``number_field`` name a record the way the tenant recognises it (the failed-record log);
     ``suite`` is the expectation suite its extracts run through; ``match_keys`` are the keys
     the initial sync matches on, strongest first (implemented in :mod:`sync.keys`);
-    ``on_delete`` says what a delete in each system does to the other side.
+    ``on_delete`` says what a delete in each system does to the other side; ``endpoints``
+    where it lives in each API; ``unique_keys`` the fields (in groups, strongest first) that
+    name one record exactly, by which a create whose outcome is unknown (a timeout) is looked
+    up again (client-side, exact: Tripletex searches are fuzzy).
     """
 
     entity: Entity
@@ -101,6 +128,8 @@ class EntitySpec:
     label_en: str
     label_no: str
     fields: tuple[FieldSpec, ...]
+    endpoints: Endpoints
+    unique_keys: tuple[tuple[str, ...], ...] = ()
     winner: System = System.TRIPLETEX
     suite: str | None = None
     match_keys: tuple[str, ...] = ()
