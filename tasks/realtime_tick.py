@@ -28,7 +28,6 @@ from connectors.records import MalformedRecordError, RecordList
 from connectors.svenn.client import SvennClient
 from connectors.svenn.errors import CursorExpiredError
 from connectors.tripletex.client import TripletexClient
-from connectors.tripletex.writing import write_each
 from store.decisions import decisions_for
 from store.failures import resolve_failures
 from store.links import NewLink, links_for
@@ -382,11 +381,12 @@ class TenantTick:
         writes = [d.tripletex_write for d in decisions if d.tripletex_write is not None]
         if not self.tripletex.has_update_many(entity) or len(pending) < 2:
             return {}
-        outcomes = await write_each(
+        outcomes = await self.tripletex.update_each(
+            entity,
             writes,
-            lambda batch: self.tripletex.update_many(entity, batch),
             smallest_batch=2,  # the rest goes one by one: a clean refusal, or a stale retry
             fatal=_stops_the_tick,
+            one_by_one=False,  # ...by the per-record path, which re-reads and re-merges
         )
         return {
             d.link.svenn_id: written

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from prefect import task
@@ -17,6 +19,7 @@ from connectors.tripletex.client import TripletexClient
 from store.failures import open_failures
 from store.links import NewLink, links_for, save_links
 from store.state import StateStore
+from sync.merge import MergeDecision
 from sync.plan import PlannedFailure
 from sync.realtime import conflict_row, with_fields
 from sync.reconcile import DRIFT_TEXT, DriftKind, LinkedDrift, StoredLink, compare_linked
@@ -140,6 +143,20 @@ class ReconcileApplier(Applier):
         super().fail(new)
 
 
+REPAIR_CHUNK = 200  # drifts per approval check and per transaction of links
+WRITE_CONCURRENCY = 4  # Svenn updates in flight at once (it has no batch update)
+
+
+@dataclass(frozen=True)
+class _Repair:
+    """A drifted pair with a decision and both records: something to write."""
+
+    drift: LinkedDrift
+    decision: MergeDecision
+    svenn: Record
+    tripletex: Record
+
+
 async def repair_linked(
     applier: Applier,
     tripletex: TripletexClient,
@@ -147,53 +164,144 @@ async def repair_linked(
     drifts: Sequence[LinkedDrift],
     report: DriftReport,
 ) -> None:
-    """Write each merge to the side(s) that missed it; store the new agreed state on the link."""
+    """Write each merge to the side(s) that missed it; store the new agreed state on the link.
+
+    A chunk of drifts at a time: the approval gate; the chunk's conflicts logged before
+    anything is overwritten; Tripletex's updates in ``PUT <path>/list`` batches where it has
+    them; then Svenn's (it has no batch update) a few side by side, for the pairs whose
+    Tripletex write went through; the chunk's links and refusals in one transaction each."""
+    repairs: list[_Repair] = []
     for drift in drifts:
-        decision = drift.decision
-        if decision is None or drift.svenn is None or drift.tripletex is None:
+        if drift.decision is None or drift.svenn is None or drift.tripletex is None:
             report.add(drift.entity, drift.kind, drift.svenn_id, drift.tripletex_id, "reported")
-            continue
-        sv_rec, tx_rec = drift.svenn, drift.tripletex
-        if decision.conflicts:  # the value that lost is logged before it is overwritten
-            linked = drift.kind is DriftKind.LINKED_DIFFERENT
-            applier.fail([conflict_row(decision.conflicts, sv_rec, tx_rec, linked=linked)])
-        applier.check_gate()
-        try:
-            if decision.to_tripletex:
-                tx_rec = await tripletex.update(with_fields(tx_rec, decision.to_tripletex))
-            if decision.to_svenn:
-                sv_rec = await svenn.update(
-                    with_fields(sv_rec, decision.to_svenn), fields=list(decision.to_svenn)
-                )
-        except ApiError as error:
-            direction = (
-                Direction.SVENN_TO_TRIPLETEX
-                if decision.to_tripletex and tx_rec is drift.tripletex
-                else Direction.TRIPLETEX_TO_SVENN
+        else:
+            repairs.append(_Repair(drift, drift.decision, drift.svenn, drift.tripletex))
+    for start in range(0, len(repairs), REPAIR_CHUNK):
+        chunk = repairs[start : start + REPAIR_CHUNK]
+        await _repair_chunk(applier, tripletex, svenn, chunk, report)
+
+
+async def _repair_chunk(
+    applier: Applier,
+    tripletex: TripletexClient,
+    svenn: SvennClient,
+    chunk: Sequence[_Repair],
+    report: DriftReport,
+) -> None:
+    applier.fail(
+        [
+            conflict_row(
+                r.decision.conflicts,
+                r.svenn,
+                r.tripletex,
+                linked=r.drift.kind is DriftKind.LINKED_DIFFERENT,
             )
-            source = sv_rec if direction is Direction.SVENN_TO_TRIPLETEX else tx_rec
-            applier.fail([rejection(source, direction, error)])
-            report.add(drift.entity, drift.kind, drift.svenn_id, drift.tripletex_id, "failed")
+            for r in chunk
+            if r.decision.conflicts
+        ]
+    )
+    applier.check_gate()
+    to_tripletex = await _write_tripletex(tripletex, chunk)
+    to_svenn = await _write_svenn(svenn, chunk, to_tripletex)
+    links: list[NewLink] = []
+    refused: list[PlannedFailure] = []
+    for repair, tx_out, sv_out in zip(chunk, to_tripletex, to_svenn, strict=True):
+        drift = repair.drift
+        tx_rec = tx_out if isinstance(tx_out, Record) else repair.tripletex
+        sv_rec = sv_out if isinstance(sv_out, Record) else repair.svenn
+        if isinstance(tx_out, ApiError):
+            refused.append(rejection(sv_rec, Direction.SVENN_TO_TRIPLETEX, tx_out))
+        elif isinstance(sv_out, ApiError):
+            refused.append(rejection(tx_rec, Direction.TRIPLETEX_TO_SVENN, sv_out))
+        else:
+            links.append(
+                NewLink(
+                    entity=drift.entity.value,
+                    svenn_id=drift.svenn_id,
+                    tripletex_id=drift.tripletex_id,
+                    svenn_fingerprint=sv_rec.fingerprint(),
+                    tripletex_fingerprint=tx_rec.fingerprint(),
+                    base_snapshot=dict(repair.decision.merged),
+                    match_key="reconciled",
+                )
+            )
+            done = _repair(repair.decision)
+            report.add(
+                drift.entity, drift.kind, drift.svenn_id, drift.tripletex_id, done, drift.fields
+            )
             continue
-        link = NewLink(
-            entity=drift.entity.value,
-            svenn_id=drift.svenn_id,
-            tripletex_id=drift.tripletex_id,
-            svenn_fingerprint=sv_rec.fingerprint(),
-            tripletex_fingerprint=tx_rec.fingerprint(),
-            base_snapshot=dict(decision.merged),
-            match_key="reconciled",
+        report.add(drift.entity, drift.kind, drift.svenn_id, drift.tripletex_id, "failed")
+    applier.fail(refused)
+    with applier.store.sessions.begin() as session:
+        save_links(session, applier.tenant, links)
+
+
+async def _write_tripletex(
+    tripletex: TripletexClient, chunk: Sequence[_Repair]
+) -> list[Record | ApiError | None]:
+    """Per repair, Tripletex's record after its update, its refusal, or None (nothing to
+    write)."""
+    outcomes: list[Record | ApiError | None] = [None] * len(chunk)
+    by_entity: dict[Entity, list[int]] = {}
+    for index, repair in enumerate(chunk):
+        if repair.decision.to_tripletex:
+            by_entity.setdefault(repair.drift.entity, []).append(index)
+    for entity, indices in by_entity.items():
+        records = [with_fields(chunk[i].tripletex, chunk[i].decision.to_tripletex) for i in indices]
+        done: Sequence[Record | ApiError | None]
+        if tripletex.has_update_many(entity) and len(records) > 1:
+            done = await tripletex.update_each(entity, records, fatal=_never)
+        else:
+            done = await _side_by_side([partial(tripletex.update, r) for r in records])
+        for index, outcome in zip(indices, done, strict=True):
+            outcomes[index] = outcome
+    return outcomes
+
+
+async def _write_svenn(
+    svenn: SvennClient,
+    chunk: Sequence[_Repair],
+    to_tripletex: Sequence[Record | ApiError | None],
+) -> list[Record | ApiError | None]:
+    """Per repair, Svenn's record after its update, its refusal, or None (nothing to write, or
+    the pair's Tripletex write was refused)."""
+    indices = [
+        i
+        for i, repair in enumerate(chunk)
+        if repair.decision.to_svenn and not isinstance(to_tripletex[i], ApiError)
+    ]
+    calls = [
+        partial(
+            svenn.update,
+            with_fields(chunk[i].svenn, chunk[i].decision.to_svenn),
+            fields=list(chunk[i].decision.to_svenn),
         )
-        with applier.store.sessions.begin() as session:
-            save_links(session, applier.tenant, [link])
-        report.add(
-            drift.entity,
-            drift.kind,
-            drift.svenn_id,
-            drift.tripletex_id,
-            _repair(drift),
-            drift.fields,
-        )
+        for i in indices
+    ]
+    outcomes: list[Record | ApiError | None] = [None] * len(chunk)
+    for index, outcome in zip(indices, await _side_by_side(calls), strict=True):
+        outcomes[index] = outcome
+    return outcomes
+
+
+async def _side_by_side(
+    calls: Sequence[Callable[[], Awaitable[Record]]],
+) -> list[Record | ApiError]:
+    """Each call's record or its refusal, at most :data:`WRITE_CONCURRENCY` at once, in order."""
+    gate = asyncio.Semaphore(WRITE_CONCURRENCY)
+
+    async def one(call: Callable[[], Awaitable[Record]]) -> Record | ApiError:
+        async with gate:
+            try:
+                return await call()
+            except ApiError as error:
+                return error
+
+    return list(await asyncio.gather(*(one(call) for call in calls)))
+
+
+def _never(_error: ApiError) -> bool:
+    return False  # every refusal becomes the pair's failed-record row, as one by one
 
 
 async def align_linked(
@@ -212,17 +320,13 @@ async def align_linked(
     await repair_linked(applier, tripletex, svenn, drifts, report)
 
 
-def _repair(drift: LinkedDrift) -> str:
-    assert drift.decision is not None
+def _repair(decision: MergeDecision) -> str:
     targets = [
         name
-        for name, writes in (
-            ("Svenn", drift.decision.to_svenn),
-            ("Tripletex", drift.decision.to_tripletex),
-        )
+        for name, writes in (("Svenn", decision.to_svenn), ("Tripletex", decision.to_tripletex))
         if writes
     ]
-    conflicts = len(drift.decision.conflicts)
+    conflicts = len(decision.conflicts)
     text = "updated " + " and ".join(targets)
     return text + (f" ({conflicts} conflict(s), precedence rule applied)" if conflicts else "")
 

@@ -350,6 +350,26 @@ async def test_a_stale_item_refuses_the_whole_batch(tx: TripletexClient, sandbox
 
 
 @pytest.mark.anyio
+async def test_update_each_takes_out_the_item_tripletex_names_within_its_own_batch(
+    tx: TripletexClient, sandbox: str
+) -> None:
+    tx.batch_size = 2
+    ids = ["10002", "10003", "10004", "10005", "10006"]
+    before = (await tx.get_many(Entity.CUSTOMER, ids)).of(Customer)
+    changed = [c.model_copy(update={"email": f"ny{c.id}@kunde.no"}) for c in before]
+    changed[3] = changed[3].model_copy(update={"organization_number": "123"})  # [1] of batch 2
+    outcomes = await tx.update_each(Entity.CUSTOMER, changed)
+    assert isinstance(outcomes[3], TripletexValidationError)
+    written = [o for i, o in enumerate(outcomes) if i != 3]
+    assert [getattr(o, "email", None) for o in written] == [
+        f"ny{c.id}@kunde.no" for i, c in enumerate(before) if i != 3
+    ]
+    stored = {str(r["id"]): r for r in rows(state_of(sandbox), "customer")}
+    assert stored[ids[3]].get("email") != f"ny{ids[3]}@kunde.no"  # the refused one only
+    assert stored[ids[2]]["email"] == f"ny{ids[2]}@kunde.no"
+
+
+@pytest.mark.anyio
 async def test_update_projects_uses_put_list(tx: TripletexClient) -> None:
     [project] = (await tx.list(Entity.PROJECT)).of(Project)
     tx.api.counters.reset()

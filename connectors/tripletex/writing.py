@@ -216,6 +216,32 @@ class TripletexWrites:
             raise ValueError(f"Tripletex has no batch update for {api.name} records")
         return await self._update_many(api, records)
 
+    async def update_each(
+        self,
+        entity: Entity,
+        records: Sequence[R],
+        *,
+        fatal: Callable[[ApiError], bool] = _retryable,
+        smallest_batch: int = 1,
+        one_by_one: bool = True,
+    ) -> list[R | ApiError | None]:
+        """Update by :func:`write_each`, one outcome per record: the record as Tripletex holds
+        it after, or its refusal (``None``: left unsent for the caller, ``one_by_one=False``).
+        Each ``PUT <path>/list`` holds at most ``batch_size`` records and runs the protocol on
+        its own, so an index Tripletex names is always one of that batch."""
+        outcomes: list[R | ApiError | None] = []
+        for start in range(0, len(records), max(1, self.batch_size)):
+            chunk = records[start : start + max(1, self.batch_size)]
+            done = await write_each(
+                chunk,
+                lambda batch: self.update_many(entity, batch),
+                self.update if one_by_one else None,
+                fatal=fatal,
+                smallest_batch=smallest_batch,
+            )
+            outcomes += [cast(R | ApiError | None, outcome) for outcome in done]
+        return outcomes
+
     async def _update_many(self, api: EntityApi, records: Sequence[R]) -> list[R]:
         """The records as Tripletex holds them after the update, in order.
 
