@@ -26,7 +26,7 @@ from store.tenancy import Parties
 from tasks.activation import Refusal, take_keys_from_secret_blocks
 from tasks.alerts import review_requested
 from tasks.approval import signs_of_life, take_review
-from tasks.extract import check_extracts, extract_both_sides
+from tasks.extract import check_extracts, extract_both_sides, unwalked
 from tasks.initial_sync import sync_approved_tenant
 from tasks.planning import all_decisions, preview_plan
 from tasks.report import CLI, artifact_key, plan_summary, publish_plan, tenant_run_name
@@ -70,8 +70,8 @@ async def preview(store: StateStore, tenant: str, parties: Parties) -> str:
     """Build the initial-sync plan without writing, publish it, and return its summary."""
     async with tenant_clients(tenant) as (tripletex, svenn):
         extracts = await extract_both_sides(tripletex, svenn)
-    excluded = check_extracts(extracts, all_decisions(store, tenant))
-    plan = preview_plan(store, tenant, extracts, excluded)
+    excluded = check_extracts(unwalked(extracts), all_decisions(store, tenant))
+    plan = preview_plan(store, tenant, unwalked(extracts), unwalked(excluded))
     await publish_plan(tenant, plan, extracts.counts(), parties=parties.describe())
     return plan_summary(tenant, plan)
 

@@ -31,7 +31,7 @@ from store.links import tripletex_to_svenn
 from store.models import IntegrationStatus
 from store.state import StateStore
 from sync.records import SYNC_ORDER
-from tasks.extract import check_extracts, extract_both_sides
+from tasks.extract import check_extracts, extract_both_sides, unwalked
 from tasks.fleet import active_tenants, describe_error, run_for_tenants
 from tasks.planning import all_decisions
 from tasks.push import push_for_active
@@ -152,8 +152,8 @@ async def reconcile_tenant(store: StateStore, tenant: str, run_id: str) -> Drift
     report = DriftReport(tenant)
     async with tenant_clients(tenant) as (tripletex, svenn):
         extracts = await extract_both_sides(tripletex, svenn)
-        excluded = check_extracts(extracts, all_decisions(store, tenant))
-        drifts = compare_tenant(store, tenant, extracts)
+        excluded = check_extracts(unwalked(extracts), all_decisions(store, tenant))
+        drifts = compare_tenant(store, tenant, unwalked(extracts))
         await repair_linked(applier, tripletex, svenn, drifts, report)
         quiet = Progress(None, 1)  # no progress artifact: the drift report says what happened
         plans, created_in_svenn = await step_one(applier, svenn, extracts, excluded, quiet)

@@ -19,7 +19,7 @@ from store.models import IntegrationStatus
 from store.state import StateStore
 from sync.records import SYNC_ORDER, System
 from tasks.apply import Applier
-from tasks.extract import check_extracts, extract_both_sides
+from tasks.extract import check_extracts, extract_both_sides, unwalked
 from tasks.planning import all_decisions
 from tasks.report import Progress, tenant_run_name
 from tasks.retry import Backoff, choose_rows, claim_tenant, keys_by_entity, settle
@@ -37,7 +37,7 @@ async def retry_tenant(
     only = keys_by_entity(rows)
     async with tenant_clients(tenant) as (tripletex, svenn):
         extracts = await extract_both_sides(tripletex, svenn)
-        excluded = check_extracts(extracts, all_decisions(store, tenant))
+        excluded = check_extracts(unwalked(extracts), all_decisions(store, tenant))
         progress = await Progress.start(tenant, len(rows), "retry-failed")
         plans, _ = await step_one(applier, svenn, extracts, excluded, progress, only=only)
         await step_two(applier, tripletex, svenn, extracts, plans, progress)
@@ -46,7 +46,7 @@ async def retry_tenant(
         entity: {system.value: extracts.side(system)[entity] for system in System}
         for entity in SYNC_ORDER
     }
-    outcome = settle(store, tenant, rows, read, by=by, since=since)
+    outcome = settle(store, tenant, rows, unwalked(read), by=by, since=since)
     await progress.finish(f"{outcome['resolved']} resolved, {outcome['still_open']} still open")
     logger.info(
         "retry of %s: %d rows, %d resolved, %d still open",

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sync import normalize
@@ -152,6 +153,17 @@ KINDS: Mapping[str, Kind] = _kinds()
 
 def comparable(name: str, value: Any) -> Any:
     """The value as compared: formatting, case and empty-vs-missing do not count."""
+    if isinstance(value, str):  # most values: each distinct one is worked out once
+        return _comparable_text(name, value)
+    return _comparable(name, value)
+
+
+@lru_cache(maxsize=1 << 16)
+def _comparable_text(name: str, value: str) -> Any:
+    return _comparable(name, value)
+
+
+def _comparable(name: str, value: Any) -> Any:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     kind = KINDS.get(name, Kind.TEXT)

@@ -27,7 +27,7 @@ from store.models import IntegrationStatus
 from store.state import StateStore
 from sync.records import SYNC_ORDER
 from tasks.apply import Applier
-from tasks.extract import check_extracts, extract_both_sides
+from tasks.extract import check_extracts, extract_both_sides, unwalked
 from tasks.planning import all_decisions
 from tasks.push import push_for_active
 from tasks.report import Progress, failure_row, publish_summary
@@ -117,7 +117,7 @@ async def sync_tenant(store: StateStore, tenant: str, run_id: str) -> dict[str, 
     async with tenant_clients(tenant) as (tripletex, svenn):
         extracts = await extract_both_sides(tripletex, svenn)
         logger.info("read %s", extracts.counts())
-        excluded = check_extracts(extracts, all_decisions(store, tenant))
+        excluded = check_extracts(unwalked(extracts), all_decisions(store, tenant))
         progress = await Progress.start(tenant, extracts.total())
         applier.on_progress = progress.advance
         plans, created_in_svenn = await step_one(applier, svenn, extracts, excluded, progress)
@@ -126,8 +126,8 @@ async def sync_tenant(store: StateStore, tenant: str, run_id: str) -> dict[str, 
     verification = verify_after_sync(
         store,
         tenant,
-        {e: extracts.tripletex[e] + created_in_tripletex[e] for e in SYNC_ORDER},
-        {e: extracts.svenn[e] + created_in_svenn[e] for e in SYNC_ORDER},
+        unwalked({e: extracts.tripletex[e] + created_in_tripletex[e] for e in SYNC_ORDER}),
+        unwalked({e: extracts.svenn[e] + created_in_svenn[e] for e in SYNC_ORDER}),
     )
     applier.fail(verification.failures)
     status = finish_initial_sync(store, tenant, verification.ok, run_id)

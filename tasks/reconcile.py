@@ -25,7 +25,7 @@ from sync.realtime import conflict_row, with_fields
 from sync.reconcile import DRIFT_TEXT, DriftKind, LinkedDrift, StoredLink, compare_linked
 from sync.records import SYNC_ORDER, Direction, Entity, Record
 from tasks.apply import Applier, rejection
-from tasks.extract import Extracts
+from tasks.extract import Extracts, unwalked
 from tasks.report import MAX_TABLE_ROWS, artifact_key, markdown_table
 
 _NOT_REPAIRED = ("reported", "failed")
@@ -316,7 +316,7 @@ async def align_linked(
     value, and the lost value is a ``FIELD_CONFLICT`` row) and written, so that every linked
     pair agrees on every synced field from the start. Uses ``extracts`` as read before the run's
     writes: the pairs it aligns are ones no write of this run touched."""
-    drifts = compare_tenant(applier.store, applier.tenant, extracts, unagreed_only=True)
+    drifts = compare_tenant(applier.store, applier.tenant, unwalked(extracts), unagreed_only=True)
     await repair_linked(applier, tripletex, svenn, drifts, report)
 
 
