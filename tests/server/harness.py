@@ -253,6 +253,9 @@ class PrefectServer:
     process: ManagedProcess
     env: dict[str, str] = field(default_factory=dict)  # for CLI/worker subprocesses
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+    # schedules run_on_schedule added, and the active ones it set aside, per deployment
+    _added: dict[str, list[str]] = field(default_factory=dict)
+    _set_aside: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ui_url(self) -> str:
@@ -355,26 +358,39 @@ class PrefectServer:
     def run_on_schedule(
         self, name: str, interval_seconds: float, parameters: Mapping[str, Any] | None = None
     ) -> None:
-        """Add a short interval schedule (with ``parameters``) to ``flow/deployment`` and
-        un-pause it: the server's scheduler then creates its runs, as in production."""
-        deployment_id = self.deployment(name)["id"]
+        """Give ``flow/deployment`` a short interval schedule (with ``parameters``) as its only
+        active one, and un-pause it: the server's scheduler then creates its runs, as in
+        production. :meth:`pause` puts the deployment's own schedules back."""
+        deployment = self.deployment(name)
+        path = f"/deployments/{deployment['id']}/schedules"
+        for schedule in deployment.get("schedules") or []:  # prefect.yaml's, or a test's before
+            if schedule.get("active"):
+                self.api("PATCH", f"{path}/{schedule['id']}", json={"active": False})
+                self._set_aside.setdefault(name, []).append(str(schedule["id"]))
         schedule = {
             "schedule": {"interval": interval_seconds},
             "active": True,
             "parameters": dict(parameters or {}),
         }
-        self.api("POST", f"/deployments/{deployment_id}/schedules", json=[schedule])
-        self.api("PATCH", f"/deployments/{deployment_id}", json={"paused": False})
+        (added,) = self.api("POST", path, json=[schedule])
+        self._added.setdefault(name, []).append(str(added["id"]))
+        self.api("PATCH", f"/deployments/{deployment['id']}", json={"paused": False})
 
     def pause(self, name: str) -> None:
-        """Pause ``flow/deployment``'s schedules and cancel its runs that have not finished,
-        so none is left for a later test's worker."""
+        """Pause ``flow/deployment``'s schedules, cancel its runs that have not finished, so
+        none is left for a later test's worker, and give it back the schedules it had before
+        :meth:`run_on_schedule`."""
         deployment_id = self.deployment(name)["id"]
         self.api("PATCH", f"/deployments/{deployment_id}", json={"paused": True})
         for run in self.flow_runs(name):
             if (run.get("state") or {}).get("type") not in FINAL_STATES:
                 cancel = {"state": {"type": "CANCELLED", "message": "test over"}, "force": True}
                 self.api("POST", f"/flow_runs/{run['id']}/set_state", json=cancel)
+        path = f"/deployments/{deployment_id}/schedules"
+        for schedule_id in self._added.pop(name, []):
+            self.api("DELETE", f"{path}/{schedule_id}")
+        for schedule_id in self._set_aside.pop(name, []):
+            self.api("PATCH", f"{path}/{schedule_id}", json={"active": True})
 
     @contextmanager
     def worker(self, env: Mapping[str, str], name: str = "worker") -> Iterator[Worker]:
