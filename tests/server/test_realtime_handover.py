@@ -25,12 +25,17 @@ def _at(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _ticked(server: PrefectServer) -> list[dict[str, Any]]:
-    """The windows that ended after ticking (their summary artifact; a window that ended
-    unticked publishes none), by start."""
+def _runs(server: PrefectServer, since: dt.datetime) -> list[dict[str, Any]]:
+    """The realtime runs created since ``since`` (the server is shared with earlier tests)."""
+    return [r for r in server.flow_runs(REALTIME) if _at(r["created"]) >= since]
+
+
+def _ticked(server: PrefectServer, since: dt.datetime) -> list[dict[str, Any]]:
+    """The windows made since ``since`` that ended after ticking (their summary artifact; a
+    window that ended unticked publishes none), by start."""
     done = [
         run
-        for run in server.flow_runs(REALTIME)
+        for run in _runs(server, since)
         if (run.get("state") or {}).get("type") == "COMPLETED" and run.get("start_time")
     ]
     return sorted(
@@ -41,10 +46,11 @@ def _ticked(server: PrefectServer) -> list[dict[str, Any]]:
 
 def test_each_scheduled_window_ticks_until_a_later_one_took_over(server_path: ServerPath):
     server = server_path.server
+    since = dt.datetime.now(dt.UTC)
     server.run_on_schedule(REALTIME, 10, WINDOW)
     try:
         deadline = time.monotonic() + 600
-        while time.monotonic() < deadline and len(_ticked(server)) < 3:
+        while time.monotonic() < deadline and len(_ticked(server, since)) < 3:
             time.sleep(2)
         # End it the way windows end: no new ones from the schedule, and one last window that
         # ticks once; every window still running hands over to it and ends on its own, so no
@@ -52,11 +58,11 @@ def test_each_scheduled_window_ticks_until_a_later_one_took_over(server_path: Se
         _no_more_scheduled(server)
         last = _last_window(server)
         server.wait_for_state(last, timeout=300)
-        _wait_until_none_live(server)
+        _wait_until_none_live(server, since)
     finally:
         server.pause(REALTIME)
-    ticked = _ticked(server)
-    runs = _table(server, ticked)
+    ticked = _ticked(server, since)
+    runs = _table(_runs(server, since), ticked)
     assert len(ticked) >= 3, runs
     # no gap: sorted by start, each ticking window started before the ones before it had all
     # ended (a window stops only once a later one holds the baton; runs start in any order)
@@ -96,20 +102,20 @@ def _last_window(server: PrefectServer) -> str:
     return str(run["id"])
 
 
-def _wait_until_none_live(server: PrefectServer, within: float = 300) -> None:
+def _wait_until_none_live(server: PrefectServer, since: dt.datetime, within: float = 300) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        states = {(r.get("state") or {}).get("type") for r in server.flow_runs(REALTIME)}
+        states = {(r.get("state") or {}).get("type") for r in _runs(server, since)}
         if not states & {"PENDING", "RUNNING", "CANCELLING"}:
             return
         time.sleep(1)
 
 
-def _table(server: PrefectServer, ticked: list[dict[str, Any]]) -> str:
+def _table(runs: list[dict[str, Any]], ticked: list[dict[str, Any]]) -> str:
     """Every run of the test, by start: name, state, when it was due, started and ended,
     whether it ticked, and its state's message."""
     ticking = {run["id"] for run in ticked}
-    rows = sorted(server.flow_runs(REALTIME), key=lambda r: r.get("start_time") or "~")
+    rows = sorted(runs, key=lambda r: r.get("start_time") or "~")
     return "\n".join(
         " | ".join(
             str(cell)
