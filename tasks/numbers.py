@@ -6,12 +6,10 @@ import asyncio
 from collections.abc import Sequence
 
 from connectors.errors import ApiError
-from connectors.svenn.client import SvennClient
+from connectors.svenn.client import WRITE_CONCURRENCY, SvennClient
 from sync.numbers import assigned_numbers
 from sync.realtime import with_fields
 from sync.records import Record
-
-CONCURRENCY = 4
 
 
 async def write_back_numbers(
@@ -20,7 +18,7 @@ async def write_back_numbers(
     """For (created Tripletex record, Svenn source) pairs: PATCH each assigned number into the
     Svenn record. Returns the pairs with the Svenn record as it is now, and each Tripletex
     record whose number Svenn refused with Svenn's error (that pair keeps its Svenn record)."""
-    gate = asyncio.Semaphore(CONCURRENCY)
+    gate = asyncio.Semaphore(WRITE_CONCURRENCY)
     refused: list[tuple[Record, ApiError]] = []
 
     async def one(created: Record, source: Record) -> tuple[Record, Record]:

@@ -25,7 +25,7 @@ from typing import Any
 
 from connectors.errors import ApiError, StaleVersionError
 from connectors.records import MalformedRecordError, RecordList
-from connectors.svenn.client import SvennClient
+from connectors.svenn.client import WRITE_CONCURRENCY, SvennClient
 from connectors.svenn.errors import CursorExpiredError
 from connectors.tripletex.client import TripletexClient
 from store.decisions import decisions_for
@@ -70,7 +70,6 @@ KEEP_OPEN = (
     ReasonCode.DELETE_NOT_SYNCED.value,
 )
 FULL_READ_ABOVE = 300  # more changed ids than this: read the whole list instead of by id
-WRITE_CONCURRENCY = 4
 UNKNOWN_VERSION = -1  # a feed event without a version: never taken for our own echo
 
 

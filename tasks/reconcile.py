@@ -14,7 +14,7 @@ from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from connectors.errors import ApiError
-from connectors.svenn.client import SvennClient
+from connectors.svenn.client import WRITE_CONCURRENCY, SvennClient
 from connectors.tripletex.client import TripletexClient
 from store.failures import open_failures
 from store.links import NewLink, links_for, save_links
@@ -144,7 +144,6 @@ class ReconcileApplier(Applier):
 
 
 REPAIR_CHUNK = 200  # drifts per approval check and per transaction of links
-WRITE_CONCURRENCY = 4  # Svenn updates in flight at once (it has no batch update)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ from sync.records import Entity, Record
 __all__ = ["MAX_BATCH", "PAGE_LIMIT", "CreateOutcome", "SvennClient", "Tenant"]
 
 R = TypeVar("R", bound=Record)
+# Single-record writes a sync keeps in flight at once per tenant (Svenn has no batch update).
+WRITE_CONCURRENCY = 4
 Reader = Callable[[Mapping[str, Any]], R]
 
 

@@ -113,12 +113,36 @@ class TripletexWrites:
         return (await self._create_batch(api, [record], single=True))[0]
 
     async def create_each(self, entity: Entity, records: Sequence[R]) -> list[R | ApiError]:
-        """Create one batch (at most ``batch_size`` records) by :func:`write_each`: one outcome
-        per record, the created record or Tripletex's refusal of it."""
-        outcomes = await write_each(
+        """Create by :func:`write_each`: one outcome per record, the created record or
+        Tripletex's refusal of it (see :meth:`_each_batch`)."""
+        outcomes = await self._each_batch(
             records, lambda batch: self.create_many(entity, batch), self.create
         )
         return [cast(R | ApiError, outcome) for outcome in outcomes]
+
+    async def _each_batch(
+        self,
+        records: Sequence[R],
+        write_many: Callable[[list[R]], Awaitable[Sequence[R]]],
+        write_one: Callable[[R], Awaitable[R]] | None,
+        *,
+        fatal: Callable[[ApiError], bool] = _retryable,
+        smallest_batch: int = 1,
+    ) -> list[R | ApiError | None]:
+        """:func:`write_each` on one ``<path>/list`` batch of at most ``batch_size`` records at
+        a time, so an index Tripletex names in a refusal is always one of that batch."""
+        size = max(1, self.batch_size)
+        outcomes: list[R | ApiError | None] = []
+        for start in range(0, len(records), size):
+            done = await write_each(
+                records[start : start + size],
+                write_many,
+                write_one,
+                fatal=fatal,
+                smallest_batch=smallest_batch,
+            )
+            outcomes += [cast(R | ApiError | None, outcome) for outcome in done]
+        return outcomes
 
     async def _create_many(self, api: EntityApi, records: Sequence[R]) -> list[R]:
         created: list[R] = []
@@ -226,21 +250,15 @@ class TripletexWrites:
         one_by_one: bool = True,
     ) -> list[R | ApiError | None]:
         """Update by :func:`write_each`, one outcome per record: the record as Tripletex holds
-        it after, or its refusal (``None``: left unsent for the caller, ``one_by_one=False``).
-        Each ``PUT <path>/list`` holds at most ``batch_size`` records and runs the protocol on
-        its own, so an index Tripletex names is always one of that batch."""
-        outcomes: list[R | ApiError | None] = []
-        for start in range(0, len(records), max(1, self.batch_size)):
-            chunk = records[start : start + max(1, self.batch_size)]
-            done = await write_each(
-                chunk,
-                lambda batch: self.update_many(entity, batch),
-                self.update if one_by_one else None,
-                fatal=fatal,
-                smallest_batch=smallest_batch,
-            )
-            outcomes += [cast(R | ApiError | None, outcome) for outcome in done]
-        return outcomes
+        it after, or its refusal (``None``: left unsent for the caller, ``one_by_one=False``);
+        see :meth:`_each_batch`."""
+        return await self._each_batch(
+            records,
+            lambda batch: self.update_many(entity, batch),
+            self.update if one_by_one else None,
+            fatal=fatal,
+            smallest_batch=smallest_batch,
+        )
 
     async def _update_many(self, api: EntityApi, records: Sequence[R]) -> list[R]:
         """The records as Tripletex holds them after the update, in order.
