@@ -153,7 +153,9 @@ def forget(roots: tuple[str, str]) -> None:
         httpx.delete(f"{root}/_admin/requests", timeout=60).raise_for_status()
 
 
-async def one_tick(store: Any, pool: Any, concurrency: int = 50) -> dict[str, Any]:
+async def one_tick(
+    store: Any, pool: Any, concurrency: int = 50, clock: Any = None
+) -> dict[str, Any]:
     from flows.realtime_sync import tick_all
 
     outcomes = await tick_all(
@@ -165,6 +167,7 @@ async def one_tick(store: Any, pool: Any, concurrency: int = 50) -> dict[str, An
         concurrency=concurrency,
         lease=dt.timedelta(seconds=60),
         initial_sync_lease=dt.timedelta(seconds=120),
+        clock=clock,
     )
     failed = {t: o.error for t, o in outcomes.items() if not o.ok}
     if failed:
@@ -213,6 +216,7 @@ async def quiet_and_fleet(args: argparse.Namespace, roots: tuple[str, str], stor
         if profiler:
             profiler.disable()
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
         tx, sv = requests(roots[0]), requests(roots[1])
         writes = [r for r in tx + sv if r["method"] != "GET"]
         per_tenant_tx = len(tx) / args.tenants / len(ENTITIES)
@@ -234,8 +238,84 @@ async def quiet_and_fleet(args: argparse.Namespace, roots: tuple[str, str], stor
             per_tenant_ms = cpu / args.tenants * 1000
             name = "quiet realtime tick, CPU per active tenant"
             record(name, per_tenant_ms, "ms", 0.5, wall=wall, tenants=args.tenants)
+            await quiet_with_webhooks(args, roots, store, pool, tenants)
     finally:
         await pool.aclose()
+
+
+async def quiet_with_webhooks(
+    args: argparse.Namespace,
+    roots: tuple[str, str],
+    store: Any,
+    pool: Any,
+    tenants: list[tuple[str, str, str]],
+) -> None:
+    """1b. The same fleet with healthy webhook subscriptions (``sync.push_schedule``): a quiet
+    regular tick reads only Svenn's feed; Tripletex is polled once per fallback interval. Then
+    the floor: the CPU of the same request sent bare with httpx, no sync code around it."""
+    from sqlalchemy import update
+
+    from store.models import Integration
+    from store.webhooks import HEALTHY
+    from tasks.push_wake import PushClock
+
+    with store.sessions.begin() as session:
+        session.execute(
+            update(Integration).values(
+                push_status=HEALTHY, tripletex_polled_at=dt.datetime.now(dt.UTC)
+            )
+        )
+    clock = PushClock(enabled=True, fallback_seconds=300)
+    await one_tick(store, pool, clock=clock)
+    forget(roots)
+    cpu, started = time.process_time(), time.perf_counter()
+    await one_tick(store, pool, clock=clock)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - started
+    sent = len(requests(roots[0])) + len(requests(roots[1]))
+    floor = await bare_request_cpu(roots[1], tenants)
+    per_tenant_ms = cpu / args.tenants * 1000
+    print(
+        f"\n1b. with healthy webhooks (Tripletex polled once per 300 s fallback): "
+        f"{sent / args.tenants:.2f} requests per tenant, {per_tenant_ms:.2f} ms CPU per tenant "
+        f"({wall:.2f} s wall for {args.tenants})\n"
+        f"   the same feed request sent bare with httpx: {floor * 1000:.2f} ms CPU each "
+        f"(the HTTP library's share; the rest, {per_tenant_ms - floor * 1000:.2f} ms, is ours)"
+    )
+    name = "quiet realtime tick with webhooks, CPU per active tenant"
+    record(name, per_tenant_ms, "ms", 0.5, wall=wall, requests=sent / args.tenants)
+    record("bare httpx request, CPU each", floor * 1000, "ms")
+
+
+async def bare_request_cpu(sv_root: str, tenants: list[tuple[str, str, str]]) -> float:
+    """CPU seconds per request of each tenant's feed read from its latest cursor (what a quiet
+    tick reads), sent bare with httpx: one client per tenant, as the sync keeps them, 50 at a
+    time, after one warm-up round."""
+    from connectors.svenn.reader import PAGE_LIMIT
+
+    clients = [
+        httpx.AsyncClient(base_url=f"{sv_root}/api/v1", headers={"Authorization": f"Bearer {key}"})
+        for _, _, key in tenants
+    ]
+    gate = asyncio.Semaphore(50)
+
+    cursors: dict[int, str] = {}
+
+    async def read(n: int, client: httpx.AsyncClient) -> None:
+        async with gate:
+            if n not in cursors:
+                cursors[n] = (await client.get("/changes/latest")).json()["cursor"]
+            params: dict[str, str | int] = {"limit": PAGE_LIMIT, "cursor": cursors[n]}
+            response = await client.get("/changes", params=params)
+            response.raise_for_status()
+
+    try:
+        await asyncio.gather(*(read(n, c) for n, c in enumerate(clients)))
+        cpu = time.process_time()
+        await asyncio.gather(*(read(n, c) for n, c in enumerate(clients)))
+        return (time.process_time() - cpu) / len(clients)
+    finally:
+        for client in clients:
+            await client.aclose()
 
 
 async def latency(args: argparse.Namespace, roots: tuple[str, str], store: Any) -> None:
