@@ -166,7 +166,8 @@ def test_an_approval_given_right_after_a_kill_at_the_pause_is_carried_out(tmp_pa
             "SVENN_SYNC_SVENN_BASE_URL": pair.svenn_url,
             "SVENN_SYNC_TRIPLETEX_CONSUMER_TOKEN": pair.consumer_token,
             "SVENN_SYNC_ENCRYPTION_KEY": TEST_KEY,
-            "SVENN_SYNC_ACTIVATION_HEARTBEAT_SECONDS": "100",  # alive when approve starts
+            # alive when approve starts (silent < 3 beats = 90 s); taken for gone after 1.5 beats
+            "SVENN_SYNC_ACTIVATION_HEARTBEAT_SECONDS": "30",
             "TRIPLETEX_EMPLOYEE_TOKEN": pair.employee_token,
             "SVENN_API_KEY": pair.svenn_api_key,
         }
