@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -69,18 +69,22 @@ def sandbox_cpu() -> float:
 
 
 @contextmanager
-def sandboxes() -> Iterator[tuple[str, str]]:
-    """Both sandboxes in their own processes (so their work does not share our GIL)."""
+def sandboxes(
+    tripletex_args: Sequence[str] = (), svenn_args: Sequence[str] = ()
+) -> Iterator[tuple[str, str]]:
+    """Both sandboxes in their own processes (so their work does not share our GIL), with
+    extra command-line arguments (e.g. ``--seed FILE``)."""
     tx_port, sv_port = free_port(), free_port()
     python = sys.executable
+    tripletex = [python, "-m", "sandboxes.tripletex", "--port", str(tx_port), "--rate-limit", "0"]
     procs = [
         subprocess.Popen(
-            [python, "-m", "sandboxes.tripletex", "--port", str(tx_port), "--rate-limit", "0"],
+            [*tripletex, *tripletex_args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         ),
         subprocess.Popen(
-            [python, "-m", "sandboxes.svenn", "--port", str(sv_port)],
+            [python, "-m", "sandboxes.svenn", "--port", str(sv_port), *svenn_args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         ),
@@ -89,7 +93,7 @@ def sandboxes() -> Iterator[tuple[str, str]]:
     roots = (f"http://127.0.0.1:{tx_port}", f"http://127.0.0.1:{sv_port}")
     try:
         for root, probe in zip(roots, ("/_admin/companies", "/openapi.json"), strict=True):
-            for _ in range(600):
+            for _ in range(1200):
                 try:
                     httpx.get(root + probe, timeout=1).raise_for_status()
                     break

@@ -115,7 +115,9 @@ def _row(
         return f"| {name} | not measured | {bound} | |"
     value = float(line["value"])
     shown = f"{value:.4g} {line.get('unit', unit)}"
-    if "cpu" in line:
+    if "cpu" in line and "sandbox_cpu" in line:
+        shown += f" ({float(line['cpu']):.3g} s CPU; sandboxes {float(line['sandbox_cpu']):.3g} s)"
+    elif "cpu" in line:
         shown += f" ({float(line['cpu']):.3g} s CPU)"
     if "wall" in line:
         shown += f" ({float(line['wall']):.3g} s wall)"

@@ -31,6 +31,7 @@ In pytest, the fixtures in ``tests/server/conftest.py`` do this once per session
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import signal
@@ -367,8 +368,11 @@ class PrefectServer:
             if schedule.get("active"):
                 self.api("PATCH", f"{path}/{schedule['id']}", json={"active": False})
                 self._set_aside.setdefault(name, []).append(str(schedule["id"]))
+        # anchored now: the first run is due at once, not at the next multiple of the interval
+        # counted from Prefect's default anchor (up to a whole interval of waiting)
+        anchor = dt.datetime.now(dt.UTC).isoformat()
         schedule = {
-            "schedule": {"interval": interval_seconds},
+            "schedule": {"interval": interval_seconds, "anchor_date": anchor, "timezone": "UTC"},
             "active": True,
             "parameters": dict(parameters or {}),
         }
