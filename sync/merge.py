@@ -175,7 +175,7 @@ def _comparable(name: str, value: Any) -> Any:
         return normalize.phone(str(value)) or str(value).strip()
     if kind is Kind.CUSTOMER_NUMBER:
         text = str(value).strip()
-        return int(text) if text.isdigit() else text
+        return int(text) if normalize.ascii_digits(text) else text
     if kind is Kind.ADDRESS:
         return _comparable_address(value)
     if isinstance(value, str):

@@ -57,9 +57,15 @@ def without_controls(raw: str, *, multiline: bool = False) -> str:
     return _CONTROLS.sub("", raw.replace("\r\n", "\n").replace("\r", "\n"))
 
 
+def ascii_digits(text: str) -> bool:
+    """True when ``text`` is one or more of 0-9 only. ``str.isdigit`` alone also takes "²" and
+    other digits ``int`` cannot read, and a record holding one must not stop a run."""
+    return text.isascii() and text.isdigit()
+
+
 def org_number_check_digit(first8: str) -> int | None:
     """Mod-11 check digit for the first eight digits, or None when no valid one exists."""
-    if len(first8) != 8 or not first8.isdigit():
+    if len(first8) != 8 or not ascii_digits(first8):
         return None
     remainder = sum(int(d) * w for d, w in zip(first8, ORG_NUMBER_WEIGHTS, strict=True)) % 11
     check = (11 - remainder) % 11
@@ -68,7 +74,7 @@ def org_number_check_digit(first8: str) -> int | None:
 
 def is_valid_org_number(value: str) -> bool:
     """True when ``value`` is exactly nine digits with a correct mod-11 check digit."""
-    if len(value) != 9 or not value.isdigit():
+    if len(value) != 9 or not ascii_digits(value):
         return False
     return org_number_check_digit(value[:8]) == int(value[8])
 

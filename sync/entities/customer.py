@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from pydantic import field_validator
 
 from sync.entities.spec import DeleteRule, Endpoints, EntitySpec, FieldSpec, Kind, OnDelete
+from sync.normalize import ascii_digits
 from sync.records import Address, Entity, Record, System
 
 _T, _S = System.TRIPLETEX, System.SVENN
@@ -32,7 +33,7 @@ class Customer(Record):
     @classmethod
     def _digits_as_int(cls, value: Any) -> Any:
         """Store "123" as 123 so both systems fingerprint the same number alike."""
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and ascii_digits(value.strip()):
             return int(value.strip())
         return value
 
