@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -77,13 +76,15 @@ class MatchResult:
 def records_frame(records: Sequence[Record]) -> pd.DataFrame:
     """One row per record, one column per field; ``postal_address`` becomes ``postal_code``."""
     if records and len({type(record) for record in records}) == 1:
-        # Column by column from the models' own attributes, as plain objects (the keys make
-        # text of the columns they use): one attrgetter call per record, then transposed.
-        names = list(type(records[0]).model_fields)
-        # (every record has at least ``id`` and ``version``: the getter always gives tuples)
-        rows = map(attrgetter(*names), records)
-        columns = dict(zip(names, zip(*rows, strict=True), strict=True))
-        frame = pd.DataFrame({n: pd.Series(v, dtype=object) for n, v in columns.items()})
+        # Column by column from the models' own field values (their ``__dict__``), as plain
+        # objects (the keys make text of the columns they use).
+        fields = list(map(vars, records))
+        frame = pd.DataFrame(
+            {
+                name: pd.Series([values[name] for values in fields], dtype=object)
+                for name in type(records[0]).model_fields
+            }
+        )
     else:
         frame = pd.DataFrame([dict(record) for record in records])
     if "postal_address" in frame.columns:
