@@ -243,8 +243,9 @@ def match_on_keys(
     _collect_links(result, linked)
     if apart:
         result.kept_apart = len(pd.concat(apart).drop_duplicates())
-    result.unmatched_tripletex = sorted(sides["tripletex"].loc[~done["tripletex"], "id"])
-    result.unmatched_svenn = sorted(sides["svenn"].loc[~done["svenn"], "id"])
+    # (.tolist(): iterating a text column yields its values one pandas call at a time)
+    result.unmatched_tripletex = sorted(sides["tripletex"].loc[~done["tripletex"], "id"].tolist())
+    result.unmatched_svenn = sorted(sides["svenn"].loc[~done["svenn"], "id"].tolist())
     result.ambiguous.sort(key=lambda a: (a.side, a.record_id))
     return result
 
@@ -342,7 +343,7 @@ def _ambiguities(
     # A loop over the (few) ambiguous pairs only, never over all rows.
     candidates: dict[tuple[str, str], set[str]] = {}
     conflicts: dict[tuple[str, str], str | None] = {}
-    rows = zip(bad["t_id"], bad["s_id"], bad["conflict"], strict=True)
+    rows = zip(bad["t_id"].tolist(), bad["s_id"].tolist(), bad["conflict"].tolist(), strict=True)
     for t_id, s_id, conflict in rows:
         for own, other in ((("tripletex", t_id), s_id), (("svenn", s_id), t_id)):
             candidates.setdefault(own, set()).add(other)
@@ -371,4 +372,5 @@ def _collect_links(result: MatchResult, linked: list[pd.DataFrame]) -> None:
         return
     frame = pd.concat(linked, ignore_index=True)[["t_id", "s_id", "key"]]
     frame = frame.sort_values("t_id", kind="stable")
-    result.links = [Link(t, s, k) for t, s, k in frame.itertuples(index=False, name=None)]
+    columns = (frame[name].tolist() for name in ("t_id", "s_id", "key"))
+    result.links = [Link(t, s, k) for t, s, k in zip(*columns, strict=True)]
