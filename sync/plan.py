@@ -31,6 +31,7 @@ from sync.matching import (
 from sync.record_card import cards
 from sync.records import Direction, Entity, Record
 from sync.rules import ReasonCode, check_record, is_blocked, message
+from sync.rules_frames import breaking_no_rule
 
 RESUME_KEY = "same_content"
 LISTED_RECORDS = 5  # a message names at most this many records, then "and N more"
@@ -193,16 +194,21 @@ def plan_entity(
         "svenn": [r for r in (unreadable or {}).get("svenn", ()) if r.id not in linked_sv],
     }
     unread = {side: {str(r.id) for r in records} for side, records in stand_ins.items()}
-    open_tripletex = _eligible(tripletex, Direction.TRIPLETEX_TO_SVENN, set(linked) | out_tx, plan)
-    open_svenn = _eligible(svenn, Direction.SVENN_TO_TRIPLETEX, linked_sv | out_sv, plan)
-    open_tripletex_ids, open_svenn_ids = {t.id for t in open_tripletex}, {s.id for s in open_svenn}
-    open_tripletex += [r for r in stand_ins["tripletex"] if r.id not in open_tripletex_ids]
-    open_svenn += [r for r in stand_ins["svenn"] if r.id not in open_svenn_ids]
-    # One frame per side, its keys computed once for matching and the duplicate check.
+    # One frame per side, its keys computed once for the rules' first look, matching and the
+    # duplicate check.
     frames = {
         "tripletex": SideFrame([*tripletex, *stand_ins["tripletex"]], "tripletex"),
         "svenn": SideFrame([*svenn, *stand_ins["svenn"]], "svenn"),
     }
+    open_tripletex = _eligible(
+        tripletex, Direction.TRIPLETEX_TO_SVENN, set(linked) | out_tx, plan, frames["tripletex"]
+    )
+    open_svenn = _eligible(
+        svenn, Direction.SVENN_TO_TRIPLETEX, linked_sv | out_sv, plan, frames["svenn"]
+    )
+    open_tripletex_ids, open_svenn_ids = {t.id for t in open_tripletex}, {s.id for s in open_svenn}
+    open_tripletex += [r for r in stand_ins["tripletex"] if r.id not in open_tripletex_ids]
+    open_svenn += [r for r in stand_ins["svenn"] if r.id not in open_svenn_ids]
     result = _match(entity, open_tripletex, open_svenn, customer_links or {}, decisions, frames)
     by_tx = {str(r.id): r for r in open_tripletex}
     by_sv = {str(r.id): r for r in open_svenn}
@@ -370,15 +376,25 @@ def record_list(ids: Sequence[str], records: Mapping[str, Record]) -> tuple[str,
 
 
 def _eligible(
-    records: Sequence[Record], direction: Direction, skip: set[str], plan: EntityPlan
+    records: Sequence[Record],
+    direction: Direction,
+    skip: set[str],
+    plan: EntityPlan,
+    side: SideFrame,
 ) -> list[Record]:
-    """Records not yet linked or excluded that pass every rule; violations become failures."""
+    """Records not yet linked or excluded that pass every rule; violations become failures.
+
+    The rules look only at the records ``side`` (their frame) cannot vouch for at once."""
+    passing = breaking_no_rule(plan.entity, side.values)
     eligible: list[Record] = []
     seen: set[str] = set()
     for record in records:
         if record.id is None or record.id in skip or record.id in seen:
             continue
         seen.add(record.id)
+        if passing[side.position[id(record)]]:
+            eligible.append(record)
+            continue
         violations = check_record(record, direction)
         if is_blocked(violations):
             first = next(v for v in violations if v.blocking)
