@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from sync.decisions import NO_DECISIONS, Decisions
 from sync.duplicates import Duplicate, find_duplicates
-from sync.entities import Employee
+from sync.entities import SPECS, Employee
 from sync.keys import key_label, match_rules
 from sync.matching import (
     Ambiguity,
@@ -420,6 +421,7 @@ def _pair_identical(
     entity: Entity, tripletex: Sequence[Record], svenn: Sequence[Record]
 ) -> list[PlannedLink]:
     """Pair records whose synced content is identical, one to one only."""
+    tripletex, svenn = _named_on_both_sides(entity, tripletex, svenn)
     tx_by_print = _unique_by_fingerprint(tripletex)
     sv_by_print = _unique_by_fingerprint(svenn)
     return [
@@ -427,6 +429,22 @@ def _pair_identical(
         for fp, tx_id in tx_by_print.items()
         if fp in sv_by_print
     ]
+
+
+def _named_on_both_sides(
+    entity: Entity, tripletex: Sequence[Record], svenn: Sequence[Record]
+) -> tuple[Sequence[Record], Sequence[Record]]:
+    """The records whose name (a synced field) a record of the other side also has: only they
+    can have an identical twin there, or on their own side, so only they need a fingerprint
+    (a hash of a JSON dump each). In their order."""
+    spec = SPECS[entity]
+    content = set(spec.record.model_fields) - spec.record.identity_fields
+    fields = [f for f in spec.name_fields if f in content - spec.record.reference_fields]
+    if not fields:
+        return tripletex, svenn
+    name = attrgetter(*fields)
+    both = set(map(name, tripletex)) & set(map(name, svenn))
+    return [r for r in tripletex if name(r) in both], [r for r in svenn if name(r) in both]
 
 
 def _unique_by_fingerprint(records: Sequence[Record]) -> dict[str, str]:
