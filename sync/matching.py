@@ -126,9 +126,8 @@ class SideFrame:
 
     def of(self, records: Sequence[Record]) -> tuple[pd.DataFrame, KeyValues]:
         """The frame of ``records`` (each one of this side's) and their key values."""
-        rows = np.fromiter(
-            (self.position[id(record)] for record in records), dtype=np.intp, count=len(records)
-        )
+        positions = map(self.position.__getitem__, map(id, records))
+        rows = np.fromiter(positions, dtype=np.intp, count=len(records))
         frame = self.frame.iloc[rows].reset_index(drop=True)
         frame.attrs.update(self.frame.attrs)
         return frame, RowsOf(frame, self.values, rows)
@@ -261,6 +260,7 @@ def same_key_pairs(values: pd.Series, identity: Identities) -> pd.DataFrame:
     """Pairs (a, b) of different rows on one side that share a key value and whose identities
     do not contradict. Rows of a group larger than MAX_LOOKALIKE_GROUP pair with themselves."""
     keyed = pd.DataFrame({"a": values.index, "k": values.to_numpy()}).dropna(subset=["k"])
+    keyed = keyed[keyed["k"].duplicated(keep=False).to_numpy()]  # the rest pair with nothing
     sizes = keyed.groupby("k", sort=False)["a"].transform("size")
     huge = keyed.loc[sizes > MAX_LOOKALIKE_GROUP, ["a"]].assign(b=lambda f: f["a"])
     keyed = keyed[(sizes > 1) & (sizes <= MAX_LOOKALIKE_GROUP)]
