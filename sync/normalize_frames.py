@@ -134,13 +134,15 @@ def company_names(distinct: tuple[str, ...]) -> tuple[list[str], list[str], np.n
 
     Memoised: the legal form and the name key of one frame read the same names."""
     names = _lines(list(distinct), _company_name_lines, company_name)
-    joined = "\n".join(names)  # company names hold no newline
-    stems = _LEGAL_SUFFIX_LINES.sub("", joined).split("\n")
+    # One pass: split around each trailing legal form (company names hold no newline): the
+    # pieces between are the stems, the captured ones the forms.
+    pieces = _LEGAL_SUFFIX_LINES.split("\n".join(names))
+    stems = "".join(pieces[::2]).split("\n")
     forms = np.full(len(names), None, dtype=object)
     shorter = np.fromiter(map(len, stems), np.intp, len(stems)) < np.fromiter(
         map(len, names), np.intp, len(names)
     )
-    forms[shorter] = _LEGAL_SUFFIX_LINES.findall(joined)  # one per name that has a form
+    forms[shorter] = np.array(pieces[1::2], dtype=object)  # one per name that has a form
     return names, stems, forms
 
 
@@ -178,9 +180,11 @@ def org_number_series(series: pd.Series) -> pd.Series:
 def email_series(series: pd.Series) -> pd.Series:
     """Vectorised :func:`email`."""
     codes, distinct = _distinct(series)
-    forms = [value.strip().lower() for value in distinct]  # sync.normalize.email_form
-    found = [form if _EMAIL.match(form) else None for form in forms]
-    return _by_code(codes, np.array(found, dtype=object), series.index)
+    # sync.normalize.email_form and the check, each a C-level map over the distinct values
+    forms = np.array(list(map(str.lower, map(str.strip, distinct))), dtype=object)
+    valid = np.fromiter(map(bool, map(_EMAIL.match, forms)), dtype=bool, count=len(forms))
+    forms[~valid] = None
+    return _by_code(codes, forms, series.index)
 
 
 def fold_series(series: pd.Series) -> pd.Series:
