@@ -179,8 +179,9 @@ def plan_entity(
     matched, records said not to be duplicates are not held back as such, and confirmed
     duplicates sit out entirely.
     """
-    tripletex = [r for r in tripletex if str(r.id) not in decisions.leaves_out("tripletex")]
-    svenn = [r for r in svenn if str(r.id) not in decisions.leaves_out("svenn")]
+    out = {side: decisions.leaves_out(side) for side in ("tripletex", "svenn")}
+    tripletex = [r for r in tripletex if str(r.id) not in out["tripletex"]]
+    svenn = [r for r in svenn if str(r.id) not in out["svenn"]]
     plan = EntityPlan(entity)
     plan.failures.extend(excluded)
     out_tx = {f.tripletex_id for f in plan.failures if f.tripletex_id}
