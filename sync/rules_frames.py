@@ -12,8 +12,6 @@ rules the check applies (tests/test_normalize.py holds the twins to them). Kept 
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from sync import keys
@@ -28,43 +26,52 @@ def breaking_no_rule(entity: Entity, values: KeyValues) -> np.ndarray:
     frame = values.frame
     if entity is not Entity.CUSTOMER or frame.empty:
         return np.zeros(len(frame), dtype=bool)
-    name = _stripped_lengths(column(frame, "name").tolist())
-    active = column(frame, "is_active").tolist()
-    number = column(frame, "customer_number").tolist()
-    org = column(frame, "organization_number").tolist()
-    email = column(frame, "email").tolist()
+    name = _stripped_lengths(column(frame, "name").to_numpy(dtype=object))
+    active = column(frame, "is_active").to_numpy(dtype=object)
+    org = column(frame, "organization_number").to_numpy(dtype=object)
+    email = column(frame, "email").to_numpy(dtype=object)
     valid_org: np.ndarray = values(keys.org_number).notna().to_numpy(dtype=bool)
     valid_email: np.ndarray = values(keys.email).notna().to_numpy(dtype=bool)
-    email_length = _stripped_lengths(email)
+    org_length, email_length = _stripped_lengths(org), _stripped_lengths(email)
     passing: np.ndarray = (
         (name > 0)
         & (name <= NAME_MAX_LENGTH)
-        & np.fromiter((value is True for value in active), bool, len(active))
-        & np.fromiter((_plain_number(n) for n in number), bool, len(number))
-        & (_missing(org) | (_stripped_lengths(org) == 0) | (_text(org) & valid_org))
+        & _of_type(active, bool)
+        & np.equal(active, True)
+        & _plain_numbers(column(frame, "customer_number").to_numpy(dtype=object))
+        & (_missing(org) | (org_length == 0) | ((org_length > 0) & valid_org))
         & (
             _missing(email)
             | (email_length == 0)
-            | ((email_length <= EMAIL_MAX_LENGTH) & _text(email) & valid_email)
+            | ((email_length > 0) & (email_length <= EMAIL_MAX_LENGTH) & valid_email)
         )
     )
     return passing
 
 
-def _plain_number(number: Any) -> bool:
-    """No customer number, or a whole number in Tripletex's range."""
-    return number is None or (type(number) is int and 0 < number <= CUSTOMER_NUMBER_MAX)
+def _of_type(values: np.ndarray, kind: type) -> np.ndarray:
+    """True where a value is exactly of type ``kind`` (a bool is no int here)."""
+    types = np.fromiter(map(type, values), dtype=object, count=len(values))
+    found: np.ndarray = np.equal(types, np.array(kind, dtype=object))
+    return found
 
 
-def _stripped_lengths(values: list[Any]) -> np.ndarray:
+def _missing(values: np.ndarray) -> np.ndarray:
+    return _of_type(values, type(None))
+
+
+def _plain_numbers(numbers: np.ndarray) -> np.ndarray:
+    """No customer number, or a whole number (not a flag) in Tripletex's range."""
+    whole = _of_type(numbers, int)
+    plain = _missing(numbers)
+    plain[whole] = (numbers[whole] > 0) & (numbers[whole] <= CUSTOMER_NUMBER_MAX)
+    return plain
+
+
+def _stripped_lengths(values: np.ndarray) -> np.ndarray:
     """The length of each text value stripped; -1 for anything that is not text."""
-    lengths = [len(value.strip()) if type(value) is str else -1 for value in values]
-    return np.array(lengths, dtype=np.intp)
-
-
-def _missing(values: list[Any]) -> np.ndarray:
-    return np.fromiter((value is None for value in values), bool, len(values))
-
-
-def _text(values: list[Any]) -> np.ndarray:
-    return np.fromiter((type(value) is str for value in values), bool, len(values))
+    lengths = np.full(len(values), -1, dtype=np.intp)
+    text = _of_type(values, str)
+    stripped = map(str.strip, values[text])
+    lengths[text] = np.fromiter(map(len, stripped), dtype=np.intp, count=int(text.sum()))
+    return lengths
