@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -81,7 +82,7 @@ def records_frame(records: Sequence[Record]) -> pd.DataFrame:
         fields = list(map(vars, records))
         frame = pd.DataFrame(
             {
-                name: pd.Series([values[name] for values in fields], dtype=object)
+                name: pd.Series(list(map(itemgetter(name), fields)), dtype=object)
                 for name in type(records[0]).model_fields
             }
         )
@@ -118,8 +119,9 @@ class SideFrame:
     subsets (the records matching sees, those the duplicate check sees) are cut from it."""
 
     def __init__(self, records: Iterable[Record], side: str) -> None:
-        unique = list({id(record): record for record in records}.values())
-        self.position = {id(record): i for i, record in enumerate(unique)}
+        records = list(records)
+        unique = list(dict(zip(map(id, records), records, strict=True)).values())
+        self.position = dict(zip(map(id, unique), range(len(unique)), strict=True))
         self.frame = records_frame(unique)
         self.frame.attrs["side"] = side
         self.values = KeyValues(self.frame)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
+import numpy as np
+
 from sync.decisions import NO_DECISIONS, Decisions
 from sync.duplicates import Duplicate, find_duplicates
 from sync.entities import SPECS, Employee
@@ -179,9 +181,8 @@ def plan_entity(
     matched, records said not to be duplicates are not held back as such, and confirmed
     duplicates sit out entirely.
     """
-    out = {side: decisions.leaves_out(side) for side in ("tripletex", "svenn")}
-    tripletex = [r for r in tripletex if str(r.id) not in out["tripletex"]]
-    svenn = [r for r in svenn if str(r.id) not in out["svenn"]]
+    tripletex = _without(tripletex, decisions.leaves_out("tripletex"))
+    svenn = _without(svenn, decisions.leaves_out("svenn"))
     plan = EntityPlan(entity)
     plan.failures.extend(excluded)
     out_tx = {f.tripletex_id for f in plan.failures if f.tripletex_id}
@@ -254,6 +255,13 @@ def plan_entity(
     plan.create_in_svenn.extend(r for r in creates["tripletex"] if r.id not in held_tx)
     plan.create_in_tripletex.extend(r for r in creates["svenn"] if r.id not in held_sv)
     return plan
+
+
+def _without(records: Sequence[Record], ids: set[str]) -> list[Record]:
+    """``records`` but those with these ids."""
+    if not ids:
+        return list(records)
+    return [r for r in records if str(r.id) not in ids]
 
 
 def _by_id(records: Sequence[Record]) -> dict[str, Record]:
@@ -387,14 +395,16 @@ def _eligible(
     """Records not yet linked or excluded that pass every rule; violations become failures.
 
     The rules look only at the records ``side`` (their frame) cannot vouch for at once."""
-    passing = breaking_no_rule(plan.entity, side.values)
+    rows = np.fromiter(map(side.position.__getitem__, map(id, records)), np.intp, len(records))
+    passing = breaking_no_rule(plan.entity, side.values)[rows].tolist()
     eligible: list[Record] = []
     seen: set[str] = set()
-    for record in records:
-        if record.id is None or record.id in skip or record.id in seen:
+    for record, vouched in zip(records, passing, strict=True):
+        record_id = record.id
+        if record_id is None or record_id in skip or record_id in seen:
             continue
-        seen.add(record.id)
-        if passing[side.position[id(record)]]:
+        seen.add(record_id)
+        if vouched:
             eligible.append(record)
             continue
         violations = check_record(record, direction)
