@@ -32,6 +32,7 @@ from figures import record
 from profiling import arguments, profiled, wanted
 
 import sync.normalize
+import sync.normalize_frames
 from sandboxes.datagen import World, WorldSize, generate_world
 from sandboxes.ground_truth import judge_plan
 from sync.matching import MatchResult, match_customers, records_frame
@@ -59,9 +60,10 @@ class Stopwatch:
 
 def cold_normalisers() -> None:
     """Forget every memoised normalisation, as a fresh process would start."""
-    for value in vars(sync.normalize).values():
-        if callable(getattr(value, "cache_clear", None)):
-            value.cache_clear()
+    for module in (sync.normalize, sync.normalize_frames):
+        for value in vars(module).values():
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
 
 
 def bench(customers: int, seed: int = 0) -> None:

@@ -61,8 +61,9 @@ def find_duplicates(
     rules = DUPLICATE_KEYS.get(entity)
     if rules is None or frame.empty or not leftovers:
         return []
-    side, rows = _ranked(frame, rules, set(kept), set(waiting), set(leftovers))
+    side, rows = _relevant(frame, set(kept) | set(waiting) | set(leftovers))
     memo = KeyValues(side) if values is None else RowsOf(side, values, rows)
+    _rank(side, memo(rules.keys[0].values), set(kept), set(waiting), set(leftovers))
     left = side["left"].to_numpy()
     rank = side["rank"].to_numpy()
     identity = {name: (memo(of), memo(of)) for name, of in rules.identities}
@@ -90,23 +91,30 @@ def find_duplicates(
     return sorted(found.values(), key=lambda d: d.record_id)
 
 
-def _ranked(
-    frame: pd.DataFrame, rules: KeyRules, kept: set[str], waiting: set[str], left: set[str]
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """The relevant rows with ``left`` (may be held back) and ``rank`` (0 = best) columns, and
-    their positions in ``frame``."""
+def _relevant(frame: pd.DataFrame, ids: set[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows of ``frame`` with these ids (the id as text), and their positions in it."""
     side = frame.assign(id=frame["id"].astype(str))
-    relevant = side["id"].isin(kept | waiting | left).to_numpy()
+    relevant = side["id"].isin(ids).to_numpy()
     side = side[relevant].reset_index(drop=True)
     side.attrs.update(frame.attrs)
+    return side, np.flatnonzero(relevant)
+
+
+def _rank(
+    side: pd.DataFrame, strongest: pd.Series, kept: set[str], waiting: set[str], left: set[str]
+) -> None:
+    """Add the ``left`` (may be held back) and ``rank`` (0 = best) columns; ``strongest`` are
+    the rows' values of the strongest key."""
     is_kept = side["id"].isin(kept).to_numpy()
     is_waiting = side["id"].isin(waiting).to_numpy() & ~is_kept
     side["left"] = ~is_kept & ~is_waiting & side["id"].isin(left).to_numpy()
-    strongest = rules.keys[0].values(side).notna().to_numpy()
-    tier = np.where(is_kept, 0, np.where(strongest, 1, np.where(is_waiting, 2, 3)))
-    order = side.assign(_tier=tier).sort_values(["_tier", "id"]).index
-    side["rank"] = pd.Series(range(len(side)), index=order).reindex(side.index)
-    return side, np.flatnonzero(relevant)
+    has_key = strongest.notna().to_numpy()
+    tier = np.where(is_kept, 0, np.where(has_key, 1, np.where(is_waiting, 2, 3)))
+    # By tier, then id (a stable sort, as a sort by both columns)
+    order = np.lexsort((side["id"].to_numpy(dtype=object), tier))
+    rank = np.empty(len(side), dtype=np.int64)
+    rank[order] = np.arange(len(side))
+    side["rank"] = rank
 
 
 def _shared_values(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from sync import normalize_frames as frames
@@ -94,13 +95,19 @@ def column(frame: pd.DataFrame, name: str) -> pd.Series:
 def joined(left: pd.Series, right: pd.Series) -> pd.Series:
     """``left|right`` where both parts are present and non-empty, else NA."""
     a, b = left.to_numpy(dtype=object), right.to_numpy(dtype=object)
-    gaps = pd.isna(a) | pd.isna(b)
-    values = [None if gap else _both(str(x), str(y)) for x, y, gap in zip(a, b, gaps, strict=True)]
+    present = np.flatnonzero(~(pd.isna(a) | pd.isna(b)))
+    x, y = (_as_str(values[present]) for values in (a, b))
+    both = (x != "") & (y != "")
+    values = np.full(len(a), None, dtype=object)
+    values[present[both]] = x[both] + "|" + y[both]
     return pd.Series(values, index=left.index, dtype="string")
 
 
-def _both(left: str, right: str) -> str | None:
-    return f"{left}|{right}" if left and right else None
+def _as_str(values: np.ndarray) -> np.ndarray:
+    """``str`` of each value, as objects."""
+    if pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty"):
+        return values
+    return np.array([str(value) for value in values], dtype=object)
 
 
 def stripped(series: pd.Series) -> pd.Series:

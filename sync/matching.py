@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -77,13 +77,15 @@ class MatchResult:
 def records_frame(records: Sequence[Record]) -> pd.DataFrame:
     """One row per record, one column per field; ``postal_address`` becomes ``postal_code``."""
     if records and len({type(record) for record in records}) == 1:
-        # Column by column from the models' own attributes, as plain objects (the keys make
-        # text of the columns they use): one attrgetter call per record, then transposed.
-        names = list(type(records[0]).model_fields)
-        # (every record has at least ``id`` and ``version``: the getter always gives tuples)
-        rows = map(attrgetter(*names), records)
-        columns = dict(zip(names, zip(*rows, strict=True), strict=True))
-        frame = pd.DataFrame({n: pd.Series(v, dtype=object) for n, v in columns.items()})
+        # Column by column from the models' own field values (their ``__dict__``), as plain
+        # objects (the keys make text of the columns they use).
+        fields = list(map(vars, records))
+        frame = pd.DataFrame(
+            {
+                name: pd.Series(list(map(itemgetter(name), fields)), dtype=object)
+                for name in type(records[0]).model_fields
+            }
+        )
     else:
         frame = pd.DataFrame([dict(record) for record in records])
     if "postal_address" in frame.columns:
@@ -117,17 +119,17 @@ class SideFrame:
     subsets (the records matching sees, those the duplicate check sees) are cut from it."""
 
     def __init__(self, records: Iterable[Record], side: str) -> None:
-        unique = list({id(record): record for record in records}.values())
-        self.position = {id(record): i for i, record in enumerate(unique)}
+        records = list(records)
+        unique = list(dict(zip(map(id, records), records, strict=True)).values())
+        self.position = dict(zip(map(id, unique), range(len(unique)), strict=True))
         self.frame = records_frame(unique)
         self.frame.attrs["side"] = side
         self.values = KeyValues(self.frame)
 
     def of(self, records: Sequence[Record]) -> tuple[pd.DataFrame, KeyValues]:
         """The frame of ``records`` (each one of this side's) and their key values."""
-        rows = np.fromiter(
-            (self.position[id(record)] for record in records), dtype=np.intp, count=len(records)
-        )
+        positions = map(self.position.__getitem__, map(id, records))
+        rows = np.fromiter(positions, dtype=np.intp, count=len(records))
         frame = self.frame.iloc[rows].reset_index(drop=True)
         frame.attrs.update(self.frame.attrs)
         return frame, RowsOf(frame, self.values, rows)
@@ -242,8 +244,9 @@ def match_on_keys(
     _collect_links(result, linked)
     if apart:
         result.kept_apart = len(pd.concat(apart).drop_duplicates())
-    result.unmatched_tripletex = sorted(sides["tripletex"].loc[~done["tripletex"], "id"])
-    result.unmatched_svenn = sorted(sides["svenn"].loc[~done["svenn"], "id"])
+    # (.tolist(): iterating a text column yields its values one pandas call at a time)
+    result.unmatched_tripletex = sorted(sides["tripletex"].loc[~done["tripletex"], "id"].tolist())
+    result.unmatched_svenn = sorted(sides["svenn"].loc[~done["svenn"], "id"].tolist())
     result.ambiguous.sort(key=lambda a: (a.side, a.record_id))
     return result
 
@@ -259,6 +262,7 @@ def same_key_pairs(values: pd.Series, identity: Identities) -> pd.DataFrame:
     """Pairs (a, b) of different rows on one side that share a key value and whose identities
     do not contradict. Rows of a group larger than MAX_LOOKALIKE_GROUP pair with themselves."""
     keyed = pd.DataFrame({"a": values.index, "k": values.to_numpy()}).dropna(subset=["k"])
+    keyed = keyed[keyed["k"].duplicated(keep=False).to_numpy()]  # the rest pair with nothing
     sizes = keyed.groupby("k", sort=False)["a"].transform("size")
     huge = keyed.loc[sizes > MAX_LOOKALIKE_GROUP, ["a"]].assign(b=lambda f: f["a"])
     keyed = keyed[(sizes > 1) & (sizes <= MAX_LOOKALIKE_GROUP)]
@@ -341,7 +345,7 @@ def _ambiguities(
     # A loop over the (few) ambiguous pairs only, never over all rows.
     candidates: dict[tuple[str, str], set[str]] = {}
     conflicts: dict[tuple[str, str], str | None] = {}
-    rows = zip(bad["t_id"], bad["s_id"], bad["conflict"], strict=True)
+    rows = zip(bad["t_id"].tolist(), bad["s_id"].tolist(), bad["conflict"].tolist(), strict=True)
     for t_id, s_id, conflict in rows:
         for own, other in ((("tripletex", t_id), s_id), (("svenn", s_id), t_id)):
             candidates.setdefault(own, set()).add(other)
@@ -370,4 +374,5 @@ def _collect_links(result: MatchResult, linked: list[pd.DataFrame]) -> None:
         return
     frame = pd.concat(linked, ignore_index=True)[["t_id", "s_id", "key"]]
     frame = frame.sort_values("t_id", kind="stable")
-    result.links = [Link(t, s, k) for t, s, k in frame.itertuples(index=False, name=None)]
+    columns = (frame[name].tolist() for name in ("t_id", "s_id", "key"))
+    result.links = [Link(t, s, k) for t, s, k in zip(*columns, strict=True)]

@@ -15,11 +15,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
+
+import numpy as np
 
 from sync.decisions import NO_DECISIONS, Decisions
 from sync.duplicates import Duplicate, find_duplicates
-from sync.entities import Employee
+from sync.entities import SPECS, Employee
 from sync.keys import key_label, match_rules
 from sync.matching import (
     Ambiguity,
@@ -31,6 +34,7 @@ from sync.matching import (
 from sync.record_card import cards
 from sync.records import Direction, Entity, Record
 from sync.rules import ReasonCode, check_record, is_blocked, message
+from sync.rules_frames import breaking_no_rule
 
 RESUME_KEY = "same_content"
 LISTED_RECORDS = 5  # a message names at most this many records, then "and N more"
@@ -177,8 +181,8 @@ def plan_entity(
     matched, records said not to be duplicates are not held back as such, and confirmed
     duplicates sit out entirely.
     """
-    tripletex = [r for r in tripletex if str(r.id) not in decisions.leaves_out("tripletex")]
-    svenn = [r for r in svenn if str(r.id) not in decisions.leaves_out("svenn")]
+    tripletex = _without(tripletex, decisions.leaves_out("tripletex"))
+    svenn = _without(svenn, decisions.leaves_out("svenn"))
     plan = EntityPlan(entity)
     plan.failures.extend(excluded)
     out_tx = {f.tripletex_id for f in plan.failures if f.tripletex_id}
@@ -193,16 +197,21 @@ def plan_entity(
         "svenn": [r for r in (unreadable or {}).get("svenn", ()) if r.id not in linked_sv],
     }
     unread = {side: {str(r.id) for r in records} for side, records in stand_ins.items()}
-    open_tripletex = _eligible(tripletex, Direction.TRIPLETEX_TO_SVENN, set(linked) | out_tx, plan)
-    open_svenn = _eligible(svenn, Direction.SVENN_TO_TRIPLETEX, linked_sv | out_sv, plan)
-    open_tripletex_ids, open_svenn_ids = {t.id for t in open_tripletex}, {s.id for s in open_svenn}
-    open_tripletex += [r for r in stand_ins["tripletex"] if r.id not in open_tripletex_ids]
-    open_svenn += [r for r in stand_ins["svenn"] if r.id not in open_svenn_ids]
-    # One frame per side, its keys computed once for matching and the duplicate check.
+    # One frame per side, its keys computed once for the rules' first look, matching and the
+    # duplicate check.
     frames = {
         "tripletex": SideFrame([*tripletex, *stand_ins["tripletex"]], "tripletex"),
         "svenn": SideFrame([*svenn, *stand_ins["svenn"]], "svenn"),
     }
+    open_tripletex = _eligible(
+        tripletex, Direction.TRIPLETEX_TO_SVENN, set(linked) | out_tx, plan, frames["tripletex"]
+    )
+    open_svenn = _eligible(
+        svenn, Direction.SVENN_TO_TRIPLETEX, linked_sv | out_sv, plan, frames["svenn"]
+    )
+    open_tripletex_ids, open_svenn_ids = {t.id for t in open_tripletex}, {s.id for s in open_svenn}
+    open_tripletex += [r for r in stand_ins["tripletex"] if r.id not in open_tripletex_ids]
+    open_svenn += [r for r in stand_ins["svenn"] if r.id not in open_svenn_ids]
     result = _match(entity, open_tripletex, open_svenn, customer_links or {}, decisions, frames)
     by_tx = {str(r.id): r for r in open_tripletex}
     by_sv = {str(r.id): r for r in open_svenn}
@@ -246,6 +255,13 @@ def plan_entity(
     plan.create_in_svenn.extend(r for r in creates["tripletex"] if r.id not in held_tx)
     plan.create_in_tripletex.extend(r for r in creates["svenn"] if r.id not in held_sv)
     return plan
+
+
+def _without(records: Sequence[Record], ids: set[str]) -> list[Record]:
+    """``records`` but those with these ids."""
+    if not ids:
+        return list(records)
+    return [r for r in records if str(r.id) not in ids]
 
 
 def _by_id(records: Sequence[Record]) -> dict[str, Record]:
@@ -370,15 +386,27 @@ def record_list(ids: Sequence[str], records: Mapping[str, Record]) -> tuple[str,
 
 
 def _eligible(
-    records: Sequence[Record], direction: Direction, skip: set[str], plan: EntityPlan
+    records: Sequence[Record],
+    direction: Direction,
+    skip: set[str],
+    plan: EntityPlan,
+    side: SideFrame,
 ) -> list[Record]:
-    """Records not yet linked or excluded that pass every rule; violations become failures."""
+    """Records not yet linked or excluded that pass every rule; violations become failures.
+
+    The rules look only at the records ``side`` (their frame) cannot vouch for at once."""
+    rows = np.fromiter(map(side.position.__getitem__, map(id, records)), np.intp, len(records))
+    passing = breaking_no_rule(plan.entity, side.values)[rows].tolist()
     eligible: list[Record] = []
     seen: set[str] = set()
-    for record in records:
-        if record.id is None or record.id in skip or record.id in seen:
+    for record, vouched in zip(records, passing, strict=True):
+        record_id = record.id
+        if record_id is None or record_id in skip or record_id in seen:
             continue
-        seen.add(record.id)
+        seen.add(record_id)
+        if vouched:
+            eligible.append(record)
+            continue
         violations = check_record(record, direction)
         if is_blocked(violations):
             first = next(v for v in violations if v.blocking)
@@ -404,6 +432,7 @@ def _pair_identical(
     entity: Entity, tripletex: Sequence[Record], svenn: Sequence[Record]
 ) -> list[PlannedLink]:
     """Pair records whose synced content is identical, one to one only."""
+    tripletex, svenn = _named_on_both_sides(entity, tripletex, svenn)
     tx_by_print = _unique_by_fingerprint(tripletex)
     sv_by_print = _unique_by_fingerprint(svenn)
     return [
@@ -411,6 +440,22 @@ def _pair_identical(
         for fp, tx_id in tx_by_print.items()
         if fp in sv_by_print
     ]
+
+
+def _named_on_both_sides(
+    entity: Entity, tripletex: Sequence[Record], svenn: Sequence[Record]
+) -> tuple[Sequence[Record], Sequence[Record]]:
+    """The records whose name (a synced field) a record of the other side also has: only they
+    can have an identical twin there, or on their own side, so only they need a fingerprint
+    (a hash of a JSON dump each). In their order."""
+    spec = SPECS[entity]
+    content = set(spec.record.model_fields) - spec.record.identity_fields
+    fields = [f for f in spec.name_fields if f in content - spec.record.reference_fields]
+    if not fields:
+        return tripletex, svenn
+    name = attrgetter(*fields)
+    both = set(map(name, tripletex)) & set(map(name, svenn))
+    return [r for r in tripletex if name(r) in both], [r for r in svenn if name(r) in both]
 
 
 def _unique_by_fingerprint(records: Sequence[Record]) -> dict[str, str]:

@@ -189,3 +189,37 @@ def test_a_customer_number_of_unreadable_digits_stays_text():
     assert comparable("customer_number", "12²") == "12²"
     assert comparable("customer_number", " 12 ") == 12
     assert Customer(id="1", name="Kunde AS", customer_number="12²").customer_number == "12²"
+
+
+def _valid_org_number(first8: str) -> str:
+    check = normalize.org_number_check_digit(first8)
+    return first8 + str(0 if check is None else check)
+
+
+org_numbers = st.builds(
+    lambda digits, spelling: spelling.format(_valid_org_number(digits)),
+    st.text("0123456789", min_size=8, max_size=8),
+    st.sampled_from(["{}", "NO {} MVA", "no{}mva", " {} ", "{}\n", "N O{}", "NO NO {}", "{}x"]),
+)
+# Digits of other scripts ("٣", "٠"): the scalar rule decides them.
+odd_digits = st.text("0123456789٣٠ .-NOMVA", min_size=9, max_size=12)
+name_parts = st.sampled_from(
+    ["Hansen", "bygg", "A/S", "a.s.", "A S", "AS", "ASA", "enk", "&", "Sønn", "Zoé", "ΑΣ",
+     "ﬁ", "İ", "\t", "\n", "  ", "-", "as.", "a /s", "Å", "a", "s", "da", "\u2028", "K"]
+)  # fmt: skip
+company_names = st.lists(name_parts, max_size=6).map(" ".join) | st.lists(name_parts).map("".join)
+
+
+@given(st.lists(st.one_of(texts, org_numbers, odd_digits, company_names), max_size=40))
+def test_series_twins_agree_on_org_numbers_and_company_names(values):
+    series = pd.Series(values, dtype="object")
+
+    def same(vectorised, scalar):
+        got = [None if pd.isna(v) else v for v in vectorised(series).tolist()]
+        assert got == [scalar(v) for v in values]
+
+    same(frames.org_number_series, normalize.org_number)
+    same(frames.email_series, normalize.email)
+    same(frames.company_name_series, normalize.company_name)
+    same(frames.company_stem_series, normalize.company_stem)
+    same(frames.legal_form_series, normalize.legal_form)

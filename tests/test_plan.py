@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from sync.entities import Customer, Employee, Project
-from sync.plan import plan_entity
+from sync.plan import _pair_identical, plan_entity
 from sync.records import Direction, Entity
 from sync.target_rules import TargetFacts, keys_in_use, prepare_creates
 
@@ -146,3 +149,30 @@ def test_the_resume_key_pairs_identical_records_that_have_no_identifier():
         ("2", "b", "same_content")
     ]
     assert not plan.create_in_svenn and not plan.create_in_tripletex
+
+
+def _identical_pairs(tx, sv) -> list[tuple[str, str]]:
+    """The resume key by its definition: fingerprints unique on each side, paired."""
+
+    def unique(records):
+        prints = [r.fingerprint() for r in records]
+        return {p: r.id for p, r in zip(prints, records, strict=True) if prints.count(p) == 1}
+
+    tx_prints, sv_prints = unique(tx), unique(sv)
+    return [(t, sv_prints[p]) for p, t in tx_prints.items() if p in sv_prints]
+
+
+small_customers = st.builds(
+    Customer,
+    name=st.sampled_from(["Ny Kunde AS", "Bygg", "bygg"]),
+    email=st.sampled_from([None, "post@bygg.no"]),
+    customer_number=st.sampled_from([None, 7]),
+)
+
+
+@given(st.lists(small_customers, max_size=8), st.lists(small_customers, max_size=8))
+def test_the_resume_key_pairs_exactly_the_records_with_a_unique_identical_twin(tx, sv):
+    tx = [r.model_copy(update={"id": f"t{i}"}) for i, r in enumerate(tx)]
+    sv = [r.model_copy(update={"id": f"s{i}"}) for i, r in enumerate(sv)]
+    paired = _pair_identical(Entity.CUSTOMER, tx, sv)
+    assert [(lk.tripletex_id, lk.svenn_id) for lk in paired] == _identical_pairs(tx, sv)

@@ -6,9 +6,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sync.entities import Customer, Employee, HourEntry, Project
-from sync.records import Direction
+from sync.keys import KeyValues
+from sync.matching import records_frame
+from sync.records import Direction, Entity
 from sync.rules import (
     MESSAGES,
     ReasonCode,
@@ -17,6 +21,7 @@ from sync.rules import (
     message,
     tripletex_user_type,
 )
+from sync.rules_frames import breaking_no_rule
 
 BOTH = [Direction.TRIPLETEX_TO_SVENN, Direction.SVENN_TO_TRIPLETEX]
 TO_TRIPLETEX = Direction.SVENN_TO_TRIPLETEX
@@ -179,3 +184,44 @@ def test_employee_email_longer_than_tripletex_takes_is_refused_towards_tripletex
     assert ReasonCode.FIELD_TOO_LONG in codes(good_employee(email=long_email), TO_TRIPLETEX)
     assert ReasonCode.FIELD_TOO_LONG not in codes(good_employee(email=long_email), TO_SVENN)
     assert codes(good_employee(email="k" * 91 + "@firma.no"), TO_TRIPLETEX) == set()
+
+
+def _customer_value(draw_from):
+    return st.one_of(st.none(), st.sampled_from(draw_from), st.text(max_size=12))
+
+
+customers = st.builds(
+    Customer,
+    id=st.integers(0, 10**6).map(str),
+    name=st.one_of(st.sampled_from(["Hansen Bygg AS", "  ", "", " Bygg ", "x" * 256]), st.text()),
+    organization_number=_customer_value(["974760673", "974760674", "NO 974 760 673 MVA", " "]),
+    customer_number=st.one_of(
+        st.none(), st.integers(-5, 2**32), st.sampled_from(["K-10", " 12 ", "  ", ""])
+    ),
+    email=_customer_value(
+        ["post@hansen.no", " Post@Hansen.NO ", "post(at)hansen.no", "  ", "a" * 250 + "@b.no"]
+    ),
+    is_active=st.booleans(),
+)
+
+
+@given(st.lists(customers, max_size=30))
+def test_customers_the_first_look_vouches_for_break_no_rule(records):
+    frame = records_frame(records)
+    passing = breaking_no_rule(Entity.CUSTOMER, KeyValues(frame))
+    for record, vouched in zip(records, passing, strict=True):
+        if vouched:
+            assert check_record(record, TO_SVENN) == check_record(record, TO_TRIPLETEX) == []
+
+
+def test_the_first_look_vouches_for_plain_customers_and_no_other_entity():
+    records = [
+        good_customer(id="1"),
+        good_customer(id="2", email=None, organization_number=None),
+        good_customer(id="3", is_active=False),
+        good_customer(id="4", customer_number="K"),
+    ]
+    passing = breaking_no_rule(Entity.CUSTOMER, KeyValues(records_frame(records)))
+    assert passing.tolist() == [True, True, False, False]
+    projects = records_frame([good_project(id="1")])
+    assert not breaking_no_rule(Entity.PROJECT, KeyValues(projects)).any()
