@@ -21,7 +21,7 @@ import pandas as pd
 from expectations.gx import import_great_expectations
 from sync.normalize import ORG_NUMBER_WEIGHTS, is_valid_org_number
 
-import_great_expectations()  # before the GX imports below: it defers what GX need not run
+import_great_expectations()  # before the GX imports below (it defers what our suites never run)
 
 from great_expectations.execution_engine import PandasExecutionEngine  # noqa: E402
 from great_expectations.expectations.expectation import ColumnMapExpectation  # noqa: E402
