@@ -14,9 +14,12 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-.venv/.synced: $(UV) pyproject.toml uv.lock
+# --compile-bytecode: every flow run is a fresh process that imports Prefect, pandas and Great
+# Expectations; without .pyc files (PYTHONDONTWRITEBYTECODE, a read-only install) each one
+# compiles them from source again (docs/DECISIONS.md, "Activation and Great Expectations").
+.venv/.synced: $(UV) pyproject.toml uv.lock Makefile
 	@echo "Installing the locked dependencies into .venv (first time: about a minute)..."
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	touch $@
 
 install: .venv/.synced

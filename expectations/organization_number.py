@@ -8,7 +8,7 @@ boolean column would do the same job but moves the rule out of the suite and int
 
 Importing this module registers both the metric and the expectation type
 ``expect_column_values_to_be_valid_organization_number``; ``expectations.runner`` does so
-before it loads any suite.
+before it loads any suite. GX itself is imported through :mod:`expectations.gx` first.
 """
 
 from __future__ import annotations
@@ -17,14 +17,18 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from great_expectations.execution_engine import PandasExecutionEngine
-from great_expectations.expectations.expectation import ColumnMapExpectation
-from great_expectations.expectations.metrics.map_metric_provider import (
+
+from expectations.gx import import_great_expectations
+from sync.normalize import ORG_NUMBER_WEIGHTS, is_valid_org_number
+
+import_great_expectations()  # before the GX imports below (it defers what our suites never run)
+
+from great_expectations.execution_engine import PandasExecutionEngine  # noqa: E402
+from great_expectations.expectations.expectation import ColumnMapExpectation  # noqa: E402
+from great_expectations.expectations.metrics.map_metric_provider import (  # noqa: E402
     ColumnMapMetricProvider,
     column_condition_partial,
 )
-
-from sync.normalize import ORG_NUMBER_WEIGHTS, is_valid_org_number
 
 
 def is_valid_organization_number(value: object) -> bool:

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from expectations.frames import extract_frame, links_frame
+from expectations.gx import import_great_expectations
 
 if TYPE_CHECKING:
     from great_expectations import ExpectationSuite
 
-# GX itself is imported on first use: importing it costs ≈4 s (scipy and friends), which
-# modules that only import this one for its types or frames should not pay.
+# GX itself is imported on first use, once per process (``expectations.gx``): importing it
+# costs seconds, which modules that only import this one for its types or frames should not pay.
 
 __all__ = [
     "MISSING_ID",
@@ -91,6 +92,7 @@ class SuiteOutcome:
 
 def load_suite(name: str, *, directory: Path = SUITES_DIR) -> ExpectationSuite:
     """Read ``<directory>/<name>.json``; refuse it unless GX loaded every expectation in it."""
+    import_great_expectations()
     from great_expectations import ExpectationSuite
 
     # Registers expect_column_values_to_be_valid_organization_number with GX.
@@ -201,7 +203,7 @@ def _cached_suite(name: str) -> ExpectationSuite:
 @functools.cache
 def _batch_definition() -> Any:
     """One ephemeral context per process, one pandas asset whose batch is the frame given."""
-    import great_expectations as gx
+    gx = import_great_expectations()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     # GX announces the temporary docs directory of an ephemeral context at INFO (its module

@@ -52,6 +52,8 @@ def without_controls(raw: str, *, multiline: bool = False) -> str:
     Single-line fields (names, numbers, e-mails...) turn tabs and line breaks into one space;
     ``multiline`` fields (comments) keep tabs and newlines, with CR LF and CR read as LF.
     """
+    if raw.isprintable():  # most text: every character either pattern matches is unprintable
+        return raw
     if not multiline:
         return _CONTROLS.sub("", _LINE_BREAKS.sub(" ", raw))
     return _CONTROLS.sub("", raw.replace("\r\n", "\n").replace("\r", "\n"))

@@ -53,3 +53,12 @@ def test_names_from_either_side_are_cleaned_before_anything_is_written() -> None
 def test_an_hours_comment_keeps_its_lines() -> None:
     entry = HourEntry(employee_id="e", date=dt.date(2024, 1, 2), hours=1, comment="a\r\nb\tc\x1b")
     assert hours_to_svenn(entry)["comment"] == "a\nb\tc"
+
+
+def test_no_printable_character_is_one_that_cleaning_removes_or_replaces() -> None:
+    # without_controls returns text whose characters are all printable as it is, unsearched.
+    from sync import normalize
+
+    printable = "".join(c for c in map(chr, range(0x110000)) if c.isprintable())
+    assert normalize._CONTROLS.search(printable) is None
+    assert normalize._LINE_BREAKS.search(printable) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -332,3 +333,87 @@ def test_each_failure_carries_a_norwegian_reason_for_the_tenant_log():
     (failure,) = outcome.failed_rows["1"]
     assert failure.description == "E-mail address is not well-formed"
     assert failure.description_no == "E-postadressen er ikke gyldig"
+
+
+# Run in a fresh interpreter: GX imported by validate_frame as in a flow run's process.
+_FRESH_PROCESS_CHECKS = """
+import json, sys
+from expectations.runner import extract_frame, validate_frame
+from sync.entities import Customer, Employee, Project
+
+customers = extract_frame([
+    Customer(id="c1", name="Fjord Bygg AS", organization_number="974760673", email="post@fjord.no"),
+    Customer(id="dup", name="Første AS"),
+    Customer(id="dup", name="Andre AS"),
+    Customer(id="noname", name="placeholder"),
+    Customer(id="checkdigit", name="Feil AS", organization_number="974760672"),
+    Customer(id="short", name="Kort AS", organization_number="97476067"),
+    Customer(id="mail", name="Post AS", email="post@@fjord"),
+])
+customers.loc[customers["id"] == "noname", "name"] = None
+employees = extract_frame([
+    Employee(id="e1", first_name="Kari", last_name="Nordmann", email="kari@fjord.no"),
+    Employee(id="bad", first_name="Ola", email="ola at fjord.no"),
+    Employee(id="upper", first_name="Karianne", email="KARI@Fjord.no"),
+    Employee(id="e3", first_name="Åse", last_name="Lie"),
+])
+projects = extract_frame([
+    Project(id="p1", name="Tak Storgata 1", number="1001"),
+    Project(id="p3", name="Uten nummer"),
+    Project(id="p5", name="Kopi", number="1001"),
+])
+failed = {
+    suite: {i: sorted(f.expectation_type for f in fs) for i, fs in outcome.failed_rows.items()}
+    for suite, frame in (
+        ("customers_extract", customers),
+        ("employees_extract", employees),
+        ("projects_extract", projects),
+    )
+    for outcome in [validate_frame(suite, frame)]
+}
+ran_scipy_stats = "scipy.stats._stats_py" in sys.modules
+import great_expectations as gx
+suite = gx.ExpectationSuite(name="kl", expectations=[{
+    "type": "expect_column_kl_divergence_to_be_less_than",
+    "kwargs": {"column": "x", "partition_object": {"values": [1, 2], "weights": [0.5, 0.5]},
+               "threshold": 0.1},
+}])
+from scipy import stats
+print(json.dumps({
+    "failed": failed,
+    "ran_scipy_stats": ran_scipy_stats,
+    "kl_loaded": len(suite.expectations),
+    "entropy": float(stats.entropy([0.5, 0.5], base=2)),
+}))
+"""
+
+
+def test_a_fresh_process_fails_the_same_bad_records_without_running_scipy_stats() -> None:
+    """GX is imported with ``scipy.stats`` deferred (expectations.gx): the suites flag the same
+    rows with the same expectations, nothing ran scipy.stats, and it works once used."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _FRESH_PROCESS_CHECKS],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},
+    )
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["failed"] == {
+        "customers_extract": {
+            "dup": [UNIQUE],
+            "noname": [NOT_NULL],
+            "checkdigit": [ORG_CHECK],
+            "short": sorted([REGEX, ORG_CHECK]),
+            "mail": [REGEX],
+        },
+        "employees_extract": {"bad": [REGEX], "upper": [UNIQUE], "e1": [UNIQUE]},
+        "projects_extract": {"p1": [UNIQUE], "p5": [UNIQUE]},
+    }
+    assert seen["ran_scipy_stats"] is False
+    assert seen["kl_loaded"] == 1  # GX's own expectation that imports scipy.stats still loads
+    assert seen["entropy"] == 1.0  # and scipy.stats runs in full once something uses it

@@ -54,6 +54,9 @@ class UnmappableRecordError(ValidationFailedError):
 # --- reading -------------------------------------------------------------------------------
 
 
+_NO_ADDRESS = Address()  # built once: an address read with every part empty is none
+
+
 def _address(fields: Fields | None) -> Address | None:
     if fields is None:
         return None
@@ -64,7 +67,7 @@ def _address(fields: Fields | None) -> Address | None:
         city=fields.text("city"),
         country_code=fields.text("countryCode"),
     )
-    return None if address == Address() else address
+    return None if address == _NO_ADDRESS else address
 
 
 def _record_id(fields: Fields) -> str:

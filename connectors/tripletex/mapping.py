@@ -96,6 +96,9 @@ def _drop_none(data: JsonDict) -> JsonDict:
     return {k: v for k, v in data.items() if v is not None}
 
 
+_NO_ADDRESS = Address()  # built once: an address read with every part empty is none
+
+
 def _address(fields: Fields | None) -> Address | None:
     if fields is None:
         return None
@@ -112,7 +115,7 @@ def _address(fields: Fields | None) -> Address | None:
         city=_text(fields, "city"),
         country_code=country_code,
     )
-    return address if address != Address() else None
+    return address if address != _NO_ADDRESS else None
 
 
 def address_from_tripletex(raw: Any) -> Address | None:
