@@ -25,12 +25,11 @@ from sync.normalize import (
     _FOLD,
     _FOLD_LETTERS,
     _NON_NAME,
-    _ORG_NOISE,
     _SPACES,
     LEGAL_FORMS,
     ORG_NUMBER_WEIGHTS,
     company_name,
-    is_valid_org_number,
+    org_number_digits,
     postal_code,
     text,
 )
@@ -162,18 +161,16 @@ def _valid_org_numbers(digits: list[str]) -> np.ndarray:
     chars = points.astype(np.int64) - ord("0")
     ascii_digits = ((chars >= 0) & (chars <= 9)).all(axis=1)
     check = (11 - (chars * _DIGITS).sum(axis=1) % 11) % 11
+    # Digits of other scripts ("٣", "²") are no digits here, as in the scalar rule.
     valid = ascii_digits & (check == chars[:, 8])  # a check digit of 10 equals no digit
     found[nine[valid]] = values[valid]
-    # Digits of other scripts ("٣", "²") are rare: the scalar rule decides them.
-    for i in nine[(points > 127).any(axis=1)]:
-        found[i] = digits[i] if is_valid_org_number(digits[i]) else None
     return found
 
 
 def org_number_series(series: pd.Series) -> pd.Series:
     """Vectorised :func:`org_number`: NA where the number is missing or invalid."""
     codes, distinct = _distinct(series)
-    digits = _lines(distinct, _org_digits, lambda value: _ORG_NOISE.sub("", value))
+    digits = _lines(distinct, _org_digits, lambda value: org_number_digits(value) or "")
     return _by_code(codes, _valid_org_numbers(digits), series.index)
 
 
