@@ -77,6 +77,9 @@ class Address(CleanText):
     country_code: str | None = None  # ISO 3166-1 alpha-2, e.g. "NO"
 
 
+NO_ADDRESS = Address()  # every part empty: an address read like this is no address
+
+
 class Record(CleanText):
     """Base of every canonical record: the id and version on its own system."""
 

@@ -24,7 +24,7 @@ from connectors.errors import FieldError, ValidationFailedError
 from connectors.fields import Fields
 from sync.entities import SPECS, Customer, Employee, EntitySpec, FieldSpec, HourEntry, Kind, Project
 from sync.malformed import MalformedFieldError, Problem
-from sync.records import Activity, Address, Entity, Record
+from sync.records import NO_ADDRESS, Activity, Address, Entity, Record
 
 Json = dict[str, Any]
 _R = TypeVar("_R", bound=Record)
@@ -54,9 +54,6 @@ class UnmappableRecordError(ValidationFailedError):
 # --- reading -------------------------------------------------------------------------------
 
 
-_NO_ADDRESS = Address()  # built once: an address read with every part empty is none
-
-
 def _address(fields: Fields | None) -> Address | None:
     if fields is None:
         return None
@@ -67,7 +64,7 @@ def _address(fields: Fields | None) -> Address | None:
         city=fields.text("city"),
         country_code=fields.text("countryCode"),
     )
-    return None if address == _NO_ADDRESS else address
+    return None if address == NO_ADDRESS else address
 
 
 def _record_id(fields: Fields) -> str:

@@ -33,7 +33,7 @@ from connectors.fields import Fields
 from connectors.tripletex.clock import OSLO
 from sync.entities import SPECS, Customer, Employee, EntitySpec, FieldSpec, HourEntry, Kind, Project
 from sync.malformed import MalformedFieldError, Problem
-from sync.records import Activity, Address, Entity, Record
+from sync.records import NO_ADDRESS, Activity, Address, Entity, Record
 
 JsonDict = dict[str, Any]
 _R = TypeVar("_R", bound=Record)
@@ -96,9 +96,6 @@ def _drop_none(data: JsonDict) -> JsonDict:
     return {k: v for k, v in data.items() if v is not None}
 
 
-_NO_ADDRESS = Address()  # built once: an address read with every part empty is none
-
-
 def _address(fields: Fields | None) -> Address | None:
     if fields is None:
         return None
@@ -115,7 +112,7 @@ def _address(fields: Fields | None) -> Address | None:
         city=_text(fields, "city"),
         country_code=country_code,
     )
-    return address if address != _NO_ADDRESS else None
+    return address if address != NO_ADDRESS else None
 
 
 def address_from_tripletex(raw: Any) -> Address | None:
