@@ -22,11 +22,19 @@ from expectations.runner import (
     load_suite,
     validate_frame,
 )
-from sync.entities import Customer, Employee, Project
+from sync.entities import Customer, Employee
 from sync.records import Entity
+from tests.extract_cases import (
+    ORG_A,
+    ORG_B,
+    ORG_C,
+    customers_with_bad_ones,
+    employees_with_bad_ones,
+    good_customers,
+    good_employees,
+    numbered_projects,
+)
 
-# Real organisation numbers (Brønnøysundregistrene, Equinor, DNB) with valid check digits.
-ORG_A, ORG_B, ORG_C = "974760673", "923609016", "984851006"
 UNIQUE = "expect_column_values_to_be_unique"
 NOT_NULL = "expect_column_values_to_not_be_null"
 REGEX = "expect_column_values_to_match_regex"
@@ -35,15 +43,6 @@ ORG_CHECK = "expect_column_values_to_be_valid_organization_number"
 
 def failed_types(outcome_rows: dict[str, list], row_id: str) -> set[str]:
     return {f.expectation_type for f in outcome_rows[row_id]}
-
-
-def good_customers() -> list[Customer]:
-    return [
-        Customer(id="c1", name="Fjord Bygg AS", organization_number=ORG_A, email="post@fjord.no"),
-        Customer(id="c2", name="Nordlys Rør AS", organization_number=ORG_B),
-        Customer(id="c3", name="Ola Nordmann", email="ola.nordmann@example.com"),
-        Customer(id="c4", name="Vik Elektro AS", organization_number=ORG_C, email="a.b@vik.co.no"),
-    ]
 
 
 @pytest.mark.parametrize(
@@ -113,17 +112,7 @@ def test_good_customers_pass() -> None:
 
 
 def test_each_bad_customer_is_reported_by_its_id_and_the_others_are_not() -> None:
-    customers = [
-        *good_customers(),
-        Customer(id="dup", name="Første AS"),
-        Customer(id="dup", name="Andre AS"),
-        Customer(id="noname", name="placeholder"),
-        Customer(id="checkdigit", name="Feil AS", organization_number="974760672"),
-        Customer(id="short", name="Kort AS", organization_number="97476067"),
-        Customer(id="mail", name="Post AS", email="post@@fjord"),
-    ]
-    frame = extract_frame(customers)
-    frame.loc[frame["id"] == "noname", "name"] = None
+    frame = customers_with_bad_ones()
 
     outcome = validate_frame("customers_extract", frame)
 
@@ -149,26 +138,13 @@ def test_empty_extract_passes() -> None:
     assert validate_frame("customers_extract", extract_frame([], Customer)).success
 
 
-def good_employees() -> list[Employee]:
-    return [
-        Employee(id="e1", first_name="Kari", last_name="Nordmann", email="kari@fjord.no"),
-        Employee(id="e2", first_name="Per", last_name="Hansen", email="per.hansen@fjord.no"),
-        Employee(id="e3", first_name="Åse", last_name="Lie"),
-        Employee(id="e4", first_name="Jon", last_name="Berg"),  # two without e-mail is fine
-    ]
-
-
 def test_good_employees_pass() -> None:
     outcome = validate_frame("employees_extract", extract_frame(good_employees()))
     assert outcome.success, outcome.to_markdown()
 
 
 def test_bad_email_and_email_shared_ignoring_case_are_reported() -> None:
-    employees = [
-        *good_employees(),
-        Employee(id="bad", first_name="Ola", email="ola at fjord.no"),
-        Employee(id="upper", first_name="Karianne", email="KARI@Fjord.no"),
-    ]
+    employees = employees_with_bad_ones()
     outcome = validate_frame("employees_extract", extract_frame(employees))
     assert set(outcome.failed_rows) == {"bad", "upper", "e1"}
     assert failed_types(outcome.failed_rows, "bad") == {REGEX}
@@ -184,13 +160,7 @@ def test_employee_without_first_name_is_reported() -> None:
 
 
 def test_projects_with_duplicate_number_are_reported_and_missing_numbers_are_not() -> None:
-    projects = [
-        Project(id="p1", name="Tak Storgata 1", number="1001"),
-        Project(id="p2", name="Bad Lia 3", number="1002"),
-        Project(id="p3", name="Uten nummer"),
-        Project(id="p4", name="Også uten nummer"),
-        Project(id="p5", name="Kopi", number="1001"),
-    ]
+    projects = numbered_projects()
     outcome = validate_frame("projects_extract", extract_frame(projects))
     assert set(outcome.failed_rows) == {"p1", "p5"}
     assert {f.column for f in outcome.failed_rows["p5"]} == {"number"}
@@ -339,29 +309,11 @@ def test_each_failure_carries_a_norwegian_reason_for_the_tenant_log():
 _FRESH_PROCESS_CHECKS = """
 import json, sys
 from expectations.runner import extract_frame, validate_frame
-from sync.entities import Customer, Employee, Project
+from tests.extract_cases import customers_with_bad_ones, employees_with_bad_ones, numbered_projects
 
-customers = extract_frame([
-    Customer(id="c1", name="Fjord Bygg AS", organization_number="974760673", email="post@fjord.no"),
-    Customer(id="dup", name="Første AS"),
-    Customer(id="dup", name="Andre AS"),
-    Customer(id="noname", name="placeholder"),
-    Customer(id="checkdigit", name="Feil AS", organization_number="974760672"),
-    Customer(id="short", name="Kort AS", organization_number="97476067"),
-    Customer(id="mail", name="Post AS", email="post@@fjord"),
-])
-customers.loc[customers["id"] == "noname", "name"] = None
-employees = extract_frame([
-    Employee(id="e1", first_name="Kari", last_name="Nordmann", email="kari@fjord.no"),
-    Employee(id="bad", first_name="Ola", email="ola at fjord.no"),
-    Employee(id="upper", first_name="Karianne", email="KARI@Fjord.no"),
-    Employee(id="e3", first_name="Åse", last_name="Lie"),
-])
-projects = extract_frame([
-    Project(id="p1", name="Tak Storgata 1", number="1001"),
-    Project(id="p3", name="Uten nummer"),
-    Project(id="p5", name="Kopi", number="1001"),
-])
+customers = customers_with_bad_ones()
+employees = extract_frame(employees_with_bad_ones())
+projects = extract_frame(numbered_projects())
 failed = {
     suite: {i: sorted(f.expectation_type for f in fs) for i, fs in outcome.failed_rows.items()}
     for suite, frame in (

@@ -147,13 +147,21 @@ SAMPLES = [
 texts = st.one_of(st.none(), st.text(max_size=30), st.sampled_from([s for s in SAMPLES if s]))
 
 
-@given(st.lists(texts, max_size=20))
-def test_series_twins_agree_with_scalar_functions(values):
+def _twins_agree_on(values):
+    """``same(vectorised, scalar)``: asserts the twin gives each of ``values`` what the scalar
+    rule gives it (NA read as None)."""
     series = pd.Series(values, dtype="object")
 
     def same(vectorised, scalar):
         got = [None if pd.isna(v) else v for v in vectorised(series).tolist()]
         assert got == [scalar(v) for v in values]
+
+    return same
+
+
+@given(st.lists(texts, max_size=20))
+def test_series_twins_agree_with_scalar_functions(values):
+    same = _twins_agree_on(values)
 
     same(frames.org_number_series, normalize.org_number)
     same(frames.email_series, normalize.email)
@@ -212,11 +220,7 @@ company_names = st.lists(name_parts, max_size=6).map(" ".join) | st.lists(name_p
 
 @given(st.lists(st.one_of(texts, org_numbers, odd_digits, company_names), max_size=40))
 def test_series_twins_agree_on_org_numbers_and_company_names(values):
-    series = pd.Series(values, dtype="object")
-
-    def same(vectorised, scalar):
-        got = [None if pd.isna(v) else v for v in vectorised(series).tolist()]
-        assert got == [scalar(v) for v in values]
+    same = _twins_agree_on(values)
 
     same(frames.org_number_series, normalize.org_number)
     same(frames.email_series, normalize.email)
