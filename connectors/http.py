@@ -1,26 +1,36 @@
 """The single HTTP policy every connector uses: timeouts, retries, rate-limit pacing, errors.
 
-``ApiClient`` wraps an ``httpx.AsyncClient``. Idempotent requests are retried with jittered
-exponential backoff on 5xx, connection errors and timeouts; a non-idempotent request that was
-sent but got no answer raises :class:`OutcomeUnknownError` (the caller reconciles by lookup).
-429 is retried for any method after ``Retry-After``/``X-Rate-Limit-Reset`` or a backoff. When
-``X-Rate-Limit-Remaining`` runs low, requests are spread over the seconds left in the window.
-No other 4xx is retried. Secrets never reach a message, repr or log line.
+``ApiClient`` sends over an ``aiohttp`` connection pool and speaks ``httpx`` types: each
+request is built as an ``httpx.Request`` (its query and JSON encoding) and each answer comes
+back as an ``httpx.Response``, so the connectors, their error factories and the response hooks
+read what they always read. aiohttp's C parser costs a tenth of httpcore's CPU per request,
+which was most of a quiet realtime tick (docs/DECISIONS.md, "Where the plan's seconds go
+(issue 24)").
+
+Idempotent requests are retried with jittered exponential backoff on 5xx, connection errors and
+timeouts; a non-idempotent request that was sent but got no answer raises
+:class:`OutcomeUnknownError` (the caller reconciles by lookup). 429 is retried for any method
+after ``Retry-After``/``X-Rate-Limit-Reset`` or a backoff. When ``X-Rate-Limit-Remaining`` runs
+low, requests are spread over the seconds left in the window. No other 4xx is retried. Secrets
+never reach a message, repr or log line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
+import aiohttp
 import httpx
+from yarl import URL
 
 from connectors.errors import (
     ApiError,
@@ -54,6 +64,7 @@ __all__ = [
     "PreconditionFailedError",
     "RateLimitedError",
     "RequestCounters",
+    "SharedConnections",
     "StaleVersionError",
     "TransientError",
     "ValidationFailedError",
@@ -64,8 +75,14 @@ __all__ = [
 logger = logging.getLogger("connectors.http")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
-# Errors raised before any byte of the request left: safe to retry for every method.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Errors raised before any byte of the request left: safe to retry for every method (no
+# connection was made, or none was free in time).
+_NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+# Everything else that ends an exchange without an answer (a dropped or reset connection, a
+# timeout while waiting for the answer, a truncated body).
+_TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
+# The request headers aiohttp writes itself (from the URL and the body).
+_SET_BY_AIOHTTP = frozenset({"host", "content-length"})
 _ID_SEGMENT = re.compile(r"/\d+(?=/|$)")
 
 
@@ -216,21 +233,82 @@ class Connector(AsyncClosing):
         await self.api.aclose()
 
 
+KEEPALIVE_SECONDS = 4.0  # below common server keep-alive (5 s): no stale sockets
+
+
+class SharedConnections(AsyncClosing):
+    """One keep-alive connection pool that many clients send over.
+
+    A realtime window keeps two clients per tenant; with a pool each, every tick of a
+    10,000-tenant fleet opened (and left in TIME_WAIT) two connections per tenant, because a
+    connection idle for one tick interval has expired. Shared, the fleet's requests go over at
+    most ``max_connections`` sockets per host that stay busy. Credentials travel in each
+    request's headers (no cookies are kept), so a connection carries any tenant's request.
+    """
+
+    def __init__(self, max_connections: int = 100) -> None:
+        self.max_connections = max_connections
+        self._connector: aiohttp.TCPConnector | None = None
+
+    def connector(self) -> aiohttp.TCPConnector:
+        """The pool (made in the event loop that first uses it)."""
+        if self._connector is None or self._connector.closed:
+            self._connector = _connector(self.max_connections)
+        return self._connector
+
+    async def aclose(self) -> None:
+        """Close every connection."""
+        if self._connector is not None:
+            await self._connector.close()
+            self._connector = None
+
+
+def _connector(limit: int) -> aiohttp.TCPConnector:
+    return aiohttp.TCPConnector(limit=limit, keepalive_timeout=KEEPALIVE_SECONDS)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _url(address: str, query: tuple[tuple[str, Any], ...]) -> httpx.URL:
+    """``address`` with ``query`` as httpx encodes it, built once: a quiet tick asks the same
+    few URLs every time (the same poll per entity, the same feed cursor), and parsing and
+    encoding one is most of what building a request costs."""
+    return httpx.URL(address, params=dict(query) if query else None)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _wire_url(url: httpx.URL) -> URL:
+    """The same URL for aiohttp, taken as encoded (httpx has percent-encoded it)."""
+    return URL(str(url), encoded=True)
+
+
+Authorizer = Callable[[str], str | None]
+"""The ``Authorization`` header value for a request to this path (``None``: send none)."""
+Hook = Callable[..., Awaitable[Any]]
+
+
 class ApiClient(AsyncClosing):
-    """An async HTTP client that applies :class:`HttpPolicy` to every request."""
+    """An async HTTP client that applies :class:`HttpPolicy` to every request.
+
+    ``event_hooks`` as httpx's: ``{"request": [...], "response": [...]}``, coroutines called
+    with each attempt's ``httpx.Request`` before it is sent and its ``httpx.Response`` (body
+    read) before the policy looks at it.
+    """
 
     def __init__(
         self,
         base_url: str,
         *,
         policy: HttpPolicy | None = None,
-        auth: httpx.Auth | None = None,
+        auth: Authorizer | None = None,
         headers: Mapping[str, str] | None = None,
         secrets: Iterable[str] = (),
-        event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
+        event_hooks: Mapping[str, list[Hook]] | None = None,
         error_factory: Callable[[httpx.Response], ApiError] | None = None,
         system: str = "http",
+        connections: SharedConnections | None = None,
     ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._shared = connections
         self.policy = policy or HttpPolicy()
         self.system = system
         self.counters = RequestCounters()
@@ -240,22 +318,40 @@ class ApiClient(AsyncClosing):
         self._error_factory = error_factory or default_error_factory
         self._pacer = _Pacer(self.policy.pace_threshold)
         self._rng = random.Random()
-        limits = httpx.Limits(
-            max_connections=self.policy.max_connections,
-            max_keepalive_connections=self.policy.max_connections,
-            keepalive_expiry=4.0,  # below common server keep-alive (5 s): no stale sockets
-        )
-        self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            auth=auth,
-            headers=dict(headers or {}),
-            timeout=httpx.Timeout(self.policy.timeout, connect=self.policy.connect_timeout),
-            limits=limits,
-            event_hooks={k: list(v) for k, v in (event_hooks or {}).items()},
-        )
+        self._auth = auth
+        self._headers = {"Accept-Encoding": "gzip, deflate"} | dict(headers or {})
+        hooks = event_hooks or {}
+        self._request_hooks = list(hooks.get("request", ()))
+        self._response_hooks = list(hooks.get("response", ()))
+        self._session: aiohttp.ClientSession | None = None  # made in the loop that uses it
 
     def __repr__(self) -> str:
-        return f"ApiClient(system={self.system!r}, base_url={str(self._client.base_url)!r})"
+        return f"ApiClient(system={self.system!r}, base_url={self.base_url!r})"
+
+    def _pool(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            policy = self.policy
+            shared = self._shared
+            self._session = aiohttp.ClientSession(
+                connector=shared.connector() if shared else _connector(policy.max_connections),
+                connector_owner=shared is None,
+                # httpx's meaning: a connection within `timeout` (the pool's wait), the socket
+                # connected within `connect_timeout`, and no more than `timeout` between reads.
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    connect=policy.timeout,
+                    sock_connect=policy.connect_timeout,
+                    sock_read=policy.timeout,
+                ),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,  # httpx.Response decodes, as it did
+                skip_auto_headers=("Accept-Encoding",),
+            )
+            # aiohttp resends an idempotent request once, unseen, when a connection drops; the
+            # policy alone retries, so that every request sent is counted and logged (it has
+            # no public switch: tests/test_svenn_connector_faults.py holds this).
+            self._session._retry_connection = False
+        return self._session
 
     def add_secret(self, value: str | None) -> None:
         """Register a value that must never appear in a message or log line."""
@@ -267,7 +363,57 @@ class ApiClient(AsyncClosing):
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _build(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Request:
+        """The request as httpx encodes it (query, JSON body, headers)."""
+        merged = self._headers | dict(headers or {}) if headers else self._headers
+        if self._auth is not None:
+            value = self._auth(path)
+            if value is not None:
+                merged = merged | {"Authorization": value}
+        address = self.base_url + path
+        try:
+            url = _url(address, tuple(params.items()) if params else ())
+        except TypeError:  # a list among the values: not a cache key
+            url = _url.__wrapped__(address, tuple(params.items()) if params else ())
+        return httpx.Request(method, url, json=json, headers=merged)
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """One exchange over the pool; the answer read whole."""
+        for hook in self._request_hooks:
+            await hook(request)
+        sent_headers = [
+            (name, value)
+            for name, value in request.headers.multi_items()
+            if name.lower() not in _SET_BY_AIOHTTP
+        ]
+        async with self._pool().request(
+            request.method,
+            _wire_url(request.url),
+            headers=sent_headers,
+            data=request.content or None,
+            allow_redirects=False,
+        ) as answer:
+            body = await answer.read()
+            response = httpx.Response(
+                answer.status,
+                headers=answer.raw_headers,
+                content=body,
+                request=request,
+            )
+        for hook in self._response_hooks:
+            await hook(response)
+        return response
 
     async def request(
         self,
@@ -289,11 +435,10 @@ class ApiClient(AsyncClosing):
             await self._pacer.wait_turn()
             self.counters.count(name)
             started = time.monotonic()
+            request = self._build(method, path, params, json, headers)
             try:
-                response = await self._client.request(
-                    method, path, params=params, json=json, headers=headers
-                )
-            except httpx.TransportError as exc:
+                response = await self._send(request)
+            except _TRANSPORT_ERRORS as exc:
                 error = self._transport_error(exc, method, path, safe)
                 if isinstance(error, OutcomeUnknownError) or attempt >= self.policy.max_retries:
                     raise error from None
@@ -304,7 +449,6 @@ class ApiClient(AsyncClosing):
                 self._log_response(name, response, started)
                 if response.status_code < 400:
                     return response
-                await response.aread()
                 error = self._error_for(response, method, path)
                 if response.status_code >= 500 and not safe:
                     # The server may have applied the write before failing: the caller looks
@@ -366,9 +510,7 @@ class ApiClient(AsyncClosing):
             path=error.path,
         )
 
-    def _transport_error(
-        self, exc: httpx.TransportError, method: str, path: str, safe: bool
-    ) -> ApiError:
+    def _transport_error(self, exc: Exception, method: str, path: str, safe: bool) -> ApiError:
         kind = type(exc).__name__
         text = self._redact(f"{kind}: {exc}" if str(exc) else kind)
         if safe or isinstance(exc, _NOT_SENT):

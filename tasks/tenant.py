@@ -12,7 +12,7 @@ from prefect.runtime import flow_run
 from pydantic import SecretStr
 
 from config.settings import Settings, load_settings
-from connectors.http import HttpPolicy
+from connectors.http import HttpPolicy, SharedConnections
 from connectors.svenn.client import SvennClient
 from connectors.tripletex.client import TripletexClient
 from store.integrations import get_integration
@@ -62,7 +62,9 @@ class MissingCredentialsError(RuntimeError):
     """The tenant has no stored credentials: it was never activated."""
 
 
-def tripletex_client(settings: Settings, employee_token: SecretStr) -> TripletexClient:
+def tripletex_client(
+    settings: Settings, employee_token: SecretStr, connections: SharedConnections | None = None
+) -> TripletexClient:
     """A Tripletex client for one employee token, with the process-wide wiring."""
     return TripletexClient(
         settings.tripletex_base_url,
@@ -70,24 +72,31 @@ def tripletex_client(settings: Settings, employee_token: SecretStr) -> Tripletex
         employee_token.get_secret_value(),
         policy=WIRING.policy,
         event_hooks=WIRING.event_hooks,
+        connections=connections,
     )
 
 
-def svenn_client(settings: Settings, api_key: SecretStr) -> SvennClient:
+def svenn_client(
+    settings: Settings, api_key: SecretStr, connections: SharedConnections | None = None
+) -> SvennClient:
     """A Svenn client for one tenant's API key, with the process-wide wiring."""
     return SvennClient(
         settings.svenn_base_url,
         api_key.get_secret_value(),
         policy=WIRING.policy,
         event_hooks=WIRING.event_hooks,
+        connections=connections,
     )
 
 
 @asynccontextmanager
 async def tenant_clients(
-    tenant: str, settings: Settings | None = None
+    tenant: str,
+    settings: Settings | None = None,
+    connections: SharedConnections | None = None,
 ) -> AsyncIterator[tuple[TripletexClient, SvennClient]]:
-    """Both clients for a tenant, from its stored (encrypted) credentials."""
+    """Both clients for a tenant, from its stored (encrypted) credentials (sending over
+    ``connections`` if given, else over a pool of their own)."""
     settings = settings or load_settings()
     store = state_store(settings)
     with store.sessions() as session:
@@ -103,8 +112,8 @@ async def tenant_clients(
         token = store.cipher.decrypt(integration.employee_token_encrypted)
         api_key = store.cipher.decrypt(integration.svenn_api_key_encrypted)
     async with (
-        tripletex_client(settings, token) as tripletex,
-        svenn_client(settings, api_key) as svenn,
+        tripletex_client(settings, token, connections) as tripletex,
+        svenn_client(settings, api_key, connections) as svenn,
     ):
         yield tripletex, svenn
 
@@ -112,12 +121,15 @@ async def tenant_clients(
 class ClientPool:
     """Both clients per tenant, opened once and kept for a long run (e.g. a realtime window).
 
-    Reusing them keeps the Tripletex session token (and HTTP connections) across ticks, so a
-    quiet tick costs only its polls. ``drop`` forgets a tenant whose key was refused.
+    Reusing them keeps the Tripletex session token across ticks, so a quiet tick costs only
+    its polls; every client sends over one shared connection pool, kept busy by the whole
+    fleet (:class:`connectors.http.SharedConnections`). ``drop`` forgets a tenant whose key was
+    refused.
     """
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings
+        self.connections = SharedConnections()
         self._stacks: dict[str, AsyncExitStack] = {}
         self._clients: dict[str, tuple[TripletexClient, SvennClient]] = {}
 
@@ -125,7 +137,9 @@ class ClientPool:
         """The tenant's clients (opened on first use)."""
         if tenant not in self._clients:
             stack = AsyncExitStack()
-            clients = await stack.enter_async_context(tenant_clients(tenant, self.settings))
+            clients = await stack.enter_async_context(
+                tenant_clients(tenant, self.settings, self.connections)
+            )
             self._stacks[tenant], self._clients[tenant] = stack, clients
         return self._clients[tenant]
 
@@ -137,6 +151,7 @@ class ClientPool:
             await stack.aclose()
 
     async def aclose(self) -> None:
-        """Close every client."""
+        """Close every client and the connections."""
         for tenant in list(self._stacks):
             await self.drop(tenant)
+        await self.connections.aclose()

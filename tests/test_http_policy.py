@@ -13,6 +13,8 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connectors.errors import ApiError
 from connectors.http import (
@@ -25,6 +27,7 @@ from connectors.http import (
     PermissionDeniedError,
     PreconditionFailedError,
     RateLimitedError,
+    SharedConnections,
     TransientError,
     ValidationFailedError,
 )
@@ -77,6 +80,11 @@ def make_app() -> FastAPI:
         hits[f"{request.method} slow"] += 1
         await asyncio.sleep(2)
         return JSONResponse({"ok": True})
+
+    @app.get("/peer")
+    async def peer(request: Request) -> Response:
+        client = request.client
+        return JSONResponse({"port": client.port if client else None})
 
     @app.api_route("/status/{status}", methods=["GET", "POST", "PUT"])
     async def status(status: int, request: Request) -> Response:
@@ -255,7 +263,11 @@ async def test_secrets_and_auth_header_never_appear_in_errors_or_logs(
     server, hits, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="connectors.http")
-    auth = httpx.BasicAuth("0", "session-token-xyz-789")
+    header = httpx.BasicAuth("0", "session-token-xyz-789")._auth_header
+
+    def auth(path: str) -> str:
+        return header
+
     async with client(server[0], secrets=[SECRET], auth=auth) as api:
         with pytest.raises(ValidationFailedError) as caught:
             await api.request("POST", "/status/422", params={"t": SECRET}, json={})
@@ -288,3 +300,46 @@ def test_backoff_grows_and_is_capped() -> None:
     assert policy.backoff(20) == 20
     jittered = HttpPolicy(jitter=0.5).backoff(2)
     assert 0.5 <= jittered <= 1.0
+
+
+@pytest.mark.anyio
+async def test_clients_on_shared_connections_send_over_one_kept_connection(server) -> None:
+    """A realtime window's clients (one per tenant and system) share one pool: two tenants'
+    requests in turn go over the same connection, which outlives each client."""
+    shared = SharedConnections()
+    try:
+        ports = []
+        for tenant in ("a", "b", "c"):
+            async with client(server[0], connections=shared, headers={"X-Tenant": tenant}) as api:
+                ports.append((await api.request("GET", "/peer")).json()["port"])
+        assert len(set(ports)) == 1, ports
+    finally:
+        await shared.aclose()
+    ports = []
+    for _ in range(2):
+        async with client(server[0]) as api:
+            ports.append((await api.request("GET", "/peer")).json()["port"])
+    assert len(set(ports)) == 2, "a client of its own keeps its own connections"
+
+
+VALUES = st.one_of(
+    st.text(max_size=12),
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.booleans(),
+    st.none(),
+    st.lists(st.text(max_size=5), min_size=1, max_size=3),
+)
+
+
+@given(
+    path=st.sampled_from(["/customer", "/token/session/>whoAmI", "/changes", "/customer/12"]),
+    params=st.dictionaries(st.text(min_size=1, max_size=8), VALUES, max_size=4),
+)
+def test_a_request_url_is_what_httpx_makes_of_the_same_parameters(
+    path: str, params: dict[str, Any]
+) -> None:
+    """The request URL is built once per path and query (a quiet tick asks the same ones every
+    time); the cached URL is httpx's own encoding of them, lists and flags included."""
+    api = ApiClient("http://127.0.0.1:1/v2", policy=FAST)
+    sent = api._build("GET", path, params, None, None).url
+    assert sent == httpx.Request("GET", f"http://127.0.0.1:1/v2{path}", params=params).url

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.http import ApiClient, Connector, HttpPolicy
+from connectors.http import ApiClient, Connector, HttpPolicy, SharedConnections
 from connectors.records import RecordList, read_records, single
 from connectors.svenn.changes import ChangePage, change_page_from_svenn
 from connectors.svenn.errors import svenn_error_factory
@@ -52,6 +52,7 @@ class SvennReader(Connector):
         policy: HttpPolicy | None = None,
         event_hooks: Mapping[str, builtins.list[Callable[..., Any]]] | None = None,
         batch_size: int = MAX_BATCH,
+        connections: SharedConnections | None = None,
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size must be 1..{MAX_BATCH}")
@@ -64,6 +65,7 @@ class SvennReader(Connector):
             event_hooks=event_hooks,
             error_factory=svenn_error_factory,
             system="svenn",
+            connections=connections,
         )
 
     # --- reading -----------------------------------------------------------------------------

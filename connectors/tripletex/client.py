@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import httpx
 
 from connectors.errors import ApiError, AuthenticationError, PermissionDeniedError
-from connectors.http import ApiClient, Connector, HttpPolicy
+from connectors.http import ApiClient, Connector, HttpPolicy, SharedConnections
 from connectors.records import RecordList, read_records
 from connectors.tripletex import mapping as m
 from connectors.tripletex.clock import Clock, oslo_today, utc_now
@@ -74,6 +74,7 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, TripletexSubscription
         *,
         policy: HttpPolicy | None = None,
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
+        connections: SharedConnections | None = None,
         company_id: int = 0,
         batch_size: int = 100,
         now: Clock = utc_now,
@@ -87,6 +88,7 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, TripletexSubscription
             event_hooks=event_hooks,
             error_factory=tripletex_error,
             system="tripletex",
+            connections=connections,
         )
         self.session = TripletexSession(
             self.api, self._auth, consumer_token, employee_token, now=now

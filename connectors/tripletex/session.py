@@ -12,9 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
-from collections.abc import Generator
-
-import httpx
 
 from connectors.errors import ApiError, RateLimitedError, TransientError
 from connectors.http import ApiClient
@@ -25,8 +22,9 @@ CREATE_PATH = "/token/session/:create"
 RENEW_MARGIN = dt.timedelta(minutes=10)
 
 
-class SessionAuth(httpx.Auth):
-    """Basic auth ``<company_id>:<session token>`` on every request except session creation."""
+class SessionAuth:
+    """Basic auth ``<company_id>:<session token>`` on every request except session creation
+    (the :data:`connectors.http.Authorizer` of a Tripletex client)."""
 
     def __init__(self, company_id: int = 0) -> None:
         self.company_id = company_id
@@ -39,12 +37,9 @@ class SessionAuth(httpx.Auth):
         pair = f"{self.company_id}:{self.token}".encode()
         return "Basic " + base64.b64encode(pair).decode()
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Attach the session credentials (httpx calls this for each request)."""
-        value = self.header_value()
-        if value is not None and not request.url.path.endswith(CREATE_PATH):
-            request.headers["Authorization"] = value
-        yield request
+    def __call__(self, path: str) -> str | None:
+        """The session credentials for a request to ``path`` (none to create a session)."""
+        return None if path.endswith(CREATE_PATH) else self.header_value()
 
 
 class TripletexSession:
