@@ -79,13 +79,35 @@ async def test_session_is_created_on_each_side_of_oslo_midnight(
         me = await tx.who_am_i()
         assert me.employee_id == 11
         sessions = app.state.sandbox.sessions.values()  # type: ignore[attr-defined]
-        assert max(s.expiration_date for s in sessions) == oslo_date + dt.timedelta(days=1)
+        # Tomorrow, unless Oslo's midnight is less than an hour away (one second, in the cases
+        # just before it): then the day after, so the token outlives the renewal margin.
+        expected = oslo_date + dt.timedelta(days=1 if instant.astimezone(OSLO).hour < 23 else 2)
+        assert max(s.expiration_date for s in sessions) == expected
+        assert not tx.session.needs_renewal
         # It is renewed just before Oslo midnight of its expiry day, not before.
-        expiry = dt.datetime.combine(oslo_date + dt.timedelta(days=1), dt.time(), tzinfo=OSLO)
+        expiry = dt.datetime.combine(expected, dt.time(), tzinfo=OSLO)
         tx.session.now = lambda: expiry - dt.timedelta(minutes=11)
         assert not tx.session.needs_renewal
         tx.session.now = lambda: expiry - dt.timedelta(minutes=9)
         assert tx.session.needs_renewal
+
+
+@pytest.mark.anyio
+async def test_calls_in_the_last_minutes_before_oslo_midnight_share_one_session(
+    sandbox: tuple[object, str],
+) -> None:
+    """Asking for "tomorrow" at 23:55 gave a token expiring within the renewal margin: every
+    call made a new session until midnight. One session serves them all."""
+    app, url = sandbox
+    instant = dt.datetime(2026, 1, 15, 22, 55, tzinfo=UTC)  # 23:55 in Oslo
+    freeze(app, instant)
+    async with TripletexClient(
+        url, CONSUMER, TOKEN, policy=HttpPolicy(max_retries=0), now=lambda: instant
+    ) as tx:
+        for _ in range(3):
+            await tx.who_am_i()
+        assert tx.session.generation == 1
+        assert tx.api.counters.by_endpoint["POST /token/session"] == 1
 
 
 def test_sandbox_refuses_the_utc_tomorrow_just_after_oslo_midnight(

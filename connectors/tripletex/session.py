@@ -4,7 +4,9 @@ A session token is made with ``POST /token/session/:create`` and used as the pas
 Basic auth (username: the company id, ``0`` for the token owner's own company). It expires at
 midnight starting its ``expirationDate``; we ask for tomorrow and renew when that day begins
 (or earlier, on a 401). "Tomorrow" and "midnight" are Oslo's: Tripletex refuses an
-``expirationDate`` that is not after *its* today, whatever the machine's zone.
+``expirationDate`` that is not after *its* today, whatever the machine's zone. In the last hour
+before Oslo's midnight "tomorrow" would expire within the renewal margin, and every call would
+make a new session; then the day after tomorrow is asked for.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from connectors.tripletex.errors import TripletexAuthenticationError
 
 CREATE_PATH = "/token/session/:create"
 RENEW_MARGIN = dt.timedelta(minutes=10)
+MIN_LIFETIME = dt.timedelta(hours=1)  # a new session lives at least this long
 
 
 class SessionAuth:
@@ -86,7 +89,8 @@ class TripletexSession:
             await self._create()
 
     async def _create(self) -> None:
-        expiration = oslo_today(self.now) + dt.timedelta(days=1)
+        soon = aware(self.now()) + MIN_LIFETIME
+        expiration = oslo_today(lambda: soon) + dt.timedelta(days=1)
         body = {
             "consumerToken": self._consumer_token,
             "employeeToken": self._employee_token,
