@@ -124,6 +124,36 @@ def org_number(frame: pd.DataFrame) -> pd.Series:
 def customer_number(frame: pd.DataFrame) -> pd.Series:
     """Whole, non-negative customer number as text (free-text numbers never match)."""
     raw = column(frame, "customer_number")
+    plain = _plain_customer_numbers(raw.to_numpy(dtype=object))
+    if plain is not None:
+        return pd.Series(plain, index=raw.index, dtype="string")
+    return customer_numbers_as_a_whole(raw)
+
+
+# Whole numbers up to 2^53 are exact as float64 too: whatever dtype ``to_numeric`` chooses for
+# a column of them, each reads back as itself.
+_EXACT = 2**53
+
+
+def _plain_customer_numbers(values: np.ndarray) -> np.ndarray | None:
+    """:func:`customer_numbers_as_a_whole` for a column of ``int`` (not ``bool``) and ``None``
+    only, each within ±2^53: the number as text where it is not negative, else None. None for
+    any other column (a text, a float, a bigger number): ``to_numeric`` decides its dtype from
+    the column as a whole, and :func:`customer_numbers_as_a_whole` must judge it."""
+    if not set(map(type, values)) <= {int, type(None)}:
+        return None
+    present = np.flatnonzero(~pd.isna(values))
+    numbers = values[present].tolist()
+    if numbers and (max(numbers) > _EXACT or min(numbers) < -_EXACT):
+        return None
+    shown = present[np.array(numbers, dtype=np.int64) >= 0]
+    found = np.full(len(values), None, dtype=object)
+    found[shown] = np.array(list(map(str, values[shown].tolist())), dtype=object)
+    return found
+
+
+def customer_numbers_as_a_whole(raw: pd.Series) -> pd.Series:
+    """:func:`customer_number` of any column: ``to_numeric`` over the trimmed text."""
     numeric = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce")
     whole = numeric.notna() & (numeric == numeric.round()) & (numeric >= 0)
     return numeric.where(whole).astype("Int64").astype("string")
