@@ -78,13 +78,19 @@ def records_frame(records: Sequence[Record]) -> pd.DataFrame:
     """One row per record, one column per field; ``postal_address`` becomes ``postal_code``."""
     if records and len({type(record) for record in records}) == 1:
         # Column by column from the models' own field values (their ``__dict__``), as plain
-        # objects (the keys make text of the columns they use).
+        # objects (the keys make text of the columns they use), each read straight into its
+        # array (``fromiter`` keeps a value that is a sequence one object) and not copied again.
         fields = list(map(vars, records))
         frame = pd.DataFrame(
             {
-                name: pd.Series(list(map(itemgetter(name), fields)), dtype=object)
+                name: pd.Series(
+                    np.fromiter(map(itemgetter(name), fields), dtype=object, count=len(fields)),
+                    dtype=object,
+                    copy=False,
+                )
                 for name in type(records[0]).model_fields
-            }
+            },
+            copy=False,
         )
     else:
         frame = pd.DataFrame([dict(record) for record in records])
