@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from operator import attrgetter
 from typing import Any
 
@@ -262,8 +263,7 @@ def plan_entity(
     open_tripletex += [r for r in stand_ins["tripletex"] if r.id not in open_tripletex_ids]
     open_svenn += [r for r in stand_ins["svenn"] if r.id not in open_svenn_ids]
     result = _match(entity, open_tripletex, open_svenn, customer_links or {}, decisions, frames)
-    by_tx = {str(r.id): r for r in open_tripletex}
-    by_sv = {str(r.id): r for r in open_svenn}
+    by_tx, by_sv = _by_text_id(open_tripletex), _by_text_id(open_svenn)
     everything = {
         "tripletex": _by_id([*tripletex, *stand_ins["tripletex"]]),
         "svenn": _by_id([*svenn, *stand_ins["svenn"]]),
@@ -314,7 +314,19 @@ def _without(records: Sequence[Record], ids: set[str]) -> list[Record]:
 
 
 def _by_id(records: Sequence[Record]) -> dict[str, Record]:
-    return {str(r.id): r for r in records if r.id is not None}
+    """Records by id as text (the last of an id wins); records without an id left out."""
+    if any(map(_no_id, records)):
+        return {str(r.id): r for r in records if r.id is not None}
+    return _by_text_id(records)
+
+
+def _no_id(record: Record) -> bool:
+    return record.id is None
+
+
+def _by_text_id(records: Sequence[Record]) -> dict[str, Record]:
+    """Records by ``str`` of their id, the last of an id wins."""
+    return dict(zip(map(str, map(attrgetter("id"), records)), records, strict=True))
 
 
 def _hold_back_duplicates(
@@ -451,17 +463,17 @@ def _eligible(
 
     The rules look only at the records ``side`` (their frame) cannot vouch for at once."""
     rows = np.fromiter(map(side.position.__getitem__, map(id, records)), np.intp, len(records))
-    passing = breaking_no_rule(plan.entity, side.values)[rows].tolist()
-    eligible: list[Record] = []
-    seen: set[str] = set()
-    for record, vouched in zip(records, passing, strict=True):
-        record_id = record.id
-        if record_id is None or record_id in skip or record_id in seen:
-            continue
-        seen.add(record_id)
-        if vouched:
-            eligible.append(record)
-            continue
+    vouched = breaking_no_rule(plan.entity, side.values)[rows]
+    # Each id's first record, unless the id is missing or skipped: the others sit out.
+    ids = list(map(attrgetter("id"), records))
+    first_row = dict(zip(reversed(ids), range(len(ids) - 1, -1, -1), strict=True))
+    for record_id in (None, *(skip & first_row.keys())):
+        first_row.pop(record_id, None)
+    keep = np.zeros(len(records), dtype=bool)
+    keep[np.fromiter(first_row.values(), np.intp, len(first_row))] = True
+    # The rules judge the records kept that the frame cannot vouch for, in order.
+    for row in np.flatnonzero(keep & ~vouched).tolist():
+        record = records[row]
         violations = check_record(record, direction)
         if is_blocked(violations):
             first = next(v for v in violations if v.blocking)
@@ -478,9 +490,8 @@ def _eligible(
                     details={"all_codes": [str(v.code) for v in violations]},
                 )
             )
-            continue
-        eligible.append(record)
-    return eligible
+            keep[row] = False
+    return list(compress(records, keep.tolist()))
 
 
 def _pair_identical(
