@@ -236,7 +236,7 @@ def plan_entity(
         system, _, record_id = key.partition(":")
         (out_tx if system == "tripletex" else out_sv).add(record_id)
     linked_sv = set(linked.values())
-    plan.already_linked = sum(1 for r in tripletex if r.id in linked)
+    plan.already_linked = sum(1 for r in tripletex if r.id in linked) if linked else 0
     stand_ins = {
         "tripletex": [r for r in (unreadable or {}).get("tripletex", ()) if r.id not in linked],
         "svenn": [r for r in (unreadable or {}).get("svenn", ()) if r.id not in linked_sv],
@@ -259,9 +259,12 @@ def plan_entity(
     open_svenn = _eligible(
         svenn, Direction.SVENN_TO_TRIPLETEX, linked_sv | out_sv, plan, frames["svenn"], shown
     )
-    open_tripletex_ids, open_svenn_ids = {t.id for t in open_tripletex}, {s.id for s in open_svenn}
-    open_tripletex += [r for r in stand_ins["tripletex"] if r.id not in open_tripletex_ids]
-    open_svenn += [r for r in stand_ins["svenn"] if r.id not in open_svenn_ids]
+    if stand_ins["tripletex"]:
+        open_tripletex_ids = set(map(attrgetter("id"), open_tripletex))
+        open_tripletex += [r for r in stand_ins["tripletex"] if r.id not in open_tripletex_ids]
+    if stand_ins["svenn"]:
+        open_svenn_ids = set(map(attrgetter("id"), open_svenn))
+        open_svenn += [r for r in stand_ins["svenn"] if r.id not in open_svenn_ids]
     result = _match(entity, open_tripletex, open_svenn, customer_links or {}, decisions, frames)
     by_tx, by_sv = _by_text_id(open_tripletex), _by_text_id(open_svenn)
     everything = {
@@ -363,8 +366,9 @@ def _hold_back_duplicates(
             side: SideFrame(records.values(), side) for side, records in everything.items()
         }
     frames: dict[str, Any] = {}
+    to_make = {side: set(map(str, map(attrgetter("id"), creates[side]))) for side in everything}
     for side, records in everything.items():
-        wanted = set(linked[side]) | waiting[side] | {str(r.id) for r in creates[side]}
+        wanted = set(linked[side]) | waiting[side] | to_make[side]
         frames[side] = side_frames[side].of([r for i, r in records.items() if i in wanted])
     failures: list[PlannedFailure] = []
     for side, other in (("tripletex", "svenn"), ("svenn", "tripletex")):
@@ -373,13 +377,13 @@ def _hold_back_duplicates(
             frames[side][0],
             kept=set(linked[side]),
             waiting=waiting[side],
-            leftovers={str(r.id) for r in creates[side]},
+            leftovers=to_make[side],
             context=frames[other][0],
             told_apart=decisions.told_apart(side),
             values=frames[side][1],
             context_values=frames[other][1],
         )
-        to_create = {str(r.id) for r in creates[side]} - {d.record_id for d in duplicates}
+        to_create = to_make[side] - {d.record_id for d in duplicates}
         for duplicate in duplicates:
             failures.append(
                 _duplicate_failure(duplicate, side, everything, linked[side], to_create, shown)
