@@ -266,7 +266,8 @@ def plan_entity(
         open_svenn_ids = set(map(attrgetter("id"), open_svenn))
         open_svenn += [r for r in stand_ins["svenn"] if r.id not in open_svenn_ids]
     result = _match(entity, open_tripletex, open_svenn, customer_links or {}, decisions, frames)
-    by_tx, by_sv = _by_text_id(open_tripletex), _by_text_id(open_svenn)
+    by_tx = {str(r.id): r for r in open_tripletex}
+    by_sv = {str(r.id): r for r in open_svenn}
     everything = {
         "tripletex": _by_id([*tripletex, *stand_ins["tripletex"]]),
         "svenn": _by_id([*svenn, *stand_ins["svenn"]]),
@@ -317,19 +318,7 @@ def _without(records: Sequence[Record], ids: set[str]) -> list[Record]:
 
 
 def _by_id(records: Sequence[Record]) -> dict[str, Record]:
-    """Records by id as text (the last of an id wins); records without an id left out."""
-    if any(map(_no_id, records)):
-        return {str(r.id): r for r in records if r.id is not None}
-    return _by_text_id(records)
-
-
-def _no_id(record: Record) -> bool:
-    return record.id is None
-
-
-def _by_text_id(records: Sequence[Record]) -> dict[str, Record]:
-    """Records by ``str`` of their id, the last of an id wins."""
-    return dict(zip(map(str, map(attrgetter("id"), records)), records, strict=True))
+    return {str(r.id): r for r in records if r.id is not None}
 
 
 def _hold_back_duplicates(
