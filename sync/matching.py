@@ -378,7 +378,8 @@ def _or_none(value: Any) -> str | None:
 def _collect_links(result: MatchResult, linked: list[pd.DataFrame]) -> None:
     if not linked:
         return
-    frame = pd.concat(linked, ignore_index=True)[["t_id", "s_id", "key"]]
-    frame = frame.sort_values("t_id", kind="stable")
+    frame = pd.concat(linked, ignore_index=True)
     columns = (frame[name].tolist() for name in ("t_id", "s_id", "key"))
-    result.links = [Link(t, s, k) for t, s, k in zip(*columns, strict=True)]
+    # By Tripletex id, ties in pass order (a stable sort)
+    rows = sorted(zip(*columns, strict=True), key=itemgetter(0))
+    result.links = [Link(t, s, k) for t, s, k in rows]
