@@ -237,8 +237,18 @@ customer_numbers = st.one_of(
 )
 
 
+# Free text a number field holds: plainly no number ("K-10005"), or perhaps one ("1e3", "inf")
+number_texts = st.builds(
+    lambda prefix, digits, suffix: f"{prefix}{digits}{suffix}",
+    st.sampled_from(["K-", "k", "", " ", "Nr ", "1e", "in", "0x", "-", "+", "."]),
+    st.integers(0, 2**65).map(str),
+    st.sampled_from(["", " ", "f", "inity", ".0", "e3", "MVA", "Ø", "_1", "nan", "\n"]),
+)
+
+
 @given(
     st.lists(customer_numbers, max_size=20)
+    | st.lists(st.one_of(customer_numbers, number_texts), max_size=20)
     | st.lists(st.one_of(customer_numbers, texts, st.booleans(), st.floats()), max_size=20)
 )
 def test_customer_numbers_of_plain_ints_read_as_the_whole_column_would(values):
