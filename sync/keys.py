@@ -13,6 +13,7 @@ Every function here takes a frame from :func:`sync.matching.records_frame` and r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
@@ -124,6 +125,47 @@ def org_number(frame: pd.DataFrame) -> pd.Series:
 def customer_number(frame: pd.DataFrame) -> pd.Series:
     """Whole, non-negative customer number as text (free-text numbers never match)."""
     raw = column(frame, "customer_number")
+    plain = _plain_customer_numbers(raw.to_numpy(dtype=object))
+    if plain is not None:
+        return pd.Series(plain, index=raw.index, dtype="string")
+    return customer_numbers_as_a_whole(raw)
+
+
+# Whole numbers up to 2^53 are exact as float64 too: whatever dtype ``to_numeric`` chooses for
+# a column of them, each reads back as itself.
+_EXACT = 2**53
+# A letter no spelling of a number uses (not one of "e", "inf", "infinity", "nan", nor the
+# "b", "o", "x" of other bases): a text holding one ("K-10005") is no number to ``to_numeric``.
+_NO_NUMBER = re.compile(r"[c-dg-hj-mpq-su-wzC-DG-HJ-MPQ-SU-WZ]")
+
+
+def _plain_customer_numbers(values: np.ndarray) -> np.ndarray | None:
+    """:func:`customer_numbers_as_a_whole` for a column of ``int`` (not ``bool``) within ±2^53,
+    ``None`` and texts that are plainly no number (a letter no number has): the number as text
+    where it is not negative, else None. None for any other column (a text that may be a
+    number, a float, a bigger number): ``to_numeric`` decides its dtype from the column as a
+    whole, and :func:`customer_numbers_as_a_whole` must judge it."""
+    kinds = np.fromiter(map(type, values), dtype=object, count=len(values))
+    if not set(kinds.tolist()) <= {int, type(None), str}:
+        return None
+    text = np.equal(kinds, np.array(str, dtype=object))
+    if text.any():
+        if not all(map(_NO_NUMBER.search, values[text].tolist())):
+            return None
+        values = values.copy()
+        values[text] = None  # each of them NA for to_numeric
+    present = np.flatnonzero(~pd.isna(values))
+    numbers = values[present].tolist()
+    if numbers and (max(numbers) > _EXACT or min(numbers) < -_EXACT):
+        return None
+    shown = present[np.array(numbers, dtype=np.int64) >= 0]
+    found = np.full(len(values), None, dtype=object)
+    found[shown] = np.array(list(map(str, values[shown].tolist())), dtype=object)
+    return found
+
+
+def customer_numbers_as_a_whole(raw: pd.Series) -> pd.Series:
+    """:func:`customer_number` of any column: ``to_numeric`` over the trimmed text."""
     numeric = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce")
     whole = numeric.notna() & (numeric == numeric.round()) & (numeric >= 0)
     return numeric.where(whole).astype("Int64").astype("string")

@@ -78,13 +78,19 @@ def records_frame(records: Sequence[Record]) -> pd.DataFrame:
     """One row per record, one column per field; ``postal_address`` becomes ``postal_code``."""
     if records and len({type(record) for record in records}) == 1:
         # Column by column from the models' own field values (their ``__dict__``), as plain
-        # objects (the keys make text of the columns they use).
+        # objects (the keys make text of the columns they use), each read straight into its
+        # array (``fromiter`` keeps a value that is a sequence one object) and not copied again.
         fields = list(map(vars, records))
         frame = pd.DataFrame(
             {
-                name: pd.Series(list(map(itemgetter(name), fields)), dtype=object)
+                name: pd.Series(
+                    np.fromiter(map(itemgetter(name), fields), dtype=object, count=len(fields)),
+                    dtype=object,
+                    copy=False,
+                )
                 for name in type(records[0]).model_fields
-            }
+            },
+            copy=False,
         )
     else:
         frame = pd.DataFrame([dict(record) for record in records])
@@ -372,7 +378,8 @@ def _or_none(value: Any) -> str | None:
 def _collect_links(result: MatchResult, linked: list[pd.DataFrame]) -> None:
     if not linked:
         return
-    frame = pd.concat(linked, ignore_index=True)[["t_id", "s_id", "key"]]
-    frame = frame.sort_values("t_id", kind="stable")
+    frame = pd.concat(linked, ignore_index=True)
     columns = (frame[name].tolist() for name in ("t_id", "s_id", "key"))
-    result.links = [Link(t, s, k) for t, s, k in zip(*columns, strict=True)]
+    # By Tripletex id, ties in pass order (a stable sort)
+    rows = sorted(zip(*columns, strict=True), key=itemgetter(0))
+    result.links = [Link(t, s, k) for t, s, k in rows]

@@ -170,7 +170,22 @@ def _valid_org_numbers(digits: list[str]) -> np.ndarray:
 def org_number_series(series: pd.Series) -> pd.Series:
     """Vectorised :func:`org_number`: NA where the number is missing or invalid."""
     codes, distinct = _distinct(series)
-    digits = _lines(distinct, _org_digits, lambda value: org_number_digits(value) or "")
+    # A value of ASCII digits alone has nothing to take away: only the others take the steps.
+    count = len(distinct)
+    plain = np.fromiter(map(str.isdigit, distinct), bool, count) & np.fromiter(
+        map(str.isascii, distinct), bool, count
+    )
+    digits = distinct
+    if not plain.all():
+        others = np.flatnonzero(~plain).tolist()
+        written = _lines(
+            [distinct[i] for i in others],
+            _org_digits,
+            lambda value: org_number_digits(value) or "",
+        )
+        digits = list(distinct)
+        for i, value in zip(others, written, strict=True):
+            digits[i] = value
     return _by_code(codes, _valid_org_numbers(digits), series.index)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from operator import attrgetter
 from typing import Any
 
@@ -31,7 +32,7 @@ from sync.matching import (
     SideFrame,
     match_on_keys,
 )
-from sync.record_card import cards
+from sync.record_card import card_of
 from sync.records import Direction, Entity, Record
 from sync.rules import ReasonCode, check_record, is_blocked, message
 from sync.rules_frames import breaking_no_rule
@@ -127,9 +128,11 @@ def failure_for(
     code: ReasonCode,
     *,
     details: dict[str, Any] | None = None,
+    payload: dict[str, Any] | None = None,
     **context: Any,
 ) -> PlannedFailure:
-    """A planned failure of ``record`` (read on the side ``direction`` starts from)."""
+    """A planned failure of ``record`` (read on the side ``direction`` starts from); its
+    ``payload`` is the record's JSON dump, made here unless given."""
     from_svenn = direction is Direction.SVENN_TO_TRIPLETEX
     context.setdefault("name", display_name(record))
     context.setdefault("system", "Tripletex" if from_svenn else "Svenn")
@@ -142,9 +145,50 @@ def failure_for(
         message_no=no,
         svenn_id=record.id if from_svenn else None,
         tripletex_id=None if from_svenn else record.id,
-        payload=record.model_dump(mode="json"),
+        payload=record.model_dump(mode="json") if payload is None else payload,
         details=details,
     )
+
+
+class _Shown:
+    """Each record's JSON dump and card, made once per plan: a record ambiguous on one side is
+    the candidate on the other side's cards, and its own failure's payload. A dump is handed
+    out as a payload once; a second payload of the same record is a new dump, so that no two
+    failures share one."""
+
+    def __init__(self) -> None:
+        self._dumps: dict[int, dict[str, Any]] = {}
+        self._cards: dict[int, dict[str, str | None]] = {}
+        self._handed: set[int] = set()
+
+    def dump(self, record: Record) -> dict[str, Any]:
+        """The record's ``model_dump(mode="json")``, to read only."""
+        found = self._dumps.get(id(record))
+        if found is None:
+            found = self._dumps[id(record)] = record.model_dump(mode="json")
+        return found
+
+    def payload(self, record: Record) -> dict[str, Any]:
+        """The record's dump for one failure's payload."""
+        if id(record) in self._handed:
+            return record.model_dump(mode="json")
+        self._handed.add(id(record))
+        return self.dump(record)
+
+    def cards(
+        self, ids: Sequence[str], records: Mapping[str, Record]
+    ) -> dict[str, dict[str, str | None]]:
+        """:func:`sync.record_card.cards`, each card a copy of the record's one card."""
+        found: dict[str, dict[str, str | None]] = {}
+        for i in ids:
+            record = records.get(i)
+            if record is None:
+                continue
+            card = self._cards.get(id(record))
+            if card is None:
+                card = self._cards[id(record)] = card_of(record.entity.value, self.dump(record))
+            found[i] = dict(card)
+        return found
 
 
 def display_name(record: Record) -> str:
@@ -184,6 +228,7 @@ def plan_entity(
     tripletex = _without(tripletex, decisions.leaves_out("tripletex"))
     svenn = _without(svenn, decisions.leaves_out("svenn"))
     plan = EntityPlan(entity)
+    shown = _Shown()  # the records' dumps and cards for the failures' payloads and details
     plan.failures.extend(excluded)
     out_tx = {f.tripletex_id for f in plan.failures if f.tripletex_id}
     out_sv = {f.svenn_id for f in plan.failures if f.svenn_id}
@@ -191,7 +236,7 @@ def plan_entity(
         system, _, record_id = key.partition(":")
         (out_tx if system == "tripletex" else out_sv).add(record_id)
     linked_sv = set(linked.values())
-    plan.already_linked = sum(1 for r in tripletex if r.id in linked)
+    plan.already_linked = sum(1 for r in tripletex if r.id in linked) if linked else 0
     stand_ins = {
         "tripletex": [r for r in (unreadable or {}).get("tripletex", ()) if r.id not in linked],
         "svenn": [r for r in (unreadable or {}).get("svenn", ()) if r.id not in linked_sv],
@@ -204,14 +249,22 @@ def plan_entity(
         "svenn": SideFrame([*svenn, *stand_ins["svenn"]], "svenn"),
     }
     open_tripletex = _eligible(
-        tripletex, Direction.TRIPLETEX_TO_SVENN, set(linked) | out_tx, plan, frames["tripletex"]
+        tripletex,
+        Direction.TRIPLETEX_TO_SVENN,
+        set(linked) | out_tx,
+        plan,
+        frames["tripletex"],
+        shown,
     )
     open_svenn = _eligible(
-        svenn, Direction.SVENN_TO_TRIPLETEX, linked_sv | out_sv, plan, frames["svenn"]
+        svenn, Direction.SVENN_TO_TRIPLETEX, linked_sv | out_sv, plan, frames["svenn"], shown
     )
-    open_tripletex_ids, open_svenn_ids = {t.id for t in open_tripletex}, {s.id for s in open_svenn}
-    open_tripletex += [r for r in stand_ins["tripletex"] if r.id not in open_tripletex_ids]
-    open_svenn += [r for r in stand_ins["svenn"] if r.id not in open_svenn_ids]
+    if stand_ins["tripletex"]:
+        open_tripletex_ids = set(map(attrgetter("id"), open_tripletex))
+        open_tripletex += [r for r in stand_ins["tripletex"] if r.id not in open_tripletex_ids]
+    if stand_ins["svenn"]:
+        open_svenn_ids = set(map(attrgetter("id"), open_svenn))
+        open_svenn += [r for r in stand_ins["svenn"] if r.id not in open_svenn_ids]
     result = _match(entity, open_tripletex, open_svenn, customer_links or {}, decisions, frames)
     by_tx = {str(r.id): r for r in open_tripletex}
     by_sv = {str(r.id): r for r in open_svenn}
@@ -221,11 +274,11 @@ def plan_entity(
     }
     for link in result.links:
         if link.tripletex_id in unread["tripletex"] or link.svenn_id in unread["svenn"]:
-            plan.failures.extend(_counterpart_failures(link, unread, everything))
+            plan.failures.extend(_counterpart_failures(link, unread, everything, shown))
         else:
             plan.links.append(PlannedLink(entity, link.tripletex_id, link.svenn_id, link.key))
     plan.failures.extend(
-        _ambiguity_failure(a, everything)
+        _ambiguity_failure(a, everything, shown)
         for a in result.ambiguous
         if a.record_id not in unread[a.side]
     )
@@ -247,7 +300,7 @@ def plan_entity(
     }
     pairs = dict(linked) | {link.tripletex_id: link.svenn_id for link in plan.links}
     held = _hold_back_duplicates(
-        entity, everything, pairs, plan.failures, creates, unread, decisions, frames
+        entity, everything, pairs, plan.failures, creates, unread, decisions, frames, shown
     )
     plan.failures.extend(held)
     held_tx = {f.tripletex_id for f in held if f.tripletex_id}
@@ -277,6 +330,7 @@ def _hold_back_duplicates(
     unread: Mapping[str, set[str]] | None = None,
     decisions: Decisions = NO_DECISIONS,
     side_frames: Mapping[str, SideFrame] | None = None,
+    shown: _Shown | None = None,
 ) -> list[PlannedFailure]:
     """``DUPLICATE_IN_SOURCE`` failures for records to create that duplicate their own side.
 
@@ -295,13 +349,15 @@ def _hold_back_duplicates(
         "svenn": {str(f.svenn_id) for f in failed if f.svenn_id}
         | set((unread or {}).get("svenn", ())),
     }
+    shown = shown or _Shown()
     if side_frames is None:
         side_frames = {
             side: SideFrame(records.values(), side) for side, records in everything.items()
         }
     frames: dict[str, Any] = {}
+    to_make = {side: set(map(str, map(attrgetter("id"), creates[side]))) for side in everything}
     for side, records in everything.items():
-        wanted = set(linked[side]) | waiting[side] | {str(r.id) for r in creates[side]}
+        wanted = set(linked[side]) | waiting[side] | to_make[side]
         frames[side] = side_frames[side].of([r for i, r in records.items() if i in wanted])
     failures: list[PlannedFailure] = []
     for side, other in (("tripletex", "svenn"), ("svenn", "tripletex")):
@@ -310,16 +366,16 @@ def _hold_back_duplicates(
             frames[side][0],
             kept=set(linked[side]),
             waiting=waiting[side],
-            leftovers={str(r.id) for r in creates[side]},
+            leftovers=to_make[side],
             context=frames[other][0],
             told_apart=decisions.told_apart(side),
             values=frames[side][1],
             context_values=frames[other][1],
         )
-        to_create = {str(r.id) for r in creates[side]} - {d.record_id for d in duplicates}
+        to_create = to_make[side] - {d.record_id for d in duplicates}
         for duplicate in duplicates:
             failures.append(
-                _duplicate_failure(duplicate, side, everything, linked[side], to_create)
+                _duplicate_failure(duplicate, side, everything, linked[side], to_create, shown)
             )
     return failures
 
@@ -330,7 +386,9 @@ def _duplicate_failure(
     everything: Mapping[str, Mapping[str, Record]],
     linked: Mapping[str, str],
     to_create: set[str],
+    shown: _Shown | None = None,
 ) -> PlannedFailure:
+    shown = shown or _Shown()
     other = "svenn" if side == "tripletex" else "tripletex"
     record = everything[side][duplicate.record_id]
     direction = (
@@ -358,8 +416,9 @@ def _duplicate_failure(
             "key": duplicate.key,
             "duplicate_of": list(duplicate.duplicate_of),
             "linked_to": counterparts,
-            "cards": cards(duplicate.duplicate_of, everything[side]),
+            "cards": shown.cards(duplicate.duplicate_of, everything[side]),
         },
+        payload=shown.payload(record),
         source=SIDES[side],
         duplicates=duplicates_en,
         duplicates_no=duplicates_no,
@@ -391,22 +450,23 @@ def _eligible(
     skip: set[str],
     plan: EntityPlan,
     side: SideFrame,
+    shown: _Shown,
 ) -> list[Record]:
     """Records not yet linked or excluded that pass every rule; violations become failures.
 
     The rules look only at the records ``side`` (their frame) cannot vouch for at once."""
     rows = np.fromiter(map(side.position.__getitem__, map(id, records)), np.intp, len(records))
-    passing = breaking_no_rule(plan.entity, side.values)[rows].tolist()
-    eligible: list[Record] = []
-    seen: set[str] = set()
-    for record, vouched in zip(records, passing, strict=True):
-        record_id = record.id
-        if record_id is None or record_id in skip or record_id in seen:
-            continue
-        seen.add(record_id)
-        if vouched:
-            eligible.append(record)
-            continue
+    vouched = breaking_no_rule(plan.entity, side.values)[rows]
+    # Each id's first record, unless the id is missing or skipped: the others sit out.
+    ids = list(map(attrgetter("id"), records))
+    first_row = dict(zip(reversed(ids), range(len(ids) - 1, -1, -1), strict=True))
+    for record_id in (None, *(skip & first_row.keys())):
+        first_row.pop(record_id, None)
+    keep = np.zeros(len(records), dtype=bool)
+    keep[np.fromiter(first_row.values(), np.intp, len(first_row))] = True
+    # The rules judge the records kept that the frame cannot vouch for, in order.
+    for row in np.flatnonzero(keep & ~vouched).tolist():
+        record = records[row]
         violations = check_record(record, direction)
         if is_blocked(violations):
             first = next(v for v in violations if v.blocking)
@@ -419,13 +479,12 @@ def _eligible(
                     message_no=first.message_no,
                     svenn_id=record.id if direction is Direction.SVENN_TO_TRIPLETEX else None,
                     tripletex_id=record.id if direction is Direction.TRIPLETEX_TO_SVENN else None,
-                    payload=record.model_dump(mode="json"),
+                    payload=shown.payload(record),
                     details={"all_codes": [str(v.code) for v in violations]},
                 )
             )
-            continue
-        eligible.append(record)
-    return eligible
+            keep[row] = False
+    return list(compress(records, keep.tolist()))
 
 
 def _pair_identical(
@@ -482,7 +541,10 @@ def _match(
 
 
 def _counterpart_failures(
-    link: Link, unread: Mapping[str, set[str]], everything: Mapping[str, Mapping[str, Record]]
+    link: Link,
+    unread: Mapping[str, set[str]],
+    everything: Mapping[str, Mapping[str, Record]],
+    shown: _Shown,
 ) -> list[PlannedFailure]:
     """``COUNTERPART_MALFORMED`` for the readable side of a match with an unreadable record."""
     failures: list[PlannedFailure] = []
@@ -504,6 +566,7 @@ def _counterpart_failures(
                 direction,
                 ReasonCode.COUNTERPART_MALFORMED,
                 details={"counterpart": other_id, "key": link.key},
+                payload=shown.payload(everything[side][own]),
                 other=SIDES[other],
                 candidates=candidates_en,
                 candidates_no=candidates_no,
@@ -515,7 +578,7 @@ def _counterpart_failures(
 
 
 def _ambiguity_failure(
-    ambiguity: Ambiguity, everything: Mapping[str, Mapping[str, Record]]
+    ambiguity: Ambiguity, everything: Mapping[str, Mapping[str, Record]], shown: _Shown
 ) -> PlannedFailure:
     side = ambiguity.side
     other = "svenn" if side == "tripletex" else "tripletex"
@@ -545,8 +608,9 @@ def _ambiguity_failure(
             "candidates": list(ambiguity.candidate_ids),
             "conflict": ambiguity.conflict,
             "lookalikes": list(ambiguity.lookalike_ids),
-            "cards": cards(ambiguity.candidate_ids, everything[other]),
+            "cards": shown.cards(ambiguity.candidate_ids, everything[other]),
         },
+        payload=shown.payload(record),
         key=key_en,
         key_no=key_no,
         candidates=candidates_en,

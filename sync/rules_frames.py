@@ -28,20 +28,20 @@ def breaking_no_rule(entity: Entity, values: KeyValues) -> np.ndarray:
         return np.zeros(len(frame), dtype=bool)
     name = _stripped_lengths(column(frame, "name").to_numpy(dtype=object))
     active = column(frame, "is_active").to_numpy(dtype=object)
-    org = column(frame, "organization_number").to_numpy(dtype=object)
-    email = column(frame, "email").to_numpy(dtype=object)
+    org = _Column(column(frame, "organization_number").to_numpy(dtype=object))
+    email = _Column(column(frame, "email").to_numpy(dtype=object))
     valid_org: np.ndarray = values(keys.org_number).notna().to_numpy(dtype=bool)
     valid_email: np.ndarray = values(keys.email).notna().to_numpy(dtype=bool)
     org_length, email_length = _stripped_lengths(org), _stripped_lengths(email)
     passing: np.ndarray = (
         (name > 0)
         & (name <= NAME_MAX_LENGTH)
-        & _of_type(active, bool)
+        & _Column(active).of_type(bool)
         & np.equal(active, True)
-        & _plain_numbers(column(frame, "customer_number").to_numpy(dtype=object))
-        & (_missing(org) | (org_length == 0) | ((org_length > 0) & valid_org))
+        & _plain_numbers(_Column(column(frame, "customer_number").to_numpy(dtype=object)))
+        & (org.of_type(type(None)) | (org_length == 0) | ((org_length > 0) & valid_org))
         & (
-            _missing(email)
+            email.of_type(type(None))
             | (email_length == 0)
             | ((email_length > 0) & (email_length <= EMAIL_MAX_LENGTH) & valid_email)
         )
@@ -49,29 +49,33 @@ def breaking_no_rule(entity: Entity, values: KeyValues) -> np.ndarray:
     return passing
 
 
-def _of_type(values: np.ndarray, kind: type) -> np.ndarray:
-    """True where a value is exactly of type ``kind`` (a bool is no int here)."""
-    types = np.fromiter(map(type, values), dtype=object, count=len(values))
-    found: np.ndarray = np.equal(types, np.array(kind, dtype=object))
-    return found
+class _Column:
+    """A column's values and their types, the types read once."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values
+        self.types = np.fromiter(map(type, values), dtype=object, count=len(values))
+
+    def of_type(self, kind: type) -> np.ndarray:
+        """True where a value is exactly of type ``kind`` (a bool is no int here)."""
+        found: np.ndarray = np.equal(self.types, np.array(kind, dtype=object))
+        return found
 
 
-def _missing(values: np.ndarray) -> np.ndarray:
-    return _of_type(values, type(None))
-
-
-def _plain_numbers(numbers: np.ndarray) -> np.ndarray:
+def _plain_numbers(numbers: _Column) -> np.ndarray:
     """No customer number, or a whole number (not a flag) in Tripletex's range."""
-    whole = _of_type(numbers, int)
-    plain = _missing(numbers)
-    plain[whole] = (numbers[whole] > 0) & (numbers[whole] <= CUSTOMER_NUMBER_MAX)
+    whole = numbers.of_type(int)
+    plain = numbers.of_type(type(None))
+    values = numbers.values[whole]
+    plain[whole] = (values > 0) & (values <= CUSTOMER_NUMBER_MAX)
     return plain
 
 
-def _stripped_lengths(values: np.ndarray) -> np.ndarray:
+def _stripped_lengths(values: np.ndarray | _Column) -> np.ndarray:
     """The length of each text value stripped; -1 for anything that is not text."""
-    lengths = np.full(len(values), -1, dtype=np.intp)
-    text = _of_type(values, str)
-    stripped = map(str.strip, values[text])
+    values = values if isinstance(values, _Column) else _Column(values)
+    lengths = np.full(len(values.values), -1, dtype=np.intp)
+    text = values.of_type(str)
+    stripped = map(str.strip, values.values[text])
     lengths[text] = np.fromiter(map(len, stripped), dtype=np.intp, count=int(text.sum()))
     return lengths

@@ -227,3 +227,37 @@ def test_series_twins_agree_on_org_numbers_and_company_names(values):
     same(frames.company_name_series, normalize.company_name)
     same(frames.company_stem_series, normalize.company_stem)
     same(frames.legal_form_series, normalize.legal_form)
+
+
+customer_numbers = st.one_of(
+    st.none(),
+    st.integers(-(2**64), 2**64),
+    st.integers(-5, 5),
+    st.sampled_from([2**53, 2**53 + 1, -(2**53), -(2**53) - 1, 2**63 - 1, 2**63]),
+)
+
+
+# Free text a number field holds: plainly no number ("K-10005"), or perhaps one ("1e3", "inf")
+number_texts = st.builds(
+    lambda prefix, digits, suffix: f"{prefix}{digits}{suffix}",
+    st.sampled_from(["K-", "k", "", " ", "Nr ", "1e", "in", "0x", "-", "+", "."]),
+    st.integers(0, 2**65).map(str),
+    st.sampled_from(["", " ", "f", "inity", ".0", "e3", "MVA", "Ø", "_1", "nan", "\n"]),
+)
+
+
+@given(
+    st.lists(customer_numbers, max_size=20)
+    | st.lists(st.one_of(customer_numbers, number_texts), max_size=20)
+    | st.lists(st.one_of(customer_numbers, texts, st.booleans(), st.floats()), max_size=20)
+)
+def test_customer_numbers_of_plain_ints_read_as_the_whole_column_would(values):
+    from sync.keys import customer_number, customer_numbers_as_a_whole
+
+    raw = pd.Series(values, dtype="object")
+    got = customer_number(pd.DataFrame({"customer_number": raw}))
+    expected = customer_numbers_as_a_whole(raw)
+    assert got.dtype == expected.dtype
+    assert [None if pd.isna(v) else v for v in got.tolist()] == [
+        None if pd.isna(v) else v for v in expected.tolist()
+    ]

@@ -176,3 +176,34 @@ def test_the_resume_key_pairs_exactly_the_records_with_a_unique_identical_twin(t
     sv = [r.model_copy(update={"id": f"s{i}"}) for i, r in enumerate(sv)]
     paired = _pair_identical(Entity.CUSTOMER, tx, sv)
     assert [(lk.tripletex_id, lk.svenn_id) for lk in paired] == _identical_pairs(tx, sv)
+
+
+def test_failures_carry_their_own_payloads_and_the_cards_of_their_records():
+    from sync.record_card import cards
+
+    # Two Tripletex companies share an org number with one in Svenn: all three ambiguous,
+    # each the others' candidate; a Svenn record twice is held back.
+    tx = [
+        customer("1", "Bygg AS", organization_number="923456783", email="a@bygg.no"),
+        customer("2", "Bygg Vest AS", organization_number="923456783"),
+    ]
+    sv = [
+        customer("a", "Bygg AS", organization_number="923456783"),
+        customer("b", "X", customer_number=-1),
+        customer("c", "X", customer_number=-1),
+        customer("d", "Dup AS", email="post@dup.no"),
+        customer("e", "Dup AS", email="post@dup.no"),
+    ]
+    plan = plan_entity(Entity.CUSTOMER, tx, sv, linked={})
+    records = {"tripletex": {r.id: r for r in tx}, "svenn": {r.id: r for r in sv}}
+    assert {"AMBIGUOUS_MATCH", "DUPLICATE_IN_SOURCE"} <= set(plan.failure_reasons())
+    assert len({id(f.payload) for f in plan.failures}) == len(plan.failures)
+    for failure in plan.failures:
+        side = "svenn" if failure.svenn_id else "tripletex"
+        own = records[side][failure.svenn_id or failure.tripletex_id]
+        assert failure.payload == own.model_dump(mode="json")
+        details = failure.details or {}
+        if "cards" in details:
+            ids = details.get("candidates") or details.get("duplicate_of")
+            other = side if "duplicate_of" in details else ({"svenn", "tripletex"} - {side}).pop()
+            assert details["cards"] == cards(ids, records[other])
