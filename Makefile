@@ -28,7 +28,7 @@ demo: install
 	.venv/bin/python -m cli demo
 
 test: install chromium
-	.venv/bin/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=30
+	.venv/bin/pytest -n 4 --dist loadfile --no-loadscope-reorder --durations=30
 
 lint: install
 	.venv/bin/ruff check .
