@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import sys
+import threading
 from types import ModuleType
 
 __all__ = ["DEFERRED_MODULES", "import_great_expectations"]
@@ -24,9 +25,21 @@ DEFERRED_MODULES = ("scipy.stats",)
 """Modules GX imports at its own import but runs only in expectations our suites do not use."""
 
 
-@functools.cache
+_IMPORTING = threading.Lock()
+
+
 def import_great_expectations() -> ModuleType:
-    """The ``great_expectations`` package, imported (once) with ``DEFERRED_MODULES`` lazy."""
+    """The ``great_expectations`` package, imported (once) with ``DEFERRED_MODULES`` lazy.
+
+    Thread-safe: GX may be imported on a background thread (``expectations.runner``) while
+    another thread asks for it; that one waits for the import instead of deferring twice.
+    """
+    with _IMPORTING:
+        return _import()
+
+
+@functools.cache
+def _import() -> ModuleType:
     for name in DEFERRED_MODULES:
         _defer(name)
     import great_expectations
