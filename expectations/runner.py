@@ -12,6 +12,7 @@ import logging
 import math
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
 # GX itself is imported on first use, once per process (``expectations.gx``): importing it
 # costs seconds, which modules that only import this one for its types or frames should not pay.
+# A task that reads before it checks starts that import early on a thread
+# (:func:`prepare_in_background`), so the import runs while the reads wait on the network.
 
 __all__ = [
     "MISSING_ID",
@@ -36,6 +39,7 @@ __all__ = [
     "extract_frame",
     "links_frame",
     "load_suite",
+    "prepare_in_background",
     "validate_frame",
 ]
 
@@ -121,13 +125,13 @@ def validate_frame(suite_name: str, frame: pd.DataFrame, *, id_column: str = "id
     """Run suite ``suite_name`` over ``frame``; failed rows are keyed by ``id_column``."""
     if id_column not in frame.columns:
         raise ValueError(f"frame has no id column {id_column!r} to report failed rows by")
-    suite = _cached_suite(suite_name)
     result_format: dict[str, Any] = {
         "result_format": "COMPLETE",
         "unexpected_index_column_names": [id_column],
         "partial_unexpected_count": 0,
     }
     with _GX_LOCK:  # GX contexts are not documented as thread-safe; Prefect may use threads
+        suite = _cached_suite(suite_name)  # under the lock: it may be loading on a thread
         batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
         result = batch.validate(suite, result_format=result_format)
     outcome = SuiteOutcome(
@@ -193,6 +197,35 @@ def _cell(text: str) -> str:
 
 
 _GX_LOCK = threading.Lock()
+_STARTING = threading.Lock()
+_PREPARING: list[threading.Thread] = []  # the one background preparation of this process
+
+
+def prepare_in_background(suite_names: Iterable[str]) -> None:
+    """Import GX, build its context and load ``suite_names`` on a daemon thread (once per
+    process; later calls do nothing), so that a flow that reads both sides and then checks
+    them finds GX ready: the import runs while the reads wait on the network.
+
+    :func:`validate_frame` waits for the preparation if it is still running. A preparation
+    that fails is forgotten: the check that needs GX fails the same way, where it always has.
+    """
+    with _STARTING:
+        if _PREPARING:
+            return
+        names = tuple(suite_names)
+        thread = threading.Thread(target=_prepare, args=(names,), name="gx-prepare", daemon=True)
+        _PREPARING.append(thread)
+    thread.start()
+
+
+def _prepare(suite_names: tuple[str, ...]) -> None:
+    try:
+        with _GX_LOCK:
+            _batch_definition()
+            for name in suite_names:
+                _cached_suite(name)
+    except Exception:  # validate_frame raises it again, where it is handled
+        logging.getLogger(__name__).debug("preparing GX in the background failed", exc_info=True)
 
 
 @functools.cache

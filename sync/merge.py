@@ -222,11 +222,44 @@ def changed_fields(entity: Entity, base: Fields, current: Fields) -> frozenset[s
     )
 
 
-def agreed(entity: Entity, svenn: Fields, tripletex: Fields) -> bool:
+def agreed(
+    entity: Entity, svenn: Fields, tripletex: Fields, precedence: Precedence | None = None
+) -> bool:
     """True when two records a match linked need no write to agree: merged as a person's link
-    is merged (over an empty base), neither side would change and no value would be lost."""
-    decision = merge_entity(entity, {}, svenn, tripletex)
-    return decision.writes_nothing and not decision.conflicts
+    is merged (over an empty base), neither side would change and no value would be lost.
+
+    The answer of ``merge_entity(entity, {}, svenn, tripletex)`` having no write and no
+    conflict (a property test holds the two equal), worked out one field at a time without
+    building the decision, and stopping at the first field that conflicts or would be written.
+    """
+    rule = precedence or PRECEDENCE[entity]
+    for name in SYNCED_FIELDS[entity]:
+        if name not in svenn and name not in tripletex:
+            continue  # not merged at all
+        sv_value, tx_value = svenn.get(name), tripletex.get(name)
+        sv, tx = comparable(name, sv_value), comparable(name, tx_value)
+        # Over an empty base a side changed the field when it holds a value (changed_fields).
+        sv_edited, tx_edited = sv is not None, tx is not None
+        owner = rule.owners.get(name)
+        in_sv = sv_edited and owner in (None, System.SVENN)
+        in_tx = tx_edited and owner in (None, System.TRIPLETEX)
+        if in_sv and in_tx:
+            if sv != tx:
+                return False  # a conflict
+            value = tx_value if rule.winner(name) is System.TRIPLETEX else sv_value
+        elif in_sv or in_tx:
+            value = sv_value if in_sv else tx_value
+        else:
+            value = None  # the empty base's
+        merged = comparable(name, clean_value(name, value))
+        # A side is written where it differs from the merged value, except its own change to a
+        # field the other system owns that stays where it was made (``local``).
+        local = name in rule.local
+        if sv != merged and not (local and sv_edited and not in_sv):
+            return False
+        if tx != merged and not (local and tx_edited and not in_tx):
+            return False
+    return True
 
 
 def merge_entity(

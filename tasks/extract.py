@@ -14,7 +14,7 @@ from prefect.utilities.annotations import quote
 from connectors.svenn.client import SvennClient
 from connectors.tripletex.client import TripletexClient
 from expectations.frames import extract_frame
-from expectations.runner import ExpectationFailure, validate_frame
+from expectations.runner import ExpectationFailure, prepare_in_background, validate_frame
 from sync.decisions import NO_DECISIONS, Decisions
 from sync.entities import SUITES
 from sync.malformed import MalformedRecord, malformed_failure
@@ -96,7 +96,11 @@ async def _read_svenn(
 
 @task(name="extract-both-sides", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
 async def extract_both_sides(tripletex: TripletexClient, svenn: SvennClient) -> Extracts:
-    """Read every customer, employee and project on both sides, concurrently."""
+    """Read every customer, employee and project on both sides, concurrently.
+
+    The extract checks follow every extract: GX starts loading for them meanwhile, on a thread.
+    """
+    prepare_in_background(SUITES.values())
     (tripletex_side, employee_id, managers, tx_bad), (svenn_side, sv_bad) = await asyncio.gather(
         _read_tripletex(tripletex), _read_svenn(svenn)
     )

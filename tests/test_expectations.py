@@ -324,6 +324,7 @@ failed = {
     for outcome in [validate_frame(suite, frame)]
 }
 ran_scipy_stats = "scipy.stats._stats_py" in sys.modules
+ran_altair = "altair.vegalite" in sys.modules
 import great_expectations as gx
 suite = gx.ExpectationSuite(name="kl", expectations=[{
     "type": "expect_column_kl_divergence_to_be_less_than",
@@ -331,23 +332,37 @@ suite = gx.ExpectationSuite(name="kl", expectations=[{
                "threshold": 0.1},
 }])
 from scipy import stats
+import altair
 print(json.dumps({
     "failed": failed,
     "ran_scipy_stats": ran_scipy_stats,
+    "ran_altair": ran_altair,
     "kl_loaded": len(suite.expectations),
     "entropy": float(stats.entropy([0.5, 0.5], base=2)),
+    "chart": type(altair.Chart({"values": [{"x": 1}]}).mark_bar()).__name__,
 }))
 """
 
 
-def test_a_fresh_process_fails_the_same_bad_records_without_running_scipy_stats() -> None:
-    """GX is imported with ``scipy.stats`` deferred (expectations.gx): the suites flag the same
-    rows with the same expectations, nothing ran scipy.stats, and it works once used."""
+# GX prepared on a thread, as a flow's extract starts it, while the checks already ask for it.
+_IN_BACKGROUND = """
+from expectations.runner import prepare_in_background
+prepare_in_background(["employees_extract", "customers_extract", "projects_extract"])
+"""
+
+
+@pytest.mark.parametrize("prelude", ["", _IN_BACKGROUND], ids=["on_first_use", "in_background"])
+def test_a_fresh_process_fails_the_same_bad_records_without_running_scipy_stats(
+    prelude: str,
+) -> None:
+    """GX is imported with ``scipy.stats`` and ``altair`` deferred (expectations.gx): the
+    suites flag the same rows with the same expectations, neither module ran, and both work
+    once used; the same when GX was being prepared on a thread meanwhile."""
     import subprocess
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-c", _FRESH_PROCESS_CHECKS],
+        [sys.executable, "-c", prelude + _FRESH_PROCESS_CHECKS],
         capture_output=True,
         text=True,
         check=True,
@@ -367,5 +382,43 @@ def test_a_fresh_process_fails_the_same_bad_records_without_running_scipy_stats(
         "projects_extract": {"p1": [UNIQUE], "p5": [UNIQUE]},
     }
     assert seen["ran_scipy_stats"] is False
+    assert seen["ran_altair"] is False
     assert seen["kl_loaded"] == 1  # GX's own expectation that imports scipy.stats still loads
     assert seen["entropy"] == 1.0  # and scipy.stats runs in full once something uses it
+    assert seen["chart"] == "Chart"  # so does altair
+
+
+def test_a_deferred_module_runs_once_on_the_first_attribute_it_lacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What an import sets is there without running the module; the first missing attribute
+    runs it, once, also when threads ask at the same moment."""
+    import sys
+    import threading
+
+    from expectations.gx import _defer
+
+    runs = tmp_path / "runs.txt"
+    (tmp_path / "deferred_probe.py").write_text(
+        f"import time\nwith open({str(runs)!r}, 'a') as f:\n    f.write('ran\\n')\n"
+        "time.sleep(0.05)\nVALUE = 42\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "deferred_probe", raising=False)
+    _defer("deferred_probe")
+    module = sys.modules["deferred_probe"]
+    import deferred_probe  # type: ignore[import-not-found]  # noqa: F401
+
+    assert module.__spec__ is not None and module.__name__ == "deferred_probe"
+    assert not runs.exists()
+    seen: list[int] = []
+    threads = [threading.Thread(target=lambda: seen.append(module.VALUE)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == [42] * 4
+    assert runs.read_text() == "ran\n"
+    with pytest.raises(AttributeError):
+        _ = module.NOT_THERE
+    monkeypatch.delitem(sys.modules, "deferred_probe")

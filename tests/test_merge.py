@@ -7,9 +7,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync.entities import Customer
+from sandboxes.datagen import WorldSize, generate_world
+from sync.entities import Customer, Kind
 from sync.initial_plan import plan_initial_sync
 from sync.merge import (
+    KINDS,
     PRECEDENCE,
     SYNCED_FIELDS,
     Precedence,
@@ -258,3 +260,116 @@ def test_the_preview_counts_the_links_it_will_align():
     plan = plan_initial_sync({Entity.CUSTOMER: tx}, {Entity.CUSTOMER: sv}, linked={})
     counts = plan.entities[Entity.CUSTOMER].counts()
     assert counts["to_link"] == 2 and counts["to_align"] == 1
+
+
+# --- agreement without a whole merge ----------------------------------------------------------
+
+# Per kind, values that agree or not once normalised: formatting, case, blanks and empty
+# values, values the normalisers cannot read, and any short text.
+AGREEMENT_VALUES: dict[Kind, list[Any]] = {
+    Kind.TEXT: [None, "", "  ", "A AS", " A AS ", "a as", "B AS", "Ø\tx"],
+    Kind.EMAIL: [None, "", " ", "a@x.no", "A@X.no ", "b@x.no", "not an address"],
+    Kind.PHONE: [None, "", "+4791111111", "91111111", "0047 911 11 111", "+4792222222", "x1"],
+    Kind.ORG_NUMBER: [None, "", "923456789", "NO 923 456 789 MVA", "987654321", "12", "٩٢٣"],
+    Kind.CUSTOMER_NUMBER: [None, "", 1, 2, "2", " 2 ", "02", "A1", "٢"],
+    Kind.DATE: [None, "", "1990-01-01", " 1990-01-01", "1990-01-02"],
+    Kind.FLAG: [None, True, False],
+    Kind.ADDRESS: [
+        None,
+        {},
+        {"city": None, "postal_code": " "},
+        {"city": "Oslo", "postal_code": "150"},
+        {"city": "Oslo ", "postal_code": "0150"},
+        {"address_line1": "", "city": "Oslo", "postal_code": "0150", "country": None},
+        {"address_line1": "Gate 1", "city": "Oslo", "postal_code": "0150"},
+    ],
+}
+
+
+def field_values(name: str) -> st.SearchStrategy[Any]:
+    listed = st.sampled_from(AGREEMENT_VALUES[KINDS[name]])
+    if KINDS[name] is Kind.ADDRESS:
+        return listed
+    return st.one_of(listed, st.text(max_size=4))
+
+
+def linked_record(entity: Entity) -> st.SearchStrategy[dict[str, Any]]:
+    """A synced-field dict: any field may be missing, empty or blank."""
+    return st.fixed_dictionaries({}, optional={n: field_values(n) for n in SYNCED_FIELDS[entity]})
+
+
+def any_precedence(entity: Entity) -> st.SearchStrategy[Precedence]:
+    names = st.sampled_from(SYNCED_FIELDS[entity])
+    return st.builds(
+        Precedence,
+        default=st.sampled_from(list(System)),
+        fields=st.dictionaries(names, st.sampled_from(list(System))),
+        owners=st.dictionaries(names, st.sampled_from(list(System))),
+        local=st.frozensets(names),
+    )
+
+
+def merge_agrees(
+    entity: Entity, svenn: dict[str, Any], tripletex: dict[str, Any], rule: Precedence | None
+) -> bool:
+    decision = merge_entity(entity, {}, svenn, tripletex, rule)
+    return decision.writes_nothing and not decision.conflicts
+
+
+@settings(max_examples=600)
+@given(st.data(), st.sampled_from(list(SYNCED_FIELDS)), st.booleans())
+def test_agreed_is_the_whole_merges_answer(
+    data: st.DataObject, entity: Entity, own_precedence: bool
+) -> None:
+    svenn = data.draw(linked_record(entity))
+    tripletex = data.draw(linked_record(entity))
+    if data.draw(st.booleans()):  # mostly the same record, a field or two apart
+        few = linked_record(entity).map(lambda fields: dict(list(fields.items())[:2]))
+        tripletex = svenn | data.draw(few)
+    rule = data.draw(any_precedence(entity)) if own_precedence else None
+    assert agreed(entity, svenn, tripletex, rule) == merge_agrees(entity, svenn, tripletex, rule)
+
+
+def test_agreed_is_the_whole_merges_answer_at_the_edges() -> None:
+    person: dict[str, Any] = {"first_name": "Kari", "is_active": True}
+    cases: list[tuple[Entity, dict[str, Any], dict[str, Any]]] = [
+        (Entity.CUSTOMER, {}, {}),
+        (Entity.CUSTOMER, {"email": None}, {"email": "  "}),  # missing and empty agree
+        (Entity.CUSTOMER, {"email": "a@x.no"}, {}),  # a gap to fill is a write
+        (Entity.CUSTOMER, {"is_active": False}, {"is_active": True}),  # put back in Svenn
+        (Entity.CUSTOMER, {"is_active": True}, {"is_active": False}),  # Tripletex inactivated
+        (Entity.CUSTOMER, {"postal_address": {"city": None}}, {"postal_address": None}),
+        (Entity.CUSTOMER, {"customer_number": "2"}, {"customer_number": 2}),
+        (Entity.EMPLOYEE, {**person, "is_active": False}, person),  # stays in Svenn only
+        (Entity.EMPLOYEE, person, {**person, "is_active": False}),
+        (Entity.EMPLOYEE, {**person, "phone": "911 11 111"}, {**person, "phone": "+4791111111"}),
+        (Entity.PROJECT, {"name": "P", "end_date": None}, {"name": "P", "end_date": ""}),
+    ]
+    for entity, svenn, tripletex in cases:
+        for left, right in ((svenn, tripletex), (tripletex, svenn)):
+            expected = merge_agrees(entity, left, right, None)
+            assert agreed(entity, left, right) == expected, (entity, left, right)
+
+
+@settings(max_examples=10)
+@given(st.integers(0, 10_000))
+def test_agreed_is_the_whole_merges_answer_on_generated_records(seed: int) -> None:
+    """Records as the readers build them (every field present, addresses as dicts), paired
+    as the matcher links them and also at random."""
+    world = generate_world(WorldSize(60, 15, 10, 0), seed=seed, shape_share=0.1)
+    tripletex = {e: getattr(world.tripletex, f"{e.value}s") for e in SYNCED_FIELDS}
+    svenn = {e: getattr(world.svenn, f"{e.value}s") for e in SYNCED_FIELDS}
+    plan = plan_initial_sync(tripletex, svenn, linked={})
+    for entity in SYNCED_FIELDS:
+        tx_by_id = {str(r.id): r for r in tripletex[entity]}
+        sv_by_id = {str(r.id): r for r in svenn[entity]}
+        pairs = [
+            (sv_by_id[link.svenn_id], tx_by_id[link.tripletex_id])
+            for link in plan.entities[entity].links
+            if link.svenn_id in sv_by_id and link.tripletex_id in tx_by_id
+        ]
+        pairs += list(zip(svenn[entity], tripletex[entity], strict=False))
+        for sv_record, tx_record in pairs:
+            sv_fields, tx_fields = sv_record.synced_fields(), tx_record.synced_fields()
+            expected = merge_agrees(entity, sv_fields, tx_fields, None)
+            assert agreed(entity, sv_fields, tx_fields) == expected

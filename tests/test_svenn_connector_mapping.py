@@ -24,6 +24,7 @@ from connectors.svenn.mapping import (
     record_to_svenn_patch,
 )
 from sync.entities import Customer, Employee, HourEntry, Project
+from sync.malformed import MalformedFieldError
 from sync.records import Address, Entity, Record
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=30)
@@ -134,6 +135,28 @@ def test_read_empty_address_as_none_and_closed_status_as_closed() -> None:
         {"id": "c", "name": "C", "postalAddress": dict.fromkeys(["city", "postalCode"])},
     )
     assert isinstance(customer, Customer) and customer.postal_address is None
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        ({"city": None, "countryCode": None}, None),
+        ({"city": ""}, Address(city="")),  # empty text is kept as sent: an address
+        ({"city": "\x00"}, Address(city="")),  # control characters only: an empty city
+        ({"postalCode": "5003", "city": None}, Address(postal_code="5003")),
+    ],
+)
+def test_an_address_is_read_unless_every_part_is_null(
+    parts: dict[str, Any], expected: Address | None
+) -> None:
+    customer = record_from_svenn(Entity.CUSTOMER, {"id": "c", "name": "C", "postalAddress": parts})
+    assert isinstance(customer, Customer) and customer.postal_address == expected
+
+
+def test_a_bad_address_part_is_a_malformed_field_not_a_crash() -> None:
+    with pytest.raises(MalformedFieldError) as caught:
+        record_from_svenn(Entity.CUSTOMER, {"id": "c", "name": "C", "postalAddress": {"city": 5}})
+    assert caught.value.field == "postalAddress.city"
 
 
 @pytest.mark.parametrize(

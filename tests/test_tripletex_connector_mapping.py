@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors.tripletex import mapping as m
 from sync.entities import Customer, Employee, HourEntry, Project
+from sync.malformed import MalformedFieldError
 from sync.records import Address
 
 text = st.text(
@@ -148,6 +150,17 @@ def test_empty_tripletex_strings_and_addresses_read_as_absent() -> None:
     assert customer.email is None
     assert customer.postal_address is None
     assert customer.customer_number is None
+
+
+def test_an_address_with_one_part_set_is_read_and_a_bad_part_is_a_malformed_field() -> None:
+    assert m.address_from_tripletex({"city": " ", "country": {"id": 161}}) == Address(
+        country_code="NO"
+    )
+    assert m.address_from_tripletex({"city": "Os\x07lo"}) == Address(city="Oslo")
+    assert m.address_from_tripletex({"city": "", "country": {"id": 999}}) is None
+    with pytest.raises(MalformedFieldError) as caught:
+        m.address_from_tripletex({"postalCode": 5003})
+    assert caught.value.field == "postalAddress.postalCode"
 
 
 def test_norway_maps_to_tripletex_country_161() -> None:

@@ -24,7 +24,7 @@ from connectors.errors import FieldError, ValidationFailedError
 from connectors.fields import Fields
 from sync.entities import SPECS, Customer, Employee, EntitySpec, FieldSpec, HourEntry, Kind, Project
 from sync.malformed import MalformedFieldError, Problem
-from sync.records import NO_ADDRESS, Activity, Address, Entity, Record
+from sync.records import Activity, Address, Entity, Record
 
 Json = dict[str, Any]
 _R = TypeVar("_R", bound=Record)
@@ -57,14 +57,23 @@ class UnmappableRecordError(ValidationFailedError):
 def _address(fields: Fields | None) -> Address | None:
     if fields is None:
         return None
-    address = Address(
-        address_line1=fields.text("addressLine1"),
-        address_line2=fields.text("addressLine2"),
-        postal_code=fields.text("postalCode"),
-        city=fields.text("city"),
-        country_code=fields.text("countryCode"),
+    parts = (
+        fields.text("addressLine1"),
+        fields.text("addressLine2"),
+        fields.text("postalCode"),
+        fields.text("city"),
+        fields.text("countryCode"),
     )
-    return None if address == NO_ADDRESS else address
+    if parts.count(None) == len(parts):
+        return None  # NO_ADDRESS: validation keeps text (empty text too) as text
+    line1, line2, postal_code, city, country = parts
+    return Address(
+        address_line1=line1,
+        address_line2=line2,
+        postal_code=postal_code,
+        city=city,
+        country_code=country,
+    )
 
 
 def _record_id(fields: Fields) -> str:
@@ -243,19 +252,30 @@ def _read(f: Fields, row: FieldSpec, default: Any) -> Any:
 def record_from_svenn(entity: Entity, data: Mapping[str, Any]) -> Record:
     """Any Svenn record of ``entity`` as its canonical record, field by field as the spec says
     (raises :class:`MalformedFieldError` on a bad field)."""
-    spec = SPECS[entity]
     f = Fields(data)
     values: dict[str, Any] = {"id": _record_id(f), "version": f.integer("version")}
-    model_fields = spec.record.model_fields
+    for row, default, empty in _reading_steps(entity):
+        value = _read(f, row, default)
+        if value is None:
+            value = empty
+        values[row.name] = value
+    return SPECS[entity].record(**values)
+
+
+@functools.cache
+def _reading_steps(entity: Entity) -> tuple[tuple[FieldSpec, Any, str | None], ...]:
+    """Per spec row Svenn holds: the row, the record's default for it and what a missing
+    value becomes (empty text for a required text, else ``None``). Worked out once per entity
+    instead of once per record read."""
+    spec = SPECS[entity]
+    steps = []
     for row in spec.fields:
         if row.svenn is None:
             continue
-        info = model_fields[row.name]
-        value = _read(f, row, info.default)
-        if value is None and info.is_required() and row.kind is Kind.TEXT:
-            value = ""
-        values[row.name] = value
-    return spec.record(**values)
+        info = spec.record.model_fields[row.name]
+        empty = "" if info.is_required() and row.kind is Kind.TEXT else None
+        steps.append((row, info.default, empty))
+    return tuple(steps)
 
 
 def record_to_svenn(record: Record, external_ref: str | None = None) -> Json:

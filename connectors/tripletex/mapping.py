@@ -25,6 +25,7 @@ rows, reading and writing each by its kind or by the named converter the row poi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -33,7 +34,7 @@ from connectors.fields import Fields
 from connectors.tripletex.clock import OSLO
 from sync.entities import SPECS, Customer, Employee, EntitySpec, FieldSpec, HourEntry, Kind, Project
 from sync.malformed import MalformedFieldError, Problem
-from sync.records import NO_ADDRESS, Activity, Address, Entity, Record
+from sync.records import Activity, Address, Entity, Record
 
 JsonDict = dict[str, Any]
 _R = TypeVar("_R", bound=Record)
@@ -105,14 +106,23 @@ def _address(fields: Fields | None) -> Address | None:
         iso = _text(country, "isoAlpha2Code")
         country_id = country.integer("id")
         country_code = iso or (COUNTRY_CODES.get(country_id) if country_id else None)
-    address = Address(
-        address_line1=_text(fields, "addressLine1"),
-        address_line2=_text(fields, "addressLine2"),
-        postal_code=_text(fields, "postalCode"),
-        city=_text(fields, "city"),
-        country_code=country_code,
+    parts = (
+        _text(fields, "addressLine1"),
+        _text(fields, "addressLine2"),
+        _text(fields, "postalCode"),
+        _text(fields, "city"),
+        country_code,
     )
-    return address if address != NO_ADDRESS else None
+    if parts.count(None) == len(parts):
+        return None  # NO_ADDRESS: validation keeps text as text, so only all-None parts make it
+    line1, line2, postal_code, city, iso_code = parts
+    return Address(
+        address_line1=line1,
+        address_line2=line2,
+        postal_code=postal_code,
+        city=city,
+        country_code=iso_code,
+    )
 
 
 def address_from_tripletex(raw: Any) -> Address | None:
@@ -255,22 +265,32 @@ def record_from_tripletex(
 
     Raises :class:`MalformedFieldError` on a bad field; ``today`` decides ended employments.
     """
-    spec = SPECS[entity]
     f = Fields(raw)
     values: dict[str, Any] = {"id": _record_id(f), "version": f.integer("version")}
-    model_fields = spec.record.model_fields
+    for row, key, reader, empty in _reading_steps(entity):
+        # a required name (reader None) is kept as sent
+        value = f.text(key) if reader is None else reader(f, row, today)
+        if value is None:
+            value = empty
+        values[row.name] = value
+    return SPECS[entity].record(**values)
+
+
+@functools.cache
+def _reading_steps(entity: Entity) -> tuple[tuple[FieldSpec, str, Reader | None, Any], ...]:
+    """Per spec row Tripletex holds: the row, its Tripletex name, its reader (``None``: a
+    required text read as sent) and what a missing value becomes (``None`` unless required).
+    Worked out once per entity instead of once per record read."""
+    spec = SPECS[entity]
+    steps = []
     for row in spec.fields:
         if row.tripletex is None:
             continue
-        required = model_fields[row.name].is_required()
-        if required and row.kind is Kind.TEXT and row.tripletex_converter is None:
-            value = f.text(row.tripletex)  # a required name is kept as sent
-        else:
-            value = _reader(row)(f, row, today)
-        if value is None and required:
-            value = _EMPTY[row.kind]
-        values[row.name] = value
-    return spec.record(**values)
+        required = spec.record.model_fields[row.name].is_required()
+        as_sent = required and row.kind is Kind.TEXT and row.tripletex_converter is None
+        empty = _EMPTY[row.kind] if required else None
+        steps.append((row, row.tripletex, None if as_sent else _reader(row), empty))
+    return tuple(steps)
 
 
 def record_to_tripletex(
