@@ -319,6 +319,7 @@ class ApiClient(AsyncClosing):
         self._pacer = _Pacer(self.policy.pace_threshold)
         self._rng = random.Random()
         self._auth = auth
+        # What httpx asked for (and decodes): aiohttp would add "br" when brotli is installed.
         self._headers = {"Accept-Encoding": "gzip, deflate"} | dict(headers or {})
         hooks = event_hooks or {}
         self._request_hooks = list(hooks.get("request", ()))
@@ -345,7 +346,6 @@ class ApiClient(AsyncClosing):
                 ),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=False,  # httpx.Response decodes, as it did
-                skip_auto_headers=("Accept-Encoding",),
             )
             # aiohttp resends an idempotent request once, unseen, when a connection drops; the
             # policy alone retries, so that every request sent is counted and logged (it has
