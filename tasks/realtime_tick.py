@@ -36,6 +36,7 @@ from store.realtime import (
     PollState,
     TickState,
     drop_links,
+    poll_versions,
     save_poll_state,
     set_svenn_cursor,
     set_svenn_echoes,
@@ -184,15 +185,16 @@ class TenantTick:
             with self.store.sessions() as session:
                 state = tick_state(session, self.tenant, [e.value for e in SYNC_ORDER])
         cursor, echoes = state.cursor, state.echoes
-        polls = {e: state.polls[e.value] for e in SYNC_ORDER}
-        self._loaded = (cursor, {e: (p.digest, dict(p.versions)) for e, p in polls.items()})
+        self._digests = {e: state.digests.get(e.value) for e in SYNC_ORDER}
+        self._stored_versions: dict[Entity, dict[str, int]] = {}
+        self._loaded_cursor = cursor
         self._loaded_echoes = echoes
         feed, self.commit.cursor, resync = await self._read_feed(cursor)
         self.report.resynced = resync
         for entity in SYNC_ORDER:
             ids = feed_changes(feed.get(entity, {}), echoes.get(entity.value, {}))
             svenn = await self._svenn_side(entity, ids, resync)
-            tripletex = await self._tripletex_changes(entity, polls[entity])
+            tripletex = await self._tripletex_changes(entity)
             await self._sync_entity(entity, svenn, tripletex)
         self._store_commit()
         return self.report
@@ -231,16 +233,16 @@ class TenantTick:
         side.ids = set(side.records) | side.unreadable
         return side
 
-    async def _tripletex_side(self, entity: Entity, state: PollState) -> DetectedChanges:
-        seen, digest = await self.tripletex.poll_versions(entity, state.digest or None)
+    async def _tripletex_side(self, entity: Entity) -> DetectedChanges:
+        digest = self._digests[entity]
+        seen, new_digest = await self.tripletex.poll_versions(entity, digest or None)
         if seen is None:
-            self.commit.polls[entity] = state
-            return DetectedChanges()
-        changed, vanished = version_changes(state.versions, seen)
-        self.commit.polls[entity] = PollState(digest, dict(seen))
+            return DetectedChanges()  # 304: the stored list stands, unread
+        changed, vanished = version_changes(self._versions(entity), seen)
+        self.commit.polls[entity] = PollState(new_digest, dict(seen))
         side = DetectedChanges()
         self._add_read(entity, side, RecordList(malformed=seen.malformed))
-        if state.digest and len(changed) <= FULL_READ_ABOVE:
+        if digest and len(changed) <= FULL_READ_ABOVE:
             side.ids = changed | vanished
             return side
         side.full = True
@@ -248,15 +250,11 @@ class TenantTick:
         side.ids = set(side.records) | vanished
         return side
 
-    async def _tripletex_changes(self, entity: Entity, state: PollState) -> DetectedChanges:
+    async def _tripletex_changes(self, entity: Entity) -> DetectedChanges:
         """What changed in Tripletex: the checksum poll when the plan says so, plus the
         records webhook events named, read by id (``sync.push_schedule``). Their versions go
         into the poll list, so the next poll does not read them again."""
-        if self.plan.poll_tripletex:
-            side = await self._tripletex_side(entity, state)
-        else:
-            self.commit.polls[entity] = PollState(state.digest, dict(state.versions))
-            side = DetectedChanges()
+        side = await self._tripletex_side(entity) if self.plan.poll_tripletex else DetectedChanges()
         pushed = sorted(self.plan.pushed.get(entity, frozenset()) - set(side.records))
         if pushed and not side.full:
             self._add_read(entity, side, await self.tripletex.get_many(entity, pushed))
@@ -266,8 +264,24 @@ class TenantTick:
                 if record is not None:
                     self._note_version(entity, record)
                 elif record_id not in side.unreadable:  # deleted: the poll list forgets it
-                    self.commit.polls[entity].versions.pop(record_id, None)
+                    self._poll(entity).versions.pop(record_id, None)
         return side
+
+    def _versions(self, entity: Entity) -> dict[str, int]:
+        """The stored ``id → version`` list of the entity's poll, read once in a tick and only
+        when needed (a poll that changed, a version to note): a quiet tick reads none."""
+        if entity not in self._stored_versions:
+            with self.store.sessions() as session:
+                self._stored_versions[entity] = poll_versions(session, self.tenant, entity.value)
+        return self._stored_versions[entity]
+
+    def _poll(self, entity: Entity) -> PollState:
+        """The entity's poll as this tick leaves it (the stored one until something changes)."""
+        poll = self.commit.polls.get(entity)
+        if poll is None:
+            poll = PollState(self._digests[entity], dict(self._versions(entity)))
+            self.commit.polls[entity] = poll
+        return poll
 
     def _add_read(self, entity: Entity, side: DetectedChanges, found: RecordList[Record]) -> None:
         """Add what was read to ``side``; log each record that could not be read, once."""
@@ -528,9 +542,9 @@ class TenantTick:
 
     def _note_version(self, entity: Entity, record: Record) -> None:
         """Our own write's version, so the next poll does not take it for a change."""
-        poll = self.commit.polls.get(entity)
-        if poll is None or record.id is None or record.version is None:
+        if record.id is None or record.version is None:
             return
+        poll = self._poll(entity)
         if isinstance(record, Customer) and not record.is_active:
             poll.versions.pop(record.id, None)  # the poll lists active customers only
         else:
@@ -661,9 +675,12 @@ class TenantTick:
 
     def _store_commit(self) -> None:
         c = self.commit
-        cursor, polls = self._loaded
-        changed_polls = {e: p for e, p in c.polls.items() if (p.digest, p.versions) != polls.get(e)}
-        moved = c.cursor is not None and c.cursor != cursor
+        changed_polls = {
+            e: p
+            for e, p in c.polls.items()
+            if (p.digest, p.versions) != (self._digests[e], self._stored_versions.get(e))
+        }
+        moved = c.cursor is not None and c.cursor != self._loaded_cursor
         echoes = c.echoes != self._loaded_echoes
         if not (c.link_updates or c.unlinks or c.synced_keys or changed_polls or moved or echoes):
             return  # a quiet tick stores nothing

@@ -10,6 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+import store.realtime as realtime_store
+import tasks.realtime_tick as realtime_tick
 from cli.operate import decide
 from sandboxes.live_edits import svenn_edit, svenn_records, tripletex_edit, tripletex_records
 from store.failures import open_failures
@@ -43,7 +45,7 @@ def open_rows(store, tenant, code: str | None = None):
 
 
 def test_edits_travel_both_ways_conflicts_are_logged_and_a_quiet_tick_writes_nothing(
-    pipeline, sandboxes, state_store
+    pipeline, sandboxes, state_store, monkeypatch
 ):
     pair, store = sandboxes, state_store
     run_activation(pair)
@@ -85,6 +87,22 @@ def test_edits_travel_both_ways_conflicts_are_logged_and_a_quiet_tick_writes_not
     echo = tick(pair, store)  # our own writes come back through the feed and the digest
     assert echo.writes == 0
     assert writes(pair.tripletex_root) == [] and writes(pair.svenn_root) == []
+
+    # A poll's id/version list (every record of the entity) is read only when its poll
+    # changed: a quiet tick, all 304s, reads none of them.
+    lists_read: list[str] = []
+
+    def poll_versions(session, tenant, entity):
+        lists_read.append(entity)
+        return realtime_store.poll_versions(session, tenant, entity)
+
+    monkeypatch.setattr(realtime_tick, "poll_versions", poll_versions)
+    quiet = tick(pair, store)
+    assert quiet.writes == 0 and lists_read == []
+    tripletex_edit(pair, "customer", tx_a, {"name": "Navnet Endret Igjen AS"})
+    tick(pair, store)
+    assert lists_read == ["customer"]
+    assert svenn_records(pair, "customer")[sv_a]["name"] == "Navnet Endret Igjen AS"
 
 
 def test_new_records_link_before_they_create_and_failures_resolve_when_fixed(
