@@ -100,8 +100,15 @@ def links_for(session: Session, tenant: str, entity: str) -> list[Link]:
 
 
 def tripletex_to_svenn(session: Session, tenant: str, entity: str) -> dict[str, str]:
-    """Map of Tripletex id → Svenn id for one entity."""
-    return {link.tripletex_id: link.svenn_id for link in links_for(session, tenant, entity)}
+    """Map of Tripletex id → Svenn id for one entity (the two columns only: an initial sync
+    asks for it a dozen times, and loading every link whole, its base JSON decoded, was a
+    tenth of its CPU)."""
+    query = (
+        select(Link.tripletex_id, Link.svenn_id)
+        .where(Link.tenant == tenant, Link.entity == entity)
+        .order_by(Link.id)
+    )
+    return dict(session.execute(query).tuples().all())
 
 
 def created_pairs(session: Session, tenant: str, entity: str) -> list[tuple[str, str]]:
