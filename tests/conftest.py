@@ -205,6 +205,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "target": SUITE_TARGET_SECONDS,
         "tests": session.testscollected,
         "failed": session.testsfailed,
+        "at": time.time(),
     }
     folder = config.rootpath / ".bench"
     folder.mkdir(exist_ok=True)
