@@ -20,15 +20,19 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import random
 import re
+import ssl
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
 import aiohttp
+import certifi
 import httpx
 from yarl import URL
 
@@ -264,7 +268,30 @@ class SharedConnections(AsyncClosing):
 
 
 def _connector(limit: int) -> aiohttp.TCPConnector:
-    return aiohttp.TCPConnector(limit=limit, keepalive_timeout=KEEPALIVE_SECONDS)
+    return aiohttp.TCPConnector(
+        limit=limit, keepalive_timeout=KEEPALIVE_SECONDS, ssl=_certifi_context()
+    )
+
+
+@functools.cache
+def _certifi_context() -> ssl.SSLContext:
+    """TLS verified against certifi's CA bundle, as httpx did (a slim image may have no system
+    bundle; ``SSL_CERT_FILE``/``SSL_CERT_DIR``, which httpx also honoured, take its place)."""
+    cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    if cafile or capath:
+        return ssl.create_default_context(cafile=cafile, capath=capath)
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def env_proxy(base_url: str) -> str | None:
+    """The proxy the environment names for ``base_url`` (``HTTPS_PROXY``/``HTTP_PROXY``/
+    ``ALL_PROXY``, ``NO_PROXY``), which httpx honoured; looked up once per client, not per
+    request."""
+    url = URL(base_url)
+    proxies = urllib.request.getproxies()
+    if not proxies or url.host is None or urllib.request.proxy_bypass(url.host):
+        return None
+    return proxies.get(url.scheme) or proxies.get("all")
 
 
 @functools.lru_cache(maxsize=16_384)
@@ -309,6 +336,7 @@ class ApiClient(AsyncClosing):
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._shared = connections
+        self._proxy = env_proxy(self.base_url)
         self.policy = policy or HttpPolicy()
         self.system = system
         self.counters = RequestCounters()
@@ -403,6 +431,7 @@ class ApiClient(AsyncClosing):
             headers=sent_headers,
             data=request.content or None,
             allow_redirects=False,
+            proxy=self._proxy,
         ) as answer:
             body = await answer.read()
             response = httpx.Response(

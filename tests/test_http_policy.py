@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+import certifi
 import httpx
 import pytest
 from fastapi import FastAPI, Request
@@ -30,6 +32,8 @@ from connectors.http import (
     SharedConnections,
     TransientError,
     ValidationFailedError,
+    _certifi_context,
+    env_proxy,
 )
 from sandboxes.runner import free_port, serve_in_thread
 
@@ -343,3 +347,54 @@ def test_a_request_url_is_what_httpx_makes_of_the_same_parameters(
     api = ApiClient("http://127.0.0.1:1/v2", policy=FAST)
     sent = api._build("GET", path, params, None, None).url
     assert sent == httpx.Request("GET", f"http://127.0.0.1:1/v2{path}", params=params).url
+
+
+@pytest.mark.anyio
+async def test_a_proxy_named_by_the_environment_carries_the_requests(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HTTPS_PROXY/HTTP_PROXY and NO_PROXY are honoured, as httpx honoured them: the request
+    goes to the proxy in absolute form, unless the host is exempt."""
+    seen: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append((await reader.readuntil(b"\r\n\r\n")).split(b"\r\n", 1)[0])
+        body = b'{"ok": true}'
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        writer.write(b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    async with server, ApiClient("http://tripletex.example/v2", policy=FAST) as api:
+        assert (await api.request("GET", "/customer", params={"count": 1})).json() == {"ok": True}
+    assert seen == [b"GET http://tripletex.example/v2/customer?count=1 HTTP/1.1"]
+    monkeypatch.setenv("NO_PROXY", "tripletex.example")
+    assert env_proxy("http://tripletex.example/v2") is None
+    monkeypatch.delenv("HTTP_PROXY")
+    monkeypatch.delenv("NO_PROXY")
+    assert env_proxy("http://tripletex.example/v2") is None
+
+
+def test_tls_is_verified_against_certifi_unless_the_environment_names_a_bundle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """httpx verified against certifi's bundle; so does the aiohttp pool (a slim image may have
+    no system bundle), and SSL_CERT_FILE still takes its place."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    _certifi_context.cache_clear()
+    try:
+        context = _certifi_context()
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+        assert context.cert_store_stats()["x509_ca"] > 100
+        monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
+        _certifi_context.cache_clear()
+        assert _certifi_context().cert_store_stats()["x509_ca"] > 100
+    finally:
+        _certifi_context.cache_clear()
