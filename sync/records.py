@@ -77,7 +77,26 @@ class Address(CleanText):
     country_code: str | None = None  # ISO 3166-1 alpha-2, e.g. "NO"
 
 
-NO_ADDRESS = Address()  # every part empty: an address read like this is no address
+def address_of(
+    line1: str | None,
+    line2: str | None,
+    postal_code: str | None,
+    city: str | None,
+    country_code: str | None,
+) -> Address | None:
+    """The address of these parts as read from either system, ``None`` when every part is
+    missing (validation keeps text, empty text too, as text: only all-None parts are no
+    address)."""
+    parts = (line1, line2, postal_code, city, country_code)
+    if parts.count(None) == len(parts):
+        return None
+    return Address(
+        address_line1=line1,
+        address_line2=line2,
+        postal_code=postal_code,
+        city=city,
+        country_code=country_code,
+    )
 
 
 class Record(CleanText):

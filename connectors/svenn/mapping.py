@@ -24,7 +24,7 @@ from connectors.errors import FieldError, ValidationFailedError
 from connectors.fields import Fields
 from sync.entities import SPECS, Customer, Employee, EntitySpec, FieldSpec, HourEntry, Kind, Project
 from sync.malformed import MalformedFieldError, Problem
-from sync.records import Activity, Address, Entity, Record
+from sync.records import Activity, Address, Entity, Record, address_of
 
 Json = dict[str, Any]
 _R = TypeVar("_R", bound=Record)
@@ -57,22 +57,12 @@ class UnmappableRecordError(ValidationFailedError):
 def _address(fields: Fields | None) -> Address | None:
     if fields is None:
         return None
-    parts = (
+    return address_of(
         fields.text("addressLine1"),
         fields.text("addressLine2"),
         fields.text("postalCode"),
         fields.text("city"),
         fields.text("countryCode"),
-    )
-    if parts.count(None) == len(parts):
-        return None  # NO_ADDRESS: validation keeps text (empty text too) as text
-    line1, line2, postal_code, city, country = parts
-    return Address(
-        address_line1=line1,
-        address_line2=line2,
-        postal_code=postal_code,
-        city=city,
-        country_code=country,
     )
 
 

@@ -34,7 +34,7 @@ from connectors.fields import Fields
 from connectors.tripletex.clock import OSLO
 from sync.entities import SPECS, Customer, Employee, EntitySpec, FieldSpec, HourEntry, Kind, Project
 from sync.malformed import MalformedFieldError, Problem
-from sync.records import Activity, Address, Entity, Record
+from sync.records import Activity, Address, Entity, Record, address_of
 
 JsonDict = dict[str, Any]
 _R = TypeVar("_R", bound=Record)
@@ -106,22 +106,12 @@ def _address(fields: Fields | None) -> Address | None:
         iso = _text(country, "isoAlpha2Code")
         country_id = country.integer("id")
         country_code = iso or (COUNTRY_CODES.get(country_id) if country_id else None)
-    parts = (
+    return address_of(
         _text(fields, "addressLine1"),
         _text(fields, "addressLine2"),
         _text(fields, "postalCode"),
         _text(fields, "city"),
         country_code,
-    )
-    if parts.count(None) == len(parts):
-        return None  # NO_ADDRESS: validation keeps text as text, so only all-None parts make it
-    line1, line2, postal_code, city, iso_code = parts
-    return Address(
-        address_line1=line1,
-        address_line2=line2,
-        postal_code=postal_code,
-        city=city,
-        country_code=iso_code,
     )
 
 
