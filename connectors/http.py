@@ -409,11 +409,11 @@ class ApiClient(AsyncClosing):
             value = self._auth(path)
             if value is not None:
                 merged = merged | {"Authorization": value}
-        address = self.base_url + path
+        address, query = self.base_url + path, tuple(params.items()) if params else ()
         try:
-            url = _url(address, tuple(params.items()) if params else ())
+            url = _url(address, query)
         except TypeError:  # a list among the values: not a cache key
-            url = _url.__wrapped__(address, tuple(params.items()) if params else ())
+            url = _url.__wrapped__(address, query)
         return httpx.Request(method, url, json=json, headers=merged)
 
     async def _send(self, request: httpx.Request) -> httpx.Response:

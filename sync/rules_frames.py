@@ -26,7 +26,7 @@ def breaking_no_rule(entity: Entity, values: KeyValues) -> np.ndarray:
     frame = values.frame
     if entity is not Entity.CUSTOMER or frame.empty:
         return np.zeros(len(frame), dtype=bool)
-    name = _stripped_lengths(column(frame, "name").to_numpy(dtype=object))
+    name = _stripped_lengths(_Column(column(frame, "name").to_numpy(dtype=object)))
     active = column(frame, "is_active").to_numpy(dtype=object)
     org = _Column(column(frame, "organization_number").to_numpy(dtype=object))
     email = _Column(column(frame, "email").to_numpy(dtype=object))
@@ -71,9 +71,8 @@ def _plain_numbers(numbers: _Column) -> np.ndarray:
     return plain
 
 
-def _stripped_lengths(values: np.ndarray | _Column) -> np.ndarray:
+def _stripped_lengths(values: _Column) -> np.ndarray:
     """The length of each text value stripped; -1 for anything that is not text."""
-    values = values if isinstance(values, _Column) else _Column(values)
     lengths = np.full(len(values.values), -1, dtype=np.intp)
     text = values.of_type(str)
     stripped = map(str.strip, values.values[text])
