@@ -386,9 +386,8 @@ def _duplicate_failure(
     everything: Mapping[str, Mapping[str, Record]],
     linked: Mapping[str, str],
     to_create: set[str],
-    shown: _Shown | None = None,
+    shown: _Shown,
 ) -> PlannedFailure:
-    shown = shown or _Shown()
     other = "svenn" if side == "tripletex" else "tripletex"
     record = everything[side][duplicate.record_id]
     direction = (
