@@ -203,14 +203,16 @@ def match_on_keys(
     identity = {
         name: (values["tripletex"](of), values["svenn"](of)) for name, of in rules.identities
     }
-    computed: list[tuple[str, pd.Series, pd.Series]] = []  # stronger keys, for conflicts
+    computed: list[tuple[str, np.ndarray, np.ndarray]] = []  # stronger keys' codes
     linked: list[pd.DataFrame] = []
     apart: list[pd.DataFrame] = []
     result = MatchResult()
     for key in rules.keys:
         every = {side: values[side](key.values) for side in sides}
-        t_key, s_key = (every[side][~done[side].to_numpy()] for side in sides)
-        pairs = _candidate_pairs(sides, t_key, s_key)
+        # Both sides' values as codes of one factorisation (-1 where missing): equal values,
+        # equal codes; the passes join, count and compare integers, not texts.
+        codes = dict(zip(sides, _joint_codes(every["tripletex"], every["svenn"]), strict=True))
+        pairs = _candidate_pairs(sides, codes, done)
         if decisions.kept_apart and not pairs.empty:
             pairs = pairs[
                 [
@@ -227,7 +229,7 @@ def match_on_keys(
             # a linked namesake could be either company, so it pairs with neither.
             lookalikes = {
                 side: without_told_apart(
-                    same_key_pairs(every[side], {n: (v[i], v[i]) for n, v in identity.items()}),
+                    _same_code_pairs(codes[side], {n: (v[i], v[i]) for n, v in identity.items()}),
                     sides[side]["id"],
                     decisions.told_apart(side),
                 )
@@ -246,7 +248,7 @@ def match_on_keys(
             result.ambiguous += _ambiguities(entity, bad, key.name, alike)
             done["tripletex"] |= sides["tripletex"].index.isin(pairs["t"])
             done["svenn"] |= sides["svenn"].index.isin(pairs["s"])
-        computed.append((key.name, every["tripletex"], every["svenn"]))
+        computed.append((key.name, codes["tripletex"], codes["svenn"]))
     _collect_links(result, linked)
     if apart:
         result.kept_apart = len(pd.concat(apart).drop_duplicates())
@@ -266,17 +268,33 @@ def _prepared(frame: pd.DataFrame, side: str) -> pd.DataFrame:
 
 def same_key_pairs(values: pd.Series, identity: Identities) -> pd.DataFrame:
     """Pairs (a, b) of different rows on one side that share a key value and whose identities
-    do not contradict. Rows of a group larger than MAX_LOOKALIKE_GROUP pair with themselves."""
-    keyed = pd.DataFrame({"a": values.index, "k": values.to_numpy()}).dropna(subset=["k"])
-    keyed = keyed[keyed["k"].duplicated(keep=False).to_numpy()]  # the rest pair with nothing
-    sizes = keyed.groupby("k", sort=False)["a"].transform("size")
-    huge = keyed.loc[sizes > MAX_LOOKALIKE_GROUP, ["a"]].assign(b=lambda f: f["a"])
-    keyed = keyed[(sizes > 1) & (sizes <= MAX_LOOKALIKE_GROUP)]
+    do not contradict. Rows of a group larger than MAX_LOOKALIKE_GROUP pair with themselves.
+    ``values`` is on the rows' positions (0, 1, ...)."""
+    codes, _ = pd.factorize(values.to_numpy(dtype=object))
+    return _same_code_pairs(codes, identity)
+
+
+def _same_code_pairs(codes: np.ndarray, identity: Identities) -> pd.DataFrame:
+    """:func:`same_key_pairs` of rows given as codes of their key values (-1 where missing)."""
+    present = np.flatnonzero(codes >= 0)
+    sizes = np.bincount(codes[present]) if len(present) else np.zeros(0, dtype=np.intp)
+    size = sizes[codes[present]]
+    big = present[size > MAX_LOOKALIKE_GROUP]
+    huge = pd.DataFrame({"a": big, "b": big})
+    rows = present[(size > 1) & (size <= MAX_LOOKALIKE_GROUP)]
+    keyed = pd.DataFrame({"a": rows, "k": codes[rows]})
     pairs = keyed.merge(keyed.rename(columns={"a": "b"}), on="k")[["a", "b"]]
     pairs = pairs[pairs["a"] != pairs["b"]]
     if identity and not pairs.empty:
         pairs = pairs[contradicting(identity, pairs["a"], pairs["b"]).isna().to_numpy()]
     return pd.concat([pairs, huge], ignore_index=True)
+
+
+def _joint_codes(tripletex: pd.Series, svenn: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each side's values as codes of one factorisation of both (-1 where missing)."""
+    both = np.concatenate([tripletex.to_numpy(dtype=object), svenn.to_numpy(dtype=object)])
+    codes, _ = pd.factorize(both)
+    return codes[: len(tripletex)], codes[len(tripletex) :]
 
 
 def without_told_apart(
@@ -311,11 +329,12 @@ def _alike_ids(
 
 
 def _candidate_pairs(
-    sides: dict[str, pd.DataFrame], t_key: pd.Series, s_key: pd.Series
+    sides: dict[str, pd.DataFrame], codes: dict[str, np.ndarray], done: dict[str, pd.Series]
 ) -> pd.DataFrame:
     """Rows (t, s, t_id, s_id, conflict) of remaining records that agree on the key."""
-    left = pd.DataFrame({"t": t_key.index, "k": t_key.to_numpy()}).dropna(subset=["k"])
-    right = pd.DataFrame({"s": s_key.index, "k": s_key.to_numpy()}).dropna(subset=["k"])
+    t_rows, s_rows = (np.flatnonzero((codes[side] >= 0) & ~done[side].to_numpy()) for side in sides)
+    left = pd.DataFrame({"t": t_rows, "k": codes["tripletex"][t_rows]})
+    right = pd.DataFrame({"s": s_rows, "k": codes["svenn"][s_rows]})
     pairs = left.merge(right, on="k", how="inner")[["t", "s"]]
     pairs["t_id"] = sides["tripletex"]["id"].to_numpy()[pairs["t"].to_numpy(dtype="int64")]
     pairs["s_id"] = sides["svenn"]["id"].to_numpy()[pairs["s"].to_numpy(dtype="int64")]
@@ -323,15 +342,15 @@ def _candidate_pairs(
     return pairs
 
 
-def _flag_conflicts(pairs: pd.DataFrame, stronger: list[tuple[str, pd.Series, pd.Series]]) -> None:
-    """Mark pairs whose stronger key is present on both sides and differs."""
-    for key, t_values, s_values in stronger:
-        t_key = t_values.reindex(pairs["t"]).to_numpy()
-        s_key = s_values.reindex(pairs["s"]).to_numpy()
-        both = pd.notna(t_key) & pd.notna(s_key)
-        differs = pd.Series(both, index=pairs.index)
-        differs[both] = t_key[both] != s_key[both]
-        pairs.loc[differs & pairs["conflict"].isna(), "conflict"] = key
+def _flag_conflicts(
+    pairs: pd.DataFrame, stronger: list[tuple[str, np.ndarray, np.ndarray]]
+) -> None:
+    """Mark pairs whose stronger key is present on both sides and differs (by its codes)."""
+    for key, t_codes, s_codes in stronger:
+        t_key = t_codes[pairs["t"].to_numpy(dtype="int64")]
+        s_key = s_codes[pairs["s"].to_numpy(dtype="int64")]
+        differs = (t_key >= 0) & (s_key >= 0) & (t_key != s_key)
+        pairs.loc[differs & pairs["conflict"].isna().to_numpy(), "conflict"] = key
 
 
 def _one_to_one(pairs: pd.DataFrame) -> pd.Series:
