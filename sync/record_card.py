@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sync.record_label import label_record
+from sync.record_label import name_and_number
 from sync.records import Record
 
 CARD_FIELDS = ("name", "organization_number", "email", "address", "number")
@@ -24,14 +24,14 @@ def _address(value: Any) -> str | None:
 def card_of(entity: str, payload: Mapping[str, Any] | None) -> dict[str, str | None]:
     """The card of one record, from its fields as stored (JSON); absent fields are None."""
     payload = payload or {}
-    label = label_record(entity, payload)
+    name, number = name_and_number(entity, payload)  # the search text a label has is no use here
     email, org = payload.get("email"), payload.get("organization_number")
     return {
-        "name": label.name,
+        "name": name,
         "organization_number": str(org) if org else None,
         "email": str(email) if email else None,
         "address": _address(payload.get("postal_address") or payload.get("address")),
-        "number": label.number,
+        "number": number,
     }
 
 

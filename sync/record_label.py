@@ -59,11 +59,7 @@ def label_record(
 ) -> RecordLabel:
     """The name, number and search text of a failed record (payload may be None or partial)."""
     data = payload or {}
-    parts = [_text(data.get(field)) for field in NAME_FIELDS.get(entity, ())]
-    name = " ".join(p for p in parts if p) or None
-    if name is None and entity == "hours" and _text(data.get("date")):
-        name = f"Timer {data['date']}"
-    number = _text(data.get(NUMBER_FIELDS.get(entity, "")))
+    name, number = _name_and_number(entity, data)
     found = [name, number, *(_text(data.get(field)) for field in FINDING_FIELDS)]
     found += [svenn_id, tripletex_id]
     search = "\n".join(search_form(value) for value in found if value)
@@ -72,3 +68,21 @@ def label_record(
         number=number[:NUMBER_MAX] if number else None,
         search_text=search,
     )
+
+
+def name_and_number(
+    entity: str, payload: Mapping[str, Any] | None
+) -> tuple[str | None, str | None]:
+    """:func:`label_record`'s name and number alone (no search text)."""
+    name, number = _name_and_number(entity, payload or {})
+    return (name[:NAME_MAX] if name else None, number[:NUMBER_MAX] if number else None)
+
+
+def _name_and_number(entity: str, data: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The record's name and number, untruncated."""
+    parts = [_text(data.get(field)) for field in NAME_FIELDS.get(entity, ())]
+    name = " ".join(p for p in parts if p) or None
+    if name is None and entity == "hours" and _text(data.get("date")):
+        name = f"Timer {data['date']}"
+    number = _text(data.get(NUMBER_FIELDS.get(entity, "")))
+    return name, number
