@@ -81,12 +81,17 @@ def find_duplicates(
         pairs = without_told_apart(pairs, side["id"], set(told_apart))
         a, b = pairs["a"].to_numpy(dtype="int64"), pairs["b"].to_numpy(dtype="int64")
         keep = left[a] & (rank[b] < rank[a])
-        pairs = pairs[keep].assign(rank=rank[b[keep]]).sort_values(["a", "rank"])
+        a, b = a[keep], b[keep]
+        if not len(a):
+            continue
+        order = np.lexsort((rank[b], a))  # by row, its better-ranked records best first
+        a, b = a[order], b[order]
         ids = side["id"].to_numpy()
-        for row, group in pairs.groupby("a", sort=False)["b"]:
-            record_id = str(ids[int(row)])
+        starts = np.flatnonzero(np.diff(a, prepend=-1))  # where each row's group starts
+        for row, group in zip(a[starts].tolist(), np.split(b, starts[1:]), strict=True):
+            record_id = str(ids[row])
             if record_id not in found:
-                others = tuple(str(ids[int(i)]) for i in group)
+                others = tuple(str(i) for i in ids[group].tolist())
                 found[record_id] = Duplicate(record_id, others, key.name)
     return sorted(found.values(), key=lambda d: d.record_id)
 
@@ -134,8 +139,15 @@ def _shared_values(
     key_of = next(key.values for key in rules.keys if key.name == key_name)
     identity_of = dict(rules.identities)[identity_name]
     sides = [side] if context is None else [side, context]
-    carriers = pd.concat(
-        [pd.DataFrame({"k": s(key_of), "i": s(identity_of)}) for s in sides], ignore_index=True
-    ).dropna()
-    distinct = carriers.groupby("k", sort=False)["i"].nunique()
-    return {key_name: distinct.index[distinct >= 2]}
+    keys = np.concatenate([s(key_of).to_numpy(dtype=object) for s in sides])
+    identities = np.concatenate([s(identity_of).to_numpy(dtype=object) for s in sides])
+    both = ~(pd.isna(keys) | pd.isna(identities))
+    key_codes, distinct = pd.factorize(keys[both])
+    identity_codes, _ = pd.factorize(identities[both])
+    if not len(distinct):
+        return {key_name: pd.Index([], dtype=object)}
+    # The distinct (key, identity) combinations, then how many identities each key has
+    width = int(identity_codes.max()) + 1
+    combined = np.unique(key_codes.astype(np.int64) * width + identity_codes)
+    carriers = np.bincount(combined // width, minlength=len(distinct))
+    return {key_name: pd.Index(distinct[carriers >= 2], dtype=object)}
