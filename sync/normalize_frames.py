@@ -215,9 +215,24 @@ def text_series(series: pd.Series) -> pd.Series:
 
 
 def _company_series(series: pd.Series, which: int) -> pd.Series:
-    codes, distinct = _distinct(series)
-    found = company_names(tuple(distinct))[which]
+    values = series.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        # Text alone (no missing name): the legal form and the name key read the same column,
+        # factorised once for both.
+        codes, distinct = _distinct_texts(tuple(values.tolist()))
+    else:
+        codes, listed = _distinct(series)
+        distinct = tuple(listed)
+    found = company_names(distinct)[which]
     return _by_code(codes, np.array(found, dtype=object), series.index)
+
+
+@lru_cache(maxsize=4)
+def _distinct_texts(values: tuple[str, ...]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Each text's code and the distinct texts (memoised; equal texts are the same text)."""
+    codes, distinct = pd.factorize(np.array(values, dtype=object))
+    codes.setflags(write=False)
+    return codes, tuple(distinct.tolist())
 
 
 def company_name_series(series: pd.Series) -> pd.Series:
