@@ -3,10 +3,13 @@ hollow): unknown paths, undeclared query parameters, bodies of the wrong shape."
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
+from openapi_core import OpenAPI
 
-from sandboxes.openapi_check import SVENN_SPEC, TRIPLETEX_SPEC, OpenAPIChecker
+from sandboxes.openapi_check import SVENN_SPEC, TRIPLETEX_SPEC, OpenAPIChecker, _explain
 
 AUTH = {"Authorization": httpx.BasicAuth("0", "session-token")._auth_header}
 LIST = {"fullResultSize": 1, "from": 0, "count": 1, "versionDigest": "x", "values": []}
@@ -62,3 +65,39 @@ def test_the_svenn_contract_is_held_too() -> None:
         svenn, request, httpx.Response(200, json={"data": [], "next": None}, request=request)
     )
     assert problems and problems[0].startswith("request:")  # limit is at most 1000
+
+
+def test_an_undeclared_method_is_caught(tripletex: OpenAPIChecker) -> None:
+    request = httpx.Request("PATCH", "http://sandbox/v2/customer/7", headers=AUTH, json={})
+    problems = check(tripletex, request, httpx.Response(200, json={}, request=request))
+    assert any("OperationNotFound" in p for p in problems)
+
+
+def test_a_cut_document_judges_a_request_as_the_whole_one_does(
+    tripletex: OpenAPIChecker,
+) -> None:
+    """The checker hands openapi-core only the path templates that can match a request; for a
+    spread of the spec's operations (a concrete path next to a templated one, parameters, path
+    variables), the request is judged exactly as the whole document judges it."""
+    whole = OpenAPI.from_dict(tripletex.spec, config=tripletex._config)
+    operations = [
+        (template, method)
+        for template, item in tripletex.spec["paths"].items()
+        for method in ("get", "post", "put", "delete")
+        if method in item
+    ]
+    judged = 0
+    for template, method in [*operations[::23], ("/customer/list", "post")]:
+        url = "http://sandbox/v2" + re.sub(r"\{[^}]+\}", "7", template)
+        request = httpx.Request(method.upper(), url, headers=AUTH)
+        mock, _ = tripletex._mock_request(request)
+        verdicts = []
+        for api in (whole, tripletex._api_for(mock)):
+            try:
+                api.validate_request(mock)
+                verdicts.append("ok")
+            except Exception as error:
+                verdicts.append(_explain(error))
+        assert verdicts[0] == verdicts[1], (method, template)
+        judged += 1
+    assert judged > 20
