@@ -75,8 +75,12 @@ def _refuse_silent_conflicts(session: Session, tenant: str, rows: list[dict[str,
     wanted = {(r["entity"], r["svenn_id"]): r["tripletex_id"] for r in rows}
     # The three columns only: loading each link whole (its base JSON decoded) was most of
     # what storing a batch of links cost.
+    # Only the entities stored are asked for (a row of another entity is never looked up),
+    # so the query can use the (tenant, entity, svenn_id) index.
     query = select(Link.entity, Link.svenn_id, Link.tripletex_id).where(
-        Link.tenant == tenant, Link.svenn_id.in_([r["svenn_id"] for r in rows])
+        Link.tenant == tenant,
+        Link.entity.in_(sorted({r["entity"] for r in rows})),
+        Link.svenn_id.in_([r["svenn_id"] for r in rows]),
     )
     stored = {
         (entity, svenn_id): tripletex_id
