@@ -73,13 +73,18 @@ def save_links(session: Session, tenant: str, links: Iterable[NewLink]) -> int:
 def _refuse_silent_conflicts(session: Session, tenant: str, rows: list[dict[str, Any]]) -> None:
     # ON CONFLICT ... WHERE skips (silently) a row whose Svenn id is linked elsewhere: check.
     wanted = {(r["entity"], r["svenn_id"]): r["tripletex_id"] for r in rows}
+    # The three columns only: loading each link whole (its base JSON decoded) was most of
+    # what storing a batch of links cost.
+    # Only the entities stored are asked for (a row of another entity is never looked up),
+    # so the query can use the (tenant, entity, svenn_id) index.
+    query = select(Link.entity, Link.svenn_id, Link.tripletex_id).where(
+        Link.tenant == tenant,
+        Link.entity.in_(sorted({r["entity"] for r in rows})),
+        Link.svenn_id.in_([r["svenn_id"] for r in rows]),
+    )
     stored = {
-        (link.entity, link.svenn_id): link.tripletex_id
-        for link in session.scalars(
-            select(Link).where(
-                Link.tenant == tenant, Link.svenn_id.in_([r["svenn_id"] for r in rows])
-            )
-        )
+        (entity, svenn_id): tripletex_id
+        for entity, svenn_id, tripletex_id in session.execute(query)
     }
     for key, tripletex_id in wanted.items():
         if stored.get(key) != tripletex_id:
@@ -97,6 +102,35 @@ def links_for(session: Session, tenant: str, entity: str) -> list[Link]:
     """Every link of one entity for the tenant."""
     query = select(Link).where(Link.tenant == tenant, Link.entity == entity).order_by(Link.id)
     return list(session.scalars(query))
+
+
+def link_ids(session: Session, tenant: str, entity: str) -> list[tuple[str, str, str | None]]:
+    """(Svenn id, Tripletex id, match key) of every link of one entity, as ``links_for``
+    orders them, without loading each link whole (the checks after a sync read only these)."""
+    query = (
+        select(Link.svenn_id, Link.tripletex_id, Link.match_key)
+        .where(Link.tenant == tenant, Link.entity == entity)
+        .order_by(Link.id)
+    )
+    return list(session.execute(query).tuples().all())
+
+
+def link_states(
+    session: Session, tenant: str, entity: str, *, unagreed_only: bool = False
+) -> list[tuple[str, str, str | None, str | None, dict[str, Any] | None]]:
+    """(Svenn id, Tripletex id, Svenn fingerprint, Tripletex fingerprint, base snapshot) of
+    the links of one entity, as ``links_for`` orders them; with ``unagreed_only``, only the
+    links a match stored while the two differed (no fingerprints on either side)."""
+    query = select(
+        Link.svenn_id,
+        Link.tripletex_id,
+        Link.svenn_fingerprint,
+        Link.tripletex_fingerprint,
+        Link.base_snapshot,
+    ).where(Link.tenant == tenant, Link.entity == entity)
+    if unagreed_only:
+        query = query.where(Link.svenn_fingerprint.is_(None), Link.tripletex_fingerprint.is_(None))
+    return list(session.execute(query.order_by(Link.id)).tuples().all())
 
 
 def tripletex_to_svenn(session: Session, tenant: str, entity: str) -> dict[str, str]:

@@ -280,39 +280,56 @@ def merge_entity(
     """
     rule = precedence or PRECEDENCE[entity]
     base = tripletex if base is None else base
-    sv_changed = changed_fields(entity, base, svenn) if svenn_changed else frozenset()
-    tx_changed = changed_fields(entity, base, tripletex) if tripletex_changed else frozenset()
+    names = SYNCED_FIELDS[entity]
+    # Each value's comparable form is worked out once (a merge compares each field up to five
+    # times: each side against the base, the two sides, each side against the merged value).
+    in_base = {name: comparable(name, base.get(name)) for name in names}
+    in_svenn = {name: comparable(name, svenn.get(name)) for name in names}
+    in_tripletex = {name: comparable(name, tripletex.get(name)) for name in names}
+    sv_changed = _changed(names, in_base, in_svenn) if svenn_changed else frozenset()
+    tx_changed = _changed(names, in_base, in_tripletex) if tripletex_changed else frozenset()
     merged: dict[str, Any] = {}
+    in_merged: dict[str, Any] = {}
     conflicts: list[FieldConflict] = []
     ignored: list[IgnoredChange] = []
-    for name in SYNCED_FIELDS[entity]:
+    for name in names:
         if name not in base and name not in svenn and name not in tripletex:
             continue  # a field none of the three holds (a snapshot older than the field)
         owner = rule.owners.get(name)
         in_sv = name in sv_changed and owner in (None, System.SVENN)
         in_tx = name in tx_changed and owner in (None, System.TRIPLETEX)
-        value = _field_value(name, base, svenn, tripletex, in_sv, in_tx, rule, conflicts)
+        same = bool(in_svenn[name] == in_tripletex[name])
+        value = _field_value(name, base, svenn, tripletex, in_sv, in_tx, same, rule, conflicts)
         merged[name] = clean_value(name, value)
-        for system, side, counted in (
-            (System.SVENN, svenn, in_sv),
-            (System.TRIPLETEX, tripletex, in_tx),
+        in_merged[name] = comparable(name, merged[name])
+        for system, side, counted, edited in (
+            (System.SVENN, svenn, in_sv, name in sv_changed),
+            (System.TRIPLETEX, tripletex, in_tx, name in tx_changed),
         ):
-            edited = name in (sv_changed if system is System.SVENN else tx_changed)
-            if edited and not counted and not same_value(name, side.get(name), merged[name]):
+            now = in_svenn[name] if system is System.SVENN else in_tripletex[name]
+            if edited and not counted and not bool(now == in_merged[name]):
                 kept = name in rule.local
                 ignored.append(IgnoredChange(name, system, side.get(name), merged[name], kept))
     kept_in = {(i.system, i.field) for i in ignored if i.kept}
     return MergeDecision(
         merged=merged,
-        to_svenn=_writes(entity, svenn, merged, {f for s, f in kept_in if s is System.SVENN}),
+        to_svenn=_writes(merged, in_merged, in_svenn, {f for s, f in kept_in if s is System.SVENN}),
         to_tripletex=_writes(
-            entity, tripletex, merged, {f for s, f in kept_in if s is System.TRIPLETEX}
+            merged, in_merged, in_tripletex, {f for s, f in kept_in if s is System.TRIPLETEX}
         ),
         conflicts=tuple(conflicts),
         ignored=tuple(ignored),
         changed_in_svenn=sv_changed,
         changed_in_tripletex=tx_changed,
     )
+
+
+def _changed(
+    names: tuple[str, ...], base: Mapping[str, Any], current: Mapping[str, Any]
+) -> frozenset[str]:
+    """The names whose comparable form in ``current`` differs from the one in ``base``
+    (:func:`changed_fields`, over forms already worked out)."""
+    return frozenset(name for name in names if not bool(base[name] == current[name]))
 
 
 def _field_value(
@@ -322,11 +339,12 @@ def _field_value(
     tripletex: Fields,
     in_sv: bool,
     in_tx: bool,
+    same: bool,
     rule: Precedence,
     conflicts: list[FieldConflict],
 ) -> Any:
     if in_sv and in_tx:
-        if same_value(name, svenn.get(name), tripletex.get(name)):
+        if same:
             return tripletex.get(name) if rule.winner(name) is System.TRIPLETEX else svenn.get(name)
         winner = rule.winner(name)
         conflict = FieldConflict(name, base.get(name), svenn.get(name), tripletex.get(name), winner)
@@ -340,15 +358,17 @@ def _field_value(
 
 
 def _writes(
-    entity: Entity, side: Fields, merged: Fields, keep: set[str] | frozenset[str] = frozenset()
+    merged: Fields,
+    in_merged: Mapping[str, Any],
+    in_side: Mapping[str, Any],
+    keep: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """The fields to write to ``side`` so that it holds ``merged`` (except its kept changes)."""
+    """The fields to write to a side so that it holds ``merged`` (except its kept changes),
+    from the comparable forms of the merged values and of the side's."""
     return {
-        name: merged[name]
-        for name in SYNCED_FIELDS[entity]
-        if name in merged
-        and name not in keep
-        and not same_value(name, side.get(name), merged[name])
+        name: value
+        for name, value in merged.items()
+        if name not in keep and not bool(in_side[name] == in_merged[name])
     }
 
 

@@ -138,8 +138,11 @@ def _drift(
             return None
         gone = DriftKind.GONE_FROM_SVENN if svenn_record is None else DriftKind.GONE_FROM_TRIPLETEX
         return gone, None
-    svenn_changed = svenn_record.fingerprint() != link.svenn_fingerprint
-    tripletex_changed = tripletex_record.fingerprint() != link.tripletex_fingerprint
+    if link.unagreed:  # no fingerprint stored: both sides count as changed, none is hashed
+        svenn_changed = tripletex_changed = True
+    else:
+        svenn_changed = svenn_record.fingerprint() != link.svenn_fingerprint
+        tripletex_changed = tripletex_record.fingerprint() != link.tripletex_fingerprint
     if not svenn_changed and not tripletex_changed:
         return None
     decision = merge_entity(

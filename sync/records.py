@@ -20,7 +20,7 @@ import json
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from sync.normalize import without_controls
 
@@ -52,17 +52,29 @@ class CleanText(BaseModel):
     """Text fields hold no control characters (NUL, ESC, ...), whichever system sent them.
 
     Tabs and line breaks become a space except in ``multiline_fields``. See
-    :func:`sync.normalize.without_controls`.
+    :func:`sync.normalize.without_controls`. One pass over the values given, before the
+    fields are validated (a validator call per field was most of building a record); a field
+    in ``cleaned_by_field`` is left to its own validator, which cleans it after its own step.
     """
 
     multiline_fields: ClassVar[frozenset[str]] = frozenset()
+    cleaned_by_field: ClassVar[frozenset[str]] = frozenset()
 
-    @field_validator("*", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _without_controls(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, str):
-            return without_controls(value, multiline=info.field_name in cls.multiline_fields)
-        return value
+    def _without_controls(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        cleaned: dict[Any, Any] | None = None
+        for name, value in data.items():
+            if not isinstance(value, str) or value.isprintable():
+                continue  # most values: nothing a control-character pattern would match
+            if name in cls.cleaned_by_field:
+                continue
+            if cleaned is None:
+                cleaned = dict(data)
+            cleaned[name] = without_controls(value, multiline=name in cls.multiline_fields)
+        return data if cleaned is None else cleaned
 
 
 class Address(CleanText):
@@ -121,8 +133,14 @@ class Record(CleanText):
 
     def fingerprint(self) -> str:
         """Stable hash of the synced fields: equal content gives an equal fingerprint."""
-        payload = json.dumps(self.synced_fields(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(payload.encode()).hexdigest()[:32]
+        return fingerprint_of(self.synced_fields())
+
+
+def fingerprint_of(synced: dict[str, Any]) -> str:
+    """:meth:`Record.fingerprint` of a record whose ``synced_fields()`` are ``synced`` (for a
+    caller that holds them already)."""
+    payload = json.dumps(synced, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
 class Activity(CleanText):

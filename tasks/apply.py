@@ -22,7 +22,7 @@ from store.state import StateStore
 from sync.decisions import Decisions
 from sync.merge import agreed
 from sync.plan import PlannedFailure, PlannedLink, failure_for
-from sync.records import Direction, Entity, Record
+from sync.records import Direction, Entity, Record, fingerprint_of
 from sync.rules import ReasonCode
 from sync.target_rules import TargetFacts, prepare_creates
 from tasks.numbers import write_back_numbers
@@ -275,10 +275,11 @@ class Applier:
                 if f.reason_code == ReasonCode.TARGET_REJECTED.value
                 and f.direction == direction.value
             }
-        keep = [
+        keep = [  # a record never refused is kept without dumping it
             r
             for r in records
-            if refused.get(f"{side}:{r.id}", _MISSING) != r.model_dump(mode="json")
+            if (payload := refused.get(f"{side}:{r.id}", _MISSING)) is _MISSING
+            or payload != r.model_dump(mode="json")
         ]
         return keep, len(records) - len(keep)
 
@@ -327,8 +328,8 @@ def _new_link(
         entity=entity.value,
         svenn_id=str(svenn.id),
         tripletex_id=str(tripletex.id),
-        svenn_fingerprint=svenn.fingerprint() if together else None,
-        tripletex_fingerprint=tripletex.fingerprint() if together else None,
+        svenn_fingerprint=fingerprint_of(sv_fields) if together else None,
+        tripletex_fingerprint=fingerprint_of(tx_fields) if together else None,
         base_snapshot=tx_fields if together else {},
         match_key=key,
     )

@@ -17,7 +17,7 @@ from connectors.errors import ApiError
 from connectors.svenn.client import WRITE_CONCURRENCY, SvennClient
 from connectors.tripletex.client import TripletexClient
 from store.failures import open_failures
-from store.links import NewLink, links_for, save_links
+from store.links import NewLink, link_states, save_links
 from store.state import StateStore
 from sync.merge import MergeDecision
 from sync.plan import PlannedFailure
@@ -88,19 +88,14 @@ class DriftReport:
         return Counter(r["entity"] for r in self.rows if r["repair"] not in _NOT_REPAIRED)
 
 
-def stored_pairs(store: StateStore, tenant: str, entity: Entity) -> list[StoredLink]:
-    """The tenant's links of one entity as the comparison reads them."""
+def stored_pairs(
+    store: StateStore, tenant: str, entity: Entity, *, unagreed_only: bool = False
+) -> list[StoredLink]:
+    """The tenant's links of one entity as the comparison reads them (only those a match
+    stored while the two differed, with ``unagreed_only``)."""
     with store.sessions() as session:
-        return [
-            StoredLink(
-                link.svenn_id,
-                link.tripletex_id,
-                link.svenn_fingerprint,
-                link.tripletex_fingerprint,
-                link.base_snapshot,
-            )
-            for link in links_for(session, tenant, entity.value)
-        ]
+        rows = link_states(session, tenant, entity.value, unagreed_only=unagreed_only)
+    return [StoredLink(*row) for row in rows]
 
 
 @task(name="compare-linked", cache_policy=NO_CACHE)
@@ -111,10 +106,9 @@ def compare_tenant(
     a match linked while they differed, with ``unagreed_only``)."""
     drifts: list[LinkedDrift] = []
     for entity in SYNC_ORDER:
-        pairs = stored_pairs(store, tenant, entity)
         drifts += compare_linked(
             entity,
-            [p for p in pairs if p.unagreed] if unagreed_only else pairs,
+            stored_pairs(store, tenant, entity, unagreed_only=unagreed_only),
             {str(r.id): r for r in extracts.svenn[entity]},
             {str(r.id): r for r in extracts.tripletex[entity]},
         )

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from pydantic import field_validator
 
 from sync.entities.spec import DeleteRule, Endpoints, EntitySpec, FieldSpec, Kind, OnDelete
-from sync.normalize import ascii_digits
+from sync.normalize import ascii_digits, without_controls
 from sync.records import Address, Entity, Record, System
 
 _T, _S = System.TRIPLETEX, System.SVENN
@@ -29,13 +29,16 @@ class Customer(Record):
     postal_address: Address | None = None
     is_active: bool = True
 
+    # Read as a number first, then cleaned of control characters ("12\x00" stays text).
+    cleaned_by_field: ClassVar[frozenset[str]] = frozenset({"customer_number"})
+
     @field_validator("customer_number", mode="before")
     @classmethod
     def _digits_as_int(cls, value: Any) -> Any:
         """Store "123" as 123 so both systems fingerprint the same number alike."""
         if isinstance(value, str) and ascii_digits(value.strip()):
             return int(value.strip())
-        return value
+        return without_controls(value) if isinstance(value, str) else value
 
 
 CUSTOMER = EntitySpec(
