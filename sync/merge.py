@@ -213,15 +213,6 @@ def clean_value(name: str, value: Any) -> Any:
     return value
 
 
-def changed_fields(entity: Entity, base: Fields, current: Fields) -> frozenset[str]:
-    """The synced fields whose value in ``current`` differs from ``base``."""
-    return frozenset(
-        name
-        for name in SYNCED_FIELDS[entity]
-        if not same_value(name, base.get(name), current.get(name))
-    )
-
-
 def agreed(
     entity: Entity, svenn: Fields, tripletex: Fields, precedence: Precedence | None = None
 ) -> bool:
@@ -238,7 +229,7 @@ def agreed(
             continue  # not merged at all
         sv_value, tx_value = svenn.get(name), tripletex.get(name)
         sv, tx = comparable(name, sv_value), comparable(name, tx_value)
-        # Over an empty base a side changed the field when it holds a value (changed_fields).
+        # Over an empty base a side changed the field when it holds a value (``_changed``).
         sv_edited, tx_edited = sv is not None, tx is not None
         owner = rule.owners.get(name)
         in_sv = sv_edited and owner in (None, System.SVENN)
@@ -302,11 +293,10 @@ def merge_entity(
         value = _field_value(name, base, svenn, tripletex, in_sv, in_tx, same, rule, conflicts)
         merged[name] = clean_value(name, value)
         in_merged[name] = comparable(name, merged[name])
-        for system, side, counted, edited in (
-            (System.SVENN, svenn, in_sv, name in sv_changed),
-            (System.TRIPLETEX, tripletex, in_tx, name in tx_changed),
+        for system, side, now, counted, edited in (
+            (System.SVENN, svenn, in_svenn[name], in_sv, name in sv_changed),
+            (System.TRIPLETEX, tripletex, in_tripletex[name], in_tx, name in tx_changed),
         ):
-            now = in_svenn[name] if system is System.SVENN else in_tripletex[name]
             if edited and not counted and not bool(now == in_merged[name]):
                 kept = name in rule.local
                 ignored.append(IgnoredChange(name, system, side.get(name), merged[name], kept))
@@ -327,8 +317,8 @@ def merge_entity(
 def _changed(
     names: tuple[str, ...], base: Mapping[str, Any], current: Mapping[str, Any]
 ) -> frozenset[str]:
-    """The names whose comparable form in ``current`` differs from the one in ``base``
-    (:func:`changed_fields`, over forms already worked out)."""
+    """The synced fields a side changed: those whose comparable form in ``current`` differs
+    from the one in ``base`` (both worked out by the caller, once per merge)."""
     return frozenset(name for name in names if not bool(base[name] == current[name]))
 
 
@@ -381,7 +371,6 @@ __all__ = [
     "MergeDecision",
     "Precedence",
     "agreed",
-    "changed_fields",
     "clean_value",
     "comparable",
     "merge_entity",
