@@ -83,18 +83,25 @@ def use_push(root: str | None) -> None:
 
 
 class Run:
-    """The realtime-sync flow in a thread, for ``seconds`` (one window)."""
+    """The realtime-sync flow in a thread, for ``seconds`` (one window). No window follows it
+    here, so it ends at its end instead of ticking on to wait for the next one (a deployment's
+    windows do: ``wait_for_next_seconds``)."""
 
     def __init__(self, seconds: float) -> None:
         from flows.realtime_sync import realtime_sync
 
+        self.started = time.monotonic()
         self.thread = threading.Thread(
-            target=lambda: asyncio.run(realtime_sync(window_seconds=seconds))
+            target=lambda: asyncio.run(
+                realtime_sync(window_seconds=seconds, wait_for_next_seconds=0)
+            )
         )
         self.thread.start()
 
-    def join(self) -> None:
+    def join(self) -> float:
+        """Wait for the run to end; the seconds it ran."""
         self.thread.join()
+        return time.monotonic() - self.started
 
 
 def tripletex_api_requests(root: str) -> list[dict[str, Any]]:
@@ -103,10 +110,11 @@ def tripletex_api_requests(root: str) -> list[dict[str, Any]]:
 
 
 def quiet_hour(roots: tuple[str, str], seconds: float) -> float:
-    """Tripletex requests per hour for the quiet tenant during one window of ``seconds``."""
+    """Tripletex requests per hour for the quiet tenant during one window of ``seconds``, over
+    the time the run actually took."""
     forget(roots)
-    Run(seconds).join()
-    return len(tripletex_api_requests(roots[0])) * 3600 / seconds
+    took = Run(seconds).join()
+    return len(tripletex_api_requests(roots[0])) * 3600 / took
 
 
 def svenn_phones(root: str, tenant: str) -> dict[str, str | None]:
