@@ -16,7 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed, State
 
 from connectors.errors import ApiError
-from store.failures import open_failures
+from store.failures import open_failure_columns
 from store.integrations import (
     NotApprovedError,
     SyncInProgressError,
@@ -94,6 +94,9 @@ def finish_initial_sync(store: StateStore, tenant: str, ok: bool, run_id: str | 
     return status.value
 
 
+_SUMMARY_COLUMNS = ("id", "entity", "svenn_id", "tripletex_id", "reason_code", "message_no")
+
+
 def open_failure_rows(store: StateStore, tenant: str) -> list[dict[str, Any]]:
     """The tenant's open failed records as JSON-safe rows (for the summary artifact)."""
     with store.sessions() as session:
@@ -106,7 +109,7 @@ def open_failure_rows(store: StateStore, tenant: str) -> list[dict[str, Any]]:
                 reason_code=f.reason_code,
                 message_no=f.message_no,
             )
-            for f in open_failures(session, tenant)
+            for f in open_failure_columns(session, tenant, *_SUMMARY_COLUMNS)
         ]
 
 
