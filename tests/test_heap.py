@@ -18,11 +18,15 @@ class _Cycle:
 def test_the_heap_is_frozen_within_the_block_and_given_back_after() -> None:
     assert gc.get_freeze_count() == 0
     with long_lived() as spare:
-        entered = gc.get_freeze_count()
+        assert gc.get_freeze_count() > 0
         read = [_Cycle() for _ in range(1000)]  # the records of a run, say
+        assert all(gc.is_tracked(record) for record in read)
         spare()
-        assert gc.get_freeze_count() >= entered + len(read)
+        in_sight = {id(o) for o in gc.get_objects()}  # a frozen object is in no generation
+        assert not any(id(record) in in_sight for record in read)
     assert gc.get_freeze_count() == 0
+    in_sight = {id(o) for o in gc.get_objects()}
+    assert all(id(record) in in_sight for record in read)
 
 
 def test_a_cycle_that_became_garbage_in_the_run_is_collected_after_it() -> None:
