@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -123,6 +123,29 @@ def open_failures(
     if entity is not None:
         query = query.where(FailedRecord.entity == entity)
     return list(session.scalars(query.order_by(FailedRecord.id)))
+
+
+def open_failure_columns(
+    session: Session,
+    tenant: str,
+    *names: str,
+    entity: str | None = None,
+    reason_code: str | None = None,
+    direction: str | None = None,
+) -> list[Row[Any]]:
+    """The named columns of the tenant's open failed records (of one entity, reason and
+    direction when given), oldest first; each row reads its columns by name (``row.entity``).
+
+    Loading whole rows decodes every row's payload and target error from JSON: most of what
+    reading thousands of rows costs, where the caller reads a few ids."""
+    columns = FailedRecord.__table__.c
+    filters = {"entity": entity, "reason_code": reason_code, "direction": direction}
+    query = select(*(columns[name] for name in names)).where(
+        columns.tenant == tenant,
+        columns.status == FailureStatus.OPEN.value,
+        *(columns[name] == value for name, value in filters.items() if value is not None),
+    )
+    return list(session.execute(query.order_by(FailedRecord.id)))
 
 
 def resolve_failures(

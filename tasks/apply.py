@@ -15,7 +15,7 @@ from typing import Any
 from connectors.errors import ApiError
 from connectors.svenn.client import SvennClient
 from connectors.tripletex.client import TripletexClient
-from store.failures import Failure, open_failures, record_failures, resolve_failures
+from store.failures import Failure, open_failure_columns, record_failures, resolve_failures
 from store.integrations import renew_sync, require_approved
 from store.links import NewLink, save_links
 from store.state import StateStore
@@ -269,11 +269,17 @@ class Applier:
             return list(records), 0
         side = "svenn" if direction is Direction.SVENN_TO_TRIPLETEX else "tripletex"
         with self.store.sessions() as session:
-            refused = {
-                f.record_key: f.payload
-                for f in open_failures(session, self.tenant, entity=records[0].entity.value)
-                if f.reason_code == ReasonCode.TARGET_REJECTED.value
-                and f.direction == direction.value
+            refused: dict[str, Any] = {
+                row.record_key: row.payload
+                for row in open_failure_columns(
+                    session,
+                    self.tenant,
+                    "record_key",
+                    "payload",
+                    entity=records[0].entity.value,
+                    reason_code=ReasonCode.TARGET_REJECTED.value,
+                    direction=direction.value,
+                )
             }
         keep = [  # a record never refused is kept without dumping it
             r

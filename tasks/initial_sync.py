@@ -16,7 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed, State
 
 from connectors.errors import ApiError
-from store.failures import open_failures
+from store.failures import open_failure_columns
 from store.integrations import (
     NotApprovedError,
     SyncInProgressError,
@@ -28,6 +28,7 @@ from store.state import StateStore
 from sync.records import SYNC_ORDER
 from tasks.apply import Applier
 from tasks.extract import check_extracts, extract_both_sides, unwalked
+from tasks.heap import long_lived
 from tasks.planning import all_decisions
 from tasks.push import push_for_active
 from tasks.report import Progress, failure_row, publish_summary
@@ -94,6 +95,9 @@ def finish_initial_sync(store: StateStore, tenant: str, ok: bool, run_id: str | 
     return status.value
 
 
+_SUMMARY_COLUMNS = ("id", "entity", "svenn_id", "tripletex_id", "reason_code", "message_no")
+
+
 def open_failure_rows(store: StateStore, tenant: str) -> list[dict[str, Any]]:
     """The tenant's open failed records as JSON-safe rows (for the summary artifact)."""
     with store.sessions() as session:
@@ -106,7 +110,7 @@ def open_failure_rows(store: StateStore, tenant: str) -> list[dict[str, Any]]:
                 reason_code=f.reason_code,
                 message_no=f.message_no,
             )
-            for f in open_failures(session, tenant)
+            for f in open_failure_columns(session, tenant, *_SUMMARY_COLUMNS)
         ]
 
 
@@ -114,26 +118,32 @@ async def sync_tenant(store: StateStore, tenant: str, run_id: str) -> dict[str, 
     """The runbook: extract, check, step one, step two, verify, report."""
     logger = get_run_logger()
     applier = Applier(store, tenant, run_id)
-    async with tenant_clients(tenant) as (tripletex, svenn):
-        extracts = await extract_both_sides(tripletex, svenn)
-        logger.info("read %s", extracts.counts())
-        excluded = check_extracts(unwalked(extracts), all_decisions(store, tenant))
-        progress = await Progress.start(tenant, extracts.total())
-        applier.on_progress = progress.advance
-        plans, created_in_svenn = await step_one(applier, svenn, extracts, excluded, progress)
-        created_in_tripletex = await step_two(applier, tripletex, svenn, extracts, plans, progress)
-        await step_three(applier, tripletex, svenn, extracts)
-    verification = verify_after_sync(
-        store,
-        tenant,
-        unwalked({e: extracts.tripletex[e] + created_in_tripletex[e] for e in SYNC_ORDER}),
-        unwalked({e: extracts.svenn[e] + created_in_svenn[e] for e in SYNC_ORDER}),
-    )
-    applier.fail(verification.failures)
-    status = finish_initial_sync(store, tenant, verification.ok, run_id)
-    await progress.finish()
-    rows = [{"entity": e.value, **vars(applier.tally(e))} for e in SYNC_ORDER]
-    failures = open_failure_rows(store, tenant)
-    await publish_summary(tenant, rows, failures, "\n\n".join(verification.markdown), status)
+    with long_lived() as spare:
+        async with tenant_clients(tenant) as (tripletex, svenn):
+            extracts = await extract_both_sides(tripletex, svenn)
+            spare()  # the records read live as long as the run
+            logger.info("read %s", extracts.counts())
+            excluded = check_extracts(unwalked(extracts), all_decisions(store, tenant))
+            progress = await Progress.start(tenant, extracts.total())
+            applier.on_progress = progress.advance
+            plans, created_in_svenn = await step_one(applier, svenn, extracts, excluded, progress)
+            spare()  # and so do its plans and the records it created
+            created_in_tripletex = await step_two(
+                applier, tripletex, svenn, extracts, plans, progress
+            )
+            spare()
+            await step_three(applier, tripletex, svenn, extracts)
+        verification = verify_after_sync(
+            store,
+            tenant,
+            unwalked({e: extracts.tripletex[e] + created_in_tripletex[e] for e in SYNC_ORDER}),
+            unwalked({e: extracts.svenn[e] + created_in_svenn[e] for e in SYNC_ORDER}),
+        )
+        applier.fail(verification.failures)
+        status = finish_initial_sync(store, tenant, verification.ok, run_id)
+        await progress.finish()
+        rows = [{"entity": e.value, **vars(applier.tally(e))} for e in SYNC_ORDER]
+        failures = open_failure_rows(store, tenant)
+        await publish_summary(tenant, rows, failures, "\n\n".join(verification.markdown), status)
     logger.info("initial sync of %s: %s, %d open failed records", tenant, status, len(failures))
     return {"status": status, "entities": rows, "open_failures": len(failures)}

@@ -16,7 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from connectors.errors import ApiError
 from connectors.svenn.client import WRITE_CONCURRENCY, SvennClient
 from connectors.tripletex.client import TripletexClient
-from store.failures import open_failures
+from store.failures import open_failure_columns
 from store.links import NewLink, link_states, save_links
 from store.state import StateStore
 from sync.merge import MergeDecision
@@ -115,6 +115,9 @@ def compare_tenant(
     return drifts
 
 
+_KNOWN_BY = ("entity", "direction", "svenn_id", "tripletex_id", "reason_code")
+
+
 @dataclass
 class ReconcileApplier(Applier):
     """The initial sync's applier, but a failure already open is not logged again each night."""
@@ -124,10 +127,7 @@ class ReconcileApplier(Applier):
         if not failures:
             return
         with self.store.sessions() as session:
-            known = {
-                (f.entity, f.direction, f.svenn_id, f.tripletex_id, f.reason_code)
-                for f in open_failures(session, self.tenant)
-            }
+            known = {tuple(row) for row in open_failure_columns(session, self.tenant, *_KNOWN_BY)}
         new = [
             f
             for f in failures

@@ -15,7 +15,7 @@ from prefect.cache_policies import NO_CACHE
 
 from expectations.frames import links_frame
 from expectations.runner import validate_frame
-from store.failures import open_failures
+from store.failures import open_failure_columns
 from store.links import link_ids
 from store.state import StateStore
 from sync.plan import PlannedFailure, failure_for
@@ -48,7 +48,10 @@ def verify_after_sync(
     """Check links with Great Expectations and account for every record on both sides."""
     result = Verification()
     with store.sessions() as session:
-        failed = {(row.entity, row.record_key) for row in open_failures(session, tenant)}
+        failed = {
+            (row.entity, row.record_key)
+            for row in open_failure_columns(session, tenant, "entity", "record_key")
+        }
         links = {e: link_ids(session, tenant, e.value) for e in SYNC_ORDER}
     for entity in SYNC_ORDER:
         tripletex_by_id = {str(r.id): r for r in tripletex.get(entity, [])}

@@ -9,7 +9,13 @@ from sqlalchemy.exc import IntegrityError
 
 from store.cursors import get_cursor, set_cursor
 from store.db import make_engine, session_factory
-from store.failures import Failure, open_failures, record_failures, resolve_failures
+from store.failures import (
+    Failure,
+    open_failure_columns,
+    open_failures,
+    record_failures,
+    resolve_failures,
+)
 from store.integrations import (
     NotApprovedError,
     TransitionError,
@@ -218,6 +224,44 @@ def test_resolved_failures_leave_the_open_view_and_reopen_on_repeat(state_store)
     with state_store.sessions.begin() as session:
         record_failures(session, [_failure()])
         assert {r.tripletex_id for r in open_failures(session, "acme")} == {"42", "43"}
+
+
+def test_open_failure_columns_are_those_of_the_open_rows_filtered_alike(state_store):
+    columns = ("id", "entity", "direction", "record_key", "reason_code", "payload")
+    with state_store.sessions.begin() as session:
+        record_failures(
+            session,
+            [
+                _failure(),
+                _failure(tripletex_id="43", reason_code="TARGET_REJECTED"),
+                _failure(tripletex_id="44", entity="project", reason_code="TARGET_REJECTED"),
+                _failure(tripletex_id="45", direction="svenn_to_tripletex", svenn_id="s-45"),
+                _failure(tripletex_id="46", tenant="other"),
+            ],
+        )
+        resolve_failures(session, "acme", "customer", ["tripletex:42"])
+        record_failures(session, [_failure(tripletex_id="47", reason_code="TARGET_REJECTED")])
+    with state_store.sessions() as session:
+        whole = open_failures(session, "acme")
+        assert [tuple(row) for row in open_failure_columns(session, "acme", *columns)] == [
+            tuple(getattr(f, name) for name in columns) for f in whole
+        ]
+        chosen = open_failure_columns(
+            session,
+            "acme",
+            "record_key",
+            "payload",
+            entity="customer",
+            reason_code="TARGET_REJECTED",
+            direction="tripletex_to_svenn",
+        )
+    assert [(row.record_key, row.payload) for row in chosen] == [
+        (f.record_key, f.payload)
+        for f in whole
+        if (f.entity, f.reason_code, f.direction)
+        == ("customer", "TARGET_REJECTED", "tripletex_to_svenn")
+    ]
+    assert [row.record_key for row in chosen] == ["tripletex:43", "tripletex:47"]
 
 
 def test_cursor_is_stored_per_tenant_system_and_entity(state_store):
