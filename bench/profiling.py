@@ -26,7 +26,11 @@ def wanted() -> bool:
 
 
 def arguments() -> list[str]:
-    """The script's arguments without ``--profile``."""
+    """The script's arguments without ``--profile``; ``-h``/``--help`` prints the script's
+    docstring (its usage) and exits."""
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        print((sys.modules["__main__"].__doc__ or "").strip())
+        raise SystemExit(0)
     return [arg for arg in sys.argv[1:] if arg != "--profile"]
 
 

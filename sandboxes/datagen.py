@@ -64,6 +64,8 @@ def world_size(size: str | int | WorldSize) -> WorldSize:
     if isinstance(size, str) and size.strip().isdigit():
         size = int(size)
     if isinstance(size, str):
+        if size not in PRESETS:
+            raise ValueError(f"world size {size!r}: one of {', '.join(PRESETS)}, or a number")
         return PRESETS[size]
     return WorldSize(
         customers=size,

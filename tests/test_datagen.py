@@ -35,6 +35,11 @@ def test_int_size_is_customer_count_with_proportional_rest():
     assert world_size(WorldSize(5, 2, 2, 1)) == WorldSize(5, 2, 2, 1)
 
 
+def test_an_unknown_size_names_the_ones_there_are():
+    with pytest.raises(ValueError, match=r"world size 'huge': one of small, .*or a number"):
+        world_size("huge")
+
+
 def test_ids_follow_each_systems_style_and_are_unique(world):
     t_ids = [
         r.id
