@@ -27,6 +27,7 @@ from tasks.activation import Refusal, take_keys_from_secret_blocks
 from tasks.alerts import review_requested
 from tasks.approval import signs_of_life, take_review
 from tasks.extract import check_extracts, extract_both_sides, unwalked
+from tasks.heap import long_lived
 from tasks.initial_sync import sync_approved_tenant
 from tasks.planning import all_decisions, preview_plan
 from tasks.report import CLI, artifact_key, plan_summary, publish_plan, tenant_run_name
@@ -68,10 +69,12 @@ def record_decision(
 
 async def preview(store: StateStore, tenant: str, parties: Parties) -> str:
     """Build the initial-sync plan without writing, publish it, and return its summary."""
-    async with tenant_clients(tenant) as (tripletex, svenn):
-        extracts = await extract_both_sides(tripletex, svenn)
-    excluded = check_extracts(unwalked(extracts), all_decisions(store, tenant))
-    plan = preview_plan(store, tenant, unwalked(extracts), unwalked(excluded))
+    with long_lived() as spare:
+        async with tenant_clients(tenant) as (tripletex, svenn):
+            extracts = await extract_both_sides(tripletex, svenn)
+        spare()  # the records read live as long as the preview
+        excluded = check_extracts(unwalked(extracts), all_decisions(store, tenant))
+        plan = preview_plan(store, tenant, unwalked(extracts), unwalked(excluded))
     await publish_plan(tenant, plan, extracts.counts(), parties=parties.describe())
     return plan_summary(tenant, plan)
 
