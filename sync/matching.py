@@ -355,9 +355,10 @@ def _flag_conflicts(
 
 def _one_to_one(pairs: pd.DataFrame) -> pd.Series:
     """True for pairs where each side has exactly one candidate and nothing conflicts."""
-    per_t = pairs.groupby("t", sort=False)["s"].transform("size")
-    per_s = pairs.groupby("s", sort=False)["t"].transform("size")
-    return (per_t == 1) & (per_s == 1) & pairs["conflict"].isna()
+    # Rows are positions (0, 1, ...): each one's number of candidates is a count by row.
+    t, s = (pairs[side].to_numpy(dtype=np.intp) for side in ("t", "s"))
+    single = (np.bincount(t)[t] == 1) & (np.bincount(s)[s] == 1)
+    return pd.Series(single, index=pairs.index) & pairs["conflict"].isna()
 
 
 def _ambiguities(
