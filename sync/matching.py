@@ -27,9 +27,11 @@ from sync.decisions import NO_DECISIONS, Decisions
 from sync.keys import (
     CUSTOMER_KEYS,
     EMPLOYEE_KEYS,
+    CodeTable,
     KeyRules,
     KeyValues,
     contradicting,
+    joint_codes,
     project_keys,
 )
 from sync.records import Entity, Record
@@ -118,6 +120,17 @@ class RowsOf(KeyValues):
             values = self.whole(key_of).take(self.rows)
             self._found[key_of] = values.set_axis(self.frame.index)
         return super().__call__(key_of)
+
+    @property
+    def table(self) -> CodeTable | None:
+        """The whole frame's table: a code of the rows is the whole frame's code."""
+        return self.whole.table
+
+    def codes(self, key_of: Any) -> np.ndarray:
+        """The whole frame's codes of ``key_of``, of these rows."""
+        if key_of not in self._codes:
+            self._codes[key_of] = self.whole.codes(key_of)[self.rows]
+        return self._codes[key_of]
 
 
 class SideFrame:
@@ -208,10 +221,10 @@ def match_on_keys(
     apart: list[pd.DataFrame] = []
     result = MatchResult()
     for key in rules.keys:
-        every = {side: values[side](key.values) for side in sides}
         # Both sides' values as codes of one factorisation (-1 where missing): equal values,
         # equal codes; the passes join, count and compare integers, not texts.
-        codes = dict(zip(sides, _joint_codes(every["tripletex"], every["svenn"]), strict=True))
+        both = joint_codes(values["tripletex"], values["svenn"], key.values)
+        codes = dict(zip(sides, both, strict=True))
         pairs = _candidate_pairs(sides, codes, done)
         if decisions.kept_apart and not pairs.empty:
             pairs = pairs[
@@ -229,7 +242,7 @@ def match_on_keys(
             # a linked namesake could be either company, so it pairs with neither.
             lookalikes = {
                 side: without_told_apart(
-                    _same_code_pairs(codes[side], {n: (v[i], v[i]) for n, v in identity.items()}),
+                    same_code_pairs(codes[side], {n: (v[i], v[i]) for n, v in identity.items()}),
                     sides[side]["id"],
                     decisions.told_apart(side),
                 )
@@ -266,16 +279,11 @@ def _prepared(frame: pd.DataFrame, side: str) -> pd.DataFrame:
     return prepared
 
 
-def same_key_pairs(values: pd.Series, identity: Identities) -> pd.DataFrame:
+def same_code_pairs(codes: np.ndarray, identity: Identities) -> pd.DataFrame:
     """Pairs (a, b) of different rows on one side that share a key value and whose identities
     do not contradict. Rows of a group larger than MAX_LOOKALIKE_GROUP pair with themselves.
-    ``values`` is on the rows' positions (0, 1, ...)."""
-    codes, _ = pd.factorize(values.to_numpy(dtype=object))
-    return _same_code_pairs(codes, identity)
-
-
-def _same_code_pairs(codes: np.ndarray, identity: Identities) -> pd.DataFrame:
-    """:func:`same_key_pairs` of rows given as codes of their key values (-1 where missing)."""
+    The rows are positions (0, 1, ...) and ``codes`` their key values' codes (-1 where
+    missing; equal values, equal codes)."""
     present = np.flatnonzero(codes >= 0)
     sizes = np.bincount(codes[present]) if len(present) else np.zeros(0, dtype=np.intp)
     size = sizes[codes[present]]
@@ -288,13 +296,6 @@ def _same_code_pairs(codes: np.ndarray, identity: Identities) -> pd.DataFrame:
     if identity and not pairs.empty:
         pairs = pairs[contradicting(identity, pairs["a"], pairs["b"]).isna().to_numpy()]
     return pd.concat([pairs, huge], ignore_index=True)
-
-
-def _joint_codes(tripletex: pd.Series, svenn: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Each side's values as codes of one factorisation of both (-1 where missing)."""
-    both = np.concatenate([tripletex.to_numpy(dtype=object), svenn.to_numpy(dtype=object)])
-    codes, _ = pd.factorize(both)
-    return codes[: len(tripletex)], codes[len(tripletex) :]
 
 
 def without_told_apart(
