@@ -150,6 +150,6 @@ def _shared_rows(
         return {key_name: np.zeros(len(own), dtype=bool)}
     # The distinct (key, identity) combinations, then how many identities each key has
     width = int(identities.max()) + 1
-    combined = np.unique(keys[both].astype(np.int64) * width + identities[both])
+    combined = pd.unique(keys[both].astype(np.int64) * width + identities[both])
     carriers = np.bincount(combined // width, minlength=int(keys.max()) + 1)
     return {key_name: (own >= 0) & (carriers[own] >= 2)}
