@@ -138,9 +138,11 @@ class SideFrame:
     subsets (the records matching sees, those the duplicate check sees) are cut from it."""
 
     def __init__(self, records: Iterable[Record], side: str) -> None:
-        records = list(records)
-        unique = list(dict(zip(map(id, records), records, strict=True)).values())
+        unique = list(records)
         self.position = dict(zip(map(id, unique), range(len(unique)), strict=True))
+        if len(self.position) < len(unique):  # a record given twice has one row
+            unique = list(dict(zip(map(id, unique), unique, strict=True)).values())
+            self.position = dict(zip(map(id, unique), range(len(unique)), strict=True))
         self.frame = records_frame(unique)
         self.frame.attrs["side"] = side
         self.values = KeyValues(self.frame)
