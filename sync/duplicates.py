@@ -100,7 +100,8 @@ def _relevant(frame: pd.DataFrame, ids: set[str]) -> tuple[pd.DataFrame, np.ndar
     """The rows of ``frame`` with these ids (the id as text), and their positions in it."""
     side = frame.assign(id=frame["id"].astype(str))
     relevant = _among(side["id"], ids)
-    side = side[relevant].reset_index(drop=True)
+    # (the plan hands over only relevant rows: no copy of them then)
+    side = (side if relevant.all() else side[relevant]).reset_index(drop=True)
     side.attrs.update(frame.attrs)
     return side, np.flatnonzero(relevant)
 
