@@ -66,7 +66,7 @@ def find_duplicates(
     _rank(side, memo(rules.keys[0].values), set(kept), set(waiting), set(leftovers))
     left = side["left"].to_numpy()
     rank = side["rank"].to_numpy()
-    identity = {name: (memo(of), memo(of)) for name, of in rules.identities}
+    identity = {name: (memo.codes(of), memo.codes(of)) for name, of in rules.identities}
     if context is None or context.empty:
         context_values = None
     elif context_values is None:

@@ -334,18 +334,15 @@ DUPLICATE_KEYS: dict[Entity, KeyRules] = {
 
 
 def contradicting(
-    identities: Mapping[str, tuple[pd.Series, pd.Series]],
-    left: pd.Series,
-    right: pd.Series,
-) -> pd.Series:
-    """For pairs of row labels ``left``/``right``: the first identity both have and that
-    differs, else NA. ``identities`` maps a name to its values for the left and right rows."""
-    found = pd.Series(pd.NA, index=left.index, dtype="object")
-    for name, (left_values, right_values) in identities.items():
-        a = left_values.reindex(left.to_numpy()).to_numpy(dtype=object)
-        b = right_values.reindex(right.to_numpy()).to_numpy(dtype=object)
-        both = pd.notna(a) & pd.notna(b)
-        differs = both.copy()
-        differs[both] = a[both] != b[both]
-        found = found.where(found.notna() | ~differs, name)
+    identities: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    left: np.ndarray,
+    right: np.ndarray,
+) -> np.ndarray:
+    """For pairs of row positions ``left``/``right``: True where an identity is present on
+    both rows and differs. ``identities`` maps a name to its codes (-1 where missing; one
+    factorisation for both) for the left and right rows."""
+    found = np.zeros(len(left), dtype=bool)
+    for left_codes, right_codes in identities.values():
+        a, b = left_codes[left], right_codes[right]
+        found |= (a >= 0) & (b >= 0) & (a != b)
     return found

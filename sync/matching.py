@@ -194,7 +194,8 @@ def match_projects(
     return match_on_keys(Entity.PROJECT, tripletex, svenn, rules, decisions, values)
 
 
-Identities = dict[str, tuple[pd.Series, pd.Series]]
+# Per identity, the codes of its values for the left and the right rows (one factorisation)
+Identities = dict[str, tuple[np.ndarray, np.ndarray]]
 
 
 def match_on_keys(
@@ -215,8 +216,9 @@ def match_on_keys(
     done = {side: pd.Series(False, index=frame.index) for side, frame in sides.items()}
     if values is None:
         values = {side: KeyValues(frame) for side, frame in sides.items()}
+        CodeTable(values["tripletex"], values["svenn"])  # a key and an identity: one factorising
     identity = {
-        name: (values["tripletex"](of), values["svenn"](of)) for name, of in rules.identities
+        name: joint_codes(values["tripletex"], values["svenn"], of) for name, of in rules.identities
     }
     computed: list[tuple[str, np.ndarray, np.ndarray]] = []  # stronger keys' codes
     linked: list[pd.DataFrame] = []
@@ -237,7 +239,7 @@ def match_on_keys(
             ]
         lookalikes: dict[str, pd.DataFrame] = {}
         if key.weak and identity:
-            different = contradicting(identity, pairs["t"], pairs["s"]).notna().to_numpy()
+            different = contradicting(identity, *_rows(pairs, "t", "s"))
             apart.append(pairs.loc[different, ["t", "s"]])
             pairs = pairs[~different]
             # Lookalikes among *all* records of a side: an old copy without org number next to
@@ -296,7 +298,7 @@ def same_code_pairs(codes: np.ndarray, identity: Identities) -> pd.DataFrame:
     pairs = keyed.merge(keyed.rename(columns={"a": "b"}), on="k")[["a", "b"]]
     pairs = pairs[pairs["a"] != pairs["b"]]
     if identity and not pairs.empty:
-        pairs = pairs[contradicting(identity, pairs["a"], pairs["b"]).isna().to_numpy()]
+        pairs = pairs[~contradicting(identity, *_rows(pairs, "a", "b"))]
     return pd.concat([pairs, huge], ignore_index=True)
 
 
@@ -311,6 +313,11 @@ def without_told_apart(
     b = values[pairs["b"].to_numpy(dtype="int64")]
     keep = [(x, y) not in told_apart for x, y in zip(a, b, strict=True)]
     return pairs[keep]
+
+
+def _rows(pairs: pd.DataFrame, left: str, right: str) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs' row positions, left and right."""
+    return pairs[left].to_numpy(dtype=np.intp), pairs[right].to_numpy(dtype=np.intp)
 
 
 def _alike_ids(
