@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -39,6 +40,7 @@ from sync.records import Entity, Record
 # A weak key value carried by more records than this on one side is a placeholder or a shared
 # mailbox: its carriers all count as having lookalikes, without comparing every pair of them.
 MAX_LOOKALIKE_GROUP = 100
+LINK_COLUMNS = ("t_id", "s_id", "key")
 
 
 @dataclass(frozen=True)
@@ -83,26 +85,30 @@ def records_frame(records: Sequence[Record]) -> pd.DataFrame:
         # objects (the keys make text of the columns they use), each read straight into its
         # array (``fromiter`` keeps a value that is a sequence one object) and not copied again.
         fields = list(map(vars, records))
-        frame = pd.DataFrame(
-            {
-                name: pd.Series(
-                    np.fromiter(map(itemgetter(name), fields), dtype=object, count=len(fields)),
-                    dtype=object,
-                    copy=False,
-                )
-                for name in type(records[0]).model_fields
-            },
-            copy=False,
-        )
+        names = list(type(records[0]).model_fields)
+        columns = {
+            name: _objects(map(itemgetter(name), fields), len(fields))
+            for name in names
+            if name != "postal_address"
+        }
+        if "postal_address" in names:
+            addresses = map(itemgetter("postal_address"), fields)
+            codes = [a.postal_code if a is not None else None for a in addresses]
+            columns["postal_code"] = _objects(codes, len(fields))
+        frame = pd.DataFrame(columns, copy=False)
     else:
         frame = pd.DataFrame([dict(record) for record in records])
-    if "postal_address" in frame.columns:
-        addresses = frame.pop("postal_address")
-        codes = [a.postal_code if a is not None else None for a in addresses]
-        frame["postal_code"] = pd.Series(codes, index=frame.index, dtype=object)
+        if "postal_address" in frame.columns:
+            codes = [a.postal_code if a is not None else None for a in frame.pop("postal_address")]
+            frame["postal_code"] = pd.Series(codes, index=frame.index, dtype=object)
     if frame.empty:
         frame = pd.DataFrame({"id": pd.Series([], dtype="object")})
     return frame
+
+
+def _objects(values: Iterable[Any], count: int) -> pd.Series:
+    """A column of these values as they are (``fromiter`` keeps a sequence one object)."""
+    return pd.Series(np.fromiter(values, dtype=object, count=count), dtype=object, copy=False)
 
 
 class RowsOf(KeyValues):
@@ -278,7 +284,8 @@ def match_on_keys(
 
 def _prepared(frame: pd.DataFrame, side: str) -> pd.DataFrame:
     prepared = frame.reset_index(drop=True)
-    prepared["id"] = prepared["id"].astype(str)
+    if pd.api.types.infer_dtype(prepared["id"], skipna=False) != "string":  # ids of text stay
+        prepared["id"] = prepared["id"].astype(str)
     prepared.attrs["side"] = side
     return prepared
 
@@ -408,8 +415,7 @@ def _or_none(value: Any) -> str | None:
 def _collect_links(result: MatchResult, linked: list[pd.DataFrame]) -> None:
     if not linked:
         return
-    frame = pd.concat(linked, ignore_index=True)
-    columns = (frame[name].tolist() for name in ("t_id", "s_id", "key"))
+    columns = ([*chain.from_iterable(f[name].tolist() for f in linked)] for name in LINK_COLUMNS)
     # By Tripletex id, ties in pass order (a stable sort)
     rows = sorted(zip(*columns, strict=True), key=itemgetter(0))
     result.links = [Link(t, s, k) for t, s, k in rows]
