@@ -9,8 +9,8 @@ is present on both sides but differs (same customer number, different org number
 identity: two records with different valid org numbers, or different legal forms, are plainly
 two things and are no candidates for each other; and a weak-key pair is only one-to-one when
 neither record has a lookalike on its own side that the key cannot tell from it. Ambiguous
-records are never guessed and leave the later passes. Everything is merges and group-bys: no
-per-row Python.
+records are never guessed and leave the later passes. Everything is merges and counts over
+integer codes of the key values: no per-row Python.
 """
 
 from __future__ import annotations
