@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sync.keys import DUPLICATE_KEYS, KeyRules, KeyValues
-from sync.matching import RowsOf, same_key_pairs, without_told_apart
+from sync.keys import DUPLICATE_KEYS, KeyRules, KeyValues, joint_codes
+from sync.matching import RowsOf, same_code_pairs, without_told_apart
 from sync.records import Entity
 
 
@@ -66,18 +66,18 @@ def find_duplicates(
     _rank(side, memo(rules.keys[0].values), set(kept), set(waiting), set(leftovers))
     left = side["left"].to_numpy()
     rank = side["rank"].to_numpy()
-    identity = {name: (memo(of), memo(of)) for name, of in rules.identities}
+    identity = {name: (memo.codes(of), memo.codes(of)) for name, of in rules.identities}
     if context is None or context.empty:
         context_values = None
     elif context_values is None:
         context_values = KeyValues(context)
-    shared = _shared_values(rules, memo, context_values)
+    shared = _shared_rows(rules, memo, context_values)
     found: dict[str, Duplicate] = {}
     for key in rules.keys:
-        carried = memo(key.values)
+        codes = memo.codes(key.values)
         if key.name in shared:
-            carried = carried.where(~carried.isin(shared[key.name]), pd.NA)
-        pairs = same_key_pairs(carried, identity if key.weak else {})
+            codes = np.where(shared[key.name], -1, codes)  # a shared value says nothing
+        pairs = same_code_pairs(codes, identity if key.weak else {})
         pairs = without_told_apart(pairs, side["id"], set(told_apart))
         a, b = pairs["a"].to_numpy(dtype="int64"), pairs["b"].to_numpy(dtype="int64")
         keep = left[a] & (rank[b] < rank[a])
@@ -100,7 +100,8 @@ def _relevant(frame: pd.DataFrame, ids: set[str]) -> tuple[pd.DataFrame, np.ndar
     """The rows of ``frame`` with these ids (the id as text), and their positions in it."""
     side = frame.assign(id=frame["id"].astype(str))
     relevant = _among(side["id"], ids)
-    side = side[relevant].reset_index(drop=True)
+    # (the plan hands over only relevant rows: no copy of them then)
+    side = (side if relevant.all() else side[relevant]).reset_index(drop=True)
     side.attrs.update(frame.attrs)
     return side, np.flatnonzero(relevant)
 
@@ -129,25 +130,27 @@ def _among(ids: pd.Series, wanted: set[str]) -> np.ndarray:
     return np.fromiter(map(wanted.__contains__, values), dtype=bool, count=len(values))
 
 
-def _shared_values(
+def _shared_rows(
     rules: KeyRules, side: KeyValues, context: KeyValues | None
-) -> dict[str, pd.Index]:
-    """Values of the shared-prone key carried by records with two or more identity values."""
+) -> dict[str, np.ndarray]:
+    """Rows of ``side`` whose value of the shared-prone key is carried by records (of
+    ``side`` or ``context``) with two or more identity values."""
     if rules.shared is None:
         return {}
     key_name, identity_name = rules.shared
     key_of = next(key.values for key in rules.keys if key.name == key_name)
     identity_of = dict(rules.identities)[identity_name]
-    sides = [side] if context is None else [side, context]
-    keys = np.concatenate([s(key_of).to_numpy(dtype=object) for s in sides])
-    identities = np.concatenate([s(identity_of).to_numpy(dtype=object) for s in sides])
-    both = ~(pd.isna(keys) | pd.isna(identities))
-    key_codes, distinct = pd.factorize(keys[both])
-    identity_codes, _ = pd.factorize(identities[both])
-    if not len(distinct):
-        return {key_name: pd.Index([], dtype=object)}
+    if context is None:
+        keys, identities = side.codes(key_of), side.codes(identity_of)
+    else:
+        keys = np.concatenate(joint_codes(side, context, key_of))
+        identities = np.concatenate(joint_codes(side, context, identity_of))
+    own = keys[: len(side.frame)]
+    both = (keys >= 0) & (identities >= 0)
+    if not both.any():
+        return {key_name: np.zeros(len(own), dtype=bool)}
     # The distinct (key, identity) combinations, then how many identities each key has
-    width = int(identity_codes.max()) + 1
-    combined = np.unique(key_codes.astype(np.int64) * width + identity_codes)
-    carriers = np.bincount(combined // width, minlength=len(distinct))
-    return {key_name: pd.Index(distinct[carriers >= 2], dtype=object)}
+    width = int(identities.max()) + 1
+    combined = pd.unique(keys[both].astype(np.int64) * width + identities[both])
+    carriers = np.bincount(combined // width, minlength=int(keys.max()) + 1)
+    return {key_name: (own >= 0) & (carriers[own] >= 2)}

@@ -77,6 +77,8 @@ class KeyValues:
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
         self._found: dict[KeyFunction, pd.Series] = {}
+        self._codes: dict[KeyFunction, np.ndarray] = {}
+        self._table: CodeTable | None = None
 
     def __call__(self, key_of: KeyFunction) -> pd.Series:
         """``key_of(frame)``, remembered (an empty frame gives an empty series)."""
@@ -84,6 +86,50 @@ class KeyValues:
             empty = self.frame.empty
             self._found[key_of] = pd.Series([], dtype="object") if empty else key_of(self.frame)
         return self._found[key_of]
+
+    @property
+    def table(self) -> CodeTable | None:
+        """The table whose codes these values share with other frames' values, if any."""
+        return self._table
+
+    def codes(self, key_of: KeyFunction) -> np.ndarray:
+        """The rows' values of ``key_of`` as integer codes (-1 where missing), remembered:
+        equal values, equal codes, also across the frames of :attr:`table`."""
+        if self._table is not None:
+            return self._table.codes(self, key_of)
+        if key_of not in self._codes:
+            self._codes[key_of] = pd.factorize(self(key_of).to_numpy(dtype=object))[0]
+        return self._codes[key_of]
+
+
+class CodeTable:
+    """One factorisation of each key's values over several frames (both sides of a plan):
+    matching joins the sides on these codes and the duplicate check counts them, so the texts
+    are hashed once per key instead of once per use."""
+
+    def __init__(self, *members: KeyValues) -> None:
+        self.members = members
+        self._codes: dict[KeyFunction, list[np.ndarray]] = {}
+        for member in members:
+            member._table = self
+
+    def codes(self, member: KeyValues, key_of: KeyFunction) -> np.ndarray:
+        """``member``'s codes of ``key_of`` in this table."""
+        if key_of not in self._codes:
+            values = [m(key_of).to_numpy(dtype=object) for m in self.members]
+            codes, _ = pd.factorize(np.concatenate(values))
+            ends = np.cumsum([len(v) for v in values])
+            self._codes[key_of] = np.split(codes, ends[:-1])
+        return self._codes[key_of][next(i for i, m in enumerate(self.members) if m is member)]
+
+
+def joint_codes(a: KeyValues, b: KeyValues, key_of: KeyFunction) -> tuple[np.ndarray, np.ndarray]:
+    """Both frames' values of ``key_of`` as codes of one factorisation (-1 where missing)."""
+    if a.table is not None and a.table is b.table:
+        return a.codes(key_of), b.codes(key_of)
+    left, right = (values(key_of).to_numpy(dtype=object) for values in (a, b))
+    codes, _ = pd.factorize(np.concatenate([left, right]))
+    return codes[: len(left)], codes[len(left) :]
 
 
 def column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -288,18 +334,15 @@ DUPLICATE_KEYS: dict[Entity, KeyRules] = {
 
 
 def contradicting(
-    identities: Mapping[str, tuple[pd.Series, pd.Series]],
-    left: pd.Series,
-    right: pd.Series,
-) -> pd.Series:
-    """For pairs of row labels ``left``/``right``: the first identity both have and that
-    differs, else NA. ``identities`` maps a name to its values for the left and right rows."""
-    found = pd.Series(pd.NA, index=left.index, dtype="object")
-    for name, (left_values, right_values) in identities.items():
-        a = left_values.reindex(left.to_numpy()).to_numpy(dtype=object)
-        b = right_values.reindex(right.to_numpy()).to_numpy(dtype=object)
-        both = pd.notna(a) & pd.notna(b)
-        differs = both.copy()
-        differs[both] = a[both] != b[both]
-        found = found.where(found.notna() | ~differs, name)
+    identities: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    left: np.ndarray,
+    right: np.ndarray,
+) -> np.ndarray:
+    """For pairs of row positions ``left``/``right``: True where an identity is present on
+    both rows and differs. ``identities`` maps a name to its codes (-1 where missing; one
+    factorisation for both) for the left and right rows."""
+    found = np.zeros(len(left), dtype=bool)
+    for left_codes, right_codes in identities.values():
+        a, b = left_codes[left], right_codes[right]
+        found |= (a >= 0) & (b >= 0) & (a != b)
     return found

@@ -9,14 +9,15 @@ is present on both sides but differs (same customer number, different org number
 identity: two records with different valid org numbers, or different legal forms, are plainly
 two things and are no candidates for each other; and a weak-key pair is only one-to-one when
 neither record has a lookalike on its own side that the key cannot tell from it. Ambiguous
-records are never guessed and leave the later passes. Everything is merges and group-bys: no
-per-row Python.
+records are never guessed and leave the later passes. Everything is merges and counts over
+integer codes of the key values: no per-row Python.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -27,9 +28,11 @@ from sync.decisions import NO_DECISIONS, Decisions
 from sync.keys import (
     CUSTOMER_KEYS,
     EMPLOYEE_KEYS,
+    CodeTable,
     KeyRules,
     KeyValues,
     contradicting,
+    joint_codes,
     project_keys,
 )
 from sync.records import Entity, Record
@@ -37,6 +40,7 @@ from sync.records import Entity, Record
 # A weak key value carried by more records than this on one side is a placeholder or a shared
 # mailbox: its carriers all count as having lookalikes, without comparing every pair of them.
 MAX_LOOKALIKE_GROUP = 100
+LINK_COLUMNS = ("t_id", "s_id", "key")
 
 
 @dataclass(frozen=True)
@@ -81,26 +85,30 @@ def records_frame(records: Sequence[Record]) -> pd.DataFrame:
         # objects (the keys make text of the columns they use), each read straight into its
         # array (``fromiter`` keeps a value that is a sequence one object) and not copied again.
         fields = list(map(vars, records))
-        frame = pd.DataFrame(
-            {
-                name: pd.Series(
-                    np.fromiter(map(itemgetter(name), fields), dtype=object, count=len(fields)),
-                    dtype=object,
-                    copy=False,
-                )
-                for name in type(records[0]).model_fields
-            },
-            copy=False,
-        )
+        names = list(type(records[0]).model_fields)
+        columns = {
+            name: _objects(map(itemgetter(name), fields), len(fields))
+            for name in names
+            if name != "postal_address"
+        }
+        if "postal_address" in names:
+            addresses = map(itemgetter("postal_address"), fields)
+            codes = [a.postal_code if a is not None else None for a in addresses]
+            columns["postal_code"] = _objects(codes, len(fields))
+        frame = pd.DataFrame(columns, copy=False)
     else:
         frame = pd.DataFrame([dict(record) for record in records])
-    if "postal_address" in frame.columns:
-        addresses = frame.pop("postal_address")
-        codes = [a.postal_code if a is not None else None for a in addresses]
-        frame["postal_code"] = pd.Series(codes, index=frame.index, dtype=object)
+        if "postal_address" in frame.columns:
+            codes = [a.postal_code if a is not None else None for a in frame.pop("postal_address")]
+            frame["postal_code"] = pd.Series(codes, index=frame.index, dtype=object)
     if frame.empty:
         frame = pd.DataFrame({"id": pd.Series([], dtype="object")})
     return frame
+
+
+def _objects(values: Iterable[Any], count: int) -> pd.Series:
+    """A column of these values as they are (``fromiter`` keeps a sequence one object)."""
+    return pd.Series(np.fromiter(values, dtype=object, count=count), dtype=object, copy=False)
 
 
 class RowsOf(KeyValues):
@@ -119,15 +127,28 @@ class RowsOf(KeyValues):
             self._found[key_of] = values.set_axis(self.frame.index)
         return super().__call__(key_of)
 
+    @property
+    def table(self) -> CodeTable | None:
+        """The whole frame's table: a code of the rows is the whole frame's code."""
+        return self.whole.table
+
+    def codes(self, key_of: Any) -> np.ndarray:
+        """The whole frame's codes of ``key_of``, of these rows."""
+        if key_of not in self._codes:
+            self._codes[key_of] = self.whole.codes(key_of)[self.rows]
+        return self._codes[key_of]
+
 
 class SideFrame:
     """Every record of one side in one frame, with key values computed once; the frames of
     subsets (the records matching sees, those the duplicate check sees) are cut from it."""
 
     def __init__(self, records: Iterable[Record], side: str) -> None:
-        records = list(records)
-        unique = list(dict(zip(map(id, records), records, strict=True)).values())
+        unique = list(records)
         self.position = dict(zip(map(id, unique), range(len(unique)), strict=True))
+        if len(self.position) < len(unique):  # a record given twice has one row
+            unique = list(dict(zip(map(id, unique), unique, strict=True)).values())
+            self.position = dict(zip(map(id, unique), range(len(unique)), strict=True))
         self.frame = records_frame(unique)
         self.frame.attrs["side"] = side
         self.values = KeyValues(self.frame)
@@ -179,7 +200,8 @@ def match_projects(
     return match_on_keys(Entity.PROJECT, tripletex, svenn, rules, decisions, values)
 
 
-Identities = dict[str, tuple[pd.Series, pd.Series]]
+# Per identity, the codes of its values for the left and the right rows (one factorisation)
+Identities = dict[str, tuple[np.ndarray, np.ndarray]]
 
 
 def match_on_keys(
@@ -200,18 +222,19 @@ def match_on_keys(
     done = {side: pd.Series(False, index=frame.index) for side, frame in sides.items()}
     if values is None:
         values = {side: KeyValues(frame) for side, frame in sides.items()}
+        CodeTable(values["tripletex"], values["svenn"])  # a key and an identity: one factorising
     identity = {
-        name: (values["tripletex"](of), values["svenn"](of)) for name, of in rules.identities
+        name: joint_codes(values["tripletex"], values["svenn"], of) for name, of in rules.identities
     }
     computed: list[tuple[str, np.ndarray, np.ndarray]] = []  # stronger keys' codes
     linked: list[pd.DataFrame] = []
     apart: list[pd.DataFrame] = []
     result = MatchResult()
     for key in rules.keys:
-        every = {side: values[side](key.values) for side in sides}
         # Both sides' values as codes of one factorisation (-1 where missing): equal values,
         # equal codes; the passes join, count and compare integers, not texts.
-        codes = dict(zip(sides, _joint_codes(every["tripletex"], every["svenn"]), strict=True))
+        both = joint_codes(values["tripletex"], values["svenn"], key.values)
+        codes = dict(zip(sides, both, strict=True))
         pairs = _candidate_pairs(sides, codes, done)
         if decisions.kept_apart and not pairs.empty:
             pairs = pairs[
@@ -222,14 +245,14 @@ def match_on_keys(
             ]
         lookalikes: dict[str, pd.DataFrame] = {}
         if key.weak and identity:
-            different = contradicting(identity, pairs["t"], pairs["s"]).notna().to_numpy()
+            different = contradicting(identity, *_rows(pairs, "t", "s"))
             apart.append(pairs.loc[different, ["t", "s"]])
             pairs = pairs[~different]
             # Lookalikes among *all* records of a side: an old copy without org number next to
             # a linked namesake could be either company, so it pairs with neither.
             lookalikes = {
                 side: without_told_apart(
-                    _same_code_pairs(codes[side], {n: (v[i], v[i]) for n, v in identity.items()}),
+                    same_code_pairs(codes[side], {n: (v[i], v[i]) for n, v in identity.items()}),
                     sides[side]["id"],
                     decisions.told_apart(side),
                 )
@@ -261,21 +284,17 @@ def match_on_keys(
 
 def _prepared(frame: pd.DataFrame, side: str) -> pd.DataFrame:
     prepared = frame.reset_index(drop=True)
-    prepared["id"] = prepared["id"].astype(str)
+    if pd.api.types.infer_dtype(prepared["id"], skipna=False) != "string":  # ids of text stay
+        prepared["id"] = prepared["id"].astype(str)
     prepared.attrs["side"] = side
     return prepared
 
 
-def same_key_pairs(values: pd.Series, identity: Identities) -> pd.DataFrame:
+def same_code_pairs(codes: np.ndarray, identity: Identities) -> pd.DataFrame:
     """Pairs (a, b) of different rows on one side that share a key value and whose identities
     do not contradict. Rows of a group larger than MAX_LOOKALIKE_GROUP pair with themselves.
-    ``values`` is on the rows' positions (0, 1, ...)."""
-    codes, _ = pd.factorize(values.to_numpy(dtype=object))
-    return _same_code_pairs(codes, identity)
-
-
-def _same_code_pairs(codes: np.ndarray, identity: Identities) -> pd.DataFrame:
-    """:func:`same_key_pairs` of rows given as codes of their key values (-1 where missing)."""
+    The rows are positions (0, 1, ...) and ``codes`` their key values' codes (-1 where
+    missing; equal values, equal codes)."""
     present = np.flatnonzero(codes >= 0)
     sizes = np.bincount(codes[present]) if len(present) else np.zeros(0, dtype=np.intp)
     size = sizes[codes[present]]
@@ -286,15 +305,8 @@ def _same_code_pairs(codes: np.ndarray, identity: Identities) -> pd.DataFrame:
     pairs = keyed.merge(keyed.rename(columns={"a": "b"}), on="k")[["a", "b"]]
     pairs = pairs[pairs["a"] != pairs["b"]]
     if identity and not pairs.empty:
-        pairs = pairs[contradicting(identity, pairs["a"], pairs["b"]).isna().to_numpy()]
+        pairs = pairs[~contradicting(identity, *_rows(pairs, "a", "b"))]
     return pd.concat([pairs, huge], ignore_index=True)
-
-
-def _joint_codes(tripletex: pd.Series, svenn: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Each side's values as codes of one factorisation of both (-1 where missing)."""
-    both = np.concatenate([tripletex.to_numpy(dtype=object), svenn.to_numpy(dtype=object)])
-    codes, _ = pd.factorize(both)
-    return codes[: len(tripletex)], codes[len(tripletex) :]
 
 
 def without_told_apart(
@@ -308,6 +320,11 @@ def without_told_apart(
     b = values[pairs["b"].to_numpy(dtype="int64")]
     keep = [(x, y) not in told_apart for x, y in zip(a, b, strict=True)]
     return pairs[keep]
+
+
+def _rows(pairs: pd.DataFrame, left: str, right: str) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs' row positions, left and right."""
+    return pairs[left].to_numpy(dtype=np.intp), pairs[right].to_numpy(dtype=np.intp)
 
 
 def _alike_ids(
@@ -355,9 +372,10 @@ def _flag_conflicts(
 
 def _one_to_one(pairs: pd.DataFrame) -> pd.Series:
     """True for pairs where each side has exactly one candidate and nothing conflicts."""
-    per_t = pairs.groupby("t", sort=False)["s"].transform("size")
-    per_s = pairs.groupby("s", sort=False)["t"].transform("size")
-    return (per_t == 1) & (per_s == 1) & pairs["conflict"].isna()
+    # Rows are positions (0, 1, ...): each one's number of candidates is a count by row.
+    t, s = (pairs[side].to_numpy(dtype=np.intp) for side in ("t", "s"))
+    single = (np.bincount(t)[t] == 1) & (np.bincount(s)[s] == 1)
+    return pd.Series(single, index=pairs.index) & pairs["conflict"].isna()
 
 
 def _ambiguities(
@@ -397,8 +415,7 @@ def _or_none(value: Any) -> str | None:
 def _collect_links(result: MatchResult, linked: list[pd.DataFrame]) -> None:
     if not linked:
         return
-    frame = pd.concat(linked, ignore_index=True)
-    columns = (frame[name].tolist() for name in ("t_id", "s_id", "key"))
+    columns = ([*chain.from_iterable(f[name].tolist() for f in linked)] for name in LINK_COLUMNS)
     # By Tripletex id, ties in pass order (a stable sort)
     rows = sorted(zip(*columns, strict=True), key=itemgetter(0))
     result.links = [Link(t, s, k) for t, s, k in rows]

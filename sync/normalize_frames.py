@@ -35,6 +35,11 @@ from sync.normalize import (
 )
 
 _ORG_NOISE_LINES = re.compile(r"^[^\S\n]*NO|MVA[^\S\n]*$|[^\S\n]|[.\-]", re.I | re.M)
+_NO_LINES = re.compile(r"^[^\S\n]*NO", re.I | re.M)
+_MVA_LINES = re.compile(r"MVA[^\S\n]*$", re.I | re.M)
+# What the pattern takes one character at a time from ASCII text: whitespace but the line
+# break ("\s" is str.isspace, "\x1c" to "\x1f" included), "." and "-".
+_ORG_NOISE_BYTES = bytes(c for c in range(128) if chr(c) in ".-" or (chr(c).isspace() and c != 10))
 # The fold's letters as replacements, one str.replace each: faster than str.translate over a
 # long text (the keys are not ASCII and the replacements are, so no replacement is replaced).
 _FOLD_PAIRS = [
@@ -146,7 +151,14 @@ def company_names(distinct: tuple[str, ...]) -> tuple[list[str], list[str], np.n
 
 
 def _org_digits(joined: str) -> str:
-    return _ORG_NOISE_LINES.sub("", joined)
+    """:func:`sync.normalize.org_number_digits` of every line."""
+    if not joined.isascii():
+        return _ORG_NOISE_LINES.sub("", joined)
+    # The one pattern's parts in turn: a leading "NO" and a trailing "MVA" (neither is ever
+    # taken apart by the single characters), then every other space, "." and "-" deleted,
+    # a byte translation over ASCII text instead of a regex step per character.
+    value = _MVA_LINES.sub("", _NO_LINES.sub("", joined))
+    return value.encode().translate(None, _ORG_NOISE_BYTES).decode()
 
 
 def _valid_org_numbers(digits: list[str]) -> np.ndarray:

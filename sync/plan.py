@@ -24,7 +24,7 @@ import numpy as np
 from sync.decisions import NO_DECISIONS, Decisions
 from sync.duplicates import Duplicate, find_duplicates
 from sync.entities import SPECS, Employee
-from sync.keys import key_label, match_rules
+from sync.keys import CodeTable, key_label, match_rules
 from sync.matching import (
     Ambiguity,
     Link,
@@ -248,6 +248,7 @@ def plan_entity(
         "tripletex": SideFrame([*tripletex, *stand_ins["tripletex"]], "tripletex"),
         "svenn": SideFrame([*svenn, *stand_ins["svenn"]], "svenn"),
     }
+    CodeTable(frames["tripletex"].values, frames["svenn"].values)  # each key factorised once
     open_tripletex = _eligible(
         tripletex,
         Direction.TRIPLETEX_TO_SVENN,

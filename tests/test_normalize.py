@@ -211,6 +211,20 @@ org_numbers = st.builds(
 )
 # Digits of other scripts ("٣", "٠"): the scalar rule decides them.
 odd_digits = st.text("0123456789٣٠ .-NOMVA", min_size=9, max_size=12)
+# ASCII noise: every whitespace the pattern takes ("\x1c" to "\x1f" too), "NO" and "MVA" anywhere
+# around and between the digits of a valid number
+ascii_noise = st.builds(
+    lambda digits, noise: "".join(
+        a + b for a, b in zip(noise, [*_valid_org_number(digits), ""], strict=True)
+    ),
+    st.text("0123456789", min_size=8, max_size=8),
+    st.lists(
+        st.sampled_from(["", "", " ", "\t", "\x0b", "\x0c", "\r", "\x1c", "\x1f", ".", "-",
+                         "NO", "no ", "MVA", " mva", "x"]),
+        min_size=10,
+        max_size=10,
+    ),
+)  # fmt: skip
 name_parts = st.sampled_from(
     ["Hansen", "bygg", "A/S", "a.s.", "A S", "AS", "ASA", "enk", "&", "Sønn", "Zoé", "ΑΣ",
      "ﬁ", "İ", "\t", "\n", "  ", "-", "as.", "a /s", "Å", "a", "s", "da", "\u2028", "K"]
@@ -218,7 +232,7 @@ name_parts = st.sampled_from(
 company_names = st.lists(name_parts, max_size=6).map(" ".join) | st.lists(name_parts).map("".join)
 
 
-@given(st.lists(st.one_of(texts, org_numbers, odd_digits, company_names), max_size=40))
+@given(st.lists(st.one_of(texts, org_numbers, odd_digits, ascii_noise, company_names), max_size=40))
 def test_series_twins_agree_on_org_numbers_and_company_names(values):
     same = _twins_agree_on(values)
 
