@@ -111,6 +111,18 @@ def test_good_customers_pass() -> None:
     assert outcome.failed_rows == {}
 
 
+def test_a_frame_is_validated_without_gx_fingerprinting_it_whole(monkeypatch) -> None:
+    validate_frame("customers_extract", extract_frame(good_customers()))  # GX set up
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    def fingerprint(frame: pd.DataFrame) -> str:
+        raise AssertionError("GX hashed the whole frame to mark its batch")
+
+    monkeypatch.setattr(pandas_execution_engine, "hash_pandas_dataframe", fingerprint)
+    outcome = validate_frame("customers_extract", customers_with_bad_ones())
+    assert set(outcome.failed_rows) == {"dup", "noname", "checkdigit", "short", "mail"}
+
+
 def test_each_bad_customer_is_reported_by_its_id_and_the_others_are_not() -> None:
     frame = customers_with_bad_ones()
 
