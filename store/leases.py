@@ -179,10 +179,11 @@ def acquire_leases(
     for start in range(0, len(names), _CHUNK):
         chunk = names[start : start + _CHUNK]
         missing = [{"tenant": t, "purpose": purpose, "holder": None} for t in chunk]
+        # Rows as executemany parameters: a statement with the rows in its VALUES would be
+        # compiled anew every tick (most of what taking a fleet's leases cost).
         session.execute(
-            insert(Lease)
-            .values(missing)
-            .on_conflict_do_nothing(index_elements=["tenant", "purpose"])
+            insert(Lease).on_conflict_do_nothing(index_elements=["tenant", "purpose"]),
+            missing,
         )
         query = (
             select(Lease.tenant, Lease.holder, Lease.heartbeat_at)
