@@ -116,12 +116,31 @@ def state_store(migrated_engine: Engine) -> Iterator[StateStore]:
     yield StateStore(migrated_engine, session_factory(migrated_engine), cipher)
 
 
+# What the harness server does that no test of it reads: record task runs from their events
+# (a task run's three state events cost the server ≈20 ms of CPU; the flow tests run thousands)
+# and evaluate automations' triggers on every event. The flows' own results and states, flow
+# runs, logs, artifacts, events and automations themselves are kept. The real `prefect server`
+# of tests/server/ runs every service (the alert automations fire there).
+HARNESS_SERVER_OFF = (
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED",
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED",  # also the actions service
+)
+
+
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
     """Prefect's test harness (a temporary server), started once for the flow tests."""
+    import prefect.settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=240):
+    services_off = {getattr(prefect.settings, name): False for name in HARNESS_SERVER_OFF}
+
+    # The harness passes the settings in force to its server's environment; this process's
+    # environment (and so the real servers' of tests/server/) stays as it is.
+    with (
+        prefect.settings.temporary_settings(updates=services_off),
+        prefect_test_harness(server_startup_timeout=240),
+    ):
         yield
 
 
