@@ -34,8 +34,6 @@ def export_command(
     from cli.common import clear_errors, fail, open_store
     from cli.integrations import require_integration
     from cli.leases import refuse_while_held
-    from cli.prefect_server import prefect_api
-    from flows.export_hours import export_hours
     from store.leases import HOURS_EXPORT
 
     if (date_from is None) != (date_to is None):
@@ -47,6 +45,10 @@ def export_command(
     require_integration(tenant, {"active"}, "export hours for")  # before any server starts
     with clear_errors():
         refuse_while_held(open_store(migrate=True), tenant, HOURS_EXPORT)
+    # Prefect and the flow are imported once the export may run (seconds of CPU)
+    from cli.prefect_server import prefect_api
+    from flows.export_hours import export_hours
+
     with clear_errors(), prefect_api():
 
         async def run() -> State[dict[str, Any]]:

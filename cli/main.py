@@ -114,16 +114,18 @@ def activate_command(
     ),
 ) -> None:
     """Validate the keys, put the integration in review and publish the plan preview."""
-    from pydantic import SecretStr
-
-    from cli.operate import activate_tenant
-    from cli.prefect_server import prefect_api
     from cli.usage import ask_for_key
 
     tripletex_token = tripletex_token or ask_for_key(
         "Tripletex employee token", "TRIPLETEX_EMPLOYEE_TOKEN"
     )
     svenn_key = svenn_key or ask_for_key("Svenn API key", "SVENN_API_KEY")
+    # Prefect and the flows are imported once there is something to run (seconds of CPU)
+    from pydantic import SecretStr
+
+    from cli.operate import activate_tenant
+    from cli.prefect_server import prefect_api
+
     with clear_errors(), prefect_api():
         open_store(migrate=True)
         accepted, text = activate_tenant(
@@ -136,10 +138,11 @@ def activate_command(
 
 def _decide(tenant: str, decision: str, by: str, reason: str) -> None:
     from cli.integrations import require_integration
+
+    require_integration(tenant, {"review"}, decision)  # before any server starts or Prefect loads
     from cli.operate import DecisionError, decide
     from cli.prefect_server import prefect_api
 
-    require_integration(tenant, {"review"}, decision)  # before any server starts
     with clear_errors(), prefect_api():
         store = open_store(migrate=True)
         try:
@@ -216,14 +219,16 @@ def initial_sync_command(tenant: str) -> None:
 
     from cli.integrations import require_integration
     from cli.leases import refuse_while_held
-    from cli.prefect_server import prefect_api
-    from flows.initial_sync import run_initial_sync
     from store.integrations import APPROVED_STATES
     from store.leases import INITIAL_SYNC
 
     require_integration(tenant, {s.value for s in APPROVED_STATES}, "sync")
     with clear_errors():
         refuse_while_held(open_store(migrate=True), tenant, INITIAL_SYNC)
+    # Prefect and the flow are imported once the tenant may be synced (seconds of CPU)
+    from cli.prefect_server import prefect_api
+    from flows.initial_sync import run_initial_sync
+
     with clear_errors(), prefect_api():
         code = asyncio.run(run_initial_sync(tenant))
     if code:

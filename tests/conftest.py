@@ -25,6 +25,24 @@ os.environ.setdefault(
 os.environ.setdefault("PREFECT_FLOW_DEFAULT_PAUSE_INPUT_POLL_INTERVAL", "0.2")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
+
+def _one_certificate_file() -> str:
+    """A CA file of one certificate (the first of certifi's bundle), in Prefect's home here."""
+    import certifi
+
+    end = "-----END CERTIFICATE-----"
+    bundle = Path(certifi.where()).read_text(encoding="ascii")
+    path = _PREFECT_HOME / "one-ca.pem"
+    path.write_text(bundle[: bundle.index(end) + len(end)] + "\n", encoding="ascii")
+    return str(path)
+
+
+# Every Prefect client (a flow run makes several) builds a TLS context from its CA file, even
+# for an http:// API: certifi's whole bundle took ≈24 ms of CPU a client, one certificate 0.7 ms.
+# Every Prefect API the suite talks to is plain http on 127.0.0.1, so no certificate is ever
+# checked; an https one would be refused, not trusted.
+os.environ.setdefault("PREFECT_API_SSL_CERT_FILE", _one_certificate_file())
+
 import pytest  # noqa: E402
 from hypothesis import settings as hypothesis_settings  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
@@ -116,12 +134,31 @@ def state_store(migrated_engine: Engine) -> Iterator[StateStore]:
     yield StateStore(migrated_engine, session_factory(migrated_engine), cipher)
 
 
+# What the harness server does that no test of it reads: record task runs from their events
+# (a task run's three state events cost the server ≈20 ms of CPU; the flow tests run thousands)
+# and evaluate automations' triggers on every event. The flows' own results and states, flow
+# runs, logs, artifacts, events and automations themselves are kept. The real `prefect server`
+# of tests/server/ runs every service (the alert automations fire there).
+HARNESS_SERVER_OFF = (
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED",
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED",  # also the actions service
+)
+
+
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
     """Prefect's test harness (a temporary server), started once for the flow tests."""
+    import prefect.settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=240):
+    services_off = {getattr(prefect.settings, name): False for name in HARNESS_SERVER_OFF}
+
+    # The harness passes the settings in force to its server's environment; this process's
+    # environment (and so the real servers' of tests/server/) stays as it is.
+    with (
+        prefect.settings.temporary_settings(updates=services_off),
+        prefect_test_harness(server_startup_timeout=240),
+    ):
         yield
 
 

@@ -101,6 +101,34 @@ def test_activate_without_a_terminal_says_where_keys_come_from(in_review, tmp_pa
     assert "TRIPLETEX_EMPLOYEE_TOKEN" in done.stderr and "terminal" in done.stderr
 
 
+def test_a_refusal_loads_neither_prefect_nor_a_flow(in_review, tmp_path):
+    # Importing them is seconds of CPU; a command that refuses has nothing to run.
+    for args in (
+        ["hours", "export", "t-review"],
+        ["initial-sync", "t-nope"],
+        ["approve", "t-nope", "--by", "kari@ops"],
+        ["activate", "t-new"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "cli", *args],
+            cwd=ROOT,
+            env=environment(in_review, tmp_path),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode != 0 and "error: " in done.stderr, done.stderr[-500:]
+        imported = {
+            line.rsplit("|", 1)[-1].strip()
+            for line in done.stderr.splitlines()
+            if line.startswith("import time:")
+        }
+        assert "cli.main" in imported  # -X importtime did list the imports
+        loaded = sorted(m for m in imported if m.split(".")[0] in ("prefect", "flows"))
+        assert not loaded, (args, loaded[:5])
+
+
 @pytest.mark.parametrize(
     ("args", "said"),
     [
