@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import ColumnElement, Row, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -113,15 +113,21 @@ def _chunks(rows: Sequence[dict[str, Any]], size: int) -> Iterable[Sequence[dict
         yield rows[start : start + size]
 
 
+def _open_rows_where(tenant: str, **equal: str | None) -> list[ColumnElement[bool]]:
+    """The tenant's open failed records, with each column of ``equal`` that is given."""
+    columns = FailedRecord.__table__.c
+    return [
+        columns.tenant == tenant,
+        columns.status == FailureStatus.OPEN.value,
+        *(columns[name] == value for name, value in equal.items() if value is not None),
+    ]
+
+
 def open_failures(
     session: Session, tenant: str, *, entity: str | None = None
 ) -> list[FailedRecord]:
     """The tenant's open failed records, oldest first."""
-    query = select(FailedRecord).where(
-        FailedRecord.tenant == tenant, FailedRecord.status == FailureStatus.OPEN.value
-    )
-    if entity is not None:
-        query = query.where(FailedRecord.entity == entity)
+    query = select(FailedRecord).where(*_open_rows_where(tenant, entity=entity))
     return list(session.scalars(query.order_by(FailedRecord.id)))
 
 
@@ -139,12 +145,8 @@ def open_failure_columns(
     Loading whole rows decodes every row's payload and target error from JSON: most of what
     reading thousands of rows costs, where the caller reads a few ids."""
     columns = FailedRecord.__table__.c
-    filters = {"entity": entity, "reason_code": reason_code, "direction": direction}
-    query = select(*(columns[name] for name in names)).where(
-        columns.tenant == tenant,
-        columns.status == FailureStatus.OPEN.value,
-        *(columns[name] == value for name, value in filters.items() if value is not None),
-    )
+    where = _open_rows_where(tenant, entity=entity, reason_code=reason_code, direction=direction)
+    query = select(*(columns[name] for name in names)).where(*where)
     return list(session.execute(query.order_by(FailedRecord.id)))
 
 
