@@ -7,6 +7,8 @@ side and records that must fail.
 
 from __future__ import annotations
 
+import functools
+import ssl
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -56,16 +58,19 @@ class SandboxPair:
         return self.svenn_url.removesuffix("/api/v1")
 
 
-# A module-level httpx call builds a TLS context from certifi's whole bundle (≈25 ms of CPU)
-# even for http://; the admin reads below are polled (every 10 ms while a test waits to kill a
-# run), so they share one context, built once the way httpx builds it.
-ADMIN_TLS = httpx.create_ssl_context()
+@functools.cache
+def admin_tls() -> ssl.SSLContext:
+    """One TLS context for the sandboxes' admin reads, built at the first one the way httpx
+    builds it. A module-level httpx call builds a context from certifi's whole bundle (≈25 ms
+    of CPU) even for http://, and these reads are polled (every 10 ms while a test waits to
+    kill a run)."""
+    return httpx.create_ssl_context()
 
 
 def data_writes(root: str) -> list[dict[str, Any]]:
     """Every write request a sandbox received (session creation is not a data write)."""
     rows = httpx.get(
-        f"{root}/_admin/requests", params={"writes_only": "true"}, verify=ADMIN_TLS
+        f"{root}/_admin/requests", params={"writes_only": "true"}, verify=admin_tls()
     ).json()
     return [r for r in rows if "/token/session" not in r["path"]]
 

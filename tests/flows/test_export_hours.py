@@ -13,7 +13,7 @@ import pytest
 from prefect.artifacts import Artifact
 
 from flows.export_hours import export_hours
-from sandboxes.pair import ADMIN_TLS
+from sandboxes.pair import admin_tls
 from store.failures import open_failures
 from store.models import FailedRecord, HoursLedger
 from tests.flows.test_initial_sync import activate_and_approve
@@ -28,7 +28,7 @@ def export(pair: Any, **options: Any) -> dict[str, Any]:
 
 def tripletex_entries(pair: Any) -> list[dict[str, Any]]:
     url = f"{pair.tripletex_root}/_admin/companies/{pair.company_id}/state"
-    return list(httpx.get(url, verify=ADMIN_TLS).json()["timesheetEntry"])  # polled: kill_when
+    return list(httpx.get(url, verify=admin_tls()).json()["timesheetEntry"])  # polled: kill_when
 
 
 def svenn_hours(pair: Any) -> dict[str, dict[str, Any]]:
