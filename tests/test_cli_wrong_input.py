@@ -40,9 +40,13 @@ def environment(database, prefect_home: Path, **extra: str) -> dict[str, str]:
     return env | extra
 
 
-def run_cli(database, prefect_home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    database, prefect_home: Path, *args: str, python: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """The CLI with ``args`` (``python``: options of the interpreter itself, before ``-m``)."""
+    interpreter, *module = CLI
     return subprocess.run(
-        [*CLI, *args],
+        [interpreter, *python, *module, *args],
         cwd=ROOT,
         env=environment(database, prefect_home),
         stdin=subprocess.DEVNULL,
@@ -109,15 +113,7 @@ def test_a_refusal_loads_neither_prefect_nor_a_flow(in_review, tmp_path):
         ["approve", "t-nope", "--by", "kari@ops"],
         ["activate", "t-new"],
     ):
-        done = subprocess.run(
-            [sys.executable, "-X", "importtime", "-m", "cli", *args],
-            cwd=ROOT,
-            env=environment(in_review, tmp_path),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = run_cli(in_review, tmp_path, *args, python=("-X", "importtime"))
         assert done.returncode != 0 and "error: " in done.stderr, done.stderr[-500:]
         imported = {
             line.rsplit("|", 1)[-1].strip()

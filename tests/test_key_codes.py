@@ -74,12 +74,18 @@ def test_codes_are_equal_exactly_where_the_values_are(tripletex, svenn, data):
         )
 
 
+def coded_sides(tripletex: list[Customer], svenn: list[Customer]) -> dict[str, SideFrame]:
+    """Both sides' frames, their keys coded by one table, as a plan builds them."""
+    sides = {"tripletex": SideFrame(tripletex, "tripletex"), "svenn": SideFrame(svenn, "svenn")}
+    CodeTable(sides["tripletex"].values, sides["svenn"].values)
+    return sides
+
+
 @settings(max_examples=100, deadline=None)
 @given(customers, customers)
 def test_matching_and_duplicates_decide_the_same_on_shared_codes(tripletex, svenn):
     tripletex, svenn = numbered(tripletex, "t"), numbered(svenn, "s")
-    shared = {"tripletex": SideFrame(tripletex, "tripletex"), "svenn": SideFrame(svenn, "svenn")}
-    CodeTable(shared["tripletex"].values, shared["svenn"].values)
+    shared = coded_sides(tripletex, svenn)
     frames = {
         side: records_frame(records)
         for side, records in (("tripletex", tripletex), ("svenn", svenn))
@@ -128,8 +134,7 @@ def test_a_frame_without_a_table_codes_its_own_values():
 @given(customers, customers)
 def test_an_e_mail_is_shared_where_records_with_two_org_numbers_carry_it(tripletex, svenn):
     tripletex, svenn = numbered(tripletex, "t"), numbered(svenn, "s")
-    sides = {"tripletex": SideFrame(tripletex, "tripletex"), "svenn": SideFrame(svenn, "svenn")}
-    CodeTable(sides["tripletex"].values, sides["svenn"].values)
+    sides = coded_sides(tripletex, svenn)
     values = [sides[side].values for side in ("tripletex", "svenn")]
     orgs: dict[str, set[str]] = {}
     for side in values:
