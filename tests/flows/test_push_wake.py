@@ -6,6 +6,7 @@ it, and polls no more often than the fallback interval."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import threading
 import time
 from typing import Any
@@ -18,29 +19,40 @@ from sqlalchemy import select
 from config.settings import load_settings
 from flows.realtime_sync import realtime_sync
 from sandboxes.live_edits import svenn_records, tripletex_edit
+from store.leases import hold_baton
 from store.links import links_for
 from store.models import Integration, WebhookEvent
+from store.state import StateStore
 from store.webhooks import HEALTHY
 from tests.flows.push_support import push_state, receiver_root, wait_until
 from tests.flows.test_push_subscriptions import active
 
 pytestmark = pytest.mark.scenario
 __all__ = ["receiver_root"]
+NEWER = "a-newer-window"
 
 
 class RunInBackground:
-    """A realtime run in another thread (as a worker runs it)."""
+    """A realtime run in another thread (as a worker runs it); ``max_ticks`` bounds it, and
+    :meth:`hand_over` ends it as soon as the test has seen what it waits for."""
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, store: StateStore, **options: Any) -> None:
+        self.store = store
         self.result: dict[str, Any] = {}
         self.thread = threading.Thread(
             target=lambda: self.result.update(asyncio.run(realtime_sync(**options)))
         )
         self.thread.start()
 
-    def join(self) -> dict[str, Any]:
+    def hand_over(self) -> dict[str, Any]:
+        """End the run as a newer window ends it (it takes the shard's baton: the run stops at
+        its next regular tick, saying which run took over); what the run returned."""
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+        with self.store.sessions.begin() as session:
+            hold_baton(session, "shard 0 of 1", NEWER, due_at=later, ttl=dt.timedelta(hours=1))
         self.thread.join(timeout=180)
         assert not self.thread.is_alive()
+        assert self.result["handed_over_to"] == NEWER, self.result
         return self.result
 
 
@@ -84,7 +96,7 @@ def test_an_edit_in_tripletex_arrives_through_the_webhook_before_the_poll_would(
     active(pair, store)
     assert push_state(store, pair.tenant)[0] == HEALTHY
     svenn_id, tripletex_id = linked_customer(store, pair.tenant)
-    run = RunInBackground(window_seconds=120, poll_seconds=1.0, max_ticks=20)
+    run = RunInBackground(store, window_seconds=120, poll_seconds=1.0, max_ticks=150)
     assert wait_until(lambda: ticked_once(store, pair.tenant))
     forget_requests(pair)
 
@@ -93,7 +105,7 @@ def test_an_edit_in_tripletex_arrives_through_the_webhook_before_the_poll_would(
         lambda: svenn_records(pair, "customer")[svenn_id]["name"] == "Kom Via Webhook AS", 30
     )
     seen = tripletex_requests(pair)
-    run.join()
+    run.hand_over()
     assert arrived
     assert checksum_polls(seen) == []  # the fallback poll (600 s) did not run meanwhile
     assert any(parse_qs(r["query"]).get("id") == [tripletex_id] for r in seen)  # by its id
@@ -113,7 +125,7 @@ def test_dropped_deliveries_are_caught_by_the_slowed_fallback_poll(
     active(pair, store)
     httpx.put(f"{pair.tripletex_root}/_admin/webhooks", json={"drop_rate": 1.0}, timeout=30)
     svenn_id, tripletex_id = linked_customer(store, pair.tenant)
-    run = RunInBackground(window_seconds=120, poll_seconds=0.5, max_ticks=30)
+    run = RunInBackground(store, window_seconds=120, poll_seconds=0.5, max_ticks=300)
     assert wait_until(lambda: ticked_once(store, pair.tenant))
     forget_requests(pair)
     started = time.monotonic()
@@ -122,7 +134,7 @@ def test_dropped_deliveries_are_caught_by_the_slowed_fallback_poll(
     arrived = wait_until(
         lambda: svenn_records(pair, "customer")[svenn_id]["name"] == "Kom Via Poll AS", 60
     )
-    result = run.join()
+    result = run.hand_over()
     polls = checksum_polls(tripletex_requests(pair))
     elapsed = time.monotonic() - started
     assert arrived
@@ -171,7 +183,7 @@ def test_duplicated_reordered_or_skipped_deliveries_give_the_latest_state(
             (lk.svenn_id, lk.tripletex_id) for lk in links_for(session, pair.tenant, "customer")
         ]
     (sv_a, tx_a), (sv_b, tx_b), (sv_c, tx_c) = links[:3]
-    run = RunInBackground(window_seconds=120, poll_seconds=1.0, max_ticks=25)
+    run = RunInBackground(store, window_seconds=120, poll_seconds=1.0, max_ticks=150)
     assert wait_until(lambda: ticked_once(store, pair.tenant))
     forget_requests(pair)
 
@@ -190,6 +202,6 @@ def test_duplicated_reordered_or_skipped_deliveries_give_the_latest_state(
 
     arrived = wait_until(settled, 40)
     seen = tripletex_requests(pair)
-    run.join()
+    run.hand_over()
     assert arrived
     assert checksum_polls(seen) == []
