@@ -48,9 +48,9 @@ REALTIME = "realtime-sync/realtime-sync"
 SHARDS = 2
 ACTIVE = 200
 INACTIVE = 6  # in review or disabled: never ticked
-# A new window every 120 s: each hands over to the next (flows/realtime_sync.py), so the test
+# A new window every 45 s: each hands over to the next (flows/realtime_sync.py), so the test
 # sees a handover per shard within its run without starting runs back to back.
-EVERY = 120
+EVERY = 45
 WINDOW = {"window_seconds": EVERY, "wait_for_next_seconds": 120, "poll_seconds": 2}
 QUIET_TICK = ("GET changes", "GET employee", "GET customer", "GET project")
 
