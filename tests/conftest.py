@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 # Prefect reads its settings at import: isolate it before anything imports prefect.
 _PREFECT_HOME = Path(tempfile.mkdtemp(prefix="svenn-sync-prefect-"))
@@ -206,9 +207,63 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
 # --- The suite's wall time, for bench (`.bench/`, not in git) -----------------------------------
 # A run of the whole suite (no paths, -m or -k given) writes its wall time to
 # .bench/suite_seconds and appends it to .bench/figures.jsonl, which bench prints with the
-# other figures. Partial runs write nothing.
+# other figures, and where its CPU went, per test file, to .bench/suite_cpu.txt. Partial runs
+# write nothing.
 SUITE_TARGET_SECONDS = 300
 _SUITE_STARTED: dict[str, float] = {}
+# CPU seconds per test file: the test process (the flows and sandboxes on its threads) and the
+# processes the file's tests started and reaped (CLI runs, servers, workers); each xdist worker
+# hands its own to the controller when it ends.
+_CPU_BY_FILE: dict[str, float] = {}
+
+
+def _cpu_seconds() -> float:
+    spent = os.times()
+    return spent.user + spent.system + spent.children_user + spent.children_system
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    started = _cpu_seconds()
+    yield
+    module = _module_of(item)
+    _CPU_BY_FILE[module] = _CPU_BY_FILE.get(module, 0.0) + _cpu_seconds() - started
+
+
+SESSION_END = "(the session's own fixtures, torn down at the end: servers they started)"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """The last test's teardown also ends the session's fixtures (a harness server reaped then
+    brings its whole CPU): that part is booked apart, not on the last test file."""
+    started = _cpu_seconds()
+    yield
+    if nextitem is None:
+        spent = _cpu_seconds() - started
+        module = _module_of(item)
+        _CPU_BY_FILE[module] = _CPU_BY_FILE.get(module, 0.0) - spent
+        _CPU_BY_FILE[SESSION_END] = _CPU_BY_FILE.get(SESSION_END, 0.0) + spent
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """xdist, on the controller: a worker ended; add up its CPU per test file."""
+    for module, seconds in (getattr(node, "workeroutput", {}) or {}).get("cpu", {}).items():
+        _CPU_BY_FILE[module] = _CPU_BY_FILE.get(module, 0.0) + seconds
+
+
+def cpu_report(by_file: dict[str, float], shown: int = 30) -> str:
+    """The test files by CPU seconds, most first, with each one's share of the total."""
+    total = sum(by_file.values()) or 1.0
+    ranked = sorted(by_file.items(), key=lambda kv: (-kv[1], kv[0]))
+    files = len(set(by_file) - {SESSION_END})
+    lines = [
+        f"{total:8.1f} s CPU in {files} test files (the test processes and what they started "
+        "and reaped)"
+    ]
+    lines += [f"{s:8.1f} s {s / total:6.1%}  {m}" for m, s in ranked[:shown]]
+    return "\n".join(lines) + "\n"
 
 
 def _whole_suite(config: pytest.Config) -> bool:
@@ -229,8 +284,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
-    if hasattr(config, "workerinput") or "at" not in _SUITE_STARTED:
-        return  # an xdist worker: the controller measures the run
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller measures the run
+        config.workeroutput["cpu"] = dict(_CPU_BY_FILE)  # type: ignore[attr-defined]
+        return
+    if "at" not in _SUITE_STARTED:
+        return
     if not _whole_suite(config) or exitstatus not in (0, 1):
         return
     seconds = round(time.monotonic() - _SUITE_STARTED["at"], 1)
@@ -247,5 +305,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     folder = config.rootpath / ".bench"
     folder.mkdir(exist_ok=True)
     (folder / "suite_seconds").write_text(f"{seconds}\n")
+    (folder / "suite_cpu.txt").write_text(cpu_report(_CPU_BY_FILE))
     with (folder / "figures.jsonl").open("a") as out:
         out.write(json.dumps(figure) + "\n")
