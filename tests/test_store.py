@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from store.cursors import get_cursor, set_cursor
-from store.db import make_engine, session_factory
+from store.db import json_text, json_value, make_engine, session_factory
 from store.failures import (
     Failure,
     open_failure_columns,
@@ -194,6 +197,29 @@ def test_failed_records_never_store_secrets(state_store):
         stored = str(row.payload) + str(row.target_error)
     assert "eyJ-secret" not in stored and "Basic abc" not in stored and "'k'" not in stored
     assert row.payload["name"] == "Bygg AS"
+
+
+def test_json_columns_hold_compact_utf8_and_give_back_what_was_stored(state_store):
+    payload = {
+        "name": "Bygg og Anlegg Østlandet AS",
+        "lines": [1, 2.5, None, True],
+        "by": {"å": ""},
+    }
+    with state_store.sessions.begin() as session:
+        record_failures(session, [_failure(payload=payload)])
+    with state_store.sessions() as session:
+        row = session.query(FailedRecord).one()
+        stored = session.execute(text("SELECT CAST(payload AS TEXT) FROM failed_records")).scalar()
+    assert row.payload == payload
+    assert '"name":"Bygg og Anlegg Østlandet AS"' in stored  # json.dumps wrote "\\u00d8stlandet"
+    assert json.loads(stored) == payload
+
+
+def test_json_text_written_before_reads_and_keys_are_written_as_json_dumps_writes_them():
+    assert json_value('{"weight": NaN, "top": Infinity}')["top"] == math.inf  # json.dumps' text
+    assert math.isnan(json_value('{"weight": NaN}')["weight"])
+    assert json_value(b'{"a": [1, "\\u00d8"]}') == {"a": [1, "Ø"]}
+    assert json.loads(json_text({1: "a", "b": None})) == json.loads(json.dumps({1: "a", "b": None}))
 
 
 def test_database_refuses_duplicate_failure_rows(state_store):
