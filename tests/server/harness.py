@@ -57,6 +57,7 @@ SVENN_SYNC = str(Path(sys.executable).with_name("svenn-sync"))
 POOL = "svenn-sync"
 ACTIVATE = "activate-integration/activate"
 FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
+PAGE = 200  # the most runs the server answers a filter request with (its default limit)
 
 # Variables of the calling process that must not leak into the server/worker/flow processes:
 # they would point them at the test harness's server or home.
@@ -479,13 +480,33 @@ class PrefectServer:
         return dict(self.api("GET", f"/flow_runs/{run_id}"))
 
     def flow_runs(self, deployment: str) -> list[dict[str, Any]]:
-        """Every run of deployment ``flow/deployment``, newest expected start first."""
+        """Every run of deployment ``flow/deployment``: the started ones newest start first, then
+        those not started (newest due first). Read page by page in id order, which is stable: the
+        server answers at most ``PAGE`` runs a request, and a schedule of a few seconds leaves a
+        hundred runs due ahead, so one unpaged read missed some (a test that cancelled "every"
+        scheduled run left runs that a worker then started)."""
         deployment_id = self.deployment(deployment)["id"]
-        body = {
-            "flow_runs": {"deployment_id": {"any_": [deployment_id]}},
-            "sort": "START_TIME_DESC",
-        }
-        return list(self.api("POST", "/flow_runs/filter", json=body))
+        runs: list[dict[str, Any]] = []
+        while True:
+            body = {
+                "flow_runs": {"deployment_id": {"any_": [deployment_id]}},
+                "sort": "ID_DESC",
+                "limit": PAGE,
+                "offset": len(runs),
+            }
+            page = list(self.api("POST", "/flow_runs/filter", json=body))
+            runs += page
+            if len(page) < PAGE:
+                break
+        started = sorted(
+            (r for r in runs if r.get("start_time")), key=lambda r: r["start_time"], reverse=True
+        )
+        waiting = sorted(
+            (r for r in runs if not r.get("start_time")),
+            key=lambda r: r.get("expected_start_time") or "",
+            reverse=True,
+        )
+        return started + waiting
 
     def wait_for_state(
         self,
