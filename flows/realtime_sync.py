@@ -36,7 +36,7 @@ from store.state import StateStore
 from sync.push_schedule import TickPlan
 from sync.records import SYNC_ORDER
 from tasks.alerts import key_stopped_working
-from tasks.fleet import TenantOutcome, active_tenants, run_for_tenants
+from tasks.fleet import TenantOutcome, active_tenants, run_for_tenants, window_baton
 from tasks.push_wake import WAKE_SECONDS, PushClock
 from tasks.realtime_report import RunTotals, publish_realtime_summary, safe_error
 from tasks.realtime_tick import TenantTick, TickReport, tick_time
@@ -173,7 +173,7 @@ async def realtime_sync(
         enabled=settings.webhook_base_url is not None,
         fallback_seconds=settings.realtime_fallback_poll_seconds,
     )
-    baton, due = f"shard {shard} of {shards}", due_at()
+    baton, due = window_baton(shard, shards), due_at()
     handed_over_to: str | None = None
     regular_ticks, next_tick = 0, time.monotonic()
     try:

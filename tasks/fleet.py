@@ -33,6 +33,11 @@ def shard_of(tenant: str, shards: int) -> int:
     return zlib.crc32(tenant.encode()) % shards
 
 
+def window_baton(shard: int, shards: int) -> str:
+    """The name of the baton the realtime windows of one shard hand over to each other."""
+    return f"shard {shard} of {shards}"
+
+
 def active_tenants(
     store: StateStore, *, shard: int = 0, shards: int = 1, statuses: Iterable[str] = ()
 ) -> list[str]:

@@ -12,6 +12,7 @@ import os
 import tempfile
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -214,7 +215,7 @@ _SUITE_STARTED: dict[str, float] = {}
 # CPU seconds per test file: the test process (the flows and sandboxes on its threads) and the
 # processes the file's tests started and reaped (CLI runs, servers, workers); each xdist worker
 # hands its own to the controller when it ends.
-_CPU_BY_FILE: dict[str, float] = {}
+_CPU_BY_FILE: defaultdict[str, float] = defaultdict(float)
 
 
 def _cpu_seconds() -> float:
@@ -226,8 +227,7 @@ def _cpu_seconds() -> float:
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     started = _cpu_seconds()
     yield
-    module = _module_of(item)
-    _CPU_BY_FILE[module] = _CPU_BY_FILE.get(module, 0.0) + _cpu_seconds() - started
+    _CPU_BY_FILE[_module_of(item)] += _cpu_seconds() - started
 
 
 SESSION_END = "(the session's own fixtures, torn down at the end: servers they started)"
@@ -241,16 +241,15 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     yield
     if nextitem is None:
         spent = _cpu_seconds() - started
-        module = _module_of(item)
-        _CPU_BY_FILE[module] = _CPU_BY_FILE.get(module, 0.0) - spent
-        _CPU_BY_FILE[SESSION_END] = _CPU_BY_FILE.get(SESSION_END, 0.0) + spent
+        _CPU_BY_FILE[_module_of(item)] -= spent
+        _CPU_BY_FILE[SESSION_END] += spent
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: object) -> None:
     """xdist, on the controller: a worker ended; add up its CPU per test file."""
     for module, seconds in (getattr(node, "workeroutput", {}) or {}).get("cpu", {}).items():
-        _CPU_BY_FILE[module] = _CPU_BY_FILE.get(module, 0.0) + seconds
+        _CPU_BY_FILE[module] += seconds
 
 
 def cpu_report(by_file: dict[str, float], shown: int = 30) -> str:

@@ -24,6 +24,7 @@ from store.links import links_for
 from store.models import Integration, WebhookEvent
 from store.state import StateStore
 from store.webhooks import HEALTHY
+from tasks.fleet import window_baton
 from tests.flows.push_support import push_state, receiver_root, wait_until
 from tests.flows.test_push_subscriptions import active
 
@@ -49,7 +50,7 @@ class RunInBackground:
         its next regular tick, saying which run took over); what the run returned."""
         later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
         with self.store.sessions.begin() as session:
-            hold_baton(session, "shard 0 of 1", NEWER, due_at=later, ttl=dt.timedelta(hours=1))
+            hold_baton(session, window_baton(0, 1), NEWER, due_at=later, ttl=dt.timedelta(hours=1))
         self.thread.join(timeout=180)
         assert not self.thread.is_alive()
         assert self.result["handed_over_to"] == NEWER, self.result
