@@ -209,7 +209,7 @@ async def quiet_and_fleet(args: argparse.Namespace, roots: tuple[str, str], stor
         print(f"setup: {args.tenants} tenants, baseline tick {time.perf_counter() - started:.1f} s")
         await one_tick(store, pool)  # our own creates come back once
         forget(roots)
-        profiler = cProfile.Profile() if args.profile else None
+        profiler = cProfile.Profile(time.process_time) if args.profile else None
         cpu, served = time.process_time(), sandbox_cpu()
         started = time.perf_counter()
         if profiler:
