@@ -19,6 +19,10 @@ waiting. The world is generated first and frozen out of the garbage collector's 
 (``gc.freeze``): the generator's millions of objects are not the matcher's cost. The memoised
 normalisers start cold for the match and again for the plan, as in a fresh process.
 
+Last, ``small``: the plan of each entity for a tenant of a few records, the plan a realtime
+tick runs when a record is new (it plans the tenant's whole entity, so a small tenant's plan is
+mostly the fixed cost of the frames and joins); CPU per plan, the median of 50, warm.
+
 At 100,000 the CPU figures go to the figures table (:mod:`bench.figures`); ``--profile`` then
 runs the match and the plan once more under cProfile (bench/profiles/match_*.prof, plan_*.prof).
 """
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Sequence
 
 from figures import record
 from profiling import arguments, profiled, wanted
@@ -37,7 +42,7 @@ from sandboxes.datagen import World, WorldSize, generate_world
 from sandboxes.ground_truth import judge_plan
 from sync.matching import MatchResult, match_customers, records_frame
 from sync.plan import EntityPlan, SyncPlan, plan_entity
-from sync.records import Entity
+from sync.records import Entity, Record
 
 FIGURE_SIZE = 100_000
 
@@ -122,7 +127,29 @@ def run_plan(world: World) -> EntityPlan:
     return plan_entity(Entity.CUSTOMER, world.tripletex.customers, world.svenn.customers, linked={})
 
 
+def small_tenant_plans(customers: int = 5, runs: int = 50) -> None:
+    """CPU per plan of each entity of a small tenant, as a realtime tick with a new record
+    plans it (normalisers warm: a realtime window's process keeps them)."""
+    world = generate_world(WorldSize(customers, 2, 2, 0), seed=1, overlap=0.5, messy=True)
+    sides: dict[Entity, tuple[Sequence[Record], Sequence[Record]]] = {
+        Entity.CUSTOMER: (world.tripletex.customers, world.svenn.customers),
+        Entity.PROJECT: (world.tripletex.projects, world.svenn.projects),
+        Entity.EMPLOYEE: (world.tripletex.employees, world.svenn.employees),
+    }
+    parts = []
+    for entity, (tripletex, svenn) in sides.items():
+        times = []
+        for _ in range(runs):
+            started = time.process_time()
+            plan_entity(entity, tripletex, svenn, linked={})
+            times.append(time.process_time() - started)
+        median = sorted(times)[len(times) // 2] * 1000
+        parts.append(f"{entity.value} {len(tripletex)} x {len(svenn)}: {median:.1f} ms")
+    print(f"small tenant's plan, CPU each (median of {runs}): {'; '.join(parts)}")
+
+
 if __name__ == "__main__":
     sizes = [int(arg) for arg in arguments()] or [10_000, FIGURE_SIZE]
     for size in sizes:
         bench(size)
+    small_tenant_plans()

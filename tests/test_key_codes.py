@@ -4,7 +4,8 @@ Matching joins the two sides on codes and the duplicate check counts them; a pla
 each key once for both (``CodeTable``) instead of once per use. Codes must say exactly what
 the values say: equal codes where the values are equal, -1 where a value is missing, across
 both sides and for any subset of rows; and matching and the duplicate check must decide the
-same with the shared codes as with codes of their own.
+same with the shared codes as with codes of their own. The join on codes gives the pairs an
+inner merge gives, in its order.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sync.keys import (
     joint_codes,
     org_number,
 )
-from sync.matching import SideFrame, match_on_keys, records_frame
+from sync.matching import SideFrame, equal_code_rows, match_on_keys, records_frame
 from sync.records import Address, Entity
 
 ORGS = [None, "974760673", "974 760 673", "923609016", "NO 923609016 MVA", "123"]
@@ -145,3 +146,20 @@ def test_an_e_mail_is_shared_where_records_with_two_org_numbers_carry_it(triplet
     rules = DUPLICATE_KEYS[Entity.CUSTOMER]
     if tripletex:
         assert _shared_rows(rules, values[0], values[1])["email"].tolist() == expected
+
+
+codes_of = st.lists(st.integers(min_value=0, max_value=12), max_size=40).map(
+    lambda values: np.array(values, dtype=np.int64)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(codes_of, codes_of)
+def test_the_join_on_codes_is_an_inner_merge_in_its_order(left, right):
+    rows, other = equal_code_rows(left, right)
+    merged = pd.DataFrame({"i": np.arange(len(left)), "k": left}).merge(
+        pd.DataFrame({"j": np.arange(len(right)), "k": right}), on="k"
+    )
+    assert rows.tolist() == merged["i"].tolist()
+    assert other.tolist() == merged["j"].tolist()
+    assert all(left[i] == right[j] for i, j in zip(rows, other, strict=True))
