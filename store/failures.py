@@ -56,6 +56,7 @@ def record_failures(session: Session, failures: Iterable[Failure]) -> int:
     rows = [_row(f) for f in failures]
     if not rows:
         return 0
+    session.flush()  # a statement on the table is not autoflushed: pending changes first
     statement = _upsert_failures(session.get_bind().dialect.name)
     for chunk in _chunks(rows, 500):
         session.execute(statement, chunk)

@@ -52,6 +52,7 @@ def save_links(session: Session, tenant: str, links: Iterable[NewLink]) -> int:
     ]
     if not rows:
         return 0
+    session.flush()  # a statement on the table is not autoflushed: pending changes first
     statement = _upsert_links(session.get_bind().dialect.name)
     for start in range(0, len(rows), 500):
         session.execute(statement, rows[start : start + 500])
