@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -44,6 +45,12 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> E
         with engine.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     return engine
+
+
+def insert_for(dialect: str) -> Any:
+    """The INSERT construct of ``dialect`` ("postgresql", else SQLite's): both carry the
+    ``ON CONFLICT`` clauses the store's upserts use."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def json_text(value: Any) -> str:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from store.db import insert_for
 from store.models import FailedRecord, FailureStatus
 from sync.record_label import label_record
 from sync.redaction import redact
@@ -68,7 +68,7 @@ def _upsert_failures(dialect: str) -> Any:
     """The upsert of failed rows, built once per dialect (on the table, not the mapped class:
     ORM bulk inserts cost a quarter more per row, and building the statement each call
     another tenth)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(dialect)
     table = FailedRecord.metadata.tables[FailedRecord.__tablename__]
     statement = insert(table)
     return statement.on_conflict_do_update(

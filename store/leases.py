@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from store.db import insert_for
 from store.models import Lease
 
 INITIAL_SYNC = "initial-sync"
@@ -67,7 +67,7 @@ class LiveLease:
 def _locked(session: Session, tenant: str, purpose: str) -> Lease:
     """The lease row, created if missing, locked for this transaction (race-free on PostgreSQL)."""
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(dialect)
     session.execute(
         insert(Lease)
         .values(tenant=tenant, purpose=purpose, holder=None, heartbeat_at=None)
@@ -173,7 +173,7 @@ def acquire_leases(
     rows locked in tenant order (two runs never deadlock), race-free on PostgreSQL."""
     names = list(dict.fromkeys(tenants))
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(dialect)
     moment = now()
     taken: set[str] = set()
     for start in range(0, len(names), _CHUNK):

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from store.db import insert_for
 from store.models import Link
 
 
@@ -66,7 +66,7 @@ def _upsert_links(dialect: str) -> Any:
     bulk inserts cost a quarter more per row, and building the statement each call another
     tenth). A row whose Svenn id is stored with another Tripletex id is skipped by the WHERE,
     and refused after by :func:`_refuse_silent_conflicts`."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(dialect)
     table = Link.metadata.tables[Link.__tablename__]
     statement = insert(table)
     return statement.on_conflict_do_update(
