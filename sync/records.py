@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, ClassVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from sync.normalize import without_controls
@@ -138,9 +140,39 @@ class Record(CleanText):
 
 def fingerprint_of(synced: dict[str, Any]) -> str:
     """:meth:`Record.fingerprint` of a record whose ``synced_fields()`` are ``synced`` (for a
-    caller that holds them already)."""
-    payload = json.dumps(synced, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+    caller that holds them already).
+
+    The text hashed is ``json.dumps(synced, sort_keys=True, separators=(",", ":"))``, as it
+    always was (fingerprints stored on links stay comparable). orjson writes that same text
+    about 30 times faster when it is plain printable ASCII without floats (most records); any
+    other content (``ø``, which json writes as ``\\u00f8``, a float, DEL) goes through json.
+    """
+    try:
+        text = orjson.dumps(synced, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # a key that is not text, an integer past 64 bits
+        text = b"\x80"
+    if not text.isascii() or b"\x7f" in text or _holds_float(synced):
+        text = json.dumps(synced, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(text).hexdigest()[:32]
+
+
+def _holds_float(value: Any) -> bool:
+    """A float anywhere in a JSON value (json and orjson may spell one differently)."""
+    values: Iterable[Any]
+    if type(value) is dict:
+        values = value.values()
+    elif type(value) is list or type(value) is tuple:
+        values = value
+    else:
+        return type(value) is float
+    for item in values:
+        kind = type(item)
+        if kind is float or (kind in _NESTED and _holds_float(item)):
+            return True
+    return False
+
+
+_NESTED = (dict, list, tuple)
 
 
 class Activity(CleanText):
