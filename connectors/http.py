@@ -1,11 +1,13 @@
 """The single HTTP policy every connector uses: timeouts, retries, rate-limit pacing, errors.
 
-``ApiClient`` sends over an ``aiohttp`` connection pool and speaks ``httpx`` types: each
-request is built as an ``httpx.Request`` (its query and JSON encoding) and each answer comes
-back as an ``httpx.Response``, so the connectors, their error factories and the response hooks
-read what they always read. aiohttp's C parser costs a tenth of httpcore's CPU per request,
-which was most of a quiet realtime tick (docs/DECISIONS.md, "Where the plan's seconds go
-(issue 24)").
+``ApiClient`` sends over an ``aiohttp`` connection pool. A request goes out as a :class:`Sent`
+(its query encoded as httpx encodes one, its JSON body as httpx writes it) and each answer
+comes back as an :class:`Answer`: the part of ``httpx.Response`` the connectors and their error
+factories read (``status_code``, ``headers``, ``content``, ``json()``, ``text``,
+``reason_phrase``, ``request``). Event hooks, which tests install, still get ``httpx.Request``
+and ``httpx.Response`` copies. aiohttp's C parser costs a tenth of httpcore's CPU per request,
+and building httpx's types for each exchange another ≈40 µs (docs/DECISIONS.md, "Where the
+plan's seconds go (issue 24)").
 
 Idempotent requests are retried with jittered exponential backoff on 5xx, connection errors and
 timeouts; a non-idempotent request that was sent but got no answer raises
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json as jsonlib
 import logging
 import os
 import random
@@ -28,8 +31,10 @@ import time
 import urllib.request
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 import aiohttp
 import certifi
@@ -54,6 +59,7 @@ from connectors.errors import (
 )
 
 __all__ = [
+    "Answer",
     "ApiClient",
     "ApiError",
     "AsyncClosing",
@@ -68,6 +74,7 @@ __all__ = [
     "PreconditionFailedError",
     "RateLimitedError",
     "RequestCounters",
+    "Sent",
     "SharedConnections",
     "StaleVersionError",
     "TransientError",
@@ -85,9 +92,64 @@ _NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 # Everything else that ends an exchange without an answer (a dropped or reset connection, a
 # timeout while waiting for the answer, a truncated body).
 _TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
-# The request headers aiohttp writes itself (from the URL and the body).
-_SET_BY_AIOHTTP = frozenset({"host", "content-length"})
 _ID_SEGMENT = re.compile(r"/\d+(?=/|$)")
+# A path httpx would leave as it is (nothing to percent-encode or normalise): sent as written.
+_PLAIN_PATH = re.compile(r"(?:/[A-Za-z0-9_~-]+(?:\.[A-Za-z0-9_~-]+)*)*")
+_JSON_TYPE = {"Content-Type": "application/json"}
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A request as it went out: an :class:`Answer`'s ``request``."""
+
+    method: str
+    url: str  # percent-encoded, query included
+    headers: Mapping[str, str]
+    content: bytes = b""
+
+
+class Answer:
+    """An answer read whole, with what the connectors read of ``httpx.Response``."""
+
+    __slots__ = ("content", "headers", "request", "status_code")
+
+    def __init__(
+        self, status_code: int, headers: Mapping[str, str], content: bytes, request: Sent
+    ) -> None:
+        self.status_code = status_code
+        self.headers = headers  # case-insensitive (aiohttp's own mapping)
+        self.content = content
+        self.request = request
+
+    def __repr__(self) -> str:
+        return f"<Answer [{self.status_code}]>"
+
+    def json(self) -> Any:
+        """The body as JSON (``ValueError`` when it is not), read as httpx's ``json()`` read
+        it (orjson would read an integer past 64 bits as a float)."""
+        return jsonlib.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        """The body as text, in the charset the answer names (UTF-8 when it names none)."""
+        charset = None
+        kind = self.headers.get("content-type") or ""
+        for part in kind.split(";")[1:]:
+            name, _, value = part.partition("=")
+            if name.strip().lower() == "charset":
+                charset = value.strip().strip('"') or None
+        try:
+            return self.content.decode(charset or "utf-8", errors="replace")
+        except LookupError:
+            return self.content.decode("utf-8", errors="replace")
+
+    @property
+    def reason_phrase(self) -> str:
+        """The status's standard phrase ("Not Found"), as httpx gives it; "" for one unknown."""
+        try:
+            return HTTPStatus(self.status_code).phrase
+        except ValueError:
+            return ""
 
 
 @dataclass(frozen=True)
@@ -130,14 +192,14 @@ class RequestCounters:
         self.by_endpoint = {}
 
 
-def request_id_of(response: httpx.Response) -> str | None:
+def request_id_of(response: Answer) -> str | None:
     """The server's id for this exchange (Tripletex: ``x-tlx-request-id``)."""
     headers = response.headers
     value: str | None = headers.get("x-tlx-request-id") or headers.get("x-request-id")
     return value
 
 
-def default_error_factory(response: httpx.Response) -> ApiError:
+def default_error_factory(response: Answer) -> ApiError:
     """Turn a failed response into an :class:`ApiError` subclass, keeping the server's text."""
     body: Any
     try:
@@ -168,7 +230,7 @@ def endpoint_name(method: str, path: str) -> str:
     return f"{method.upper()} {_ID_SEGMENT.sub('/{id}', path.split('?')[0])}"
 
 
-def _header_seconds(response: httpx.Response, name: str) -> float | None:
+def _header_seconds(response: Answer, name: str) -> float | None:
     value = response.headers.get(name)
     if value is None:
         return None
@@ -193,7 +255,7 @@ class _Pacer:
         if slot > now:
             await asyncio.sleep(slot - now)
 
-    def observe(self, response: httpx.Response) -> None:
+    def observe(self, response: Answer) -> None:
         remaining = _header_seconds(response, "X-Rate-Limit-Remaining")
         reset = _header_seconds(response, "X-Rate-Limit-Reset")
         if remaining is None or reset is None or remaining >= self.threshold:
@@ -295,17 +357,24 @@ def env_proxy(base_url: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=16_384)
-def _url(address: str, query: tuple[tuple[str, Any], ...]) -> httpx.URL:
+def _url(address: str, query: tuple[tuple[str, Any], ...]) -> str:
     """``address`` with ``query`` as httpx encodes it, built once: a quiet tick asks the same
     few URLs every time (the same poll per entity, the same feed cursor), and parsing and
     encoding one is most of what building a request costs."""
-    return httpx.URL(address, params=dict(query) if query else None)
+    return str(httpx.URL(address, params=dict(query) if query else None))
 
 
 @functools.lru_cache(maxsize=16_384)
-def _wire_url(url: httpx.URL) -> URL:
-    """The same URL for aiohttp, taken as encoded (httpx has percent-encoded it)."""
-    return URL(str(url), encoded=True)
+def _wire_url(url: str) -> URL:
+    """The same URL for aiohttp, taken as encoded (it is percent-encoded already)."""
+    return URL(url, encoded=True)
+
+
+def _plain_base(base_url: str) -> str | None:
+    """``base_url`` as httpx writes it, when a plain path appended to it is what httpx would
+    make of the two (``None``: every URL of this client goes through httpx)."""
+    probe = str(httpx.URL(base_url + "/_"))
+    return probe[:-2] if probe.endswith("/_") and "?" not in probe else None
 
 
 Authorizer = Callable[[str], str | None]
@@ -317,8 +386,9 @@ class ApiClient(AsyncClosing):
     """An async HTTP client that applies :class:`HttpPolicy` to every request.
 
     ``event_hooks`` as httpx's: ``{"request": [...], "response": [...]}``, coroutines called
-    with each attempt's ``httpx.Request`` before it is sent and its ``httpx.Response`` (body
-    read) before the policy looks at it.
+    with each attempt's request as an ``httpx.Request`` before it is sent and its answer as an
+    ``httpx.Response`` (body read) before the policy looks at it. They are copies, made only
+    when there are hooks.
     """
 
     def __init__(
@@ -330,11 +400,12 @@ class ApiClient(AsyncClosing):
         headers: Mapping[str, str] | None = None,
         secrets: Iterable[str] = (),
         event_hooks: Mapping[str, list[Hook]] | None = None,
-        error_factory: Callable[[httpx.Response], ApiError] | None = None,
+        error_factory: Callable[[Answer], ApiError] | None = None,
         system: str = "http",
         connections: SharedConnections | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._plain_base = _plain_base(self.base_url)
         self._shared = connections
         self._proxy = env_proxy(self.base_url)
         self.policy = policy or HttpPolicy()
@@ -373,7 +444,6 @@ class ApiClient(AsyncClosing):
                     sock_read=policy.timeout,
                 ),
                 cookie_jar=aiohttp.DummyCookieJar(),
-                auto_decompress=False,  # httpx.Response decodes, as it did
             )
             # aiohttp resends an idempotent request once, unseen, when a connection drops; the
             # policy alone retries, so that every request sent is counted and logged (it has
@@ -402,46 +472,44 @@ class ApiClient(AsyncClosing):
         params: Mapping[str, Any] | None,
         json: Any,
         headers: Mapping[str, str] | None,
-    ) -> httpx.Request:
-        """The request as httpx encodes it (query, JSON body, headers)."""
+    ) -> Sent:
+        """The request as httpx would encode it (query, JSON body, headers)."""
         merged = self._headers | dict(headers or {}) if headers else self._headers
         if self._auth is not None:
             value = self._auth(path)
             if value is not None:
                 merged = merged | {"Authorization": value}
-        address, query = self.base_url + path, tuple(params.items()) if params else ()
-        try:
-            url = _url(address, query)
-        except TypeError:  # a list among the values: not a cache key
-            url = _url.__wrapped__(address, query)
-        return httpx.Request(method, url, json=json, headers=merged)
+        address = self.base_url + path
+        if params:
+            query = tuple(params.items())
+            try:
+                url = _url(address, query)
+            except TypeError:  # a list among the values: not a cache key
+                url = _url.__wrapped__(address, query)
+        elif self._plain_base is not None and _PLAIN_PATH.fullmatch(path):
+            url = self._plain_base + path  # one URL per record: parsing each was ≈15 µs
+        else:
+            url = _url(address, ())
+        if json is None:
+            return Sent(method, url, merged)
+        body = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return Sent(method, url, merged | _JSON_TYPE, body.encode())
 
-    async def _send(self, request: httpx.Request) -> httpx.Response:
+    async def _send(self, request: Sent) -> Answer:
         """One exchange over the pool; the answer read whole."""
         for hook in self._request_hooks:
-            await hook(request)
-        sent_headers = [
-            (name, value)
-            for name, value in request.headers.multi_items()
-            if name.lower() not in _SET_BY_AIOHTTP
-        ]
+            await hook(_httpx_request(request))
         async with self._pool().request(
             request.method,
             _wire_url(request.url),
-            headers=sent_headers,
+            headers=request.headers,
             data=request.content or None,
             allow_redirects=False,
             proxy=self._proxy,
         ) as answer:
-            body = await answer.read()
-            response = httpx.Response(
-                answer.status,
-                headers=answer.raw_headers,
-                content=body,
-                request=request,
-            )
+            response = Answer(answer.status, answer.headers, await answer.read(), request)
         for hook in self._response_hooks:
-            await hook(response)
+            await hook(_httpx_response(response))
         return response
 
     async def request(
@@ -454,7 +522,7 @@ class ApiClient(AsyncClosing):
         headers: Mapping[str, str] | None = None,
         endpoint: str | None = None,
         idempotent: bool | None = None,
-    ) -> httpx.Response:
+    ) -> Answer:
         """Send one logical request (retrying as the policy allows); raise ApiError on failure."""
         method = method.upper()
         safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
@@ -500,7 +568,7 @@ class ApiClient(AsyncClosing):
             )
             await asyncio.sleep(delay)
 
-    def _retry_delay(self, response: httpx.Response, attempt: int, safe: bool) -> float | None:
+    def _retry_delay(self, response: Answer, attempt: int, safe: bool) -> float | None:
         if attempt >= self.policy.max_retries:
             return None
         status = response.status_code
@@ -517,7 +585,7 @@ class ApiClient(AsyncClosing):
             return self.policy.backoff(attempt, self._rng)
         return None
 
-    def _error_for(self, response: httpx.Response, method: str, path: str) -> ApiError:
+    def _error_for(self, response: Answer, method: str, path: str) -> ApiError:
         error = self._error_factory(response)
         error.method, error.path = method, path
         if error.request_id is None:
@@ -550,19 +618,37 @@ class ApiClient(AsyncClosing):
             path=path,
         )
 
-    def _remember_auth(self, response: httpx.Response) -> None:
-        value = response.request.headers.get("authorization")
-        if value:
-            self._redact.add(value)
-            self._redact.add(value.partition(" ")[2])
+    def _remember_auth(self, response: Answer) -> None:
+        for name, value in response.request.headers.items():
+            if value and name.lower() == "authorization":
+                self._redact.add(value)
+                self._redact.add(value.partition(" ")[2])
 
-    def _log_response(self, name: str, response: httpx.Response, started: float) -> None:
+    def _log_response(self, name: str, response: Answer, started: float) -> None:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d in %.0f ms (%s)",
                 self.system,
-                self._redact(f"{name} {response.request.url.query.decode()}".strip()),
+                self._redact(f"{name} {urlsplit(response.request.url).query}".strip()),
                 response.status_code,
                 (time.monotonic() - started) * 1000,
                 request_id_of(response) or "-",
             )
+
+
+def _httpx_request(request: Sent) -> httpx.Request:
+    """The request as an ``httpx.Request``, for an event hook."""
+    return httpx.Request(
+        request.method, request.url, headers=request.headers, content=request.content
+    )
+
+
+def _httpx_response(answer: Answer) -> httpx.Response:
+    """The answer as an ``httpx.Response`` (body read, already decoded), for an event hook."""
+    headers = [(k, v) for k, v in answer.headers.items() if k.lower() != "content-encoding"]
+    return httpx.Response(
+        answer.status_code,
+        headers=headers,
+        content=answer.content,
+        request=_httpx_request(answer.request),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import logging
 import ssl
 import time
@@ -84,6 +85,25 @@ def make_app() -> FastAPI:
         hits[f"{request.method} slow"] += 1
         await asyncio.sleep(2)
         return JSONResponse({"ok": True})
+
+    @app.get("/body/{kind}")
+    async def body(kind: str) -> Response:
+        """Answers whose reading is not plain UTF-8 JSON."""
+        kinds: dict[str, tuple[bytes, dict[str, str]]] = {
+            "gzip": (
+                gzip.compress('{"navn": "Bjørn", "n": 1.5}'.encode()),
+                {"Content-Type": "application/json", "Content-Encoding": "gzip"},
+            ),
+            "latin1": ("Bjørn".encode("latin-1"), {"Content-Type": "text/plain; charset=latin-1"}),
+            "nan": (b'{"x": NaN, "y": Infinity}', {"Content-Type": "application/json"}),
+            "bigint": (b'{"x": 123456789012345678901234567890}', {}),
+            "empty": (b"", {"Content-Type": "application/json"}),
+            "utf16": ('{"x": "ø"}'.encode("utf-16"), {"Content-Type": "application/json"}),
+            "broken": (b'{"x": ', {"Content-Type": "application/json"}),
+            "odd-status": (b"{}", {"X-Status": "299"}),
+        }
+        content, headers = kinds[kind]
+        return Response(content, 299 if kind == "odd-status" else 200, headers=headers)
 
     @app.get("/peer")
     async def peer(request: Request) -> Response:
@@ -298,6 +318,47 @@ async def test_response_event_hooks_see_every_attempt(server, hits) -> None:
     assert seen == [500, 200]
 
 
+BODIES = ["gzip", "latin1", "nan", "bigint", "empty", "utf16", "broken", "odd-status"]
+
+
+@pytest.mark.anyio
+async def test_an_answer_reads_as_httpx_reads_the_same_response(server) -> None:
+    """The connectors read an :class:`~connectors.http.Answer` where they read httpx's response:
+    its JSON, text, reason phrase and headers are what httpx makes of the same bytes (gzip,
+    another charset, NaN, integers past 64 bits, UTF-16, an empty or broken body); a response
+    hook still gets an httpx response, decoded."""
+    hooked: list[httpx.Response] = []
+
+    async def hook(response: httpx.Response) -> None:
+        hooked.append(response)
+
+    def read(response: Any) -> tuple[Any, ...]:
+        try:
+            body = response.json()
+        except ValueError:
+            body = ValueError
+        return (
+            response.status_code,
+            body,
+            response.text,
+            response.reason_phrase,
+            response.headers.get("content-type"),
+            response.headers.get("CONTENT-TYPE"),
+        )
+
+    async with (
+        client(server[0], event_hooks={"response": [hook]}) as api,
+        httpx.AsyncClient(base_url=server[0]) as plain,
+    ):
+        for kind in BODIES:
+            ours = await api.request("GET", f"/body/{kind}")
+            theirs = await plain.get(f"/body/{kind}")
+            assert read(ours) == read(theirs), kind
+            assert read(hooked[-1]) == read(theirs), kind
+            assert ours.request.url == str(theirs.request.url)
+    assert read(hooked[0])[1] == {"navn": "Bjørn", "n": 1.5}
+
+
 def test_backoff_grows_and_is_capped() -> None:
     policy = HttpPolicy(backoff_base=0.25, backoff_max=20, jitter=0)
     assert [policy.backoff(n) for n in range(4)] == [0.25, 0.5, 1.0, 2.0]
@@ -335,18 +396,46 @@ VALUES = st.one_of(
 )
 
 
+PATHS = st.one_of(
+    st.sampled_from(
+        [
+            *("/customer", "/token/session/>whoAmI", "/changes", "/customer/12", "", "/"),
+            *("/a.b", "/customer//1", "/x/../y", "/./z", "/æ", "/a b", "/a%2Fb", "/v?x=1", "/a#b"),
+        ]
+    ),
+    st.lists(st.text(max_size=6), max_size=3).map(lambda parts: "".join("/" + p for p in parts)),
+)
+
+
 @given(
-    path=st.sampled_from(["/customer", "/token/session/>whoAmI", "/changes", "/customer/12"]),
+    base=st.sampled_from(["http://127.0.0.1:1/v2", "http://LOCALHOST:80", "https://h.no/api/v1/"]),
+    path=PATHS,
     params=st.dictionaries(st.text(min_size=1, max_size=8), VALUES, max_size=4),
 )
 def test_a_request_url_is_what_httpx_makes_of_the_same_parameters(
-    path: str, params: dict[str, Any]
+    base: str, path: str, params: dict[str, Any]
 ) -> None:
     """The request URL is built once per path and query (a quiet tick asks the same ones every
-    time); the cached URL is httpx's own encoding of them, lists and flags included."""
+    time), a plain path without a query is appended to the base as written; either way it is
+    httpx's own encoding of them, lists and flags included."""
+    api = ApiClient(base, policy=FAST)
+    try:
+        expected = httpx.Request("GET", base.rstrip("/") + path, params=params).url
+    except httpx.InvalidURL:  # a control character: refused as before
+        with pytest.raises(httpx.InvalidURL):
+            api._build("GET", path, params, None, None)
+        return
+    assert api._build("GET", path, params, None, None).url == str(expected)
+
+
+@given(body=st.recursive(VALUES, lambda inner: st.dictionaries(st.text(max_size=5), inner)))
+def test_a_json_body_is_the_bytes_httpx_sends(body: Any) -> None:
+    """A JSON body goes out as httpx wrote it, with its content type (``None``: no body)."""
     api = ApiClient("http://127.0.0.1:1/v2", policy=FAST)
-    sent = api._build("GET", path, params, None, None).url
-    assert sent == httpx.Request("GET", f"http://127.0.0.1:1/v2{path}", params=params).url
+    sent = api._build("PUT", "/customer/1", None, body, None)
+    expected = httpx.Request("PUT", "http://127.0.0.1:1/v2/customer/1", json=body)
+    assert sent.content == expected.content
+    assert sent.headers.get("Content-Type") == expected.headers.get("content-type")
 
 
 @pytest.mark.anyio

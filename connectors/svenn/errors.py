@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
 from connectors.errors import (
     ApiError,
     ConflictError,
@@ -21,7 +19,7 @@ from connectors.errors import (
     StaleVersionError,
     error_class_for_status,
 )
-from connectors.http import default_error_factory, request_id_of
+from connectors.http import Answer, default_error_factory, request_id_of
 
 
 class SvennStaleVersionError(StaleVersionError, PreconditionFailedError):
@@ -87,7 +85,7 @@ def problem_error(
     )
 
 
-def svenn_error_factory(response: httpx.Response) -> ApiError:
+def svenn_error_factory(response: Answer) -> ApiError:
     """``error_factory`` for ApiClient: problem documents → typed errors, else the default."""
     try:
         body = response.json()

@@ -14,10 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import httpx
-
 from connectors.errors import ApiError, AuthenticationError, PermissionDeniedError
-from connectors.http import ApiClient, Connector, HttpPolicy, SharedConnections
+from connectors.http import Answer, ApiClient, Connector, HttpPolicy, SharedConnections
 from connectors.records import RecordList, read_records
 from connectors.tripletex import mapping as m
 from connectors.tripletex.clock import Clock, oslo_today, utc_now
@@ -96,7 +94,7 @@ class TripletexClient(TripletexWrites, TripletexTimesheet, TripletexSubscription
         self.batch_size = batch_size
         self._concurrency = max(1, self.api.policy.max_connections // 2)
 
-    async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def call(self, method: str, path: str, **kwargs: Any) -> Answer:
         """One API call with a session: renews once on 401, then fails clearly."""
         await self.session.ensure()
         generation = self.session.generation

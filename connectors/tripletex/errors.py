@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from connectors.errors import (
     ApiError,
     AuthenticationError,
@@ -25,6 +23,7 @@ from connectors.errors import (
     TransientError,
     ValidationFailedError,
 )
+from connectors.http import Answer
 
 REVISION_CODE = 8000  # 409: the `version` sent is stale
 LOCKED_CODE = 10000  # 409: the object is locked (e.g. an approved timesheet entry)
@@ -104,7 +103,7 @@ def tripletex_error_class(status: int, code: int | None) -> type[TripletexError]
     return _BY_STATUS.get(status, TripletexError)
 
 
-def tripletex_error(response: httpx.Response) -> ApiError:
+def tripletex_error(response: Answer) -> ApiError:
     """Build the typed error for a failed Tripletex response (the ApiClient error factory)."""
     try:
         body: Any = response.json()

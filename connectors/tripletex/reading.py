@@ -6,14 +6,14 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import httpx
+from connectors.http import Answer
 
 PAGE_SIZE = 1000
 DIGEST_SEPARATOR = "|"
 NO_DIGEST = "'If-None-Match' header not specified"
 
 JsonDict = dict[str, Any]
-Call = Callable[..., Awaitable[httpx.Response]]
+Call = Callable[..., Awaitable[Answer]]
 
 
 async def read_all_pages(

@@ -11,10 +11,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from pydantic import SecretStr
 
-from connectors.http import ApiClient
+from connectors.http import Answer, ApiClient
 
 SUBSCRIPTION_FIELDS = "id,event,targetUrl,status,fields"
 LIST_PAGE = 1000
@@ -53,7 +52,7 @@ def _subscription(raw: Any) -> Subscription:
 class TripletexSubscriptions:
     """Subscription calls; mixed into :class:`TripletexClient`, which provides ``call``."""
 
-    call: Callable[..., Awaitable[httpx.Response]]
+    call: Callable[..., Awaitable[Answer]]
     api: ApiClient
 
     async def list_subscriptions(self) -> list[Subscription]:

@@ -16,10 +16,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
 from connectors.errors import NotFoundError, OutcomeUnknownError, StaleVersionError
 from connectors.fields import Fields
+from connectors.http import Answer
 from connectors.records import RecordList, read_records
 from connectors.tripletex.reading import read_all_pages
 from sync.entities import HourEntry
@@ -81,7 +80,7 @@ class TripletexTimesheet:
     """Mixed into :class:`connectors.tripletex.client.TripletexClient` (which gives ``call``)."""
 
     batch_size: int
-    call: Callable[..., Awaitable[httpx.Response]]
+    call: Callable[..., Awaitable[Answer]]
     create_many: Callable[[Entity, Sequence[HourEntry]], Awaitable[list[HourEntry]]]
     delete: Callable[[Entity, str, int], Awaitable[None]]
 

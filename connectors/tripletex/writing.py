@@ -19,9 +19,8 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar, cast
 
-import httpx
-
 from connectors.errors import ApiError, OutcomeUnknownError, StaleVersionError
+from connectors.http import Answer
 from connectors.tripletex import mapping as m
 from connectors.tripletex.entities import ENTITIES, EntityApi
 from connectors.tripletex.reading import read_all_pages
@@ -98,7 +97,7 @@ class TripletexWrites:
     """Write operations; mixed into :class:`TripletexClient`, which provides ``call``."""
 
     batch_size: int
-    call: Callable[..., Awaitable[httpx.Response]]
+    call: Callable[..., Awaitable[Answer]]
 
     # --- creates -----------------------------------------------------------------------
 
