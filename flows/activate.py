@@ -32,7 +32,7 @@ from tasks.initial_sync import sync_approved_tenant
 from tasks.planning import all_decisions, preview_plan
 from tasks.report import CLI, artifact_key, plan_summary, publish_plan, tenant_run_name
 from tasks.stopping import record_stop, why_no_preview
-from tasks.tenant import run_setup, tenant_clients
+from tasks.tenant import one_api_client, run_setup, tenant_clients
 
 APPROVAL_PAUSE_KEY = "approval"
 
@@ -69,7 +69,7 @@ def record_decision(
 
 async def preview(store: StateStore, tenant: str, parties: Parties) -> str:
     """Build the initial-sync plan without writing, publish it, and return its summary."""
-    with long_lived() as spare:
+    with long_lived() as spare, one_api_client():
         async with tenant_clients(tenant) as (tripletex, svenn):
             extracts = await extract_both_sides(tripletex, svenn)
         spare()  # the records read live as long as the preview

@@ -46,7 +46,7 @@ from tasks.reconcile import (
 )
 from tasks.report import Progress, tenant_run_name
 from tasks.sync_steps import step_one, step_two
-from tasks.tenant import run_setup, tenant_clients
+from tasks.tenant import one_api_client, run_setup, tenant_clients
 
 # The realtime lease is held too while a tenant is reconciled, so its ticks skip the tenant
 # instead of racing the repairs. A killed reconciliation frees both after this long.
@@ -150,17 +150,18 @@ async def reconcile_tenant(store: StateStore, tenant: str, run_id: str) -> Drift
     """The runbook for one tenant: read, compare, repair linked pairs, link/create the rest."""
     applier = ReconcileApplier(store, tenant, run_id)
     report = DriftReport(tenant)
-    async with tenant_clients(tenant) as (tripletex, svenn):
-        extracts = await extract_both_sides(tripletex, svenn)
-        excluded = check_extracts(unwalked(extracts), all_decisions(store, tenant))
-        drifts = compare_tenant(store, tenant, unwalked(extracts))
-        await repair_linked(applier, tripletex, svenn, drifts, report)
-        quiet = Progress(None, 1)  # no progress artifact: the drift report says what happened
-        plans, created_in_svenn = await step_one(applier, svenn, extracts, excluded, quiet)
-        created_in_tripletex = await step_two(applier, tripletex, svenn, extracts, plans, quiet)
-        await align_linked(
-            applier, tripletex, svenn, extracts, report
-        )  # pairs linked again that differ
+    with one_api_client():
+        async with tenant_clients(tenant) as (tripletex, svenn):
+            extracts = await extract_both_sides(tripletex, svenn)
+            excluded = check_extracts(unwalked(extracts), all_decisions(store, tenant))
+            drifts = compare_tenant(store, tenant, unwalked(extracts))
+            await repair_linked(applier, tripletex, svenn, drifts, report)
+            quiet = Progress(None, 1)  # no progress artifact: the drift report says what happened
+            plans, created_in_svenn = await step_one(applier, svenn, extracts, excluded, quiet)
+            created_in_tripletex = await step_two(applier, tripletex, svenn, extracts, plans, quiet)
+            await align_linked(
+                applier, tripletex, svenn, extracts, report
+            )  # pairs linked again that differ
     for entity in SYNC_ORDER:
         with store.sessions() as session:
             by_tripletex = tripletex_to_svenn(session, tenant, entity.value)

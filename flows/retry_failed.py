@@ -24,7 +24,7 @@ from tasks.planning import all_decisions
 from tasks.report import Progress, tenant_run_name
 from tasks.retry import Backoff, choose_rows, claim_tenant, keys_by_entity, settle
 from tasks.sync_steps import release_initial_sync, step_one, step_three, step_two
-from tasks.tenant import run_setup, tenant_clients
+from tasks.tenant import one_api_client, run_setup, tenant_clients
 
 
 async def retry_tenant(
@@ -35,13 +35,14 @@ async def retry_tenant(
     since = dt.datetime.now(dt.UTC)
     applier = Applier(store, tenant, run_id, actor=by, resend_unchanged=True)
     only = keys_by_entity(rows)
-    async with tenant_clients(tenant) as (tripletex, svenn):
-        extracts = await extract_both_sides(tripletex, svenn)
-        excluded = check_extracts(unwalked(extracts), all_decisions(store, tenant))
-        progress = await Progress.start(tenant, len(rows), "retry-failed")
-        plans, _ = await step_one(applier, svenn, extracts, excluded, progress, only=only)
-        await step_two(applier, tripletex, svenn, extracts, plans, progress)
-        await step_three(applier, tripletex, svenn, extracts)
+    with one_api_client():
+        async with tenant_clients(tenant) as (tripletex, svenn):
+            extracts = await extract_both_sides(tripletex, svenn)
+            excluded = check_extracts(unwalked(extracts), all_decisions(store, tenant))
+            progress = await Progress.start(tenant, len(rows), "retry-failed")
+            plans, _ = await step_one(applier, svenn, extracts, excluded, progress, only=only)
+            await step_two(applier, tripletex, svenn, extracts, plans, progress)
+            await step_three(applier, tripletex, svenn, extracts)
     read = {
         entity: {system.value: extracts.side(system)[entity] for system in System}
         for entity in SYNC_ORDER

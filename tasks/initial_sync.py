@@ -34,7 +34,7 @@ from tasks.push import push_for_active
 from tasks.report import Progress, failure_row, publish_summary
 from tasks.stopping import record_stop, why_stopped
 from tasks.sync_steps import release_initial_sync, step_one, step_three, step_two
-from tasks.tenant import run_setup, tenant_clients
+from tasks.tenant import one_api_client, run_setup, tenant_clients
 from tasks.verify import verify_after_sync
 
 
@@ -44,27 +44,28 @@ async def sync_approved_tenant(tenant: str) -> dict[str, Any] | State:
     failed state whose message says in one sentence why the run refused or stopped."""
     setup = run_setup()
     settings, store, run_id = setup.settings, setup.store, setup.run_id
-    refusal = start_initial_sync(store, tenant, run_id, settings.sync_lease_seconds)
-    if refusal is not None:  # a refusal is an answer, not a crash: one sentence, no traceback
-        get_run_logger().warning("initial sync of %s refused: %s", tenant, refusal)
-        return Failed(message=refusal)
-    try:
-        result = await sync_tenant(store, tenant, run_id)
-    except Exception as error:  # a run that gives up says why, and leaves a state to act on
-        reason = why_stopped(error)
-        status = record_stop(store, tenant, reason, run_id)
-        get_run_logger().error("initial sync of %s stopped, %s: %s", tenant, status, reason)
-        if isinstance(error, ApiError | NotApprovedError):
-            # An answer, not a crash: the run ends Failed with this one sentence, no traceback
-            # (Prefect makes a returned state the run's state; a direct caller gets it raised).
-            return Failed(message=reason)
-        raise
-    finally:
-        release_initial_sync(store, tenant, run_id)
-    if result["status"] == IntegrationStatus.ACTIVE.value:  # Tripletex tells us what changes
-        push = await push_for_active(settings, store, tenant)
-        get_run_logger().info("%s: %s", tenant, push.note)
-    return result
+    with one_api_client():  # its sync task runs share one Prefect client
+        refusal = start_initial_sync(store, tenant, run_id, settings.sync_lease_seconds)
+        if refusal is not None:  # a refusal is an answer, not a crash: one sentence, no traceback
+            get_run_logger().warning("initial sync of %s refused: %s", tenant, refusal)
+            return Failed(message=refusal)
+        try:
+            result = await sync_tenant(store, tenant, run_id)
+        except Exception as error:  # a run that gives up says why, and leaves a state to act on
+            reason = why_stopped(error)
+            status = record_stop(store, tenant, reason, run_id)
+            get_run_logger().error("initial sync of %s stopped, %s: %s", tenant, status, reason)
+            if isinstance(error, ApiError | NotApprovedError):
+                # An answer, not a crash: the run ends Failed with this one sentence, no traceback
+                # (Prefect makes a returned state the run's state; a direct caller gets it raised).
+                return Failed(message=reason)
+            raise
+        finally:
+            release_initial_sync(store, tenant, run_id)
+        if result["status"] == IntegrationStatus.ACTIVE.value:  # Tripletex tells us what changes
+            push = await push_for_active(settings, store, tenant)
+            get_run_logger().info("%s: %s", tenant, push.note)
+        return result
 
 
 @task(name="start-initial-sync", cache_policy=NO_CACHE)

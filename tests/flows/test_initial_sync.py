@@ -171,6 +171,38 @@ def test_second_initial_sync_writes_nothing(pipeline, sandboxes, state_store):
         assert get_integration(session, sandboxes.tenant).status == "active"
 
 
+def test_the_runs_sync_tasks_share_one_prefect_client(
+    pipeline, sandboxes, state_store, monkeypatch
+):
+    """A sync task run of an async flow opened a Prefect client of its own, with a new TLS
+    context each (≈20 ms of CPU a task run): the runbook's share one."""
+    from prefect.client.orchestration import SyncPrefectClient
+
+    activate_and_approve(sandboxes, state_store)
+    opened: list[int] = []
+    made = SyncPrefectClient.__init__
+
+    def counted(self, *args, **kwargs):
+        opened.append(1)
+        made(self, *args, **kwargs)
+
+    task_runs: list[str] = []
+    monkeypatch.setattr(SyncPrefectClient, "__init__", counted)
+    from prefect.task_engine import SyncTaskRunEngine
+
+    started = SyncTaskRunEngine.begin_run
+
+    def begin(self, *args, **kwargs):
+        task_runs.append(self.task.name)
+        return started(self, *args, **kwargs)
+
+    monkeypatch.setattr(SyncTaskRunEngine, "begin_run", begin)
+    assert asyncio.run(initial_sync(sandboxes.tenant))["status"] == "active"
+    assert len(task_runs) >= 4, task_runs  # the gate, the checks, the verification, the end
+    # Prefect's flow engine opens two as the run starts (its result store's); the runbook one.
+    assert len(opened) < len(task_runs), (len(opened), task_runs)
+
+
 def test_the_preview_the_approver_saw_is_what_the_sync_did(pipeline, sandboxes, state_store):
     activate_and_approve(sandboxes, state_store)
     preview = {row["entity"]: row for row in _table(Artifact.get("plan-counts-t-demo"))}
