@@ -42,8 +42,13 @@ def _one_certificate_file() -> str:
 # Every Prefect client (a flow run makes several) builds a TLS context from its CA file, even
 # for an http:// API: certifi's whole bundle took ≈24 ms of CPU a client, one certificate 0.7 ms.
 # Every Prefect API the suite talks to is plain http on 127.0.0.1, so no certificate is ever
-# checked; an https one would be refused, not trusted.
-os.environ.setdefault("PREFECT_API_SSL_CERT_FILE", _one_certificate_file())
+# checked; an https one would be refused, not trusted. The same for every other httpx client the
+# tests and the processes they start make (httpx reads SSL_CERT_FILE, which a machine may point
+# at its whole bundle): the tests' own calls to the sandboxes built ≈700 contexts in the quick
+# loop, 14 s of CPU with a whole bundle. Nothing in the suite speaks TLS.
+_ONE_CA = _one_certificate_file()
+os.environ.setdefault("PREFECT_API_SSL_CERT_FILE", _ONE_CA)
+os.environ["SSL_CERT_FILE"] = _ONE_CA
 
 import pytest  # noqa: E402
 from hypothesis import settings as hypothesis_settings  # noqa: E402
