@@ -299,7 +299,9 @@ class Applier:
         project_managers: set[str] | None = None,
     ) -> tuple[list[tuple[Record, Record]], list[PlannedFailure]]:
         """Pair each record with its copy for the target; refuse what the target would refuse."""
-        customers, employees = self._reference_maps(direction)
+        # Only records that point at others (projects) need the links read (10k rows a side).
+        references = bool(records) and bool(records[0].reference_fields)
+        customers, employees = self._reference_maps(direction) if references else ({}, {})
         facts = TargetFacts(
             existing=existing,
             customers=customers,
