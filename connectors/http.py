@@ -418,7 +418,7 @@ class ApiClient(AsyncClosing):
         self._pacer = _Pacer(self.policy.pace_threshold)
         self._rng = random.Random()
         self._auth = auth
-        # What httpx asked for (and decodes): aiohttp would add "br" when brotli is installed.
+        # What httpx asked for (aiohttp decodes it): aiohttp would add "br" with brotli installed.
         self._headers = {"Accept-Encoding": "gzip, deflate"} | dict(headers or {})
         hooks = event_hooks or {}
         self._request_hooks = list(hooks.get("request", ()))
