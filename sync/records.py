@@ -147,13 +147,22 @@ def fingerprint_of(synced: dict[str, Any]) -> str:
     about 30 times faster when it is plain printable ASCII without floats (most records); any
     other content (``ø``, which json writes as ``\\u00f8``, a float, DEL) goes through json.
     """
+    text = _as_json_writes_it(synced)
+    if text is None:
+        text = json.dumps(synced, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(text).hexdigest()[:32]
+
+
+def _as_json_writes_it(synced: dict[str, Any]) -> bytes | None:
+    """orjson's text of ``synced`` when it is the text json writes (printable ASCII, no float),
+    else ``None``."""
     try:
         text = orjson.dumps(synced, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:  # a key that is not text, an integer past 64 bits
-        text = b"\x80"
+        return None
     if not text.isascii() or b"\x7f" in text or _holds_float(synced):
-        text = json.dumps(synced, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(text).hexdigest()[:32]
+        return None
+    return text
 
 
 def _holds_float(value: Any) -> bool:
