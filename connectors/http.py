@@ -497,8 +497,9 @@ class ApiClient(AsyncClosing):
 
     async def _send(self, request: Sent) -> Answer:
         """One exchange over the pool; the answer read whole."""
+        copy = _httpx_request(request) if self._request_hooks or self._response_hooks else None
         for hook in self._request_hooks:
-            await hook(_httpx_request(request))
+            await hook(copy)
         async with self._pool().request(
             request.method,
             _wire_url(request.url),
@@ -509,7 +510,7 @@ class ApiClient(AsyncClosing):
         ) as answer:
             response = Answer(answer.status, answer.headers, await answer.read(), request)
         for hook in self._response_hooks:
-            await hook(_httpx_response(response))
+            await hook(_httpx_response(response, copy))
         return response
 
     async def request(
@@ -643,12 +644,13 @@ def _httpx_request(request: Sent) -> httpx.Request:
     )
 
 
-def _httpx_response(answer: Answer) -> httpx.Response:
-    """The answer as an ``httpx.Response`` (body read, already decoded), for an event hook."""
+def _httpx_response(answer: Answer, request: httpx.Request | None) -> httpx.Response:
+    """The answer as an ``httpx.Response`` (body read, already decoded), for an event hook;
+    ``request`` is the copy the request hooks saw, if one was made."""
     headers = [(k, v) for k, v in answer.headers.items() if k.lower() != "content-encoding"]
     return httpx.Response(
         answer.status_code,
         headers=headers,
         content=answer.content,
-        request=_httpx_request(answer.request),
+        request=request or _httpx_request(answer.request),
     )
