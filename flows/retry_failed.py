@@ -43,11 +43,11 @@ async def retry_tenant(
             plans, _ = await step_one(applier, svenn, extracts, excluded, progress, only=only)
             await step_two(applier, tripletex, svenn, extracts, plans, progress)
             await step_three(applier, tripletex, svenn, extracts)
-    read = {
-        entity: {system.value: extracts.side(system)[entity] for system in System}
-        for entity in SYNC_ORDER
-    }
-    outcome = settle(store, tenant, rows, unwalked(read), by=by, since=since)
+        read = {
+            entity: {system.value: extracts.side(system)[entity] for system in System}
+            for entity in SYNC_ORDER
+        }
+        outcome = settle(store, tenant, rows, unwalked(read), by=by, since=since)
     await progress.finish(f"{outcome['resolved']} resolved, {outcome['still_open']} still open")
     logger.info(
         "retry of %s: %d rows, %d resolved, %d still open",
