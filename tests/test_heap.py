@@ -7,7 +7,7 @@ import weakref
 
 import pytest
 
-from tasks.heap import long_lived
+from tasks.heap import YOUNG_THRESHOLD, long_lived
 
 
 class _Cycle:
@@ -42,6 +42,22 @@ def test_a_cycle_that_became_garbage_in_the_run_is_collected_after_it() -> None:
 
 
 def test_an_error_gives_the_heap_back() -> None:
+    before = gc.get_threshold()
     with pytest.raises(RuntimeError), long_lived():
         raise RuntimeError("stopped")
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
+
+
+def test_the_young_generation_is_collected_less_often_within_the_block_only() -> None:
+    before = gc.get_threshold()
+    with long_lived():
+        assert gc.get_threshold() == (max(before[0], YOUNG_THRESHOLD), *before[1:])
+        young = gc.get_count()[0]
+        # Containers are counted as allocated; a young collection would start the count again.
+        kept: list[list[int]] = [[] for _ in range(YOUNG_THRESHOLD // 2)]
+        assert gc.get_count()[0] > young + len(kept) * 9 // 10  # no young collection between
+        with long_lived():  # an activation that goes on to the sync nests them
+            assert gc.get_threshold()[0] == max(before[0], YOUNG_THRESHOLD)
+        assert gc.get_threshold()[0] == max(before[0], YOUNG_THRESHOLD)
+    assert gc.get_threshold() == before
