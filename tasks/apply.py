@@ -1,19 +1,20 @@
 """Apply an initial-sync plan: store links, create records, log what fails.
 
 Every write first passes the approval gate (checked again before each batch, so disabling an
-integration stops a run between batches). Each batch's links are stored in the same step as its
-creates, so a run that dies can be rerun: records already linked are skipped, and a record
-created just before the crash is found again by the plan's resume key.
+integration stops a run between batches). Each batch's links are stored as soon as it is
+answered, while the next batch is on its way (:func:`tasks.overlap.overlapped`), so a run that
+dies can be rerun: records already linked are skipped, and a record created just before the
+crash is found again (Svenn's by its ``externalRef``, Tripletex's by the plan's resume key).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from connectors.errors import ApiError
-from connectors.svenn.client import SvennClient
+from connectors.svenn.client import CreateOutcome, SvennClient
 from connectors.tripletex.client import TripletexClient
 from store.failures import Failure, open_failure_columns, record_failures, resolve_failures
 from store.integrations import renew_sync, require_approved
@@ -26,9 +27,11 @@ from sync.records import Direction, Entity, Record, fingerprint_of
 from sync.rules import ReasonCode
 from sync.target_rules import TargetFacts, prepare_creates
 from tasks.numbers import write_back_numbers
+from tasks.overlap import overlapped
 from tasks.planning import stored_decisions, stored_links
 
 _MISSING = object()
+T = TypeVar("T")
 
 
 def error_details(error: ApiError) -> dict[str, Any]:
@@ -172,22 +175,27 @@ class Applier:
         ready, failures = self._translate(records, direction, existing=existing)
         self.fail(failures)
         created: list[Record] = []
-        for start in range(0, len(ready), svenn.batch_size):
-            batch = ready[start : start + svenn.batch_size]
+        Batch = Sequence[tuple[Record, Record]]
+
+        async def send(batch: Batch) -> list[CreateOutcome[Record]]:
             self._gate()
             refs = [f"tripletex:{source.id}" for source, _ in batch]
-            outcomes = await svenn.create_many(entity, [target for _, target in batch], refs)
+            return await svenn.create_many(entity, [target for _, target in batch], refs)
+
+        async def settle(batch: Batch, outcomes: list[CreateOutcome[Record]]) -> None:
             pairs, bad = [], []
             for (source, _), outcome in zip(batch, outcomes, strict=True):
                 if outcome.record is not None:
                     pairs.append((source, outcome.record))
                 elif outcome.error is not None:
                     bad.append(rejection(source, direction, outcome.error))
-            self._save_created(entity, [(s, c) for s, c in pairs], svenn_side_created=True)
+            self._save_created(entity, pairs, svenn_side_created=True)
             self.fail(bad)
-            created += [c for _, c in pairs]
+            created.extend(c for _, c in pairs)
             self.tally(entity).created_in_svenn += len(pairs)
             self.on_progress(len(batch))
+
+        await overlapped(_batches(ready, svenn.batch_size), send, settle)
         return created
 
     async def create_in_tripletex(
@@ -220,10 +228,13 @@ class Applier:
         )
         self.fail(failures)
         created: list[Record] = []
-        for start in range(0, len(ready), tripletex.batch_size):
-            batch = ready[start : start + tripletex.batch_size]
+        Batch = Sequence[tuple[Record, Record]]
+
+        async def send(batch: Batch) -> list[Record | ApiError]:
             self._gate()
-            results = await tripletex.create_each(entity, [target for _, target in batch])
+            return await tripletex.create_each(entity, [target for _, target in batch])
+
+        async def settle(batch: Batch, results: list[Record | ApiError]) -> None:
             pairs, bad = [], []
             for (source, _), result in zip(batch, results, strict=True):
                 if isinstance(result, ApiError):
@@ -235,9 +246,11 @@ class Applier:
                 bad += [rejection(c, Direction.TRIPLETEX_TO_SVENN, e) for c, e in refused]
             self._save_created(entity, pairs, svenn_side_created=False)
             self.fail(bad)
-            created += [c for c, _ in pairs]
+            created.extend(c for c, _ in pairs)
             self.tally(entity).created_in_tripletex += len(pairs)
             self.on_progress(len(batch))
+
+        await overlapped(_batches(ready, tripletex.batch_size), send, settle)
         return created
 
     def _save_created(
@@ -319,6 +332,10 @@ class Applier:
             customers = {s: t for t, s in customers.items()}
             employees = {s: t for t, s in employees.items()}
         return customers, employees
+
+
+def _batches(ready: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [ready[start : start + size] for start in range(0, len(ready), size)]
 
 
 def _new_link(

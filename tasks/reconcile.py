@@ -26,6 +26,7 @@ from sync.reconcile import DRIFT_TEXT, DriftKind, LinkedDrift, StoredLink, compa
 from sync.records import SYNC_ORDER, Direction, Entity, Record
 from tasks.apply import Applier, rejection
 from tasks.extract import Extracts, unwalked
+from tasks.overlap import overlapped
 from tasks.report import MAX_TABLE_ROWS, artifact_key, markdown_table
 
 _NOT_REPAIRED = ("reported", "failed")
@@ -138,6 +139,7 @@ class ReconcileApplier(Applier):
 
 
 REPAIR_CHUNK = 200  # drifts per approval check and per transaction of links
+_Written = Record | ApiError | None  # a side's record after its write, its refusal, or no write
 
 
 @dataclass(frozen=True)
@@ -159,28 +161,34 @@ async def repair_linked(
 ) -> None:
     """Write each merge to the side(s) that missed it; store the new agreed state on the link.
 
-    A chunk of drifts at a time: the approval gate; the chunk's conflicts logged before
-    anything is overwritten; Tripletex's updates in ``PUT <path>/list`` batches where it has
-    them; then Svenn's (it has no batch update) a few side by side, for the pairs whose
-    Tripletex write went through; the chunk's links and refusals in one transaction each."""
+    A chunk of drifts at a time: the chunk's conflicts logged before anything is overwritten;
+    the approval gate; Tripletex's updates in ``PUT <path>/list`` batches where it has them;
+    then Svenn's (it has no batch update) a few side by side, for the pairs whose Tripletex
+    write went through; the chunk's links and refusals in one transaction each, stored while
+    the next chunk is written (:func:`tasks.overlap.overlapped`)."""
     repairs: list[_Repair] = []
     for drift in drifts:
         if drift.decision is None or drift.svenn is None or drift.tripletex is None:
             report.add(drift.entity, drift.kind, drift.svenn_id, drift.tripletex_id, "reported")
         else:
             repairs.append(_Repair(drift, drift.decision, drift.svenn, drift.tripletex))
-    for start in range(0, len(repairs), REPAIR_CHUNK):
-        chunk = repairs[start : start + REPAIR_CHUNK]
-        await _repair_chunk(applier, tripletex, svenn, chunk, report)
+    chunks = [
+        repairs[start : start + REPAIR_CHUNK] for start in range(0, len(repairs), REPAIR_CHUNK)
+    ]
+
+    async def send(chunk: Sequence[_Repair]) -> list[tuple[_Written, _Written]]:
+        return await _write_chunk(applier, tripletex, svenn, chunk)
+
+    async def settle(chunk: Sequence[_Repair], written: list[tuple[_Written, _Written]]) -> None:
+        _settle_chunk(applier, chunk, written, report)
+
+    await overlapped(chunks, send, settle)
 
 
-async def _repair_chunk(
-    applier: Applier,
-    tripletex: TripletexClient,
-    svenn: SvennClient,
-    chunk: Sequence[_Repair],
-    report: DriftReport,
-) -> None:
+async def _write_chunk(
+    applier: Applier, tripletex: TripletexClient, svenn: SvennClient, chunk: Sequence[_Repair]
+) -> list[tuple[_Written, _Written]]:
+    """The chunk's conflicts logged, the gate, then its writes: (Tripletex, Svenn) per pair."""
     applier.fail(
         [
             conflict_row(
@@ -196,9 +204,19 @@ async def _repair_chunk(
     applier.check_gate()
     to_tripletex = await _write_tripletex(tripletex, chunk)
     to_svenn = await _write_svenn(svenn, chunk, to_tripletex)
+    return list(zip(to_tripletex, to_svenn, strict=True))
+
+
+def _settle_chunk(
+    applier: Applier,
+    chunk: Sequence[_Repair],
+    written: Sequence[tuple[_Written, _Written]],
+    report: DriftReport,
+) -> None:
+    """The chunk's links (the pairs' agreed state) and refusals, one transaction each."""
     links: list[NewLink] = []
     refused: list[PlannedFailure] = []
-    for repair, tx_out, sv_out in zip(chunk, to_tripletex, to_svenn, strict=True):
+    for repair, (tx_out, sv_out) in zip(chunk, written, strict=True):
         drift = repair.drift
         tx_rec = tx_out if isinstance(tx_out, Record) else repair.tripletex
         sv_rec = sv_out if isinstance(sv_out, Record) else repair.svenn
@@ -229,12 +247,10 @@ async def _repair_chunk(
         save_links(session, applier.tenant, links)
 
 
-async def _write_tripletex(
-    tripletex: TripletexClient, chunk: Sequence[_Repair]
-) -> list[Record | ApiError | None]:
+async def _write_tripletex(tripletex: TripletexClient, chunk: Sequence[_Repair]) -> list[_Written]:
     """Per repair, Tripletex's record after its update, its refusal, or None (nothing to
     write)."""
-    outcomes: list[Record | ApiError | None] = [None] * len(chunk)
+    outcomes: list[_Written] = [None] * len(chunk)
     by_entity: dict[Entity, list[int]] = {}
     for index, repair in enumerate(chunk):
         if repair.decision.to_tripletex:
@@ -254,8 +270,8 @@ async def _write_tripletex(
 async def _write_svenn(
     svenn: SvennClient,
     chunk: Sequence[_Repair],
-    to_tripletex: Sequence[Record | ApiError | None],
-) -> list[Record | ApiError | None]:
+    to_tripletex: Sequence[_Written],
+) -> list[_Written]:
     """Per repair, Svenn's record after its update, its refusal, or None (nothing to write, or
     the pair's Tripletex write was refused)."""
     indices = [
@@ -271,7 +287,7 @@ async def _write_svenn(
         )
         for i in indices
     ]
-    outcomes: list[Record | ApiError | None] = [None] * len(chunk)
+    outcomes: list[_Written] = [None] * len(chunk)
     for index, outcome in zip(indices, await _side_by_side(calls), strict=True):
         outcomes[index] = outcome
     return outcomes
