@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
@@ -12,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from connectors.svenn.client import SvennClient
+from connectors.together import together
 from connectors.tripletex.client import TripletexClient
 from expectations.frames import extract_frame
 from expectations.runner import ExpectationFailure, prepare_in_background, validate_frame
@@ -76,8 +76,8 @@ class Extracts:
 async def _read_tripletex(
     tripletex: TripletexClient,
 ) -> tuple[dict[Entity, list[Record]], str, set[str], list[MalformedRecord]]:
-    found, me, managers = await asyncio.gather(
-        asyncio.gather(*(tripletex.list(entity) for entity in SYNC_ORDER)),  # inactive too
+    found, me, managers = await together(
+        together(*(tripletex.list(entity) for entity in SYNC_ORDER)),  # inactive too
         tripletex.who_am_i(),
         tripletex.list_project_manager_ids(),
     )
@@ -89,7 +89,7 @@ async def _read_tripletex(
 async def _read_svenn(
     svenn: SvennClient,
 ) -> tuple[dict[Entity, list[Record]], list[MalformedRecord]]:
-    found = await asyncio.gather(*(svenn.list(entity) for entity in SYNC_ORDER))
+    found = await together(*(svenn.list(entity) for entity in SYNC_ORDER))
     side: dict[Entity, list[Record]] = {e: list(f) for e, f in zip(SYNC_ORDER, found, strict=True)}
     return side, [bad for records in found for bad in records.malformed]
 
@@ -101,7 +101,7 @@ async def extract_both_sides(tripletex: TripletexClient, svenn: SvennClient) -> 
     The extract checks follow every extract: GX starts loading for them meanwhile, on a thread.
     """
     prepare_in_background(SUITES.values())
-    (tripletex_side, employee_id, managers, tx_bad), (svenn_side, sv_bad) = await asyncio.gather(
+    (tripletex_side, employee_id, managers, tx_bad), (svenn_side, sv_bad) = await together(
         _read_tripletex(tripletex), _read_svenn(svenn)
     )
     return Extracts(

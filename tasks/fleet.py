@@ -18,6 +18,7 @@ from typing import Generic, TypeVar
 from sqlalchemy import select
 
 from connectors.errors import SecretRedactor
+from connectors.together import together
 from store.models import Integration, IntegrationStatus
 from store.state import StateStore
 
@@ -95,5 +96,5 @@ async def run_for_tenants(
                     tenant, error=describe_error(error), error_type=type(error).__name__
                 )
 
-    outcomes = await asyncio.gather(*(one(t) for t in tenants))
+    outcomes = await together(*(one(t) for t in tenants))
     return {outcome.tenant: outcome for outcome in outcomes}

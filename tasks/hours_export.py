@@ -22,6 +22,7 @@ from connectors.errors import ApiError, StaleVersionError
 from connectors.records import RecordList
 from connectors.svenn.client import SvennClient
 from connectors.svenn.errors import CursorExpiredError
+from connectors.together import together
 from connectors.tripletex.client import TripletexClient
 from connectors.tripletex.errors import LOCKED_CODE
 from connectors.tripletex.writing import write_each
@@ -417,7 +418,7 @@ async def _links(
         async with gate:
             return await tripletex.activities_for_timesheet(project)
 
-    found = await asyncio.gather(*(allowed(p) for p in wanted))
+    found = await together(*(allowed(p) for p in wanted))
     allowed_by_project = {a.project_id: a for a in found}
     return Links(employees, projects, tasks, allowed_by_project, standard, unreadable_tasks)
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from connectors.errors import ApiError
 from connectors.svenn.client import WRITE_CONCURRENCY, SvennClient
+from connectors.together import together
 from sync.numbers import assigned_numbers
 from sync.realtime import with_fields
 from sync.records import Record
@@ -36,5 +37,5 @@ async def write_back_numbers(
                 refused.append((created, error))
                 return created, source
 
-    done = await asyncio.gather(*(one(created, source) for created, source in pairs))
+    done = await together(*(one(created, source) for created, source in pairs))
     return list(done), refused

@@ -27,6 +27,7 @@ from connectors.errors import ApiError, StaleVersionError
 from connectors.records import MalformedRecordError, RecordList
 from connectors.svenn.client import WRITE_CONCURRENCY, SvennClient
 from connectors.svenn.errors import CursorExpiredError
+from connectors.together import together
 from connectors.tripletex.client import TripletexClient
 from store.decisions import decisions_for
 from store.failures import resolve_failures
@@ -363,7 +364,7 @@ class TenantTick:
             r.reason_code == ReasonCode.FIELD_CONFLICT for d in decisions for r in d.log
         )
         batched = await self._batch_tripletex_updates(entity, decisions)
-        await asyncio.gather(
+        await together(
             *(
                 self._apply(entity, d, svenn, tripletex, batched.get(d.link.svenn_id))
                 for d in decisions

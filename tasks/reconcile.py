@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 
 from connectors.errors import ApiError
 from connectors.svenn.client import WRITE_CONCURRENCY, SvennClient
+from connectors.together import together
 from connectors.tripletex.client import TripletexClient
 from store.failures import open_failure_columns
 from store.links import NewLink, link_states, save_links
@@ -306,7 +307,7 @@ async def _side_by_side(
             except ApiError as error:
                 return error
 
-    return list(await asyncio.gather(*(one(call) for call in calls)))
+    return list(await together(*(one(call) for call in calls)))
 
 
 def _never(_error: ApiError) -> bool:

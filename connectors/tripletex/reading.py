@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from connectors.http import Answer
+from connectors.together import together
 
 PAGE_SIZE = 1000
 DIGEST_SEPARATOR = "|"
@@ -45,7 +46,7 @@ async def read_all_pages(
             response = await call("GET", path, params={**base, "from": start}, endpoint=endpoint)
             return list(response.json().get("values") or [])
 
-    for chunk in await asyncio.gather(*(page(s) for s in starts)):
+    for chunk in await together(*(page(s) for s in starts)):
         values.extend(chunk)
     start = page_size * (len(starts) + 1)
     # Without fullResultSize, or when it fell short, keep going while pages come back full.
