@@ -29,8 +29,8 @@ async def overlapped(
     for batch in batches:
         sending = asyncio.ensure_future(send(batch))
         if previous is not None:
-            await asyncio.sleep(0)  # the next batch's request goes out before we store
             try:
+                await asyncio.sleep(0)  # the next batch's request goes out before we store
                 await settle(*previous)
             except BaseException:
                 await asyncio.wait([sending])
