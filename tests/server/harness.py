@@ -535,10 +535,28 @@ class PrefectServer:
             + (f"\n--- worker:\n{worker.output()[-6000:]}" if worker else "")
         )
 
-    def resume(self, run_id: str, run_input: Mapping[str, Any]) -> dict[str, Any]:
-        """Answer a paused run's form: the call the UI's Resume button makes."""
-        result = self.api("POST", f"/flow_runs/{run_id}/resume", json={"run_input": run_input})
-        return dict(result or {})
+    def resume(
+        self, run_id: str, run_input: Mapping[str, Any], timeout: float = 30.0
+    ) -> dict[str, Any]:
+        """Answer a paused run's form: the call the UI's Resume button makes.
+
+        Prefect shows a run as PAUSED a moment before it has stored the form's schema, and
+        refuses an answer until then ("Run input schema not found."): like a person pressing
+        the button again, that refusal is retried for up to ``timeout`` seconds (unchecked, the
+        run waited paused until the test timed out). Any other refusal is raised with Prefect's
+        reason (`svenn-sync approve` says the same to ops and asks them to run it again)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            body = {"run_input": run_input}
+            result = dict(self.api("POST", f"/flow_runs/{run_id}/resume", json=body) or {})
+            status = result.get("status")
+            if status in (None, "ACCEPT"):
+                return result
+            reason = str((result.get("details") or {}).get("reason", ""))
+            if status == "REJECT" and "schema not found" in reason and time.monotonic() < deadline:
+                time.sleep(0.2)
+                continue
+            raise ServerPathError(f"run {run_id} refused the answer ({status}): {reason}")
 
     def logs(self, run_id: str) -> list[str]:
         """The run's log messages in order (its tasks' included)."""
