@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any
 
 from connectors.errors import ApiError
 from connectors.svenn.client import CreateOutcome, SvennClient
@@ -27,11 +27,10 @@ from sync.records import Direction, Entity, Record, fingerprint_of
 from sync.rules import ReasonCode
 from sync.target_rules import TargetFacts, prepare_creates
 from tasks.numbers import write_back_numbers
-from tasks.overlap import overlapped
+from tasks.overlap import batches, overlapped
 from tasks.planning import stored_decisions, stored_links
 
 _MISSING = object()
-T = TypeVar("T")
 
 
 def error_details(error: ApiError) -> dict[str, Any]:
@@ -195,7 +194,7 @@ class Applier:
             self.tally(entity).created_in_svenn += len(pairs)
             self.on_progress(len(batch))
 
-        await overlapped(_batches(ready, svenn.batch_size), send, settle)
+        await overlapped(batches(ready, svenn.batch_size), send, settle)
         return created
 
     async def create_in_tripletex(
@@ -250,7 +249,7 @@ class Applier:
             self.tally(entity).created_in_tripletex += len(pairs)
             self.on_progress(len(batch))
 
-        await overlapped(_batches(ready, tripletex.batch_size), send, settle)
+        await overlapped(batches(ready, tripletex.batch_size), send, settle)
         return created
 
     def _save_created(
@@ -332,10 +331,6 @@ class Applier:
             customers = {s: t for t, s in customers.items()}
             employees = {s: t for t, s in employees.items()}
         return customers, employees
-
-
-def _batches(ready: Sequence[T], size: int) -> list[Sequence[T]]:
-    return [ready[start : start + size] for start in range(0, len(ready), size)]
 
 
 def _new_link(

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
 B = TypeVar("B")
 R = TypeVar("R")
+T = TypeVar("T")
+
+
+def batches(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    """``items`` cut into consecutive batches of ``size`` (the last one shorter)."""
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 async def overlapped(

@@ -27,7 +27,7 @@ from sync.reconcile import DRIFT_TEXT, DriftKind, LinkedDrift, StoredLink, compa
 from sync.records import SYNC_ORDER, Direction, Entity, Record
 from tasks.apply import Applier, rejection
 from tasks.extract import Extracts, unwalked
-from tasks.overlap import overlapped
+from tasks.overlap import batches, overlapped
 from tasks.report import MAX_TABLE_ROWS, artifact_key, markdown_table
 
 _NOT_REPAIRED = ("reported", "failed")
@@ -173,17 +173,12 @@ async def repair_linked(
             report.add(drift.entity, drift.kind, drift.svenn_id, drift.tripletex_id, "reported")
         else:
             repairs.append(_Repair(drift, drift.decision, drift.svenn, drift.tripletex))
-    chunks = [
-        repairs[start : start + REPAIR_CHUNK] for start in range(0, len(repairs), REPAIR_CHUNK)
-    ]
-
-    async def send(chunk: Sequence[_Repair]) -> list[tuple[_Written, _Written]]:
-        return await _write_chunk(applier, tripletex, svenn, chunk)
 
     async def settle(chunk: Sequence[_Repair], written: list[tuple[_Written, _Written]]) -> None:
         _settle_chunk(applier, chunk, written, report)
 
-    await overlapped(chunks, send, settle)
+    send = partial(_write_chunk, applier, tripletex, svenn)
+    await overlapped(batches(repairs, REPAIR_CHUNK), send, settle)
 
 
 async def _write_chunk(

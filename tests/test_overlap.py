@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tasks.overlap import overlapped
+from tasks.overlap import batches, overlapped
 
 
 class Target:
@@ -71,3 +71,9 @@ def test_no_batches_send_nothing() -> None:
     target = Target()
     asyncio.run(overlapped([], target.send, target.settle))
     assert target.events == []
+
+
+def test_batches_are_consecutive_and_only_the_last_is_shorter() -> None:
+    assert batches([1, 2, 3, 4, 5], 2) == [[1, 2], [3, 4], [5]]
+    assert batches([1, 2, 3, 4], 2) == [[1, 2], [3, 4]]
+    assert batches([], 200) == []
