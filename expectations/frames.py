@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -46,12 +46,17 @@ LINK_KEYS: dict[Entity, dict[str, _KeyOf]] = {
 # Match keys that are identifiers: a link made on one of them does not need equal names.
 IDENTIFIER_KEYS = frozenset({"org_number", "customer_number", "email", "employee_number", "number"})
 LINK_KEY_FIELDS: tuple[str, ...] = ("name", "organization_number", "email", "number")
+SYSTEM_COLUMN = "system"  # extract frames: whose records
+ROW_COLUMN = "row"  # sides frames: ``system:id``, the id failed rows are reported by
 
 
 def extract_frame(
-    records: Iterable[Record], record_type: type[Record] | None = None
+    records: Iterable[Record], record_type: type[Record] | None = None, system: str = ""
 ) -> pd.DataFrame:
-    """One row per record, one column per field, plus ``email_normalized`` when relevant.
+    """One row per record, one column per field, plus ``email_normalized`` when relevant, and
+    ``system``: whose records they are (the extract suites expect ids and numbers unique within
+    a system, so both systems' records of an entity are checked in one frame; see
+    :func:`sides_frame`).
 
     ``record_type`` gives the columns when ``records`` may be empty.
     """
@@ -60,6 +65,7 @@ def extract_frame(
         frame = pd.DataFrame(rows, dtype=object)
     else:
         frame = pd.DataFrame(columns=list(record_type.model_fields), dtype=object)
+    frame[SYSTEM_COLUMN] = system
     # Formatting is not an error (matching normalises it): check the cleaned values.
     if "organization_number" in frame.columns:
         frame["organization_number"] = frame["organization_number"].map(_org_digits)
@@ -67,6 +73,20 @@ def extract_frame(
         frame["email"] = frame["email"].map(_normalise_email)
         frame["email_normalized"] = frame["email"]
     return _json_safe(frame)
+
+
+def sides_frame(sides: Mapping[str, Sequence[Record]]) -> pd.DataFrame:
+    """Every system's records of one entity in one frame (``sides``: system -> records, at
+    least one record in all), each row's ``row`` column ``system:id`` (None without an id)."""
+    records = [record for found in sides.values() for record in found]
+    systems = [system for system, found in sides.items() for _ in found]
+    frame = extract_frame(records, type(records[0]))
+    frame[SYSTEM_COLUMN] = systems
+    frame[ROW_COLUMN] = [
+        None if r.id is None else f"{system}:{r.id}"
+        for system, r in zip(systems, records, strict=True)
+    ]
+    return frame
 
 
 def links_frame(
@@ -105,6 +125,12 @@ def links_frame(
             row[f"{field}_equal"] = _key_equal(key_of is not None, s, t, field, s_value, t_value)
         rows.append(row)
     return _json_safe(pd.DataFrame(rows, columns=_link_columns(), dtype=object))
+
+
+def link_rows_of(entity: Entity) -> Callable[[str], bool]:
+    """Whether a links frame's row id (``entity:svenn_id:tripletex_id``) is ``entity``'s."""
+    prefix = f"{entity.value}:"
+    return lambda row: row.startswith(prefix)
 
 
 def _key_equal(

@@ -12,14 +12,14 @@ import logging
 import math
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from expectations.frames import extract_frame, links_frame
+from expectations.frames import SYSTEM_COLUMN, extract_frame, links_frame
 from expectations.gx import import_great_expectations
 
 if TYPE_CHECKING:
@@ -73,6 +73,27 @@ class SuiteOutcome:
     failed_rows: dict[str, list[ExpectationFailure]] = field(default_factory=dict)
     suite_name: str = ""
     row_count: int = 0
+
+    def part(self, keep: Callable[[str], bool], row_count: int) -> SuiteOutcome:
+        """What the suite found in the rows whose id ``keep`` accepts, as if they had been
+        validated alone (one frame holds several parts: one GX run instead of one per part).
+
+        Only for suites whose checks each look at one row, or group rows within one part
+        (e.g. unique within an entity): a row then fails in the whole frame exactly when it
+        fails in its part. A failure without rows (a check that could not run) is every part's.
+        """
+        rows = {row: found for row, found in self.failed_rows.items() if keep(row)}
+        with_rows = {f for found in self.failed_rows.values() for f in found}
+        here = {f for found in rows.values() for f in found}
+        failed = [f for f in self.failed_expectations if f in here or f not in with_rows]
+        return SuiteOutcome(
+            success=not failed,
+            evaluated=self.evaluated,
+            failed_expectations=failed,
+            failed_rows=rows,
+            suite_name=self.suite_name,
+            row_count=row_count,
+        )
 
     def to_markdown(self) -> str:
         """A short summary for a Prefect markdown artifact."""
@@ -181,8 +202,8 @@ def _column_of(kwargs: dict[str, Any]) -> str | None:
         return str(kwargs["column"])
     if "column_A" in kwargs:
         return f"{kwargs['column_A']}, {kwargs['column_B']}"
-    if "column_list" in kwargs:
-        return ", ".join(str(c) for c in kwargs["column_list"])
+    if "column_list" in kwargs:  # ``system`` only scopes a check to one system's records
+        return ", ".join(str(c) for c in kwargs["column_list"] if c != SYSTEM_COLUMN)
     return None
 
 

@@ -13,7 +13,7 @@ from prefect.utilities.annotations import quote
 from connectors.svenn.client import SvennClient
 from connectors.together import together
 from connectors.tripletex.client import TripletexClient
-from expectations.frames import extract_frame
+from expectations.frames import ROW_COLUMN, sides_frame
 from expectations.runner import ExpectationFailure, prepare_in_background, validate_frame
 from sync.decisions import NO_DECISIONS, Decisions
 from sync.entities import SUITES
@@ -129,23 +129,34 @@ def check_extracts(
     excluded: Excluded = {e: [] for e in SYNC_ORDER}
     for bad in extracts.malformed:
         excluded.setdefault(bad.entity, []).append(malformed_failure(bad))
-    for system, direction in (
-        (System.TRIPLETEX, Direction.TRIPLETEX_TO_SVENN),
-        (System.SVENN, Direction.SVENN_TO_TRIPLETEX),
-    ):
-        for entity in SYNC_ORDER:
-            out = (decisions or {}).get(entity, NO_DECISIONS).leaves_out(system.value)
-            records = [r for r in extracts.side(system)[entity] if str(r.id) not in out]
-            if not records:
-                continue
-            outcome = validate_frame(SUITES[entity], extract_frame(records, type(records[0])))
-            by_id = {str(r.id): r for r in records}
-            for row_id, problems in outcome.failed_rows.items():
-                record = by_id.get(row_id)
-                if record is None:
-                    continue
-                excluded[entity].append(expectation_failure(record, direction, problems))
+    directions = {
+        System.TRIPLETEX.value: Direction.TRIPLETEX_TO_SVENN,
+        System.SVENN.value: Direction.SVENN_TO_TRIPLETEX,
+    }
+    found: dict[str, dict[Entity, list[PlannedFailure]]] = {s: {} for s in directions}
+    for entity in SYNC_ORDER:  # one suite run per entity, both systems' records in its frame
+        decided = (decisions or {}).get(entity, NO_DECISIONS)
+        sides = {system: _taking_part(extracts, entity, system, decided) for system in directions}
+        if not any(sides.values()):
+            continue
+        outcome = validate_frame(SUITES[entity], sides_frame(sides), id_column=ROW_COLUMN)
+        by_row = {f"{s}:{r.id}": (s, r) for s, records in sides.items() for r in records}
+        for row, problems in outcome.failed_rows.items():
+            if row in by_row:
+                system, record = by_row[row]
+                failure = expectation_failure(record, directions[system], problems)
+                found[system].setdefault(entity, []).append(failure)
+    for by_entity in found.values():  # Tripletex's first, as the records are read
+        for entity, failures in by_entity.items():
+            excluded[entity].extend(failures)
     return excluded
+
+
+def _taking_part(
+    extracts: Extracts, entity: Entity, system: str, decided: Decisions
+) -> list[Record]:
+    out = decided.leaves_out(system)
+    return [r for r in extracts.side(System(system))[entity] if str(r.id) not in out]
 
 
 def expectation_failure(

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from expectations.frames import links_frame
-from expectations.runner import validate_frame
+from expectations.frames import link_rows_of, links_frame
+from expectations.runner import SuiteOutcome, validate_frame
 from store.failures import open_failure_columns
 from store.links import link_ids
 from store.state import StateStore
@@ -53,28 +54,46 @@ def verify_after_sync(
             for row in open_failure_columns(session, tenant, "entity", "record_key")
         }
         links = {e: link_ids(session, tenant, e.value) for e in SYNC_ORDER}
+    tripletex_by_id = {e: {str(r.id): r for r in tripletex.get(e, [])} for e in SYNC_ORDER}
+    svenn_by_id = {e: {str(r.id): r for r in svenn.get(e, [])} for e in SYNC_ORDER}
+    outcome = _links_outcome(links, tripletex_by_id, svenn_by_id)
     for entity in SYNC_ORDER:
-        tripletex_by_id = {str(r.id): r for r in tripletex.get(entity, [])}
-        svenn_by_id = {str(r.id): r for r in svenn.get(entity, [])}
-        _check_links(entity, links[entity], tripletex_by_id, svenn_by_id, result)
-        _check_coverage(entity, links[entity], tripletex_by_id, svenn_by_id, failed, result)
+        result.checked_links += len(links[entity])
+        if links[entity]:
+            part = outcome.part(link_rows_of(entity), len(links[entity]))
+            _report_links(entity, part, tripletex_by_id[entity], svenn_by_id[entity], result)
+        _check_coverage(
+            entity, links[entity], tripletex_by_id[entity], svenn_by_id[entity], failed, result
+        )
     return result
 
 
-def _check_links(
+def _links_outcome(
+    links: Mapping[Entity, Sequence[tuple[str, str, str | None]]],
+    tripletex: Mapping[Entity, Mapping[str, Record]],
+    svenn: Mapping[Entity, Mapping[str, Record]],
+) -> SuiteOutcome:
+    """The links suite over every entity's links in one frame: one to one within an entity,
+    and the key fields agree across each link. Links are (Svenn id, Tripletex id, match key);
+    a row's id is ``entity:svenn_id:tripletex_id``."""
+    frames = [
+        links_frame(entity, links[entity], svenn[entity], tripletex[entity])
+        for entity in SYNC_ORDER
+        if links[entity]
+    ]
+    if not frames:
+        return SuiteOutcome(success=True, evaluated=0, suite_name="links_after_sync")
+    return validate_frame("links_after_sync", pd.concat(frames, ignore_index=True))
+
+
+def _report_links(
     entity: Entity,
-    links: Sequence[tuple[str, str, str | None]],
+    outcome: SuiteOutcome,
     tripletex: Mapping[str, Record],
     svenn: Mapping[str, Record],
     result: Verification,
 ) -> None:
-    """The links suite: one to one, and the key fields agree across each link; ``links`` are
-    (Svenn id, Tripletex id, match key)."""
-    pairs = list(links)
-    result.checked_links += len(pairs)
-    if not pairs:
-        return
-    outcome = validate_frame("links_after_sync", links_frame(entity, pairs, svenn, tripletex))
+    """One entity's part of the links suite: its summary, and a failed record per bad link."""
     result.markdown.append(f"### {entity.value}\n" + outcome.to_markdown())
     for row_id, problems in outcome.failed_rows.items():
         _, svenn_id, tripletex_id = row_id.split(":", 2)

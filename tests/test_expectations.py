@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from expectations.frames import ROW_COLUMN, link_rows_of, sides_frame
 from expectations.organization_number import (
     is_valid_organization_number,
     valid_organization_numbers,
@@ -35,7 +36,7 @@ from tests.extract_cases import (
     numbered_projects,
 )
 
-UNIQUE = "expect_column_values_to_be_unique"
+UNIQUE = "expect_compound_columns_to_be_unique"  # unique within one system's records
 NOT_NULL = "expect_column_values_to_not_be_null"
 REGEX = "expect_column_values_to_match_regex"
 ORG_CHECK = "expect_column_values_to_be_valid_organization_number"
@@ -179,6 +180,63 @@ def test_projects_with_duplicate_number_are_reported_and_missing_numbers_are_not
     assert validate_frame("projects_extract", extract_frame(projects[:4])).success
 
 
+def test_both_systems_in_one_frame_are_each_unique_on_their_own() -> None:
+    """Ids and numbers are unique within a system: the same ones on both sides are fine, twice
+    on one side is not; failed rows are named ``system:id``."""
+    projects = numbered_projects()  # p5 repeats p1's number
+    frame = sides_frame({"tripletex": projects, "svenn": projects[:4]})
+    outcome = validate_frame("projects_extract", frame, id_column=ROW_COLUMN)
+    assert set(outcome.failed_rows) == {"tripletex:p1", "tripletex:p5"}
+    assert {f.column for f in outcome.failed_rows["tripletex:p5"]} == {"number"}
+
+    twice = [*good_customers(), good_customers()[0]]
+    frame = sides_frame({"tripletex": good_customers(), "svenn": twice})
+    outcome = validate_frame("customers_extract", frame, id_column=ROW_COLUMN)
+    assert set(outcome.failed_rows) == {"svenn:c1"}
+    assert [f.column for f in outcome.failed_rows["svenn:c1"]] == ["id"]
+
+    upper = Employee(id="e9", first_name="Kari", email="KARI@fjord.no")  # e1's, ignoring case
+    frame = sides_frame({"tripletex": [*good_employees(), upper], "svenn": good_employees()})
+    outcome = validate_frame("employees_extract", frame, id_column=ROW_COLUMN)
+    assert set(outcome.failed_rows) == {"tripletex:e1", "tripletex:e9"}
+
+
+def test_one_run_over_several_entities_links_splits_into_what_each_alone_finds() -> None:
+    """The links suite runs once over every entity's links; each entity's part is what a run
+    over that entity's links alone finds (rows, checks, success, summary)."""
+    svenn, tripletex = linked_customers()
+    customers = links_frame(
+        Entity.CUSTOMER, [("s1", "1"), ("s2", "2"), ("s3", "3"), ("s4", "2")], svenn, tripletex
+    )
+    people = {"s1": Employee(id="s1", first_name="Kari", email="kari@fjord.no")}
+    staff = {"1": Employee(id="1", first_name="Kari", email="kari@fjord.no")}
+    sound = links_frame(Entity.EMPLOYEE, [("s1", "1")], people, staff)
+    # the same ids as the customers' links: unique within an entity, not across
+    clash = links_frame(Entity.PROJECT, [("s2", "2")], {}, {})
+    whole = validate_frame(
+        "links_after_sync", pd.concat([customers, sound, clash], ignore_index=True)
+    )
+    for entity, alone in (
+        (Entity.CUSTOMER, customers),
+        (Entity.EMPLOYEE, sound),
+        (Entity.PROJECT, clash),
+    ):
+        expected = validate_frame("links_after_sync", alone)
+        part = whole.part(link_rows_of(entity), len(alone))
+        assert part == expected
+        assert part.to_markdown() == expected.to_markdown()
+    assert not whole.part(link_rows_of(Entity.CUSTOMER), 4).success
+    assert whole.part(link_rows_of(Entity.EMPLOYEE), 1).success
+
+
+def test_a_check_that_could_not_run_is_every_parts_failure() -> None:
+    frame = pd.DataFrame({"id": ["a:1", "b:1"], "name": ["x", "y"], "system": ["", ""]})
+    whole = validate_frame("projects_extract", frame)
+    part = whole.part(lambda row: row.startswith("a:"), 1)
+    assert [f.column for f in part.failed_expectations] == ["number"]
+    assert not part.success and part.failed_rows == {}
+
+
 def linked_customers() -> tuple[dict[str, Customer], dict[str, Customer]]:
     svenn = {
         "s1": Customer(id="s1", name="Fjord Bygg AS", organization_number=ORG_A),
@@ -262,7 +320,9 @@ def test_frame_without_the_id_column_is_refused() -> None:
 
 
 def test_missing_column_fails_the_expectation_instead_of_crashing() -> None:
-    outcome = validate_frame("projects_extract", pd.DataFrame({"id": ["p1"], "name": ["x"]}))
+    outcome = validate_frame(
+        "projects_extract", pd.DataFrame({"id": ["p1"], "name": ["x"], "system": [""]})
+    )
     assert not outcome.success
     assert [f.column for f in outcome.failed_expectations] == ["number"]
     assert "could not run" in outcome.failed_expectations[0].description
