@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -35,6 +38,8 @@ from store.state import StateStore
 from store.token_cipher import TokenCipher, TokenCipherError
 from tests.conftest import new_schema_name, postgres_url
 
+ROOT = Path(__file__).resolve().parents[1]
+
 TABLES = {
     "integrations",
     "integration_events",
@@ -47,11 +52,15 @@ TABLES = {
 }
 
 
-def _fresh_engine(tmp_path):
+def _fresh_url(tmp_path) -> tuple[str, str | None]:
     url = postgres_url()
     if url is None:
-        return make_engine(f"sqlite:///{tmp_path / 'm.db'}"), None
-    schema = new_schema_name()
+        return f"sqlite:///{tmp_path / 'm.db'}", None
+    return url, new_schema_name()
+
+
+def _fresh_engine(tmp_path):
+    url, schema = _fresh_url(tmp_path)
     return make_engine(url, schema=schema), schema
 
 
@@ -80,6 +89,58 @@ def test_migrations_go_up_and_down_and_up_again(tmp_path):
         assert not TABLES & set(inspect(engine).get_table_names(schema=schema))
         upgrade(engine)
         assert current_revision(engine) == head
+    finally:
+        if schema:
+            with engine.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+def test_the_newest_migration_file_is_alembics_head_and_the_files_sort_as_the_chain_runs(
+    tmp_path,
+):
+    from alembic.script import ScriptDirectory
+
+    from store.migrate import HEAD, MIGRATIONS, alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'head.db'}")
+    scripts = ScriptDirectory.from_config(alembic_config(engine))
+    assert _single_head(engine) == HEAD
+    # the files' names sort as the chain runs, each beginning with its revision
+    chain = [script for script in reversed(list(scripts.walk_revisions()))]
+    files = sorted((MIGRATIONS / "versions").glob("[0-9]*.py"))
+    assert [script.path for script in chain] == [str(path) for path in files]
+    assert all(path.stem.startswith(s.revision) for s, path in zip(chain, files, strict=True))
+    engine.dispose()
+
+
+def test_a_store_at_the_head_is_not_migrated_again_and_alembic_is_not_loaded(tmp_path):
+    """A flow run or CLI command (a new process each time) finds the store up to date with one
+    query; a store behind is migrated by Alembic as before."""
+    url, schema = _fresh_url(tmp_path)
+    script = (
+        "import sys\n"
+        "from store.db import make_engine\n"
+        "from store.migrate import upgrade, stored_revision\n"
+        f"engine = make_engine({url!r}, schema={schema!r})\n"
+        "upgrade(engine)\n"
+        "print(stored_revision(engine), 'alembic' in sys.modules)\n"
+    )
+
+    def migrate_in_a_new_process() -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+        )
+        return done.stdout.split()
+
+    from store.migrate import HEAD
+
+    assert migrate_in_a_new_process() == [HEAD, "True"]  # a new store: Alembic creates it
+    assert migrate_in_a_new_process() == [HEAD, "False"]  # up to date: one query
+    engine = make_engine(url, schema=schema)
+    try:
+        downgrade(engine, "-1")
+        assert migrate_in_a_new_process() == [HEAD, "True"]  # one behind: Alembic again
     finally:
         if schema:
             with engine.begin() as connection:
