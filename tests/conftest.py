@@ -60,6 +60,11 @@ from store.migrate import upgrade  # noqa: E402
 from store.models import Base  # noqa: E402
 from store.state import StateStore  # noqa: E402
 from store.token_cipher import TokenCipher  # noqa: E402
+from tests.migrated_prefect import (  # noqa: E402
+    MigratedPrefect,
+    drop_postgres_templates,
+    prefect_test_harness,
+)
 
 # The checked Tripletex sandbox `client` fixture (tests/tripletex_sandbox_support.py).
 pytest_plugins = ["tests.tripletex_sandbox_support"]
@@ -152,21 +157,40 @@ HARNESS_SERVER_OFF = (
 )
 
 
+# Prefect's own database, migrated once per run (tests/migrated_prefect.py): the PostgreSQL
+# templates the run's processes used, dropped by the last one (the xdist controller) at the end.
+_POSTGRES_TEMPLATES: set[str] = set()
+
+
 @pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
-    """Prefect's test harness (a temporary server), started once for the flow tests."""
+def migrated_prefect(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MigratedPrefect]:
+    """Prefect's database migrated once per run, to copy for each Prefect server a test starts.
+
+    Its folder is shared by the run's processes: an xdist worker's temporary folder is one of
+    the run's (``popen-gw0``, ...), so the run's own is its parent."""
+    base = tmp_path_factory.getbasetemp()
+    run = base.parent if hasattr(request.config, "workerinput") else base
+    migrated = MigratedPrefect(run / "migrated-prefect")
+    yield migrated
+    _POSTGRES_TEMPLATES.update(migrated.postgres_templates)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(
+    migrated_prefect: MigratedPrefect, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    """Prefect's test harness (a temporary server), started once for the flow tests on a copy
+    of the migrated database; that database's path."""
     import prefect.settings
-    from prefect.testing.utilities import prefect_test_harness
 
     services_off = {getattr(prefect.settings, name): False for name in HARNESS_SERVER_OFF}
-
+    database = migrated_prefect.copy_sqlite(tmp_path_factory.mktemp("harness") / "prefect.db")
     # The harness passes the settings in force to its server's environment; this process's
     # environment (and so the real servers' of tests/server/) stays as it is.
-    with (
-        prefect.settings.temporary_settings(updates=services_off),
-        prefect_test_harness(server_startup_timeout=240),
-    ):
-        yield
+    with prefect_test_harness(database, services_off, server_startup_timeout=240):
+        yield database
 
 
 # --- Scheduling on 2 cores (`make test`: 4 xdist workers, one file per worker at a time) --------
@@ -253,8 +277,10 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: object) -> None:
     """xdist, on the controller: a worker ended; add up its CPU per test file."""
-    for module, seconds in (getattr(node, "workeroutput", {}) or {}).get("cpu", {}).items():
+    output = getattr(node, "workeroutput", {}) or {}
+    for module, seconds in output.get("cpu", {}).items():
         _CPU_BY_FILE[module] += seconds
+    _POSTGRES_TEMPLATES.update(output.get("postgres_templates", []))
 
 
 def cpu_report(by_file: dict[str, float], shown: int = 30) -> str:
@@ -290,7 +316,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workerinput"):  # an xdist worker: the controller measures the run
         config.workeroutput["cpu"] = dict(_CPU_BY_FILE)  # type: ignore[attr-defined]
+        # ... and drops the templates once every worker is done with them
+        config.workeroutput["postgres_templates"] = sorted(_POSTGRES_TEMPLATES)  # type: ignore[attr-defined]
         return
+    url = postgres_url()
+    if _POSTGRES_TEMPLATES and url:
+        drop_postgres_templates(url, _POSTGRES_TEMPLATES)
     if "at" not in _SUITE_STARTED:
         return
     if not _whole_suite(config) or exitstatus not in (0, 1):

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from cli.prefect_server import TEMPORARY_DATABASE
 from sandboxes.pair import sandbox_pair
 from store.activation_runs import APPROVAL_WAIT
 from tests.conftest import TEST_KEY
+from tests.migrated_prefect import MigratedPrefect
 
 pytestmark = [
     pytest.mark.scenario,
@@ -64,7 +66,11 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_kill_9_of_the_cli_leaves_no_prefect_server_running(tmp_path: Path) -> None:
+def test_kill_9_of_the_cli_leaves_no_prefect_server_running(
+    tmp_path: Path, migrated_prefect: MigratedPrefect
+) -> None:
+    # Not a first run on a fresh machine: the CLI's server starts on a migrated database.
+    migrated_prefect.copy_sqlite(tmp_path / "prefect" / TEMPORARY_DATABASE)
     with sandbox_pair(size="small", seed=3) as pair:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "CI"))}
         env |= {
@@ -138,7 +144,7 @@ def test_kill_9_of_the_cli_leaves_no_prefect_server_running(tmp_path: Path) -> N
 def _prefect_states(prefect_home: Path) -> dict[str, str]:
     """Flow run id → state type, read from the CLI's temporary server's database."""
     try:
-        with sqlite3.connect(prefect_home / "svenn-sync-cli.db") as db:
+        with sqlite3.connect(prefect_home / TEMPORARY_DATABASE) as db:
             rows = db.execute("SELECT id, state_type FROM flow_run").fetchall()
     except sqlite3.Error:
         return {}
@@ -151,10 +157,14 @@ def _status(tmp_path: Path, tenant: str) -> str | None:
     return row[0] if row else None
 
 
-def test_an_approval_given_right_after_a_kill_at_the_pause_is_carried_out(tmp_path: Path) -> None:
+def test_an_approval_given_right_after_a_kill_at_the_pause_is_carried_out(
+    tmp_path: Path, migrated_prefect: MigratedPrefect
+) -> None:
     """`activate --wait` killed while its run is paused for approval, then `approve` at once:
     the answer is not acknowledged and dropped; `approve` sees that nobody takes it up, marks
     the run Crashed and carries the decision out itself."""
+    # Not a first run on a fresh machine: the CLI's server starts on a migrated database.
+    migrated_prefect.copy_sqlite(tmp_path / "prefect" / TEMPORARY_DATABASE)
     with sandbox_pair(size="small", seed=3) as pair:
         home = tmp_path / "prefect"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "CI"))}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.prefect_server import TEMPORARY_DATABASE
 from store.integrations import ensure_integration, transition
 from store.models import IntegrationStatus as S
 
@@ -161,10 +162,14 @@ def _processes_with(marker: str) -> list[int]:
 
 @pytest.mark.scenario
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_a_closed_pipe_ends_the_cli_and_its_temporary_server(state_store, database, tmp_path):
+def test_a_closed_pipe_ends_the_cli_and_its_temporary_server(
+    state_store, database, tmp_path, migrated_prefect
+):
     with state_store.sessions.begin() as session:
         ensure_integration(session, "t-active").status = S.ACTIVE.value
     home = tmp_path / "prefect-home-closed-pipe"
+    # Not a first run on a fresh machine: the CLI's server starts on a migrated database.
+    migrated_prefect.copy_sqlite(home / TEMPORARY_DATABASE)
     env = environment(database, home)
     command = " ".join([*CLI, "hours", "export", "t-active"]) + " 2>&1 | head -1"
     shown = subprocess.run(
@@ -179,10 +184,12 @@ def test_a_closed_pipe_ends_the_cli_and_its_temporary_server(state_store, databa
 
 
 def test_the_temporary_server_keeps_its_runs_apart_from_a_local_server(state_store, tmp_path):
+    # A first run on a fresh machine (no migrated copy given): which file the CLI makes is
+    # the point.
     done = run_cli(("sqlite:///" + str(tmp_path / "state.db"), None), tmp_path, "prefect", "sweep")
     assert done.returncode == 0, done.stderr
     assert "no zombie flow runs" in done.stdout
-    assert (tmp_path / "svenn-sync-cli.db").exists()
+    assert (tmp_path / TEMPORARY_DATABASE).exists()
     assert not (tmp_path / "prefect.db").exists()  # a local `prefect server start` uses that one
 
 

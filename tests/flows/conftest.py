@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -99,7 +100,7 @@ def sync_env(
 
 @pytest.fixture
 def pipeline(
-    prefect_harness: None,
+    prefect_harness: Path,
     sync_env: None,
     sandboxes: SandboxPair,
     state_store: StateStore,

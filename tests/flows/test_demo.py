@@ -131,6 +131,8 @@ def test_the_demo_command_ends_cleanly_with_its_own_duration(tmp_path):
     """`svenn-sync demo` as `make demo` runs it, in its own process: the story, then nothing
     but its duration (Prefect's queued logs and events are flushed while the server is up)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SVENN_SYNC_"))}
+    # A new Prefect home, no migrated copy of Prefect's database in it: a newcomer's first
+    # `make demo`, whose temporary server migrates an empty database before the story starts.
     env |= {"PREFECT_HOME": str(tmp_path / "prefect"), "PYTHONPATH": str(ROOT), "COLUMNS": "80"}
     done = subprocess.run(
         [str(ROOT / ".venv/bin/python"), "-m", "cli", "demo", "--size", "small"],

@@ -1,7 +1,8 @@
 """Fixtures for tests over the REAL server path (see ``harness.py``); every test here is a scenario.
 
 - ``prefect_server`` (session): ``prefect server start`` (Prefect's DB on PostgreSQL when the suite
-  uses PostgreSQL, SQLite otherwise), the process work pool, ``prefect deploy --all``.
+  uses PostgreSQL, SQLite otherwise; a copy of the run's migrated one, see
+  ``tests/migrated_prefect.py``), the process work pool, ``prefect deploy --all``.
 - ``server_sandboxes`` (module): both sandboxes seeded from one generated world.
 - ``server_worker`` (module): a ``prefect worker`` whose flow runs use those sandboxes and this
   session's state store (same database and schema as ``state_store``).
@@ -22,6 +23,7 @@ import pytest
 from sandboxes.pair import SandboxPair, sandbox_pair
 from store.state import StateStore
 from tests.conftest import TEST_KEY, postgres_url
+from tests.migrated_prefect import MigratedPrefect
 from tests.server.harness import PrefectServer, Worker, sandbox_env, store_env
 
 _HERE = Path(__file__).parent
@@ -35,9 +37,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def prefect_server() -> Iterator[PrefectServer]:
-    """A real Prefect server with the pool and every deployment of prefect.yaml."""
-    with PrefectServer.start(postgres_url=postgres_url()) as server:
+def prefect_server(migrated_prefect: MigratedPrefect) -> Iterator[PrefectServer]:
+    """A real Prefect server with the pool and every deployment of prefect.yaml, on a copy of
+    the run's migrated Prefect database."""
+    with PrefectServer.start(postgres_url=postgres_url(), migrated=migrated_prefect) as server:
         server.deploy()
         yield server
 

@@ -6,6 +6,7 @@ production runs, as separate processes:
 - ``prefect server start`` on a free port with its own temporary ``PREFECT_HOME`` and analytics
   off. Prefect's own database is PostgreSQL when the suite uses PostgreSQL (a fresh database
   ``prefect_<random>`` on the same server, dropped at the end), SQLite in the temp home otherwise;
+  empty, or a copy of an already migrated one (``migrated=``, as the tests start it);
 - the ``svenn-sync`` process work pool and ``prefect --no-prompt deploy --all`` from prefect.yaml
   (``SVENN_SYNC_HOME`` = this checkout);
 - ``prefect worker start`` with an environment pointing at both sandboxes and our state store
@@ -50,6 +51,7 @@ import httpx
 
 from sandboxes.pair import SandboxPair
 from sandboxes.runner import free_port
+from tests.migrated_prefect import MigratedPrefect
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
@@ -191,10 +193,16 @@ def store_env(url: str, schema: str | None, encryption_key: str) -> dict[str, st
 
 
 @contextmanager
-def prefect_database(postgres_url: str | None, home: Path) -> Iterator[str]:
-    """Prefect's own database URL: a fresh PostgreSQL database (dropped after), else SQLite."""
+def prefect_database(
+    postgres_url: str | None, home: Path, migrated: MigratedPrefect | None = None
+) -> Iterator[str]:
+    """Prefect's own database URL: a fresh PostgreSQL database (dropped after), else SQLite;
+    a copy of ``migrated``'s when given (already migrated), else empty."""
     if postgres_url is None:
-        yield f"sqlite+aiosqlite:///{home / 'prefect.db'}"
+        path = home / "prefect.db"
+        if migrated is not None:
+            migrated.copy_sqlite(path)
+        yield f"sqlite+aiosqlite:///{path}"
         return
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
@@ -202,8 +210,9 @@ def prefect_database(postgres_url: str | None, home: Path) -> Iterator[str]:
     base = make_url(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
     name = f"prefect_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    template = "" if migrated is None else f' TEMPLATE "{migrated.postgres_template(postgres_url)}"'
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"{template}'))
     try:
         yield base.set(drivername="postgresql+asyncpg", database=name).render_as_string(
             hide_password=False
@@ -275,13 +284,18 @@ class PrefectServer:
         ui: bool = False,
         scheduler_loop_seconds: float = 2.0,
         timeout: float = 240.0,
+        migrated: MigratedPrefect | None = None,
     ) -> Iterator[PrefectServer]:
-        """Start a server (Prefect DB on PostgreSQL when ``postgres_url``), stop it after."""
+        """Start a server (Prefect DB on PostgreSQL when ``postgres_url``), stop it after.
+
+        With ``migrated``, its database starts as a copy of an already migrated one: the
+        server starts as it does the second time a user starts it (Prefect checks that the
+        database is at its head and migrates nothing); else on an empty one."""
         home = Path(tempfile.mkdtemp(prefix="svenn-prefect-server-"))
         port = free_port()
         api_url = f"http://127.0.0.1:{port}/api"
         try:
-            with prefect_database(postgres_url, home) as database_url:
+            with prefect_database(postgres_url, home, migrated) as database_url:
                 server_env = subprocess_env(
                     {
                         "PREFECT_HOME": str(home),

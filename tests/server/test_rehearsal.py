@@ -62,7 +62,10 @@ def test_the_readme_rehearsal_runs_as_printed_and_ends_with_a_realtime_tick(
         for name, value in os.environ.items()
         if not name.startswith(("PREFECT_", "SVENN_SYNC_")) and name != "DATABASE_URL"
     }
-    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")  # not the machine's own Prefect
+    # Not the machine's own Prefect, and no migrated copy of Prefect's database in it: a
+    # reader's first rehearsal, whose `wait-for` must hold the block while the new server
+    # migrates its empty database.
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     store_url = f"sqlite:///{data_dir / 'state.db'}"
     output = tmp_path / "rehearsal.out"
     with output.open("wb") as out, rehearse(block, env, out.fileno()) as mark:
