@@ -18,7 +18,7 @@ session), so nothing outlives the test.
 
 Use::
 
-    with PrefectServer.start(database_url=pg_url_or_None) as server:
+    with PrefectServer.start(postgres_url=pg_url_or_None) as server:
         server.deploy()
         with server.worker(store_env(...) | sandbox_env(pair)):
             run_id = server.run_deployment("activate-integration/activate", {"tenant": "t-demo"})
