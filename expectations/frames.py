@@ -82,11 +82,13 @@ def sides_frame(sides: Mapping[str, Sequence[Record]]) -> pd.DataFrame:
     systems = [system for system, found in sides.items() for _ in found]
     frame = extract_frame(records, type(records[0]))
     frame[SYSTEM_COLUMN] = systems
-    frame[ROW_COLUMN] = [
-        None if r.id is None else f"{system}:{r.id}"
-        for system, r in zip(systems, records, strict=True)
-    ]
+    frame[ROW_COLUMN] = [side_row(system, r) for system, r in zip(systems, records, strict=True)]
     return frame
+
+
+def side_row(system: str, record: Record) -> str | None:
+    """``record``'s row id in a sides frame: ``system:id`` (None without an id)."""
+    return None if record.id is None else f"{system}:{record.id}"
 
 
 def links_frame(

@@ -13,7 +13,7 @@ from prefect.utilities.annotations import quote
 from connectors.svenn.client import SvennClient
 from connectors.together import together
 from connectors.tripletex.client import TripletexClient
-from expectations.frames import ROW_COLUMN, sides_frame
+from expectations.frames import ROW_COLUMN, side_row, sides_frame
 from expectations.runner import ExpectationFailure, prepare_in_background, validate_frame
 from sync.decisions import NO_DECISIONS, Decisions
 from sync.entities import SUITES
@@ -133,21 +133,19 @@ def check_extracts(
         System.TRIPLETEX.value: Direction.TRIPLETEX_TO_SVENN,
         System.SVENN.value: Direction.SVENN_TO_TRIPLETEX,
     }
-    found: dict[str, dict[Entity, list[PlannedFailure]]] = {s: {} for s in directions}
     for entity in SYNC_ORDER:  # one suite run per entity, both systems' records in its frame
         decided = (decisions or {}).get(entity, NO_DECISIONS)
         sides = {system: _taking_part(extracts, entity, system, decided) for system in directions}
         if not any(sides.values()):
             continue
         outcome = validate_frame(SUITES[entity], sides_frame(sides), id_column=ROW_COLUMN)
-        by_row = {f"{s}:{r.id}": (s, r) for s, records in sides.items() for r in records}
+        by_row = {side_row(s, r): (s, r) for s, records in sides.items() for r in records}
+        found: dict[str, list[PlannedFailure]] = {system: [] for system in directions}
         for row, problems in outcome.failed_rows.items():
             if row in by_row:
                 system, record = by_row[row]
-                failure = expectation_failure(record, directions[system], problems)
-                found[system].setdefault(entity, []).append(failure)
-    for by_entity in found.values():  # Tripletex's first, as the records are read
-        for entity, failures in by_entity.items():
+                found[system].append(expectation_failure(record, directions[system], problems))
+        for failures in found.values():  # Tripletex's first, as the records are read
             excluded[entity].extend(failures)
     return excluded
 
