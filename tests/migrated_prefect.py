@@ -24,7 +24,6 @@ no copy.
 from __future__ import annotations
 
 import fcntl
-import inspect
 import os
 import secrets
 import shutil
@@ -129,26 +128,16 @@ class MigratedPrefect:
     def postgres_template(self, admin_url: str) -> str:
         """The name of the migrated database on ``admin_url``'s server, made by the first
         process that asks (one per run; the run's processes read its name from a file)."""
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
+        from sqlalchemy import text
 
         named = self.folder / "postgres-template"
         with self._locked("postgres"):
             if not named.exists():
-                base = make_url(admin_url).set(drivername="postgresql+psycopg")
                 name = f"{POSTGRES_TEMPLATE_PREFIX}{int(time.time())}_{secrets.token_hex(4)}"
-                admin = create_engine(base, isolation_level="AUTOCOMMIT")
-                try:
-                    with admin.connect() as connection:
-                        drop_stale_postgres_templates(connection)
-                        connection.execute(text(f'CREATE DATABASE "{name}"'))
-                finally:
-                    admin.dispose()
-                migrate(
-                    base.set(drivername="postgresql+asyncpg", database=name).render_as_string(
-                        hide_password=False
-                    )
-                )
+                with postgres_admin(admin_url) as connection:
+                    drop_stale_postgres_templates(connection)
+                    connection.execute(text(f'CREATE DATABASE "{name}"'))
+                migrate(prefect_postgres_url(admin_url, name))
                 named.write_text(name)
                 self._made("postgres")
             name = named.read_text()
@@ -177,17 +166,36 @@ def drop_stale_postgres_templates(connection: Any, now: float | None = None) -> 
 
 def drop_postgres_templates(admin_url: str, names: set[str]) -> None:
     """Drop the run's templates (at its end, once every process that cloned them is done)."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
+
+    with postgres_admin(admin_url) as connection:
+        for name in sorted(names):
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def postgres_admin(url: str) -> Iterator[Any]:
+    """An autocommit connection to the PostgreSQL server of ``url`` (any driver named in it),
+    for ``CREATE DATABASE`` and ``DROP DATABASE``."""
+    from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
-    base = make_url(admin_url).set(drivername="postgresql+psycopg")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        make_url(url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
     try:
         with admin.connect() as connection:
-            for name in sorted(names):
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            yield connection
     finally:
         admin.dispose()
+
+
+def prefect_postgres_url(url: str, database: str) -> str:
+    """The URL a Prefect server uses for ``database`` on the PostgreSQL server of ``url``."""
+    from sqlalchemy.engine import make_url
+
+    named = make_url(url).set(drivername="postgresql+asyncpg", database=database)
+    return named.render_as_string(hide_password=False)
 
 
 @contextmanager
@@ -207,8 +215,8 @@ def prefect_test_harness(
     import prefect.settings
     from prefect.server.api.server import SubprocessASGIServer
     from prefect.server.database.dependencies import temporary_database_interface
-    from prefect.utilities.asyncutils import run_coro_as_sync
 
+    from cli.prefect_server import flush_to_server
     from sandboxes.runner import free_port
 
     server_settings = {
@@ -232,27 +240,10 @@ def prefect_test_harness(
                 )
             )
             yield
-            run_coro_as_sync(_drain_workers())
+            flush_to_server()  # the logs and events still queued, while the server is up
         finally:
             server.stop()
             if prior_default is not None:
                 SubprocessASGIServer._instances[None] = prior_default
             else:
                 SubprocessASGIServer._instances.pop(None, None)
-
-
-async def _drain_workers() -> None:
-    """Send the logs and events still queued, as Prefect's harness does before it stops its
-    server (in one event loop: ``drain`` returns an awaitable when one runs)."""
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-
-    try:
-        drained = APILogWorker.instance().drain()
-        if inspect.isawaitable(drained):
-            await drained
-    except RuntimeError:  # the log worker never started
-        pass
-    events = EventsWorker.drain_all()
-    if inspect.isawaitable(events):
-        await events

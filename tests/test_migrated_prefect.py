@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from prefect import flow
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import postgres_url
@@ -21,7 +21,9 @@ from tests.migrated_prefect import (
     POSTGRES_TEMPLATE_PREFIX,
     STALE_SECONDS,
     MigratedPrefect,
+    drop_postgres_templates,
     drop_stale_postgres_templates,
+    postgres_admin,
     prefect_head,
 )
 from tests.server.harness import prefect_database
@@ -88,12 +90,6 @@ def test_the_harness_server_starts_on_a_migrated_copy_and_does_not_migrate(
 needs_postgres = pytest.mark.skipif(postgres_url() is None, reason="PostgreSQL only")
 
 
-def _admin(url: str):  # type: ignore[no-untyped-def]
-    return create_engine(
-        make_url(url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
-
-
 @pytest.mark.scenario  # makes the run's PostgreSQL template if no server test did (≈7 s of CPU)
 @needs_postgres
 def test_a_postgres_database_is_a_clone_of_the_template_at_prefects_head(
@@ -105,21 +101,15 @@ def test_a_postgres_database_is_a_clone_of_the_template_at_prefects_head(
         template = migrated_prefect.postgres_template(url)
         with prefect_database(url, tmp_path, migrated_prefect) as second:
             for database in (first, second):
-                engine = _admin(database)
-                with engine.connect() as connection:
+                with postgres_admin(database) as connection:
                     head = connection.execute(text("SELECT version_num FROM alembic_version"))
                     assert head.scalar_one() == prefect_head("postgresql")
-                engine.dispose()
-            engine = _admin(first)
-            with engine.connect() as connection:
+            with postgres_admin(first) as connection:
                 connection.execute(text("CREATE TABLE probe (id int)"))
-            engine.dispose()
             for other in (second, make_url(first).set(database=template).render_as_string(False)):
-                engine = _admin(other)
-                with engine.connect() as connection:
+                with postgres_admin(other) as connection:
                     found = connection.execute(text("SELECT to_regclass('probe')")).scalar()
                     assert found is None  # a database of its own
-                engine.dispose()
     assert made(migrated_prefect, "postgres") == 1
     assert template in migrated_prefect.postgres_templates  # dropped at the run's end
 
@@ -131,16 +121,12 @@ def test_a_template_left_by_a_killed_run_is_dropped_after_a_day() -> None:
     now = time.time()
     old = f"{POSTGRES_TEMPLATE_PREFIX}{int(now - STALE_SECONDS - 60)}_test"
     recent = f"{POSTGRES_TEMPLATE_PREFIX}{int(now - 60)}_test"
-    admin = _admin(url)
     try:
-        with admin.connect() as connection:
+        with postgres_admin(url) as connection:
             for name in (old, recent):
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
             assert old in drop_stale_postgres_templates(connection, now)
             names = connection.execute(text("SELECT datname FROM pg_database")).scalars().all()
             assert old not in names and recent in names
     finally:
-        with admin.connect() as connection:
-            for name in (old, recent):
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_postgres_templates(url, {old, recent})

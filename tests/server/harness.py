@@ -51,7 +51,7 @@ import httpx
 
 from sandboxes.pair import SandboxPair
 from sandboxes.runner import free_port
-from tests.migrated_prefect import MigratedPrefect
+from tests.migrated_prefect import MigratedPrefect, postgres_admin, prefect_postgres_url
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
@@ -204,23 +204,17 @@ def prefect_database(
             migrated.copy_sqlite(path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from sqlalchemy import text
 
-    base = make_url(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
     name = f"prefect_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
     template = "" if migrated is None else f' TEMPLATE "{migrated.postgres_template(postgres_url)}"'
-    with admin.connect() as connection:
+    with postgres_admin(postgres_url) as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"{template}'))
     try:
-        yield base.set(drivername="postgresql+asyncpg", database=name).render_as_string(
-            hide_password=False
-        )
+        yield prefect_postgres_url(postgres_url, name)
     finally:
-        with admin.connect() as connection:
+        with postgres_admin(postgres_url) as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @dataclass
