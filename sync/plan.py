@@ -33,7 +33,7 @@ from sync.matching import (
     match_on_keys,
 )
 from sync.record_card import card_of
-from sync.records import Direction, Entity, Record
+from sync.records import Direction, Entity, Record, System
 from sync.rules import ReasonCode, check_record, is_blocked, message
 from sync.rules_frames import breaking_no_rule
 
@@ -389,11 +389,9 @@ def _duplicate_failure(
     to_create: set[str],
     shown: _Shown,
 ) -> PlannedFailure:
-    other = "svenn" if side == "tripletex" else "tripletex"
+    other = System(side).other
     record = everything[side][duplicate.record_id]
-    direction = (
-        Direction.TRIPLETEX_TO_SVENN if side == "tripletex" else Direction.SVENN_TO_TRIPLETEX
-    )
+    direction = Direction.leaving(side)
     counterparts = [linked[i] for i in duplicate.duplicate_of if i in linked]
     duplicates_en, duplicates_no = record_list(duplicate.duplicate_of, everything[side])
     if counterparts:
@@ -552,12 +550,10 @@ def _counterpart_failures(
         ("tripletex", link.tripletex_id, link.svenn_id),
         ("svenn", link.svenn_id, link.tripletex_id),
     ):
-        other = "svenn" if side == "tripletex" else "tripletex"
+        other = System(side).other
         if own in unread[side]:
             continue  # its own MALFORMED_RECORD failure says why
-        direction = (
-            Direction.TRIPLETEX_TO_SVENN if side == "tripletex" else Direction.SVENN_TO_TRIPLETEX
-        )
+        direction = Direction.leaving(side)
         candidates_en, candidates_no = record_list([other_id], everything[other])
         key_en, key_no = key_label(link.key)
         failures.append(
@@ -581,11 +577,9 @@ def _ambiguity_failure(
     ambiguity: Ambiguity, everything: Mapping[str, Mapping[str, Record]], shown: _Shown
 ) -> PlannedFailure:
     side = ambiguity.side
-    other = "svenn" if side == "tripletex" else "tripletex"
+    other = System(side).other
     record = everything[side][ambiguity.record_id]
-    direction = (
-        Direction.TRIPLETEX_TO_SVENN if side == "tripletex" else Direction.SVENN_TO_TRIPLETEX
-    )
+    direction = Direction.leaving(side)
     candidates_en, candidates_no = record_list(ambiguity.candidate_ids, everything[other])
     code = ReasonCode.MATCH_CONFLICT if ambiguity.conflict else ReasonCode.AMBIGUOUS_MATCH
     key_en, key_no = key_label(ambiguity.key)

@@ -219,9 +219,7 @@ def _delete_notice(
     link: LinkState, survivor: Record, gone_in: System, rule: DeleteRule
 ) -> PlannedFailure:
     """Keyed on the deleted record (the change that did not travel)."""
-    direction = (
-        Direction.SVENN_TO_TRIPLETEX if gone_in is System.SVENN else Direction.TRIPLETEX_TO_SVENN
-    )
+    direction = Direction.leaving(gone_in)
     failure = failure_for(
         survivor,
         direction,

@@ -42,12 +42,27 @@ class System(StrEnum):
     SVENN = "svenn"
     TRIPLETEX = "tripletex"
 
+    @property
+    def other(self) -> System:
+        """The system on the other side."""
+        return System.TRIPLETEX if self is System.SVENN else System.SVENN
+
 
 class Direction(StrEnum):
     """Which way a record was travelling."""
 
     TRIPLETEX_TO_SVENN = "tripletex_to_svenn"
     SVENN_TO_TRIPLETEX = "svenn_to_tripletex"
+
+    @classmethod
+    def leaving(cls, system: str) -> Direction:
+        """The way a record of ``system`` ("svenn" or "tripletex") travels to the other."""
+        return cls(f"{system}_to_{System(system).other}")
+
+    @property
+    def source(self) -> System:
+        """The system the record travels from."""
+        return System(self.split("_to_")[0])
 
 
 class CleanText(BaseModel):

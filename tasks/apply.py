@@ -279,7 +279,7 @@ class Applier:
         """
         if not records or self.resend_unchanged:
             return list(records), 0
-        side = "svenn" if direction is Direction.SVENN_TO_TRIPLETEX else "tripletex"
+        side = direction.source
         with self.store.sessions() as session:
             refused: dict[str, Any] = {
                 row.record_key: row.payload
