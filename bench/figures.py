@@ -31,6 +31,8 @@ FIGURES = Path(
     os.environ.get("BENCH_FIGURES", Path(__file__).resolve().parent.parent / ".bench/figures.jsonl")
 )
 
+RATIO_UNITS = ("x", "×")
+
 # (name, unit, target, higher is better): the figures the targets are about, in table order.
 TARGETS: tuple[tuple[str, str, float, bool], ...] = (
     ("quiet realtime tick, CPU per active tenant", "ms", 0.5, False),
@@ -50,10 +52,14 @@ def record(
     unit: str,
     target: float | None = None,
     *,
-    higher_is_better: bool = False,
+    higher_is_better: bool | None = None,
     **extra: Any,
 ) -> None:
-    """Append one measured figure (``extra``: e.g. ``cpu=`` seconds, ``wall=``) as a JSON line."""
+    """Append one measured figure (``extra``: e.g. ``cpu=`` seconds, ``wall=``) as a JSON line.
+
+    ``higher_is_better`` unsaid: a ratio ("x") is better higher, any other figure lower."""
+    if higher_is_better is None:
+        higher_is_better = unit in RATIO_UNITS
     line = {"name": name, "value": round(float(value), 4), "unit": unit, "target": target}
     line |= {"higher_is_better": higher_is_better, "at": time.time(), **extra}
     FIGURES.parent.mkdir(parents=True, exist_ok=True)
@@ -104,7 +110,7 @@ def table() -> str:
 
 
 def _higher(line: dict[str, Any]) -> bool:
-    return bool(line.get("higher_is_better", line.get("unit") in ("x", "×")))
+    return bool(line.get("higher_is_better", line.get("unit") in RATIO_UNITS))
 
 
 def _row(
