@@ -39,7 +39,10 @@ from connectors.http import (
 from sandboxes.runner import free_port, serve_in_thread
 
 SECRET = "s3cr3t-employee-token-abc"
-FAST = HttpPolicy(timeout=0.5, connect_timeout=0.5, backoff_base=0.01, backoff_max=0.05)
+# Quick backoff; timeouts long enough for the test server (a thread of this process) to answer
+# on a loaded machine: a late answer is no timeout these tests mean (those that time out set
+# their own, short one against the slow endpoint).
+FAST = HttpPolicy(timeout=30, connect_timeout=30, backoff_base=0.01, backoff_max=0.05)
 
 
 @pytest.fixture
@@ -216,7 +219,8 @@ async def test_low_remaining_spreads_requests_over_the_reset_window(server, hits
 
 @pytest.mark.anyio
 async def test_post_timeout_raises_outcome_unknown_without_resending(server, hits) -> None:
-    async with client(server[0]) as api:
+    policy = HttpPolicy(timeout=0.5, backoff_base=0.01, backoff_max=0.05)
+    async with client(server[0], policy=policy) as api:
         with pytest.raises(OutcomeUnknownError) as caught:
             await api.request("POST", "/slow", json={"name": "x"})
     assert hits["POST slow"] == 1

@@ -15,9 +15,11 @@ from tests.test_svenn_connector import Sandbox, make_tenant, sandbox_url
 
 __all__ = ["sandbox_url"]
 
-# Short enough that a held answer (timeout_after, 1.5 s) times out; retries nearly instant.
-IMPATIENT = HttpPolicy(timeout=0.4, connect_timeout=1.0, backoff_base=0.01, backoff_max=0.05)
-HOLD_MS = 1500
+# Short enough that a held answer (timeout_after, 3 s) times out, long enough that a page of
+# 1,000 customers from the sandbox (a thread of a test process, on a loaded machine) does not;
+# retries nearly instant.
+IMPATIENT = HttpPolicy(timeout=1.0, connect_timeout=1.0, backoff_base=0.01, backoff_max=0.05)
+HOLD_MS = 3000
 
 
 @pytest.fixture
