@@ -35,6 +35,7 @@ def save_links(session: Session, tenant: str, links: Iterable[NewLink]) -> int:
     A conflict (the same Svenn id with another Tripletex id, or the reverse) raises
     ``sqlalchemy.exc.IntegrityError``: the database is the last guard against double links.
     """
+    now = dt.datetime.now(dt.UTC)
     rows = [
         {
             "tenant": tenant,
@@ -45,8 +46,8 @@ def save_links(session: Session, tenant: str, links: Iterable[NewLink]) -> int:
             "tripletex_fingerprint": link.tripletex_fingerprint,
             "base_snapshot": link.base_snapshot,
             "match_key": link.match_key,
-            "synced_at": dt.datetime.now(dt.UTC),
-            "created_at": dt.datetime.now(dt.UTC),
+            "synced_at": now,
+            "created_at": now,
         }
         for link in links
     ]
@@ -54,9 +55,14 @@ def save_links(session: Session, tenant: str, links: Iterable[NewLink]) -> int:
         return 0
     session.flush()  # a statement on the table is not autoflushed: pending changes first
     statement = _upsert_links(session.get_bind().dialect.name)
-    for start in range(0, len(rows), 500):
-        session.execute(statement, rows[start : start + 500])
-    _refuse_silent_conflicts(session, tenant, rows)
+    written = [
+        int(getattr(session.execute(statement, rows[start : start + 500]), "rowcount", -1))
+        for start in range(0, len(rows), 500)
+    ]
+    # Every row inserted or refreshed: none was skipped, so none conflicts. A driver that
+    # cannot count the rows of a batch (psycopg says -1) is checked row by row.
+    if min(written) < 0 or sum(written) != len(rows):
+        _refuse_silent_conflicts(session, tenant, rows)
     return len(rows)
 
 

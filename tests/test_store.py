@@ -223,6 +223,22 @@ def test_a_record_cannot_be_linked_twice(state_store):
         save_links(session, "acme", [NewLink("customer", "s1", "t2")])
 
 
+def test_a_conflict_anywhere_in_a_large_batch_is_refused(state_store):
+    """Rows past the first chunk of 500 count as much as the first: one row of 700 whose Svenn
+    id is linked elsewhere, or named twice with two Tripletex ids, refuses the whole batch; the
+    same link named twice is one link."""
+    fresh = [NewLink("customer", f"s{i}", f"t{i}") for i in range(700)]
+    with state_store.sessions.begin() as session:
+        assert save_links(session, "acme", [*fresh, fresh[650]]) == 701
+        assert len(tripletex_to_svenn(session, "acme", "customer")) == 700
+    elsewhere = [NewLink("customer", f"s{i}", f"t{i}") for i in range(700, 1300)]
+    for clash in (NewLink("customer", "s650", "t-new"), NewLink("customer", "s1299", "t-other")):
+        with pytest.raises(IntegrityError), state_store.sessions.begin() as session:
+            save_links(session, "acme", [*elsewhere, clash])
+    with state_store.sessions.begin() as session:
+        assert len(tripletex_to_svenn(session, "acme", "customer")) == 700
+
+
 def _failure(**overrides):
     values = dict(
         tenant="acme",
