@@ -58,12 +58,25 @@ SANDBOX_PIDS: list[int] = []
 
 def sandbox_cpu() -> float:
     """CPU seconds the sandbox processes have used so far (Linux ``/proc``; 0 elsewhere)."""
+    return _cpu_of(SANDBOX_PIDS)
+
+
+def other_children_cpu() -> float:
+    """CPU seconds this process's other child processes have used so far: Prefect's own
+    temporary server, when a flow runs without one configured (Linux ``/proc``; 0 elsewhere)."""
+    children: list[int] = []
+    for path in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        children += [int(pid) for pid in path.read_text().split()]
+    return _cpu_of([pid for pid in children if pid not in SANDBOX_PIDS])
+
+
+def _cpu_of(pids: Sequence[int]) -> float:
     total = 0.0
-    for pid in SANDBOX_PIDS:
+    for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
-            return 0.0
+            continue
         total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
 
