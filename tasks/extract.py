@@ -129,23 +129,21 @@ def check_extracts(
     excluded: Excluded = {e: [] for e in SYNC_ORDER}
     for bad in extracts.malformed:
         excluded.setdefault(bad.entity, []).append(malformed_failure(bad))
-    directions = {
-        System.TRIPLETEX.value: Direction.TRIPLETEX_TO_SVENN,
-        System.SVENN.value: Direction.SVENN_TO_TRIPLETEX,
-    }
+    systems = (System.TRIPLETEX.value, System.SVENN.value)  # Tripletex's first, as read
     for entity in SYNC_ORDER:  # one suite run per entity, both systems' records in its frame
         decided = (decisions or {}).get(entity, NO_DECISIONS)
-        sides = {system: _taking_part(extracts, entity, system, decided) for system in directions}
+        sides = {system: _taking_part(extracts, entity, system, decided) for system in systems}
         if not any(sides.values()):
             continue
         outcome = validate_frame(SUITES[entity], sides_frame(sides), id_column=ROW_COLUMN)
         by_row = {side_row(s, r): (s, r) for s, records in sides.items() for r in records}
-        found: dict[str, list[PlannedFailure]] = {system: [] for system in directions}
+        found: dict[str, list[PlannedFailure]] = {system: [] for system in systems}
         for row, problems in outcome.failed_rows.items():
             if row in by_row:
                 system, record = by_row[row]
-                found[system].append(expectation_failure(record, directions[system], problems))
-        for failures in found.values():  # Tripletex's first, as the records are read
+                direction = Direction.leaving(system)
+                found[system].append(expectation_failure(record, direction, problems))
+        for failures in found.values():
             excluded[entity].extend(failures)
     return excluded
 
