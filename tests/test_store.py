@@ -6,11 +6,13 @@ import json
 import math
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from store.cursors import get_cursor, set_cursor
@@ -52,16 +54,22 @@ TABLES = {
 }
 
 
-def _fresh_url(tmp_path) -> tuple[str, str | None]:
-    url = postgres_url()
-    if url is None:
-        return f"sqlite:///{tmp_path / 'm.db'}", None
-    return url, new_schema_name()
-
-
-def _fresh_engine(tmp_path):
-    url, schema = _fresh_url(tmp_path)
-    return make_engine(url, schema=schema), schema
+@contextmanager
+def _fresh_store(tmp_path) -> Iterator[tuple[Engine, str | None, str]]:
+    """An engine on an empty store of its own, its PostgreSQL schema (None on SQLite) and URL;
+    the schema is dropped after."""
+    postgres = postgres_url()
+    url, schema = (
+        (postgres, new_schema_name()) if postgres else (f"sqlite:///{tmp_path}/m.db", None)
+    )
+    engine = make_engine(url, schema=schema)
+    try:
+        yield engine, schema, url
+    finally:
+        if schema:
+            with engine.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
 
 
 def _single_head(engine):
@@ -75,9 +83,8 @@ def _single_head(engine):
 
 
 def test_migrations_go_up_and_down_and_up_again(tmp_path):
-    engine, schema = _fresh_engine(tmp_path)
-    head = _single_head(engine)
-    try:
+    with _fresh_store(tmp_path) as (engine, schema, _):
+        head = _single_head(engine)
         upgrade(engine)
         assert current_revision(engine) == head
         names = set(inspect(engine).get_table_names(schema=schema))
@@ -89,11 +96,6 @@ def test_migrations_go_up_and_down_and_up_again(tmp_path):
         assert not TABLES & set(inspect(engine).get_table_names(schema=schema))
         upgrade(engine)
         assert current_revision(engine) == head
-    finally:
-        if schema:
-            with engine.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 def test_the_migrations_build_the_schema_the_models_declare(tmp_path):
@@ -108,19 +110,13 @@ def test_the_migrations_build_the_schema_the_models_declare(tmp_path):
     def ours(name: str | None, kind: str, _parents: object) -> bool:
         return not (kind == "table" and name == "alembic_version")
 
-    engine, schema = _fresh_engine(tmp_path)
-    try:
+    with _fresh_store(tmp_path) as (engine, _schema, _):
         upgrade(engine)
         with engine.connect() as connection:
             context = MigrationContext.configure(
                 connection, opts={"compare_type": True, "include_name": ours}
             )
             assert compare_metadata(context, Base.metadata) == []
-    finally:
-        if schema:
-            with engine.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 def test_the_newest_migration_file_is_alembics_head_and_the_files_sort_as_the_chain_runs(
@@ -144,35 +140,28 @@ def test_the_newest_migration_file_is_alembics_head_and_the_files_sort_as_the_ch
 def test_a_store_at_the_head_is_not_migrated_again_and_alembic_is_not_loaded(tmp_path):
     """A flow run or CLI command (a new process each time) finds the store up to date with one
     query; a store behind is migrated by Alembic as before."""
-    url, schema = _fresh_url(tmp_path)
-    script = (
-        "import sys\n"
-        "from store.db import make_engine\n"
-        "from store.migrate import upgrade, stored_revision\n"
-        f"engine = make_engine({url!r}, schema={schema!r})\n"
-        "upgrade(engine)\n"
-        "print(stored_revision(engine), 'alembic' in sys.modules)\n"
-    )
-
-    def migrate_in_a_new_process() -> list[str]:
-        done = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
-        )
-        return done.stdout.split()
-
     from store.migrate import HEAD
 
-    assert migrate_in_a_new_process() == [HEAD, "True"]  # a new store: Alembic creates it
-    assert migrate_in_a_new_process() == [HEAD, "False"]  # up to date: one query
-    engine = make_engine(url, schema=schema)
-    try:
+    with _fresh_store(tmp_path) as (engine, schema, url):
+        script = (
+            "import sys\n"
+            "from store.db import make_engine\n"
+            "from store.migrate import upgrade, stored_revision\n"
+            f"engine = make_engine({url!r}, schema={schema!r})\n"
+            "upgrade(engine)\n"
+            "print(stored_revision(engine), 'alembic' in sys.modules)\n"
+        )
+
+        def migrate_in_a_new_process() -> list[str]:
+            done = subprocess.run(
+                [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+            )
+            return done.stdout.split()
+
+        assert migrate_in_a_new_process() == [HEAD, "True"]  # a new store: Alembic creates it
+        assert migrate_in_a_new_process() == [HEAD, "False"]  # up to date: one query
         downgrade(engine, "-1")
         assert migrate_in_a_new_process() == [HEAD, "True"]  # one behind: Alembic again
-    finally:
-        if schema:
-            with engine.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 def test_suite_uses_postgres_when_ci_asks_for_it(migrated_engine):
@@ -420,8 +409,7 @@ def test_a_live_initial_sync_claim_survives_the_move_to_the_leases_table(tmp_pat
 
     from store.leases import live_lease
 
-    engine, schema = _fresh_engine(tmp_path)
-    try:
+    with _fresh_store(tmp_path) as (engine, _schema, _):
         upgrade(engine, "0002")
         with engine.begin() as connection:
             connection.execute(
@@ -444,11 +432,6 @@ def test_a_live_initial_sync_claim_survives_the_move_to_the_leases_table(tmp_pat
             assert lease is not None and lease.holder == "run-1"
         with engine.connect() as connection:  # the audit trail is kept
             assert connection.execute(text("SELECT count(*) FROM integration_events")).scalar() == 1
-    finally:
-        if schema:
-            with engine.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 def test_wrong_key_gives_a_clear_error_without_the_token(state_store):
