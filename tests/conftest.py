@@ -14,6 +14,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,25 @@ def new_schema_name() -> str:
     """A fresh schema name for one test session or test."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     return f"t_{worker}_{uuid.uuid4().hex[:10]}"
+
+
+@contextmanager
+def fresh_store(tmp_path: Path) -> Iterator[tuple[Engine, str | None, str]]:
+    """An engine on an empty, unmigrated store of its own (a PostgreSQL schema when the suite
+    uses PostgreSQL, a SQLite file otherwise), the schema (None on SQLite) and the URL; the
+    schema is dropped after (a test of migrations starts from nothing)."""
+    postgres = postgres_url()
+    url, schema = (
+        (postgres, new_schema_name()) if postgres else (f"sqlite:///{tmp_path}/m.db", None)
+    )
+    engine = make_engine(url, schema=schema)
+    try:
+        yield engine, schema, url
+    finally:
+        if schema:
+            with engine.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -6,13 +6,11 @@ import json
 import math
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from store.cursors import get_cursor, set_cursor
@@ -38,7 +36,7 @@ from store.models import FailedRecord
 from store.models import IntegrationStatus as S
 from store.state import StateStore
 from store.token_cipher import TokenCipher, TokenCipherError
-from tests.conftest import new_schema_name, postgres_url
+from tests.conftest import fresh_store, postgres_url
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,24 +52,6 @@ TABLES = {
 }
 
 
-@contextmanager
-def _fresh_store(tmp_path) -> Iterator[tuple[Engine, str | None, str]]:
-    """An engine on an empty store of its own, its PostgreSQL schema (None on SQLite) and URL;
-    the schema is dropped after."""
-    postgres = postgres_url()
-    url, schema = (
-        (postgres, new_schema_name()) if postgres else (f"sqlite:///{tmp_path}/m.db", None)
-    )
-    engine = make_engine(url, schema=schema)
-    try:
-        yield engine, schema, url
-    finally:
-        if schema:
-            with engine.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
-
-
 def _single_head(engine):
     from alembic.script import ScriptDirectory
 
@@ -83,7 +63,7 @@ def _single_head(engine):
 
 
 def test_migrations_go_up_and_down_and_up_again(tmp_path):
-    with _fresh_store(tmp_path) as (engine, schema, _):
+    with fresh_store(tmp_path) as (engine, schema, _):
         head = _single_head(engine)
         upgrade(engine)
         assert current_revision(engine) == head
@@ -110,7 +90,7 @@ def test_the_migrations_build_the_schema_the_models_declare(tmp_path):
     def ours(name: str | None, kind: str, _parents: object) -> bool:
         return not (kind == "table" and name == "alembic_version")
 
-    with _fresh_store(tmp_path) as (engine, _schema, _):
+    with fresh_store(tmp_path) as (engine, _schema, _):
         upgrade(engine)
         with engine.connect() as connection:
             context = MigrationContext.configure(
@@ -142,7 +122,7 @@ def test_a_store_at_the_head_is_not_migrated_again_and_alembic_is_not_loaded(tmp
     query; a store behind is migrated by Alembic as before."""
     from store.migrate import HEAD
 
-    with _fresh_store(tmp_path) as (engine, schema, url):
+    with fresh_store(tmp_path) as (engine, schema, url):
         script = (
             "import sys\n"
             "from store.db import make_engine\n"
@@ -409,7 +389,7 @@ def test_a_live_initial_sync_claim_survives_the_move_to_the_leases_table(tmp_pat
 
     from store.leases import live_lease
 
-    with _fresh_store(tmp_path) as (engine, _schema, _):
+    with fresh_store(tmp_path) as (engine, _schema, _):
         upgrade(engine, "0002")
         with engine.begin() as connection:
             connection.execute(

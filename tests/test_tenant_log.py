@@ -14,7 +14,7 @@ from store.integrations import ensure_integration
 from store.migrate import upgrade
 from store.models import FailedRecord
 from store.tenant_log import read_log, read_overview
-from tests.test_store import _fresh_engine
+from tests.conftest import fresh_store
 
 TENANT = "t-log"
 
@@ -97,8 +97,7 @@ def test_the_overview_counts_open_problems_and_knows_unknown_tenants(state_store
 
 
 def test_rows_written_before_migration_0008_are_labelled_by_it(tmp_path):
-    engine, schema = _fresh_engine(tmp_path)
-    try:
+    with fresh_store(tmp_path) as (engine, _schema, _):
         upgrade(engine, "0007_tenancy")
         payload = json.dumps({"name": "Hansen Bygg AS", "customer_number": 1042})
         with engine.begin() as connection:
@@ -119,8 +118,3 @@ def test_rows_written_before_migration_0008_are_labelled_by_it(tmp_path):
             ).one()
         assert row[0] == "Hansen Bygg AS" and row[1] == "1042"
         assert "hansen bygg as" in row[2] and "c1" in row[2]
-    finally:
-        if schema:
-            with engine.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
