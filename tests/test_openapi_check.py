@@ -3,13 +3,24 @@ hollow): unknown paths, undeclared query parameters, bodies of the wrong shape."
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import httpx
 import pytest
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
+from openapi_core.testing import MockResponse
 
-from sandboxes.openapi_check import SVENN_SPEC, TRIPLETEX_SPEC, OpenAPIChecker, _explain, _resolved
+from sandboxes.openapi_check import (
+    SVENN_SPEC,
+    TRIPLETEX_SPEC,
+    OpenAPIChecker,
+    _explain,
+    _RequestValidator,
+    _resolved,
+    _ResponseValidator,
+)
 
 AUTH = {"Authorization": httpx.BasicAuth("0", "session-token")._auth_header}
 LIST = {"fullResultSize": 1, "from": 0, "count": 1, "versionDigest": "x", "values": []}
@@ -165,3 +176,120 @@ def test_leaving_out_the_query_parameters_not_sent_judges_as_the_whole_document(
             declared = tripletex.spec["paths"][template][method]["parameters"]
             cut_some += len(operation["parameters"]) < len(declared)
     assert judged > 40 and cut_some > 30 and failed > 5
+
+
+def _hours(date: str, updated: str) -> dict[str, object]:
+    return {
+        "id": "h1",
+        "version": 1,
+        "createdAt": "2026-12-01T08:00:00Z",
+        "updatedAt": updated,
+        "employeeId": "e1",
+        "date": date,
+        "hours": 7.5,
+        "status": "approved",
+        "projectId": None,
+        "activityId": None,
+        "comment": None,
+        "approvedBy": None,
+        "approvedAt": None,
+    }
+
+
+def _verdict(validate: Any, *args: Any) -> str:
+    try:
+        validate(*args)
+        return "ok"
+    except Exception as error:
+        return _explain(error)
+
+
+def test_one_shared_format_checker_judges_as_openapi_cores_copies(
+    tripletex: OpenAPIChecker,
+) -> None:
+    """The checker's validators share one format checker instead of openapi-core's deep copy
+    per schema: requests and answers that break formats (int32, date, date-time) or not are
+    judged as openapi-core's own validators judge them."""
+    svenn = OpenAPIChecker(SVENN_SPEC, server_prefix="/api/v1")
+    big = 2**31 + 5
+    bearer = {"Authorization": "Bearer k"}
+    exchanges = [
+        (
+            tripletex,
+            "PUT",
+            "http://sandbox/v2/customer/7",
+            AUTH,
+            {"id": 7, "version": big},
+            {"value": {"id": 7, "version": 2}},
+        ),
+        (
+            tripletex,
+            "PUT",
+            "http://sandbox/v2/customer/7",
+            AUTH,
+            {"id": 7, "version": 1},
+            {"value": {"id": 7, "version": 2, "customerNumber": big}},
+        ),
+        (
+            tripletex,
+            "PUT",
+            "http://sandbox/v2/customer/7",
+            AUTH,
+            {"id": 7, "version": 1},
+            {"value": {"id": 7, "version": 2, "customerNumber": 10001}},
+        ),
+        (
+            svenn,
+            "GET",
+            "http://sandbox/api/v1/hours?dateFrom=2026-13-45",
+            bearer,
+            None,
+            {"data": [], "next": None},
+        ),
+        (
+            svenn,
+            "GET",
+            "http://sandbox/api/v1/hours?dateFrom=2026-12-01",
+            bearer,
+            None,
+            {"data": [_hours("2026-02-30", "2026-12-01T08:00:00Z")], "next": None},
+        ),
+        (
+            svenn,
+            "GET",
+            "http://sandbox/api/v1/hours",
+            bearer,
+            None,
+            {"data": [_hours("2026-12-01", "yesterday")], "next": None},
+        ),
+        (
+            svenn,
+            "GET",
+            "http://sandbox/api/v1/hours",
+            bearer,
+            None,
+            {"data": [_hours("2026-12-01", "2026-12-01T08:00:00Z")], "next": None},
+        ),
+    ]
+    refused = 0
+    for checker, method, url, headers, body, answer in exchanges:
+        assert checker._config.request_validator_cls is _RequestValidator
+        assert checker._config.response_validator_cls is _ResponseValidator
+        own = Config(
+            spec_validator_cls=None,
+            extra_media_type_deserializers=checker._config.extra_media_type_deserializers,
+        )
+        request = httpx.Request(method, url, headers=headers, json=body)
+        mock, _ = checker._mock_request(request)
+        response = MockResponse(json.dumps(answer).encode(), content_type="application/json")
+        verdicts = []
+        for config in (own, checker._config):
+            api = OpenAPI.from_dict(checker.spec, config=config)
+            verdict = [
+                _verdict(api.validate_request, mock),
+                _verdict(api.validate_response, mock, response),
+            ]
+            verdicts.append(verdict)
+        assert verdicts[0] == verdicts[1], (method, url)
+        refused += verdicts[0] != ["ok", "ok"]
+    assert refused == 5
