@@ -99,13 +99,14 @@ class OpenAPIChecker:
         problem_json: dict[str, Callable[[bytes], Any]] = {
             "application/problem+json": lambda data: json.loads(data)
         }
-        if not str(self.spec.get("openapi", "")).startswith("3.0"):
-            return Config(spec_validator_cls=None, extra_media_type_deserializers=problem_json)
+        validators: dict[str, Any] = {}
+        if str(self.spec.get("openapi", "")).startswith("3.0"):
+            validators = {
+                "request_validator_cls": _RequestValidator,
+                "response_validator_cls": _ResponseValidator,
+            }
         return Config(
-            spec_validator_cls=None,
-            extra_media_type_deserializers=problem_json,
-            request_validator_cls=_RequestValidator,
-            response_validator_cls=_ResponseValidator,
+            spec_validator_cls=None, extra_media_type_deserializers=problem_json, **validators
         )
 
     @cached_property

@@ -118,10 +118,8 @@ def _check_coverage(
         "tripletex": {tripletex_id for _, tripletex_id, _ in links},
         "svenn": {svenn_id for svenn_id, _, _ in links},
     }
-    for side, records, direction in (
-        ("tripletex", tripletex, Direction.TRIPLETEX_TO_SVENN),
-        ("svenn", svenn, Direction.SVENN_TO_TRIPLETEX),
-    ):
+    for side, records in (("tripletex", tripletex), ("svenn", svenn)):
+        direction = Direction.leaving(side)
         for record_id, record in records.items():
             if record_id in linked[side] or (entity.value, f"{side}:{record_id}") in failed:
                 continue
